@@ -1,0 +1,137 @@
+// Env: the one seam through which libmqstore touches files, directories and time.
+//
+// Every file operation of the store goes through an Env so that tests can replace the
+// operating system: NewMemEnv() (mem_env.h) keeps files in memory and remembers what was
+// synced, so a test can cut the power at any point and reopen the store on what survived.
+//
+// Durability contract the store relies on (and that MemEnv models):
+//   - File::Write / writes through a MappedRegion are visible to readers at once but are
+//     durable only after File::Sync or MappedRegion::Sync covering them returns OK.
+//   - A newly created, renamed or removed directory entry is durable only after
+//     Env::SyncDir on its parent directory returns OK.
+//
+// Thread safety: an Env is safe for concurrent use. A File may be used by several threads
+// for positional reads and writes to disjoint ranges; Close happens in the destructor.
+#ifndef MQSTORE_ENV_H_
+#define MQSTORE_ENV_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqstore/status.h"
+
+namespace mqstore {
+
+// A shared, memory-mapped view of a file range. Unmapped in the destructor.
+class MappedRegion {
+ public:
+  virtual ~MappedRegion() = default;
+  MappedRegion(const MappedRegion&) = delete;
+  MappedRegion& operator=(const MappedRegion&) = delete;
+
+  virtual char* data() const = 0;
+  virtual size_t size() const = 0;
+
+  // Makes bytes [offset, offset + len) of the region durable (msync(MS_SYNC) on POSIX).
+  virtual Status Sync(size_t offset, size_t len) = 0;
+  // Hint: fault in pages of [offset, offset + len) for writing before they are needed.
+  virtual void Prefault(size_t offset, size_t len) = 0;
+  // Hint: drop [offset, offset + len) from this process's page tables (the data stays in the
+  // page cache and on disk; the next access faults it back). Keeps resident memory bounded.
+  virtual void Release(size_t offset, size_t len) = 0;
+
+ protected:
+  MappedRegion() = default;
+};
+
+class File {
+ public:
+  virtual ~File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  // Reads up to `n` bytes at `offset` into `scratch`; `*bytes_read` < n only at end of file.
+  virtual Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) = 0;
+  // Writes all of `data` at `offset`, extending the file when needed.
+  virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Makes every completed write of this file durable (fdatasync on POSIX).
+  virtual Status Sync() = 0;
+  // Reserves disk blocks so that the file is at least `size` bytes long (fallocate).
+  // Returns kResourceExhausted when the disk is full.
+  virtual Status Allocate(uint64_t size) = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+  // Turns [offset, offset + len) into zeros without changing the file size.
+  virtual Status ZeroRange(uint64_t offset, uint64_t len) = 0;
+  virtual Result<uint64_t> Size() = 0;
+  // Maps [0, len) of the file; `len` must not exceed the file size.
+  virtual Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) = 0;
+
+  const std::string& path() const { return path_; }
+
+ protected:
+  explicit File(std::string path) : path_(std::move(path)) {}
+
+ private:
+  std::string path_;
+};
+
+// Held while a store directory is open; released in the destructor.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+enum class OpenMode {
+  kReadOnly,   // must exist
+  kReadWrite,  // must exist
+  kCreate,     // read-write; created empty when missing
+};
+
+struct DiskSpace {
+  uint64_t total_bytes = 0;
+  uint64_t available_bytes = 0;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+
+  // The process-wide POSIX environment. Never deleted.
+  static Env* Default();
+
+  virtual Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  // Names (not paths) of the entries of `dir`, without "." and "..".
+  virtual Result<std::vector<std::string>> GetChildren(const std::string& dir) = 0;
+  // Creates `dir` (and missing parents). OK when it already exists.
+  virtual Status CreateDir(const std::string& dir) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& dir) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // Makes the entries of `dir` (creations, renames, removals) durable.
+  virtual Status SyncDir(const std::string& dir) = 0;
+  virtual Result<uint64_t> GetFileSize(const std::string& path) = 0;
+  virtual Result<DiskSpace> GetDiskSpace(const std::string& path) = 0;
+  // Takes an exclusive lock on `path` (created when missing). kFailedPrecondition when another
+  // holder (another process, or another open store in this process) has it.
+  virtual Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) = 0;
+};
+
+// Wall-clock time for store timestamps. Injectable so tests control time.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Milliseconds since the Unix epoch.
+  virtual int64_t NowMillis() = 0;
+  // The system clock. Never deleted.
+  static Clock* System();
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_ENV_H_

@@ -1,0 +1,69 @@
+// StoreOptions: every storage setting, with its default. Validated once by Store::Open, which
+// rejects bad values with kInvalidArgument. Broker and network settings live in the shells.
+#ifndef MQSTORE_OPTIONS_H_
+#define MQSTORE_OPTIONS_H_
+
+#include <cstdint>
+
+#include "mqstore/message.h"
+#include "mqstore/status.h"
+
+namespace mqstore {
+
+class Env;
+class Clock;
+
+enum class FlushMode {
+  // A put is acknowledged once its record is in the page cache; a background thread makes
+  // it durable every flush_interval_ms. A crash of the machine may lose the last interval.
+  kAsync,
+  // Group commit: a put returns only after its record is durable; concurrent puts share one
+  // msync/fdatasync. Consumers only see durable records.
+  kSync,
+};
+
+struct StoreOptions {
+  // File system seam. Default: Env::Default() (POSIX).
+  Env* env = nullptr;
+  // Time source for store timestamps. Default: Clock::System().
+  Clock* clock = nullptr;
+
+  // Create the directory and an empty store when missing. Default: true.
+  bool create_if_missing = true;
+
+  // Size of one commit-log segment file. Must be a multiple of 4096, at least 4096.
+  // Default: 1 GiB (RocketMQ's mappedFileSizeCommitLog).
+  uint64_t commitlog_segment_bytes = 1ull << 30;
+  // Entries per consume-queue file (20 bytes each). Default: 300,000 (6,000,000 bytes).
+  uint32_t consume_queue_entries_per_file = 300'000;
+
+  // Default: kAsync (RocketMQ's ASYNC_FLUSH).
+  FlushMode flush_mode = FlushMode::kAsync;
+  // Period of the background flush in kAsync mode. Default: 500 ms.
+  int flush_interval_ms = 500;
+  // In kSync mode, how long a put waits for durability before it returns kFlushDiskTimeout
+  // (the record stays in the log). Default: 5000 ms.
+  int sync_flush_timeout_ms = 5000;
+  // Period at which consume queues are synced and the checkpoint is written. Bounds the
+  // commit-log tail that recovery must re-dispatch. Default: 1000 ms.
+  int checkpoint_interval_ms = 1000;
+
+  // Largest accepted body. Default: 4 MiB (RocketMQ's maxMessageSize).
+  uint32_t max_message_bytes = 4u << 20;
+
+  // Address written into every record's STOREHOST and used in offset message ids.
+  // Default: 127.0.0.1:10911.
+  SocketAddress store_host = SocketAddress::V4(127, 0, 0, 1, 10911);
+
+  // Commit-log bytes kept mapped in this process behind the flushed position; older pages
+  // are released from the page tables (not from the page cache) so resident memory does
+  // not grow with the data written. Default: 64 MiB.
+  uint64_t resident_log_window_bytes = 64ull << 20;
+
+  // Checks the options; kInvalidArgument names the first bad field.
+  Status Validate() const;
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_OPTIONS_H_

@@ -1,0 +1,152 @@
+// Store: a RocketMQ-style message store in one directory.
+//
+//   Put ──► commit log (one append-only log, segmented, mmapped) ──► dispatcher ──► consume
+//   queues (per topic and queue: 20-byte entries pointing into the log) ──► Read
+//
+// Thread safety: every method may be called from any number of threads at once.
+// Lifetime: views returned by reads pin the mapped memory they point into; they stay valid
+// after Close() and after the store object is destroyed.
+//
+// Durability vocabulary (docs/design/durability.md): a record is *appended* once its bytes
+// are in the log mapping, *written* once readers may see it, *durable* once synced to disk.
+// appended >= written >= durable always holds.
+#ifndef MQSTORE_STORE_H_
+#define MQSTORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqstore/message.h"
+#include "mqstore/options.h"
+#include "mqstore/status.h"
+
+namespace mqstore {
+
+enum class PutStatus {
+  kOk,  // stored; durable if the flush mode promises it
+  // SYNC_FLUSH only: the record is in the log but was not durable within
+  // sync_flush_timeout_ms. (RocketMQ's FLUSH_DISK_TIMEOUT, response code 10.)
+  kFlushDiskTimeout,
+};
+
+struct PutResult {
+  PutStatus status = PutStatus::kOk;
+  bool durable = false;  // true when the record was synced before the put returned
+  int64_t physical_offset = 0;
+  int32_t record_size = 0;
+  int64_t queue_offset = 0;
+  int64_t store_timestamp_ms = 0;
+  std::string offset_message_id;  // MakeOffsetMessageId(store_host, physical_offset)
+};
+
+struct BatchPutResult {
+  PutStatus status = PutStatus::kOk;
+  bool durable = false;
+  std::vector<PutResult> items;  // one per message, in order
+};
+
+enum class ReadStatus {
+  kFound,            // at least one message returned
+  kNoNewMessage,     // offset == max offset (RocketMQ OFFSET_OVERFLOW_ONE)
+  kOffsetTooSmall,   // offset < min offset; next_offset = min offset
+  kOffsetTooLarge,   // offset > max offset (OFFSET_OVERFLOW_BADLY); next_offset = max offset
+  kNoSuchQueue,      // the topic/queue has never received a message
+};
+const char* ReadStatusName(ReadStatus status);
+
+struct StoredMessage {
+  std::string_view record;  // the whole stored record (RocketMQ layout)
+  int64_t queue_offset = 0;
+  int64_t physical_offset = 0;
+};
+
+struct ReadResult {
+  ReadStatus status = ReadStatus::kNoSuchQueue;
+  int64_t next_offset = 0;  // where the next read should start
+  int64_t min_offset = 0;
+  int64_t max_offset = 0;   // one past the last readable message
+  std::vector<StoredMessage> messages;
+  uint64_t total_bytes = 0;
+  std::vector<std::shared_ptr<const void>> pins;  // keep `messages` valid
+};
+
+struct QueueBounds {
+  int64_t min_offset = 0;
+  int64_t max_offset = 0;  // next offset to be assigned; max - min messages are readable
+};
+
+struct QueueId {
+  std::string topic;
+  int32_t queue_id = 0;
+  bool operator==(const QueueId&) const = default;
+};
+
+struct StoreStats {
+  int64_t min_physical_offset = 0;
+  int64_t appended_offset = 0;    // end of the last appended record
+  int64_t durable_offset = 0;     // everything below is synced
+  int64_t dispatched_offset = 0;  // consume queues cover every record below this
+  uint64_t segment_count = 0;
+  uint64_t queue_count = 0;
+  bool recovered_from_crash = false;
+  uint64_t recovery_scanned_bytes = 0;  // commit-log bytes validated and re-dispatched at open
+  int64_t recovery_start_offset = 0;    // where that scan started (from the checkpoint)
+};
+
+// Called by the dispatcher thread after a message becomes readable (long polling hook).
+// Must not block and must not call back into the store.
+using ArrivalListener =
+    std::function<void(std::string_view topic, int32_t queue_id, int64_t next_queue_offset)>;
+
+class Store {
+ public:
+  // Opens (or, with create_if_missing, creates) the store in `dir`. Recovers after a crash
+  // when the previous process did not close the store. Errors: kInvalidArgument (options),
+  // kFailedPrecondition (locked by another process), kCorruption (a damaged file recovery
+  // cannot repair), kIOError.
+  static Result<std::unique_ptr<Store>> Open(const StoreOptions& options, const std::string& dir);
+
+  virtual ~Store() = default;
+
+  // Flushes, writes a final checkpoint and marks the store cleanly closed. Later calls of
+  // anything but Read* return kFailedPrecondition. Called by the destructor if needed.
+  virtual Status Close() = 0;
+
+  // Appends one message. Errors (nothing is written): kInvalidArgument (bad topic, body too
+  // large, properties too long), kResourceExhausted (disk full), kFailedPrecondition (closed).
+  // With FlushMode::kSync the call returns after the record is durable, or with
+  // PutStatus::kFlushDiskTimeout.
+  virtual Result<PutResult> Put(const MessageView& message) = 0;
+  // Appends messages contiguously and atomically with respect to other puts; queue offsets of
+  // one queue are consecutive. Validation failure of any message rejects the whole batch.
+  virtual Result<BatchPutResult> PutBatch(std::span<const MessageView> messages) = 0;
+
+  // Reads up to `max_messages` messages / `max_bytes` bytes (at least one message when any is
+  // available) of topic/queue starting at queue offset `offset`.
+  virtual Result<ReadResult> Read(std::string_view topic, int32_t queue_id, int64_t offset,
+                                  int32_t max_messages, uint64_t max_bytes) = 0;
+  // kNotFound when the queue has never received a message.
+  virtual Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) = 0;
+  virtual std::vector<QueueId> ListQueues() = 0;
+
+  // The record at physical offset `offset`. kNotFound when no record starts there.
+  virtual Result<RecordView> ReadRecord(int64_t offset) = 0;
+
+  // Makes every appended record durable now, whatever the flush mode.
+  virtual Status Flush() = 0;
+  // Waits until the consume queues cover every record below `physical_end` (e.g. a put's
+  // physical_offset + record_size). kTimedOut after `timeout_ms`.
+  virtual Status AwaitDispatched(int64_t physical_end, int timeout_ms) = 0;
+  virtual void SetArrivalListener(ArrivalListener listener) = 0;
+
+  virtual StoreStats Stats() = 0;
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_STORE_H_

@@ -1,0 +1,419 @@
+// MemEnv: files in memory with a second, "durable" image per file and per directory, so a
+// test can ask what a power cut would leave (mqstore/mem_env.h).
+//
+// Simplification: directories are durable as soon as they are created; file entries (create,
+// rename, remove) are durable only after SyncDir of their parent.
+#include "mqstore/mem_env.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+
+namespace mqstore {
+namespace {
+
+constexpr size_t kPage = 4096;
+
+std::string Normalize(std::string path) {
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  return path;
+}
+
+std::string Parent(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+struct FileState {
+  std::mutex mu;
+  std::unique_ptr<char[]> buf;
+  size_t size = 0;
+  size_t capacity = 0;
+  int map_count = 0;
+  std::vector<char> durable;  // contents a crash would leave
+
+  // REQUIRES: mu held.
+  bool Grow(size_t new_size) {
+    if (new_size <= capacity) {
+      if (new_size > size) std::memset(buf.get() + size, 0, new_size - size);
+      size = std::max(size, new_size);
+      return true;
+    }
+    if (map_count > 0) return false;  // mapped memory must not move
+    size_t cap = std::max(new_size, capacity * 2);
+    auto nb = std::make_unique<char[]>(cap);
+    if (size) std::memcpy(nb.get(), buf.get(), size);
+    std::memset(nb.get() + size, 0, cap - size);
+    buf = std::move(nb);
+    capacity = cap;
+    size = new_size;
+    return true;
+  }
+};
+
+class MemEnvImpl;
+
+class MemMappedRegion final : public MappedRegion {
+ public:
+  MemMappedRegion(std::shared_ptr<FileState> state, char* data, size_t size)
+      : state_(std::move(state)), data_(data), size_(size) {}
+  ~MemMappedRegion() override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    --state_->map_count;
+  }
+  char* data() const override { return data_; }
+  size_t size() const override { return size_; }
+  Status Sync(size_t offset, size_t len) override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    size_t end = std::min(offset + len, state_->size);
+    if (state_->durable.size() < state_->size) state_->durable.resize(state_->size, 0);
+    if (end > offset) std::memcpy(state_->durable.data() + offset, data_ + offset, end - offset);
+    return Status::OK();
+  }
+  void Prefault(size_t, size_t) override {}
+  void Release(size_t, size_t) override {}
+
+ private:
+  std::shared_ptr<FileState> state_;
+  char* data_;
+  size_t size_;
+};
+
+class MemFile final : public File {
+ public:
+  MemFile(std::string path, std::shared_ptr<FileState> state, MemEnvImpl* env, bool writable)
+      : File(std::move(path)), state_(std::move(state)), env_(env), writable_(writable) {}
+
+  Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    size_t avail = offset >= state_->size ? 0 : state_->size - offset;
+    size_t k = std::min(n, avail);
+    if (k) std::memcpy(scratch, state_->buf.get() + offset, k);
+    *bytes_read = k;
+    return Status::OK();
+  }
+  Status Write(uint64_t offset, std::string_view data) override;
+  Status Sync() override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    state_->durable.assign(state_->buf.get(), state_->buf.get() + state_->size);
+    return Status::OK();
+  }
+  Status Allocate(uint64_t size) override;
+  Status Truncate(uint64_t size) override {
+    if (!writable_) return Status::FailedPrecondition("read-only file " + path());
+    std::lock_guard<std::mutex> l(state_->mu);
+    if (size <= state_->size) {
+      state_->size = size;
+      return Status::OK();
+    }
+    if (!state_->Grow(size)) return Status::FailedPrecondition("cannot grow mapped " + path());
+    return Status::OK();
+  }
+  Status ZeroRange(uint64_t offset, uint64_t len) override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    if (offset < state_->size) {
+      std::memset(state_->buf.get() + offset, 0, std::min<uint64_t>(len, state_->size - offset));
+    }
+    return Status::OK();
+  }
+  Result<uint64_t> Size() override {
+    std::lock_guard<std::mutex> l(state_->mu);
+    return static_cast<uint64_t>(state_->size);
+  }
+  Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
+    if (writable && !writable_) return Status::FailedPrecondition("read-only file " + path());
+    std::lock_guard<std::mutex> l(state_->mu);
+    if (len == 0 || len > state_->size) {
+      return Status::InvalidArgument("cannot map " + std::to_string(len) + " bytes of " +
+                                     path());
+    }
+    ++state_->map_count;
+    return std::unique_ptr<MappedRegion>(
+        std::make_unique<MemMappedRegion>(state_, state_->buf.get(), len));
+  }
+
+ private:
+  std::shared_ptr<FileState> state_;
+  MemEnvImpl* env_;
+  bool writable_;
+};
+
+class MemFileLock final : public FileLock {
+ public:
+  MemFileLock(MemEnvImpl* env, std::string path) : env_(env), path_(std::move(path)) {}
+  ~MemFileLock() override;
+
+ private:
+  MemEnvImpl* env_;
+  std::string path_;
+};
+
+class MemEnvImpl final : public MemEnv {
+ public:
+  MemEnvImpl() { dirs_.insert("/"); }
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& p, OpenMode mode) override {
+    std::string path = Normalize(p);
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(path);
+    if (it == files_.end()) {
+      if (mode != OpenMode::kCreate) return Status::NotFound("open " + path + ": no such file");
+      if (!dirs_.count(Parent(path))) return Status::NotFound("open " + path + ": no directory");
+      it = files_.emplace(path, std::make_shared<FileState>()).first;
+    }
+    return std::unique_ptr<File>(
+        std::make_unique<MemFile>(path, it->second, this, mode != OpenMode::kReadOnly));
+  }
+
+  bool FileExists(const std::string& p) override {
+    std::string path = Normalize(p);
+    std::lock_guard<std::mutex> l(mu_);
+    return files_.count(path) || dirs_.count(path);
+  }
+
+  Result<std::vector<std::string>> GetChildren(const std::string& d) override {
+    std::string dir = Normalize(d);
+    std::lock_guard<std::mutex> l(mu_);
+    if (!dirs_.count(dir)) return Status::NotFound("no directory " + dir);
+    std::vector<std::string> out;
+    auto collect = [&](const std::string& path) {
+      if (path != dir && Parent(path) == dir) out.push_back(path.substr(path.rfind('/') + 1));
+    };
+    for (const auto& [path, _] : files_) collect(path);
+    for (const auto& path : dirs_) collect(path);
+    return out;
+  }
+
+  Status CreateDir(const std::string& d) override {
+    std::string dir = Normalize(d);
+    std::lock_guard<std::mutex> l(mu_);
+    for (std::string cur = dir; cur != "/" && cur != "."; cur = Parent(cur)) {
+      if (files_.count(cur)) return Status::IOError("mkdir " + cur + ": is a file");
+      dirs_.insert(cur);
+    }
+    return Status::OK();
+  }
+
+  Status RemoveFile(const std::string& p) override {
+    std::string path = Normalize(p);
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(path);
+    if (it == files_.end()) return Status::NotFound("unlink " + path + ": no such file");
+    used_ -= Accounted(it->second.get());
+    files_.erase(it);
+    return Status::OK();
+  }
+
+  Status RemoveDir(const std::string& d) override {
+    std::string dir = Normalize(d);
+    std::lock_guard<std::mutex> l(mu_);
+    if (!dirs_.count(dir)) return Status::NotFound("rmdir " + dir + ": no such directory");
+    for (const auto& [path, _] : files_) {
+      if (Parent(path) == dir) return Status::IOError("rmdir " + dir + ": not empty");
+    }
+    for (const auto& path : dirs_) {
+      if (path != dir && Parent(path) == dir) return Status::IOError("rmdir " + dir + ": not empty");
+    }
+    dirs_.erase(dir);
+    return Status::OK();
+  }
+
+  Status RenameFile(const std::string& f, const std::string& t) override {
+    std::string from = Normalize(f), to = Normalize(t);
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = files_.find(from);
+    if (it == files_.end()) return Status::NotFound("rename " + from + ": no such file");
+    auto state = it->second;
+    files_.erase(it);
+    auto old = files_.find(to);
+    if (old != files_.end()) used_ -= Accounted(old->second.get());
+    files_[to] = std::move(state);
+    return Status::OK();
+  }
+
+  Status SyncDir(const std::string& d) override {
+    std::string dir = Normalize(d);
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto it = durable_files_.begin(); it != durable_files_.end();) {
+      if (Parent(it->first) == dir && !files_.count(it->first)) {
+        it = durable_files_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const auto& [path, state] : files_) {
+      if (Parent(path) == dir) durable_files_[path] = state;
+    }
+    return Status::OK();
+  }
+
+  Result<uint64_t> GetFileSize(const std::string& p) override {
+    std::string path = Normalize(p);
+    std::shared_ptr<FileState> state;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = files_.find(path);
+      if (it == files_.end()) return Status::NotFound("stat " + path + ": no such file");
+      state = it->second;
+    }
+    std::lock_guard<std::mutex> l(state->mu);
+    return static_cast<uint64_t>(state->size);
+  }
+
+  Result<DiskSpace> GetDiskSpace(const std::string&) override {
+    std::lock_guard<std::mutex> l(mu_);
+    DiskSpace d;
+    d.total_bytes = capacity_;
+    d.available_bytes = capacity_ > used_ ? capacity_ - used_ : 0;
+    return d;
+  }
+
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& p) override {
+    std::string path = Normalize(p);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!locks_.insert(path).second) return Status::FailedPrecondition(path + " is locked");
+    }
+    auto file = OpenFile(path, OpenMode::kCreate);
+    if (!file.ok()) {
+      Unlock(path);
+      return file.status();
+    }
+    return std::unique_ptr<FileLock>(std::make_unique<MemFileLock>(this, path));
+  }
+
+  void Unlock(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    locks_.erase(path);
+  }
+
+  std::unique_ptr<MemEnv> CrashCopy(const CrashOptions& options) override {
+    auto copy = std::make_unique<MemEnvImpl>();
+    std::mt19937_64 rng(options.seed);
+    std::lock_guard<std::mutex> l(mu_);
+    copy->dirs_ = dirs_;
+    copy->capacity_ = capacity_;
+    for (const auto& [path, state] : durable_files_) {
+      auto fresh = std::make_shared<FileState>();
+      std::vector<char> image;
+      {
+        std::lock_guard<std::mutex> fl(state->mu);
+        image = SurvivingImage(*state, options.mode, rng);
+      }
+      fresh->Grow(image.size());
+      if (!image.empty()) std::memcpy(fresh->buf.get(), image.data(), image.size());
+      fresh->durable = image;
+      copy->used_ += fresh->size;
+      copy->files_[path] = fresh;
+      copy->durable_files_[path] = fresh;
+    }
+    return copy;
+  }
+
+  size_t FileCount() override {
+    std::lock_guard<std::mutex> l(mu_);
+    return files_.size() + dirs_.size();
+  }
+
+  void SetCapacity(uint64_t bytes) override {
+    std::lock_guard<std::mutex> l(mu_);
+    capacity_ = bytes;
+  }
+
+  // Accounts for a file growing from `old_size` to `new_size`; false when over capacity.
+  bool Reserve(size_t old_size, size_t new_size) {
+    if (new_size <= old_size) return true;
+    std::lock_guard<std::mutex> l(mu_);
+    if (used_ + (new_size - old_size) > capacity_) return false;
+    used_ += new_size - old_size;
+    return true;
+  }
+
+ private:
+  static size_t Accounted(FileState* s) {
+    std::lock_guard<std::mutex> l(s->mu);
+    return s->size;
+  }
+
+  // What a crash leaves of one file. REQUIRES: state.mu held.
+  static std::vector<char> SurvivingImage(const FileState& state, CrashMode mode,
+                                          std::mt19937_64& rng) {
+    std::vector<char> image = state.durable;
+    if (mode == CrashMode::kDropUnsynced) return image;
+    size_t cur = state.size;
+    size_t span = std::max(cur, image.size());
+    auto current_at = [&](size_t i) { return i < cur ? state.buf[i] : '\0'; };
+    auto durable_at = [&](size_t i) { return i < image.size() ? image[i] : '\0'; };
+    size_t first = span, last = 0;
+    for (size_t i = 0; i < span; ++i) {
+      if (current_at(i) != durable_at(i) || (i >= image.size()) != (i >= cur)) {
+        first = std::min(first, i);
+        last = i + 1;
+      }
+    }
+    if (first == span) return image;
+    size_t keep_end = image.size();
+    if (mode == CrashMode::kTornPrefix) {
+      size_t k = first + rng() % (last - first + 1);
+      if (k > image.size()) image.resize(k, 0);
+      for (size_t i = first; i < k; ++i) image[i] = current_at(i);
+      keep_end = std::max(keep_end, std::min(k, cur));
+    } else {
+      for (size_t page = first / kPage * kPage; page < last; page += kPage) {
+        if (rng() & 1) continue;
+        size_t end = std::min(page + kPage, last);
+        if (end > image.size()) image.resize(end, 0);
+        for (size_t i = page; i < end; ++i) image[i] = current_at(i);
+        keep_end = std::max(keep_end, std::min(end, cur));
+      }
+    }
+    image.resize(keep_end);
+    return image;
+  }
+
+  std::mutex mu_;
+  std::map<std::string, std::shared_ptr<FileState>> files_;
+  std::map<std::string, std::shared_ptr<FileState>> durable_files_;
+  std::set<std::string> dirs_;
+  std::set<std::string> locks_;
+  uint64_t capacity_ = 1ull << 40;
+  uint64_t used_ = 0;
+};
+
+Status MemFile::Write(uint64_t offset, std::string_view data) {
+  if (!writable_) return Status::FailedPrecondition("read-only file " + path());
+  std::lock_guard<std::mutex> l(state_->mu);
+  size_t end = offset + data.size();
+  if (end > state_->size) {
+    if (!env_->Reserve(state_->size, end)) {
+      return Status::ResourceExhausted("write " + path() + ": no space left on device");
+    }
+    if (!state_->Grow(end)) return Status::FailedPrecondition("cannot grow mapped " + path());
+  }
+  if (!data.empty()) std::memcpy(state_->buf.get() + offset, data.data(), data.size());
+  return Status::OK();
+}
+
+Status MemFile::Allocate(uint64_t size) {
+  if (!writable_) return Status::FailedPrecondition("read-only file " + path());
+  std::lock_guard<std::mutex> l(state_->mu);
+  if (size <= state_->size) return Status::OK();
+  if (!env_->Reserve(state_->size, size)) {
+    return Status::ResourceExhausted("fallocate " + path() + ": no space left on device");
+  }
+  if (!state_->Grow(size)) return Status::FailedPrecondition("cannot grow mapped " + path());
+  return Status::OK();
+}
+
+MemFileLock::~MemFileLock() { env_->Unlock(path_); }
+
+}  // namespace
+
+std::unique_ptr<MemEnv> NewMemEnv() { return std::make_unique<MemEnvImpl>(); }
+
+}  // namespace mqstore

@@ -1,0 +1,248 @@
+#include "log/commit_log.h"
+
+#include <algorithm>
+
+#include "log/record_format.h"
+#include "util/filename.h"
+
+namespace mqstore {
+
+CommitLog::CommitLog(Env* env, std::string root, Options options)
+    : env_(env), root_(std::move(root)), options_(options) {}
+
+CommitLog::~CommitLog() {
+  {
+    std::lock_guard<std::mutex> l(alloc_mu_);
+    alloc_stop_ = true;
+  }
+  alloc_cv_.notify_all();
+  if (allocator_.joinable()) allocator_.join();
+  // A spare segment beyond the end holds no data; recovery removes it if it is still there.
+}
+
+Status CommitLog::Load() {
+  std::string dir = filename::CommitLogDir(root_);
+  MQ_RETURN_IF_ERROR(env_->CreateDir(dir));
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir));
+  std::vector<int64_t> bases;
+  for (const auto& name : names) {
+    if (auto base = filename::ParseOffsetName(name)) bases.push_back(*base);
+  }
+  std::sort(bases.begin(), bases.end());
+  std::vector<std::shared_ptr<MappedFile>> segments;
+  for (size_t i = 0; i < bases.size(); ++i) {
+    std::string path = filename::CommitLogSegment(root_, bases[i]);
+    MQ_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
+    bool last = i + 1 == bases.size();
+    if (size != options_.segment_bytes) {
+      if (last && i > 0) {
+        // Created by a process that crashed before the file was complete; never held data.
+        MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+        MQ_RETURN_IF_ERROR(env_->SyncDir(dir));
+        break;
+      }
+      if (size == 0 && last) {
+        MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+        MQ_RETURN_IF_ERROR(env_->SyncDir(dir));
+        break;
+      }
+      return Status::InvalidArgument(path + " is " + std::to_string(size) +
+                                     " bytes but commitlog_segment_bytes is " +
+                                     std::to_string(options_.segment_bytes) +
+                                     " (the store was created with another segment size)");
+    }
+    if (bases[i] % static_cast<int64_t>(options_.segment_bytes) != 0) {
+      return Status::Corruption(path + ": name is not a multiple of the segment size");
+    }
+    if (!segments.empty() && segments.back()->end() != bases[i]) {
+      return Status::Corruption("commit log has a gap: " + path + " does not follow " +
+                                segments.back()->path());
+    }
+    MQ_ASSIGN_OR_RETURN(auto seg, MappedFile::Open(env_, path, bases[i], size, true));
+    segments.push_back(std::move(seg));
+  }
+  std::unique_lock<std::shared_mutex> l(segments_mu_);
+  segments_ = std::move(segments);
+  return Status::OK();
+}
+
+Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
+  std::lock_guard<std::mutex> al(append_mu_);
+  std::unique_lock<std::shared_mutex> l(segments_mu_);
+  std::string dir = filename::CommitLogDir(root_);
+  bool removed = false;
+  while (!segments_.empty() && segments_.back()->base() > end) {
+    std::string path = segments_.back()->path();
+    segments_.pop_back();
+    MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+    removed = true;
+  }
+  // A segment starting exactly at `end` holds nothing: keep it as the active one.
+  if (removed) MQ_RETURN_IF_ERROR(env_->SyncDir(dir));
+  if (!segments_.empty() && zero_tail) {
+    auto& last = segments_.back();
+    MQ_RETURN_IF_ERROR(last->ZeroFromAndSync(static_cast<uint64_t>(end - last->base())));
+  }
+  // With `end` at the very end of the last segment, the next append starts a new segment.
+  if (segments_.empty() || segments_.back()->end() == end) {
+    active_.reset();
+  } else {
+    active_ = segments_.back();
+  }
+  appended_.store(end, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> rl(release_mu_);
+    released_below_ = segments_.empty() ? end : segments_.front()->base();
+  }
+  return Status::OK();
+}
+
+void CommitLog::StartAllocator() {
+  allocator_ = std::thread([this] { AllocatorLoop(); });
+}
+
+void CommitLog::AllocatorLoop() {
+  std::unique_lock<std::mutex> l(alloc_mu_);
+  while (!alloc_stop_) {
+    alloc_cv_.wait(l, [&] { return alloc_stop_ || alloc_wanted_base_ >= 0; });
+    if (alloc_stop_) break;
+    int64_t base = alloc_wanted_base_;
+    alloc_wanted_base_ = -1;
+    if (spare_ && spare_->base() == base) continue;
+    alloc_busy_base_ = base;
+    l.unlock();
+    auto seg = MappedFile::Create(env_, filename::CommitLogSegment(root_, base), base,
+                                  options_.segment_bytes);
+    if (seg.ok()) (*seg)->Prefault(0, std::min(options_.prefault_bytes, options_.segment_bytes));
+    l.lock();
+    // On failure the appender creates the segment itself and reports the error.
+    if (seg.ok()) spare_ = std::move(seg).value();
+    alloc_busy_base_ = -1;
+    alloc_cv_.notify_all();
+  }
+}
+
+Result<std::shared_ptr<MappedFile>> CommitLog::NextSegment(int64_t base) {
+  std::shared_ptr<MappedFile> seg;
+  {
+    std::unique_lock<std::mutex> l(alloc_mu_);
+    alloc_cv_.wait(l, [&] { return alloc_busy_base_ != base; });  // never create it twice
+    if (spare_ && spare_->base() == base) seg = std::move(spare_);
+    spare_.reset();
+  }
+  if (!seg) {
+    std::string path = filename::CommitLogSegment(root_, base);
+    if (env_->FileExists(path)) {
+      // Left by an allocator that finished after the process decided the log ended earlier.
+      MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+    }
+    MQ_ASSIGN_OR_RETURN(seg, MappedFile::Create(env_, path, base, options_.segment_bytes));
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(segments_mu_);
+    segments_.push_back(seg);
+  }
+  if (allocator_.joinable()) {
+    std::lock_guard<std::mutex> l(alloc_mu_);
+    alloc_wanted_base_ = seg->end();
+    alloc_cv_.notify_one();
+  }
+  return seg;
+}
+
+Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
+                         std::span<AppendedRecord> out, int64_t* store_timestamp_ms) {
+  uint64_t total = 0;
+  for (const auto& r : records) total += static_cast<uint64_t>(r.total_size);
+  if (total + record::kBlankHeaderSize > options_.segment_bytes) {
+    return Status::InvalidArgument("batch of " + std::to_string(total) +
+                                   " bytes does not fit in a " +
+                                   std::to_string(options_.segment_bytes) + "-byte segment");
+  }
+  std::unique_lock<std::mutex> l(append_mu_);
+  int64_t pos = appended_.load(std::memory_order_relaxed);
+  if (!active_) {
+    MQ_ASSIGN_OR_RETURN(active_, NextSegment(pos));
+  }
+  uint64_t in_segment = static_cast<uint64_t>(pos - active_->base());
+  if (in_segment + total + record::kBlankHeaderSize > active_->size()) {
+    // Get the next segment first so that a failure leaves the log as it was.
+    MQ_ASSIGN_OR_RETURN(auto next, NextSegment(active_->end()));
+    WriteBlankRecord(static_cast<int32_t>(active_->size() - in_segment),
+                     active_->data() + in_segment);
+    active_ = std::move(next);
+    pos = active_->base();
+    in_segment = 0;
+    // The blank is part of the log: publish it so that flush and dispatch move past it.
+    appended_.store(pos, std::memory_order_release);
+  }
+  int64_t now = options_.clock->NowMillis();
+  int64_t ts = std::max(now, last_timestamp_ms_);  // non-decreasing in log order
+  last_timestamp_ms_ = ts;
+  char* dst = active_->data() + in_segment;
+  for (size_t i = 0; i < records.size(); ++i) {
+    const PreparedRecord& r = records[i];
+    int64_t queue_offset = 0;
+    if (r.gets_queue_offset) {
+      int64_t* slot = offsets->Slot(r.message->topic, r.message->queue_id);
+      queue_offset = (*slot)++;
+    }
+    WriteRecord(r, options_.store_host, queue_offset, pos, ts, dst);
+    out[i] = AppendedRecord{pos, r.total_size, queue_offset};
+    dst += r.total_size;
+    pos += r.total_size;
+  }
+  appended_.store(pos, std::memory_order_release);
+  l.unlock();
+  *store_timestamp_ms = ts;
+  append_event_.Notify();
+  return Status::OK();
+}
+
+int64_t CommitLog::min_offset() const {
+  std::shared_lock<std::shared_mutex> l(segments_mu_);
+  return segments_.empty() ? appended() : segments_.front()->base();
+}
+
+std::shared_ptr<MappedFile> CommitLog::SegmentFor(int64_t offset) const {
+  std::shared_lock<std::shared_mutex> l(segments_mu_);
+  if (segments_.empty() || offset < segments_.front()->base()) return nullptr;
+  size_t index = static_cast<size_t>((offset - segments_.front()->base()) /
+                                     static_cast<int64_t>(options_.segment_bytes));
+  if (index >= segments_.size()) return nullptr;
+  return segments_[index];
+}
+
+std::vector<std::shared_ptr<MappedFile>> CommitLog::Segments() const {
+  std::shared_lock<std::shared_mutex> l(segments_mu_);
+  return segments_;
+}
+
+Status CommitLog::Sync(int64_t from, int64_t to) const {
+  while (from < to) {
+    auto seg = SegmentFor(from);
+    if (!seg) return Status::Aborted("segment for offset " + std::to_string(from) + " is gone");
+    int64_t stop = std::min(to, seg->end());
+    MQ_RETURN_IF_ERROR(seg->Sync(static_cast<uint64_t>(from - seg->base()),
+                                 static_cast<uint64_t>(stop - seg->base())));
+    from = stop;
+  }
+  return Status::OK();
+}
+
+void CommitLog::ReleaseBelow(int64_t offset) {
+  std::lock_guard<std::mutex> l(release_mu_);
+  while (released_below_ < offset) {
+    auto seg = SegmentFor(released_below_);
+    if (!seg) {
+      released_below_ = offset;
+      break;
+    }
+    int64_t stop = std::min(offset, seg->end());
+    seg->Release(static_cast<uint64_t>(released_below_ - seg->base()),
+                 static_cast<uint64_t>(stop - seg->base()));
+    released_below_ = stop;
+  }
+}
+
+}  // namespace mqstore

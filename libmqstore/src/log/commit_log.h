@@ -1,0 +1,123 @@
+// CommitLog: the one append-only log all topics share, as a sequence of fixed-size segments.
+//
+//   commitlog/00000000000000000000  [rec][rec][rec]...[rec][blank........]
+//   commitlog/00000000001073741824  [rec][rec]...            <- active segment
+//                                              ^ appended()
+//
+// Appends are serialised by one lock; inside it the record bytes are copied straight into
+// the mapping of the active segment (records were prepared before the lock). When a batch
+// does not fit, an 8-byte blank header closes the segment and the batch goes to the next
+// one, which a background thread has normally created already.
+//
+// Thread safety: Append is safe from many threads; readers (SegmentFor, appended) may run
+// concurrently with it. Load and TruncateTo run before the store accepts puts.
+#ifndef MQSTORE_LOG_COMMIT_LOG_H_
+#define MQSTORE_LOG_COMMIT_LOG_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "log/queue_offset_table.h"
+#include "log/record_codec.h"
+#include "mqstore/env.h"
+#include "util/event_count.h"
+#include "util/mapped_file.h"
+
+namespace mqstore {
+
+struct AppendedRecord {
+  int64_t physical_offset = 0;
+  int32_t size = 0;
+  int64_t queue_offset = 0;
+};
+
+class CommitLog {
+ public:
+  struct Options {
+    uint64_t segment_bytes = 1ull << 30;
+    SocketAddress store_host;
+    Clock* clock = nullptr;
+    // Bytes of a new segment faulted in ahead of use by the allocator thread.
+    uint64_t prefault_bytes = 32ull << 20;
+  };
+
+  CommitLog(Env* env, std::string root, Options options);
+  ~CommitLog();
+  CommitLog(const CommitLog&) = delete;
+  CommitLog& operator=(const CommitLog&) = delete;
+
+  // Maps the existing segments. kCorruption when a segment other than the last has the wrong
+  // size or the segments are not contiguous; a wrong-sized last segment (a crash while it was
+  // being created) is removed. kInvalidArgument when the store uses another segment size.
+  Status Load();
+
+  // Makes `end` the end of the log: later segments are removed and, with `zero_tail`, the
+  // rest of the segment holding `end` is zeroed durably. Sets appended() = end.
+  Status TruncateTo(int64_t end, bool zero_tail);
+
+  // Starts the thread that creates the next segment ahead of need.
+  void StartAllocator();
+
+  // Appends `records` contiguously; assigns queue offsets from `offsets`; fills `out`
+  // (same length as records) and `*store_timestamp_ms`. Errors leave the log unchanged:
+  // kInvalidArgument (a batch larger than a segment), kResourceExhausted (no disk for the
+  // next segment), kIOError.
+  Status Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
+                std::span<AppendedRecord> out, int64_t* store_timestamp_ms);
+
+  // End of the last appended record; everything below it is complete and readable.
+  int64_t appended() const { return appended_.load(std::memory_order_acquire); }
+  // Start of the first segment (0 for an empty log).
+  int64_t min_offset() const;
+  // Notified after every append.
+  EventCount& append_event() { return append_event_; }
+
+  // The segment holding `offset`, or null.
+  std::shared_ptr<MappedFile> SegmentFor(int64_t offset) const;
+  std::vector<std::shared_ptr<MappedFile>> Segments() const;
+  uint64_t segment_bytes() const { return options_.segment_bytes; }
+
+  // Makes log bytes [from, to) durable.
+  Status Sync(int64_t from, int64_t to) const;
+  // Drops mapped pages below `offset` from the page tables (bounded resident memory).
+  void ReleaseBelow(int64_t offset);
+
+ private:
+  Result<std::shared_ptr<MappedFile>> NextSegment(int64_t base);  // REQUIRES: append_mu_
+  void AllocatorLoop();
+
+  Env* const env_;
+  const std::string root_;
+  const Options options_;
+
+  std::mutex append_mu_;
+  std::shared_ptr<MappedFile> active_;  // GUARDED_BY(append_mu_)
+  int64_t last_timestamp_ms_ = 0;       // GUARDED_BY(append_mu_)
+  std::atomic<int64_t> appended_{0};
+  EventCount append_event_;
+
+  mutable std::shared_mutex segments_mu_;
+  std::vector<std::shared_ptr<MappedFile>> segments_;  // GUARDED_BY(segments_mu_)
+
+  std::mutex release_mu_;
+  int64_t released_below_ = 0;  // GUARDED_BY(release_mu_)
+
+  std::mutex alloc_mu_;
+  std::condition_variable alloc_cv_;
+  int64_t alloc_wanted_base_ = -1;           // GUARDED_BY(alloc_mu_)
+  int64_t alloc_busy_base_ = -1;             // GUARDED_BY(alloc_mu_): being created now
+  std::shared_ptr<MappedFile> spare_;        // GUARDED_BY(alloc_mu_)
+  bool alloc_stop_ = false;                  // GUARDED_BY(alloc_mu_)
+  std::thread allocator_;
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_LOG_COMMIT_LOG_H_

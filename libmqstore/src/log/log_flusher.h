@@ -1,0 +1,63 @@
+// LogFlusher: turns appended commit-log bytes into durable ones.
+//
+// Group commit (FlushMode::kSync): a put waits in WaitDurable(end). The first waiter that
+// finds no sync in progress becomes the leader: it syncs everything appended so far (which
+// covers every waiter that arrived meanwhile), publishes the new durable offset and wakes
+// the others. So N concurrent puts cost about one sync per sync-latency, not N syncs.
+//
+// Periodic flush (both modes): FlushAll() every flush_interval_ms from the store's
+// maintenance thread, so that records put without waiting still become durable.
+//
+// A failed sync is sticky: after it the store cannot know what reached the disk (the kernel
+// may have dropped the dirty pages), so every later wait returns the same error.
+#ifndef MQSTORE_LOG_LOG_FLUSHER_H_
+#define MQSTORE_LOG_LOG_FLUSHER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+
+#include "log/commit_log.h"
+#include "mqstore/status.h"
+
+namespace mqstore {
+
+class LogFlusher {
+ public:
+  // `on_durable` runs after the durable offset advances (wakes the dispatcher in kSync mode).
+  LogFlusher(CommitLog* log, std::function<void()> on_durable)
+      : log_(log), on_durable_(std::move(on_durable)) {}
+
+  // Sets the durable offset after recovery (everything below `offset` is on disk).
+  void Reset(int64_t offset) { durable_.store(offset, std::memory_order_release); }
+
+  // Returns once log bytes below `offset` are durable. kTimedOut after `timeout_ms` (the
+  // bytes stay in the log and become durable later); the sticky sync error if a sync failed.
+  Status WaitDurable(int64_t offset, int timeout_ms);
+  // Makes everything appended so far durable.
+  Status FlushAll() { return WaitDurable(log_->appended(), -1); }
+
+  int64_t durable() const { return durable_.load(std::memory_order_acquire); }
+  uint64_t sync_count() const { return sync_count_.load(std::memory_order_relaxed); }
+  Status error() const {
+    std::lock_guard<std::mutex> l(mu_);
+    return error_;
+  }
+
+ private:
+  CommitLog* const log_;
+  const std::function<void()> on_durable_;
+  std::atomic<int64_t> durable_{0};
+  std::atomic<uint64_t> sync_count_{0};
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool syncing_ = false;  // GUARDED_BY(mu_): a leader is syncing now
+  Status error_;          // GUARDED_BY(mu_)
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_LOG_LOG_FLUSHER_H_

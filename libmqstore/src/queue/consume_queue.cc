@@ -1,0 +1,210 @@
+#include "queue/consume_queue.h"
+
+#include <algorithm>
+
+#include "util/coding.h"
+#include "util/filename.h"
+
+namespace mqstore {
+
+void EncodeQueueEntry(const QueueEntry& e, char* dst) {
+  EncodeBig64(dst, static_cast<uint64_t>(e.physical_offset));
+  EncodeBig32(dst + 8, static_cast<uint32_t>(e.size));
+  EncodeBig64(dst + 12, static_cast<uint64_t>(e.tags_code));
+}
+
+QueueEntry DecodeQueueEntry(const char* src) {
+  QueueEntry e;
+  e.physical_offset = static_cast<int64_t>(DecodeBig64(src));
+  e.size = static_cast<int32_t>(DecodeBig32(src + 8));
+  e.tags_code = static_cast<int64_t>(DecodeBig64(src + 12));
+  return e;
+}
+
+ConsumeQueue::ConsumeQueue(Env* env, std::string root, std::string topic, int32_t queue_id,
+                           uint32_t entries_per_file)
+    : env_(env),
+      root_(std::move(root)),
+      topic_(std::move(topic)),
+      queue_id_(queue_id),
+      entries_per_file_(entries_per_file) {}
+
+std::string ConsumeQueue::dir() const { return filename::ConsumeQueueDir(root_, topic_, queue_id_); }
+
+Status ConsumeQueue::Load() {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir()));
+  std::vector<int64_t> bases;
+  for (const auto& n : names) {
+    if (auto b = filename::ParseOffsetName(n)) bases.push_back(*b);
+  }
+  std::sort(bases.begin(), bases.end());
+  std::vector<std::shared_ptr<MappedFile>> files;
+  for (int64_t base : bases) {
+    std::string path = filename::ConsumeQueueFile(root_, topic_, queue_id_, base);
+    if (base % static_cast<int64_t>(file_bytes()) != 0 ||
+        (!files.empty() && files.back()->end() != base)) {
+      return Status::Corruption(path + ": consume queue files are not contiguous");
+    }
+    auto file = MappedFile::Open(env_, path, base, file_bytes(), true);
+    if (!file.ok() && file.status().IsCorruption() && base == bases.back()) {
+      // A last file of the wrong size was being created when the process died.
+      MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+      break;
+    }
+    if (!file.ok()) return file.status();
+    files.push_back(std::move(file).value());
+  }
+  // Find the end: the durable prefix of a queue file is a run of non-empty entries with
+  // increasing physical offsets; whatever follows (zeros, torn bytes) is not the queue.
+  int64_t end_byte = files.empty() ? 0 : files.front()->base();
+  int64_t prev_end = -1;
+  for (size_t i = 0; i < files.size(); ++i) {
+    const auto& f = files[i];
+    uint64_t pos = 0;
+    for (; pos + kQueueEntrySize <= f->size(); pos += kQueueEntrySize) {
+      QueueEntry e = DecodeQueueEntry(f->data() + pos);
+      if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end) break;
+      prev_end = e.physical_offset + e.size;
+    }
+    end_byte = f->base() + static_cast<int64_t>(pos);
+    if (pos < f->size()) {
+      // Files after a partial one hold nothing durable.
+      for (size_t j = files.size(); j > i + 1; --j) {
+        std::string path = files[j - 1]->path();
+        files.pop_back();
+        MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+      }
+      break;
+    }
+  }
+  {
+    std::unique_lock<std::shared_mutex> l(files_mu_);
+    files_ = std::move(files);
+  }
+  int64_t first = files_.empty() ? 0 : files_.front()->base() / kQueueEntrySize;
+  min_offset_.store(first, std::memory_order_release);
+  max_offset_.store(end_byte / kQueueEntrySize, std::memory_order_release);
+  last_record_end_ = std::max<int64_t>(prev_end, 0);
+  synced_offset_ = end_byte / kQueueEntrySize;
+  return Status::OK();
+}
+
+Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
+  std::unique_lock<std::shared_mutex> l(files_mu_);
+  int64_t max = max_offset();
+  int64_t min = min_offset();
+  // Entries are sorted by physical offset: binary search for the first one to drop.
+  int64_t lo = min, hi = max;
+  auto entry_at = [&](int64_t q) {
+    int64_t byte = q * kQueueEntrySize;
+    size_t index = static_cast<size_t>((byte - files_.front()->base()) /
+                                       static_cast<int64_t>(file_bytes()));
+    const auto& f = files_[index];
+    return DecodeQueueEntry(f->data() + (byte - f->base()));
+  };
+  while (lo < hi) {
+    int64_t mid = lo + (hi - lo) / 2;
+    if (entry_at(mid).physical_offset >= physical_offset) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  if (lo == max) return Status::OK();
+  int64_t cut_byte = lo * kQueueEntrySize;
+  while (!files_.empty() && files_.back()->base() > cut_byte) {
+    std::string path = files_.back()->path();
+    files_.pop_back();
+    MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+  }
+  if (!files_.empty()) {
+    auto& f = files_.back();
+    MQ_RETURN_IF_ERROR(f->ZeroFromAndSync(static_cast<uint64_t>(cut_byte - f->base())));
+  }
+  MQ_RETURN_IF_ERROR(env_->SyncDir(dir()));
+  max_offset_.store(lo, std::memory_order_release);
+  if (files_.empty()) min_offset_.store(lo, std::memory_order_release);
+  last_record_end_ = lo > min ? [&] {
+    QueueEntry e = entry_at(lo - 1);
+    return e.physical_offset + e.size;
+  }() : 0;
+  synced_offset_ = std::min(synced_offset_, lo);
+  return Status::OK();
+}
+
+Status ConsumeQueue::Append(int64_t queue_offset, const QueueEntry& entry) {
+  int64_t max = max_offset();
+  if (queue_offset < max) return Status::OK();  // replayed during recovery
+  if (queue_offset > max) {
+    return Status::Corruption("consume queue " + topic_ + "/" + std::to_string(queue_id_) +
+                              " expected offset " + std::to_string(max) + " but got " +
+                              std::to_string(queue_offset));
+  }
+  int64_t byte = queue_offset * kQueueEntrySize;
+  std::shared_ptr<MappedFile> file;
+  {
+    std::shared_lock<std::shared_mutex> l(files_mu_);
+    if (!files_.empty() && byte < files_.back()->end() && byte >= files_.back()->base()) {
+      file = files_.back();
+    }
+  }
+  if (!file) {
+    int64_t base = byte - byte % static_cast<int64_t>(file_bytes());
+    bool first = files_.empty();
+    if (first) {
+      MQ_RETURN_IF_ERROR(env_->CreateDir(dir()));
+      // New directories must be durable before the file entry in them can be.
+      MQ_RETURN_IF_ERROR(env_->SyncDir(filename::ConsumeQueueRoot(root_)));
+      MQ_RETURN_IF_ERROR(env_->SyncDir(filename::ConsumeQueueRoot(root_) + "/" + topic_));
+    }
+    MQ_ASSIGN_OR_RETURN(file, MappedFile::Create(
+                                  env_, filename::ConsumeQueueFile(root_, topic_, queue_id_, base),
+                                  base, file_bytes()));
+    std::unique_lock<std::shared_mutex> l(files_mu_);
+    files_.push_back(file);
+  }
+  EncodeQueueEntry(entry, file->data() + (byte - file->base()));
+  last_record_end_ = entry.physical_offset + entry.size;
+  max_offset_.store(queue_offset + 1, std::memory_order_release);
+  return Status::OK();
+}
+
+size_t ConsumeQueue::ReadEntries(int64_t queue_offset, size_t n,
+                                 std::vector<QueueEntry>* out) const {
+  int64_t max = max_offset();
+  std::shared_lock<std::shared_mutex> l(files_mu_);
+  size_t count = 0;
+  if (files_.empty()) return 0;
+  for (int64_t q = queue_offset; q < max && count < n; ++q, ++count) {
+    int64_t byte = q * kQueueEntrySize;
+    if (byte < files_.front()->base()) break;
+    size_t index = static_cast<size_t>((byte - files_.front()->base()) /
+                                       static_cast<int64_t>(file_bytes()));
+    if (index >= files_.size()) break;
+    const auto& f = files_[index];
+    out->push_back(DecodeQueueEntry(f->data() + (byte - f->base())));
+  }
+  return count;
+}
+
+Status ConsumeQueue::Sync() {
+  int64_t max = max_offset();
+  if (synced_offset_ >= max) return Status::OK();
+  std::vector<std::shared_ptr<MappedFile>> files;
+  {
+    std::shared_lock<std::shared_mutex> l(files_mu_);
+    files = files_;
+  }
+  int64_t from = synced_offset_ * kQueueEntrySize, to = max * kQueueEntrySize;
+  for (const auto& f : files) {
+    int64_t a = std::max(from, f->base()), b = std::min(to, f->end());
+    if (a < b) {
+      MQ_RETURN_IF_ERROR(f->Sync(static_cast<uint64_t>(a - f->base()),
+                                 static_cast<uint64_t>(b - f->base())));
+    }
+  }
+  synced_offset_ = max;
+  return Status::OK();
+}
+
+}  // namespace mqstore

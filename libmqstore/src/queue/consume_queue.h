@@ -1,0 +1,89 @@
+// ConsumeQueue: the index of one (topic, queue): entry i points at the record with queue
+// offset i (docs/format/consume_queue.md).
+//
+//   consumequeue/<topic>/<queue>/00000000000000000000   entries 0 .. N-1   (N * 20 bytes)
+//   consumequeue/<topic>/<queue>/00000000000006000000   entries N .. 2N-1
+//
+// Entry: physical offset (8) | record size (4) | tags hash (8), big-endian.
+//
+// Thread safety: one writer (the dispatcher, or recovery before the store opens) and any
+// number of readers. An entry is visible to readers once max_offset() covers it.
+#ifndef MQSTORE_QUEUE_CONSUME_QUEUE_H_
+#define MQSTORE_QUEUE_CONSUME_QUEUE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "mqstore/env.h"
+#include "util/mapped_file.h"
+
+namespace mqstore {
+
+struct QueueEntry {
+  int64_t physical_offset = 0;
+  int32_t size = 0;
+  int64_t tags_code = 0;
+};
+
+inline constexpr int kQueueEntrySize = 20;
+
+void EncodeQueueEntry(const QueueEntry& e, char* dst);
+QueueEntry DecodeQueueEntry(const char* src);
+
+class ConsumeQueue {
+ public:
+  ConsumeQueue(Env* env, std::string root, std::string topic, int32_t queue_id,
+               uint32_t entries_per_file);
+
+  const std::string& topic() const { return topic_; }
+  int32_t queue_id() const { return queue_id_; }
+
+  // Maps the existing files and finds the last entry: scanning the last file forward, the
+  // queue ends at the first entry that is empty or not after its predecessor.
+  Status Load();
+  // Removes entries whose record starts at or after `physical_offset` (recovery).
+  Status TruncateFrom(int64_t physical_offset);
+
+  // Appends the entry for `queue_offset`. An offset below max_offset() is a replay and is
+  // ignored; one above it is a gap and kCorruption. REQUIRES: single writer.
+  Status Append(int64_t queue_offset, const QueueEntry& entry);
+
+  int64_t min_offset() const { return min_offset_.load(std::memory_order_acquire); }
+  int64_t max_offset() const { return max_offset_.load(std::memory_order_acquire); }
+  // End (offset + size) of the record of the last entry; 0 when empty.
+  int64_t last_record_end() const { return last_record_end_; }
+
+  // Appends up to `n` entries starting at `queue_offset` (clipped to what is visible) to
+  // `out`; returns how many.
+  size_t ReadEntries(int64_t queue_offset, size_t n, std::vector<QueueEntry>* out) const;
+
+  // Makes every appended entry durable.
+  Status Sync();
+
+ private:
+  uint64_t file_bytes() const { return uint64_t{entries_per_file_} * kQueueEntrySize; }
+  std::string dir() const;
+
+  Env* const env_;
+  const std::string root_;
+  const std::string topic_;
+  const int32_t queue_id_;
+  const uint32_t entries_per_file_;
+
+  mutable std::shared_mutex files_mu_;
+  std::vector<std::shared_ptr<MappedFile>> files_;  // GUARDED_BY(files_mu_); base = byte offset
+
+  std::atomic<int64_t> min_offset_{0};
+  std::atomic<int64_t> max_offset_{0};
+  int64_t last_record_end_ = 0;  // writer only
+  int64_t synced_offset_ = 0;    // writer / Sync caller only (Sync is serialised by the store)
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_QUEUE_CONSUME_QUEUE_H_

@@ -1,0 +1,115 @@
+#include "queue/dispatcher.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace mqstore {
+
+Dispatcher::Dispatcher(CommitLog* log, ConsumeQueueSet* queues, std::function<int64_t()> limit,
+                       EventCount* wake)
+    : log_(log), queues_(queues), limit_(std::move(limit)), wake_(wake) {}
+
+Dispatcher::~Dispatcher() { Stop(); }
+
+void Dispatcher::Start(int64_t from) {
+  dispatched_.store(from, std::memory_order_release);
+  stop_.store(false);
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void Dispatcher::Stop() {
+  stop_.store(true);
+  wake_->Notify();  // the loop re-checks stop_ after PrepareWait, so this cannot be missed
+  if (thread_.joinable()) thread_.join();
+  progress_.Notify();
+}
+
+Status Dispatcher::AwaitDispatched(int64_t offset, int timeout_ms) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (dispatched() < offset) {
+    Status e = error();
+    if (!e.ok()) return e;
+    auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      return Status::TimedOut("offset " + std::to_string(offset) + " not dispatched within " +
+                              std::to_string(timeout_ms) + " ms");
+    }
+    uint64_t key = progress_.PrepareWait();
+    if (dispatched() >= offset) {
+      progress_.CancelWait();
+      break;
+    }
+    progress_.Wait(key, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                            std::chrono::milliseconds(1));
+  }
+  return Status::OK();
+}
+
+void Dispatcher::SetListener(ArrivalListener listener) {
+  std::lock_guard<std::mutex> l(mu_);
+  listener_ = std::move(listener);
+  has_listener_.store(static_cast<bool>(listener_));
+}
+
+Status Dispatcher::error() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return error_;
+}
+
+void Dispatcher::Loop() {
+  int64_t pos = dispatched();
+  while (!stop_.load(std::memory_order_acquire)) {
+    int64_t limit = limit_();
+    if (pos >= limit) {
+      uint64_t key = wake_->PrepareWait();
+      if (stop_.load() || limit_() > pos) {
+        wake_->CancelWait();
+        continue;
+      }
+      // The timeout is only a safety net; every append and durable advance notifies.
+      wake_->Wait(key, std::chrono::milliseconds(100));
+      continue;
+    }
+    int64_t next = DispatchSome(pos, limit);
+    if (next == pos) return;  // error recorded; stop dispatching
+    pos = next;
+    dispatched_.store(pos, std::memory_order_release);
+    progress_.Notify();
+  }
+}
+
+int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
+  auto seg = log_->SegmentFor(pos);
+  auto fail = [&](Status s) {
+    std::lock_guard<std::mutex> l(mu_);
+    error_ = s;
+    return pos;
+  };
+  if (!seg) return fail(Status::Corruption("no segment holds offset " + std::to_string(pos)));
+  // Bounded so that progress is published regularly while a backlog is dispatched.
+  constexpr int64_t kMaxBytesPerStep = 4 << 20;
+  int64_t stop = std::min({limit, seg->end(), pos + kMaxBytesPerStep});
+  bool listen = has_listener_.load(std::memory_order_relaxed);
+  while (pos < stop) {
+    RecordSummary r;
+    std::string problem;
+    uint64_t in_seg = static_cast<uint64_t>(pos - seg->base());
+    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r, &problem);
+    if (check == RecordCheck::kBlank) return seg->end();
+    if (check == RecordCheck::kEnd || r.physical_offset != pos) {
+      return fail(Status::Corruption("dispatch stopped at offset " + std::to_string(pos) + ": " +
+                                     (check == RecordCheck::kEnd ? problem
+                                                                 : "physical offset mismatch")));
+    }
+    Status s = queues_->Apply(r, pos);
+    if (!s.ok()) return fail(s);
+    pos += r.total_size;
+    if (listen && GetsQueueOffset(r.sys_flag)) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (listener_) listener_(r.topic, r.queue_id, r.queue_offset + 1);
+    }
+  }
+  return pos;
+}
+
+}  // namespace mqstore

@@ -1,0 +1,66 @@
+// Dispatcher: follows the commit log and adds an entry to the consume queue of every record,
+// so that a record becomes readable through its queue.
+//
+// It runs on its own thread, sleeping on the commit log's EventCount when caught up, so a
+// record is dispatched microseconds after its append without polling. It never passes the
+// dispatch limit: the appended offset in kAsync mode, the durable offset in kSync mode (a
+// consumer must not see a record a crash could take back).
+#ifndef MQSTORE_QUEUE_DISPATCHER_H_
+#define MQSTORE_QUEUE_DISPATCHER_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "log/commit_log.h"
+#include "mqstore/store.h"
+#include "queue/consume_queue_set.h"
+#include "util/event_count.h"
+
+namespace mqstore {
+
+class Dispatcher {
+ public:
+  // `limit` returns the offset dispatch may reach; `wake` is notified when it may have moved.
+  Dispatcher(CommitLog* log, ConsumeQueueSet* queues, std::function<int64_t()> limit,
+             EventCount* wake);
+  ~Dispatcher();
+
+  // Starts dispatching from `from` (a record boundary).
+  void Start(int64_t from);
+  // Stops the thread after it finished the record it is on.
+  void Stop();
+
+  int64_t dispatched() const { return dispatched_.load(std::memory_order_acquire); }
+  // Returns once dispatched() >= `offset`; kTimedOut after `timeout_ms`; the dispatch error
+  // if dispatch stopped on one.
+  Status AwaitDispatched(int64_t offset, int timeout_ms);
+  void SetListener(ArrivalListener listener);
+  Status error() const;
+
+ private:
+  void Loop();
+  // Dispatches records in [pos, limit) of one segment; returns the new position.
+  int64_t DispatchSome(int64_t pos, int64_t limit);
+
+  CommitLog* const log_;
+  ConsumeQueueSet* const queues_;
+  const std::function<int64_t()> limit_;
+  EventCount* const wake_;
+
+  std::atomic<int64_t> dispatched_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  EventCount progress_;
+
+  mutable std::mutex mu_;
+  Status error_;                 // GUARDED_BY(mu_)
+  ArrivalListener listener_;     // GUARDED_BY(mu_)
+  std::atomic<bool> has_listener_{false};
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_QUEUE_DISPATCHER_H_

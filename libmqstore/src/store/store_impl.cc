@@ -1,0 +1,354 @@
+#include "store/store_impl.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "recovery/recovery.h"
+#include "util/filename.h"
+
+namespace mqstore {
+namespace {
+
+StoreOptions WithDefaults(StoreOptions o) {
+  if (o.env == nullptr) o.env = Env::Default();
+  if (o.clock == nullptr) o.clock = Clock::System();
+  return o;
+}
+
+CommitLog::Options LogOptions(const StoreOptions& o) {
+  CommitLog::Options l;
+  l.segment_bytes = o.commitlog_segment_bytes;
+  l.store_host = o.store_host;
+  l.clock = o.clock;
+  return l;
+}
+
+}  // namespace
+
+Status StoreOptions::Validate() const {
+  if (commitlog_segment_bytes < 4096 || commitlog_segment_bytes % 4096 != 0) {
+    return Status::InvalidArgument("commitlog_segment_bytes must be a multiple of 4096, >= 4096");
+  }
+  if (commitlog_segment_bytes > (uint64_t{1} << 31) - 4096) {
+    return Status::InvalidArgument("commitlog_segment_bytes must be below 2 GiB");
+  }
+  if (consume_queue_entries_per_file == 0) {
+    return Status::InvalidArgument("consume_queue_entries_per_file must be positive");
+  }
+  if (flush_interval_ms <= 0 || sync_flush_timeout_ms <= 0 || checkpoint_interval_ms <= 0) {
+    return Status::InvalidArgument("intervals and timeouts must be positive");
+  }
+  if (max_message_bytes == 0 || max_message_bytes > (64u << 20)) {
+    return Status::InvalidArgument("max_message_bytes must be in 1..64 MiB");
+  }
+  return Status::OK();
+}
+
+const char* ReadStatusName(ReadStatus status) {
+  switch (status) {
+    case ReadStatus::kFound: return "FOUND";
+    case ReadStatus::kNoNewMessage: return "NO_NEW_MESSAGE";
+    case ReadStatus::kOffsetTooSmall: return "OFFSET_TOO_SMALL";
+    case ReadStatus::kOffsetTooLarge: return "OFFSET_TOO_LARGE";
+    case ReadStatus::kNoSuchQueue: return "NO_SUCH_QUEUE";
+  }
+  return "UNKNOWN";
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const StoreOptions& options, const std::string& dir) {
+  MQ_RETURN_IF_ERROR(options.Validate());
+  auto store = std::make_unique<StoreImpl>(options, dir);
+  MQ_RETURN_IF_ERROR(store->Open());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
+    : options_(WithDefaults(options)),
+      dir_(std::move(dir)),
+      env_(options_.env),
+      log_(env_, dir_, LogOptions(options_)),
+      flusher_(&log_, [this] { log_.append_event().Notify(); }),
+      queues_(env_, dir_, options_.consume_queue_entries_per_file),
+      dispatcher_(&log_, &queues_, [this] { return VisibleLimit(); }, &log_.append_event()) {}
+
+StoreImpl::~StoreImpl() {
+  if (open_.load()) Close().IgnoreError();  // the caller chose not to see the result
+}
+
+int64_t StoreImpl::VisibleLimit() const {
+  return options_.flush_mode == FlushMode::kSync ? flusher_.durable() : log_.appended();
+}
+
+Status StoreImpl::Open() {
+  if (!env_->FileExists(dir_)) {
+    if (!options_.create_if_missing) return Status::NotFound("no store at " + dir_);
+  }
+  MQ_RETURN_IF_ERROR(env_->CreateDir(dir_));
+  MQ_ASSIGN_OR_RETURN(lock_, env_->LockFile(filename::Lock(dir_)));
+
+  std::string checkpoint_path = filename::Checkpoint(dir_);
+  std::optional<CheckpointData> checkpoint;
+  bool checkpoint_lost = false;
+  {
+    auto read = Checkpoint::Read(env_, checkpoint_path);
+    if (read.ok()) {
+      checkpoint = *read;
+    } else if (read.status().IsCorruption()) {
+      // Both slots damaged (or never written): rebuild the queues from the whole log.
+      checkpoint_lost = true;
+    } else {
+      return read.status();
+    }
+  }
+  if (checkpoint && checkpoint->segment_bytes != 0 &&
+      checkpoint->segment_bytes != options_.commitlog_segment_bytes) {
+    return Status::InvalidArgument(
+        "store was created with commitlog_segment_bytes=" +
+        std::to_string(checkpoint->segment_bytes) + ", options say " +
+        std::to_string(options_.commitlog_segment_bytes));
+  }
+  recovered_from_crash_ = env_->FileExists(filename::AbortMarker(dir_)) || checkpoint_lost;
+
+  MQ_RETURN_IF_ERROR(log_.Load());
+  MQ_RETURN_IF_ERROR(queues_.Load());
+  MQ_ASSIGN_OR_RETURN(RecoveryOutcome recovered,
+                      RecoverStore(&log_, &queues_, checkpoint,
+                                   /*zero_tail=*/recovered_from_crash_ || !checkpoint));
+  recovery_start_ = recovered.start;
+  recovery_scanned_ = recovered.scanned_bytes;
+  queues_.ForEach([&](ConsumeQueue& q) { offsets_.Set(q.topic(), q.queue_id(), q.max_offset()); });
+  flusher_.Reset(recovered.end);
+
+  MQ_ASSIGN_OR_RETURN(checkpoint_, Checkpoint::OpenForWrite(env_, checkpoint_path, checkpoint));
+  MQ_RETURN_IF_ERROR(queues_.SyncAll());
+  MQ_RETURN_IF_ERROR(checkpoint_->Write(CheckpointData{
+      0, recovered.end, recovered.end, log_.min_offset(), options_.commitlog_segment_bytes,
+      options_.clock->NowMillis()}));
+
+  // Present from now until a clean close: its presence at the next open means a crash.
+  {
+    MQ_ASSIGN_OR_RETURN(auto marker, env_->OpenFile(filename::AbortMarker(dir_), OpenMode::kCreate));
+    MQ_RETURN_IF_ERROR(marker->Truncate(0));
+    MQ_RETURN_IF_ERROR(marker->Write(0, std::to_string(getpid()) + "\n"));
+    MQ_RETURN_IF_ERROR(marker->Sync());
+    MQ_RETURN_IF_ERROR(env_->SyncDir(dir_));
+  }
+
+  log_.StartAllocator();
+  dispatcher_.Start(recovered.end);
+  std::vector<StoreMaintenance::Task> tasks;
+  tasks.push_back({std::chrono::milliseconds(options_.flush_interval_ms), [this] {
+                     flusher_.FlushAll().IgnoreError();  // sticky: puts report it
+                     int64_t window = static_cast<int64_t>(options_.resident_log_window_bytes);
+                     log_.ReleaseBelow(flusher_.durable() - window);
+                   }});
+  tasks.push_back({std::chrono::milliseconds(options_.checkpoint_interval_ms),
+                   [this] { WriteCheckpoint().IgnoreError(); }});  // retried next period
+  maintenance_ = std::make_unique<StoreMaintenance>(std::move(tasks));
+  open_.store(true);
+  return Status::OK();
+}
+
+Status StoreImpl::WriteCheckpoint() {
+  std::lock_guard<std::mutex> l(checkpoint_mu_);
+  // Order matters: capture the dispatch position, then sync the queues (which covers every
+  // entry below it), then record the log's durable offset.
+  int64_t dispatched = dispatcher_.dispatched();
+  MQ_RETURN_IF_ERROR(queues_.SyncAll());
+  CheckpointData data;
+  data.log_durable_offset = flusher_.durable();
+  data.dispatch_durable_offset = dispatched;
+  data.log_min_offset = log_.min_offset();
+  data.segment_bytes = options_.commitlog_segment_bytes;
+  data.written_at_ms = options_.clock->NowMillis();
+  return checkpoint_->Write(data);
+}
+
+Status StoreImpl::Close() {
+  std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
+  maintenance_.reset();
+  Status result = flusher_.FlushAll();
+  if (result.ok()) {
+    result = dispatcher_.AwaitDispatched(flusher_.durable(), 60'000);
+  }
+  dispatcher_.Stop();
+  Status s = WriteCheckpoint();
+  if (result.ok()) result = s;
+  if (result.ok() && dispatcher_.dispatched() == flusher_.durable()) {
+    // Only a store whose queues cover the whole durable log counts as cleanly closed.
+    s = env_->RemoveFile(filename::AbortMarker(dir_));
+    if (s.ok()) s = env_->SyncDir(dir_);
+    if (result.ok()) result = s;
+  }
+  lock_.reset();
+  return result;
+}
+
+Result<BatchPutResult> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
+                                                bool wait_for_durability) {
+  BatchPutResult result;
+  result.items.resize(records.size());
+  std::vector<AppendedRecord> appended(records.size());
+  int64_t ts = 0;
+  Status flush_error = flusher_.error();
+  if (!flush_error.ok()) return flush_error;
+  MQ_RETURN_IF_ERROR(log_.Append(records, &offsets_, appended, &ts));
+  int64_t end = appended.back().physical_offset + appended.back().size;
+  if (wait_for_durability) {
+    Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
+    if (s.IsTimedOut()) {
+      result.status = PutStatus::kFlushDiskTimeout;
+    } else if (!s.ok()) {
+      return s;
+    }
+  }
+  result.durable = flusher_.durable() >= end;
+  for (size_t i = 0; i < records.size(); ++i) {
+    PutResult& r = result.items[i];
+    r.status = result.status;
+    r.durable = result.durable;
+    r.physical_offset = appended[i].physical_offset;
+    r.record_size = appended[i].size;
+    r.queue_offset = appended[i].queue_offset;
+    r.store_timestamp_ms = ts;
+    r.offset_message_id = MakeOffsetMessageId(options_.store_host, r.physical_offset);
+  }
+  return result;
+}
+
+Result<PutResult> StoreImpl::Put(const MessageView& message) {
+  std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  PreparedRecord prepared;
+  MQ_RETURN_IF_ERROR(
+      PrepareRecord(message, options_.store_host, options_.max_message_bytes, &prepared));
+  bool wait = options_.flush_mode == FlushMode::kSync &&
+              FindProperty(message.properties, property::kWaitStoreMsgOk) != "false";
+  MQ_ASSIGN_OR_RETURN(BatchPutResult batch, AppendAndWait({&prepared, 1}, wait));
+  return std::move(batch.items.front());
+}
+
+Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
+  std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  if (messages.empty()) return Status::InvalidArgument("empty batch");
+  std::vector<PreparedRecord> prepared(messages.size());
+  bool wait = false;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    Status s = PrepareRecord(messages[i], options_.store_host, options_.max_message_bytes,
+                             &prepared[i]);
+    if (!s.ok()) return s.WithContext("batch message " + std::to_string(i));
+    wait = wait || FindProperty(messages[i].properties, property::kWaitStoreMsgOk) != "false";
+  }
+  return AppendAndWait(prepared, options_.flush_mode == FlushMode::kSync && wait);
+}
+
+Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int64_t offset,
+                                   int32_t max_messages, uint64_t max_bytes) {
+  ReadResult result;
+  auto queue = queues_.Find(topic, queue_id);
+  if (!queue) {
+    result.status = ReadStatus::kNoSuchQueue;
+    result.next_offset = 0;
+    return result;
+  }
+  result.min_offset = queue->min_offset();
+  result.max_offset = queue->max_offset();
+  if (offset < result.min_offset) {
+    result.status = ReadStatus::kOffsetTooSmall;
+    result.next_offset = result.min_offset;
+    return result;
+  }
+  if (offset > result.max_offset) {
+    result.status = ReadStatus::kOffsetTooLarge;
+    result.next_offset = result.max_offset;
+    return result;
+  }
+  if (offset == result.max_offset || max_messages <= 0) {
+    result.status = ReadStatus::kNoNewMessage;
+    result.next_offset = offset;
+    return result;
+  }
+  thread_local std::vector<QueueEntry> entries;
+  entries.clear();
+  queue->ReadEntries(offset, static_cast<size_t>(max_messages), &entries);
+  std::shared_ptr<MappedFile> seg;
+  result.messages.reserve(entries.size());
+  int64_t next = offset;
+  for (const QueueEntry& e : entries) {
+    if (!result.messages.empty() && result.total_bytes + static_cast<uint64_t>(e.size) > max_bytes) {
+      break;
+    }
+    if (!seg || e.physical_offset < seg->base() || e.physical_offset >= seg->end()) {
+      seg = log_.SegmentFor(e.physical_offset);
+      if (!seg) break;  // removed since the entry was written
+      result.pins.push_back(seg);
+    }
+    uint64_t in_seg = static_cast<uint64_t>(e.physical_offset - seg->base());
+    result.messages.push_back(
+        StoredMessage{seg->View(in_seg, static_cast<uint64_t>(e.size)), next, e.physical_offset});
+    result.total_bytes += static_cast<uint64_t>(e.size);
+    ++next;
+  }
+  result.next_offset = next;
+  result.status = result.messages.empty() ? ReadStatus::kNoNewMessage : ReadStatus::kFound;
+  return result;
+}
+
+Result<QueueBounds> StoreImpl::GetQueueBounds(std::string_view topic, int32_t queue_id) {
+  auto queue = queues_.Find(topic, queue_id);
+  if (!queue) {
+    return Status::NotFound("no queue " + std::string(topic) + "/" + std::to_string(queue_id));
+  }
+  return QueueBounds{queue->min_offset(), queue->max_offset()};
+}
+
+std::vector<QueueId> StoreImpl::ListQueues() {
+  std::vector<QueueId> out;
+  queues_.ForEach([&](ConsumeQueue& q) { out.push_back(QueueId{q.topic(), q.queue_id()}); });
+  return out;
+}
+
+Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
+  auto seg = log_.SegmentFor(offset);
+  if (!seg || offset >= VisibleLimit()) {
+    return Status::NotFound("no record at offset " + std::to_string(offset));
+  }
+  uint64_t in_seg = static_cast<uint64_t>(offset - seg->base());
+  RecordSummary r;
+  std::string problem;
+  if (CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r, &problem) !=
+          RecordCheck::kRecord ||
+      r.physical_offset != offset) {
+    return Status::NotFound("no record starts at offset " + std::to_string(offset));
+  }
+  return RecordView{seg->View(in_seg, static_cast<uint64_t>(r.total_size)), offset, seg};
+}
+
+Status StoreImpl::Flush() { return flusher_.FlushAll(); }
+
+Status StoreImpl::AwaitDispatched(int64_t physical_end, int timeout_ms) {
+  return dispatcher_.AwaitDispatched(physical_end, timeout_ms);
+}
+
+void StoreImpl::SetArrivalListener(ArrivalListener listener) {
+  dispatcher_.SetListener(std::move(listener));
+}
+
+StoreStats StoreImpl::Stats() {
+  StoreStats s;
+  s.min_physical_offset = log_.min_offset();
+  s.appended_offset = log_.appended();
+  s.durable_offset = flusher_.durable();
+  s.dispatched_offset = dispatcher_.dispatched();
+  s.segment_count = log_.Segments().size();
+  s.queue_count = queues_.size();
+  s.recovered_from_crash = recovered_from_crash_;
+  s.recovery_scanned_bytes = recovery_scanned_;
+  s.recovery_start_offset = recovery_start_;
+  return s;
+}
+
+}  // namespace mqstore

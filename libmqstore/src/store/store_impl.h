@@ -1,0 +1,80 @@
+// StoreImpl: the façade behind mqstore::Store. It builds the components, runs recovery, and
+// forwards calls; the algorithms live in the components:
+//
+//   CommitLog (log/)        append, segments          LogFlusher (log/)   durability
+//   ConsumeQueueSet (queue/) per-queue indexes         Dispatcher (queue/) log -> queues
+//   Checkpoint, RecoverStore (recovery/)               StoreMaintenance    periodic work
+#ifndef MQSTORE_STORE_STORE_IMPL_H_
+#define MQSTORE_STORE_STORE_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+
+#include "log/commit_log.h"
+#include "log/log_flusher.h"
+#include "log/queue_offset_table.h"
+#include "mqstore/store.h"
+#include "queue/consume_queue_set.h"
+#include "queue/dispatcher.h"
+#include "recovery/checkpoint.h"
+#include "store/store_maintenance.h"
+
+namespace mqstore {
+
+class StoreImpl final : public Store {
+ public:
+  StoreImpl(const StoreOptions& options, std::string dir);
+  ~StoreImpl() override;
+
+  // Locks the directory, recovers and starts the background threads.
+  Status Open();
+
+  Status Close() override;
+  Result<PutResult> Put(const MessageView& message) override;
+  Result<BatchPutResult> PutBatch(std::span<const MessageView> messages) override;
+  Result<ReadResult> Read(std::string_view topic, int32_t queue_id, int64_t offset,
+                          int32_t max_messages, uint64_t max_bytes) override;
+  Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) override;
+  std::vector<QueueId> ListQueues() override;
+  Result<RecordView> ReadRecord(int64_t offset) override;
+  Status Flush() override;
+  Status AwaitDispatched(int64_t physical_end, int timeout_ms) override;
+  void SetArrivalListener(ArrivalListener listener) override;
+  StoreStats Stats() override;
+
+ private:
+  // Appends prepared records and waits for durability as the flush mode says.
+  Result<BatchPutResult> AppendAndWait(std::span<const PreparedRecord> records,
+                                       bool wait_for_durability);
+  // Offset below which records may be read (durable in kSync mode, appended otherwise).
+  int64_t VisibleLimit() const;
+  Status WriteCheckpoint();
+
+  const StoreOptions options_;  // env and clock filled in
+  const std::string dir_;
+  Env* const env_;
+
+  std::unique_ptr<FileLock> lock_;
+  CommitLog log_;
+  QueueOffsetTable offsets_;  // used under the commit log's append lock
+  LogFlusher flusher_;
+  ConsumeQueueSet queues_;
+  Dispatcher dispatcher_;
+  std::unique_ptr<Checkpoint> checkpoint_;
+  std::mutex checkpoint_mu_;
+  std::unique_ptr<StoreMaintenance> maintenance_;
+
+  // Puts hold it shared; Close takes it exclusively so no put is half-done at close.
+  std::shared_mutex lifecycle_mu_;
+  std::atomic<bool> open_{false};
+  bool recovered_from_crash_ = false;
+  int64_t recovery_start_ = 0;
+  uint64_t recovery_scanned_ = 0;
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_STORE_STORE_IMPL_H_

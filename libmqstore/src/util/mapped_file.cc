@@ -1,0 +1,47 @@
+#include "util/mapped_file.h"
+
+namespace mqstore {
+
+std::string DirName(const std::string& path) {
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+Result<std::shared_ptr<MappedFile>> MappedFile::Create(Env* env, const std::string& path,
+                                                       int64_t base, uint64_t size) {
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kCreate));
+  Status s = file->Allocate(size);
+  if (s.ok()) s = file->Sync();
+  if (s.ok()) s = env->SyncDir(DirName(path));
+  if (!s.ok()) {
+    file.reset();
+    env->RemoveFile(path).IgnoreError();  // do not leave a half-made file behind
+    return s;
+  }
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, file->Map(size, true));
+  return std::shared_ptr<MappedFile>(
+      new MappedFile(std::move(file), std::move(region), base, size));
+}
+
+Result<std::shared_ptr<MappedFile>> MappedFile::Open(Env* env, const std::string& path,
+                                                     int64_t base, uint64_t size, bool writable) {
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file,
+                      env->OpenFile(path, writable ? OpenMode::kReadWrite : OpenMode::kReadOnly));
+  MQ_ASSIGN_OR_RETURN(uint64_t actual, file->Size());
+  if (actual != size) {
+    return Status::Corruption(path + " is " + std::to_string(actual) + " bytes; expected " +
+                              std::to_string(size));
+  }
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, file->Map(size, writable));
+  return std::shared_ptr<MappedFile>(
+      new MappedFile(std::move(file), std::move(region), base, size));
+}
+
+Status MappedFile::ZeroFromAndSync(uint64_t pos) {
+  if (pos >= size_) return Status::OK();
+  MQ_RETURN_IF_ERROR(file_->ZeroRange(pos, size_ - pos));
+  return file_->Sync();
+}
+
+}  // namespace mqstore

@@ -1,0 +1,72 @@
+// MappedFile: a fixed-size file mapped whole, read and written through memory.
+//
+// Commit-log segments and consume-queue files are both MappedFiles. Created files are
+// fully allocated on disk (fallocate) before use: writing into a sparse mapping costs a
+// block allocation per page fault and is an order of magnitude slower.
+//
+// A MappedFile is shared (std::shared_ptr) between its owner and readers holding views into
+// it; the mapping lives until the last holder lets go, even after the file is removed.
+#ifndef MQSTORE_UTIL_MAPPED_FILE_H_
+#define MQSTORE_UTIL_MAPPED_FILE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "mqstore/env.h"
+
+namespace mqstore {
+
+class MappedFile {
+ public:
+  // Creates `path` at exactly `size` bytes (zeros), makes size and directory entry durable.
+  static Result<std::shared_ptr<MappedFile>> Create(Env* env, const std::string& path,
+                                                    int64_t base, uint64_t size);
+  // Opens an existing file; kCorruption when its size is not `size`.
+  static Result<std::shared_ptr<MappedFile>> Open(Env* env, const std::string& path,
+                                                  int64_t base, uint64_t size, bool writable);
+
+  const std::string& path() const { return file_->path(); }
+  // The logical offset of the file's first byte (its name).
+  int64_t base() const { return base_; }
+  uint64_t size() const { return size_; }
+  int64_t end() const { return base_ + static_cast<int64_t>(size_); }
+  char* data() const { return region_->data(); }
+  // Bytes [pos, pos + len) of the file, clipped to its size.
+  std::string_view View(uint64_t pos, uint64_t len) const {
+    if (pos >= size_) return {};
+    return std::string_view(region_->data() + pos, std::min<uint64_t>(len, size_ - pos));
+  }
+
+  // Makes file bytes [from, to) durable.
+  Status Sync(uint64_t from, uint64_t to) {
+    return to > from ? region_->Sync(from, to - from) : Status::OK();
+  }
+  void Prefault(uint64_t from, uint64_t to) {
+    if (to > from) region_->Prefault(from, to - from);
+  }
+  void Release(uint64_t from, uint64_t to) {
+    if (to > from) region_->Release(from, to - from);
+  }
+  // Zeros [pos, size) and makes that durable: what a crash left after a recovered end must
+  // never be read as records later.
+  Status ZeroFromAndSync(uint64_t pos);
+
+ private:
+  MappedFile(std::unique_ptr<File> file, std::unique_ptr<MappedRegion> region, int64_t base,
+             uint64_t size)
+      : file_(std::move(file)), region_(std::move(region)), base_(base), size_(size) {}
+
+  std::unique_ptr<File> file_;
+  std::unique_ptr<MappedRegion> region_;
+  int64_t base_;
+  uint64_t size_;
+};
+
+// Directory part of a path ("a/b/c" -> "a/b").
+std::string DirName(const std::string& path);
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_UTIL_MAPPED_FILE_H_
