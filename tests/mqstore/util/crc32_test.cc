@@ -1,0 +1,40 @@
+#include "util/crc32.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+#include <string>
+
+namespace mqstore {
+namespace {
+
+TEST(Crc32Test, MatchesZlibAndJavaCrc32) {
+  // java.util.zip.CRC32 of "123456789" is 0xCBF43926, the standard check value.
+  EXPECT_EQ(crc32::Value("123456789", 9), 0xCBF43926u);
+  std::mt19937 rng(7);
+  for (size_t len : {0, 1, 7, 64, 1000, 4096, 100000}) {
+    std::string data(len, '\0');
+    for (char& c : data) c = static_cast<char>(rng());
+    uint32_t expected = static_cast<uint32_t>(
+        ::crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(len)));
+    EXPECT_EQ(crc32::Value(data.data(), len), expected) << "len " << len;
+  }
+}
+
+TEST(Crc32Test, ExtendAndCombineAgreeWithOnePass) {
+  std::string a = "the quick brown fox ", b = "jumps over the lazy dog";
+  uint32_t whole = crc32::Value((a + b).data(), a.size() + b.size());
+  EXPECT_EQ(crc32::Extend(crc32::Value(a.data(), a.size()), b.data(), b.size()), whole);
+  EXPECT_EQ(crc32::Combine(crc32::Value(a.data(), a.size()), crc32::Value(b.data(), b.size()),
+                           b.size()),
+            whole);
+}
+
+TEST(Crc32Test, MaskClearsTheSignBit) {
+  EXPECT_EQ(crc32::Mask(0xFFFFFFFFu), 0x7FFFFFFFu);
+  EXPECT_EQ(crc32::Mask(0x12345678u), 0x12345678u);
+}
+
+}  // namespace
+}  // namespace mqstore

@@ -1,0 +1,88 @@
+// Shared test helpers: status assertions, temporary directories, a manual clock, message
+// builders. Header-only so every test binary can use it.
+#ifndef MQSTORE_TESTS_SUPPORT_TEST_UTIL_H_
+#define MQSTORE_TESTS_SUPPORT_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "mqstore/env.h"
+#include "mqstore/message.h"
+#include "mqstore/status.h"
+
+#define ASSERT_OK(expr)                                     \
+  do {                                                      \
+    const ::mqstore::Status mq_s_ = (expr);                 \
+    ASSERT_TRUE(mq_s_.ok()) << #expr << ": " << mq_s_.ToString(); \
+  } while (0)
+#define EXPECT_OK(expr)                                     \
+  do {                                                      \
+    const ::mqstore::Status mq_s_ = (expr);                 \
+    EXPECT_TRUE(mq_s_.ok()) << #expr << ": " << mq_s_.ToString(); \
+  } while (0)
+// `lhs` = value of a Result, or the test fails.
+#define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
+  ASSERT_OK_AND_ASSIGN_IMPL_(MQ_STATUS_CONCAT_(mq_r_, __LINE__), lhs, rexpr)
+#define ASSERT_OK_AND_ASSIGN_IMPL_(r, lhs, rexpr)                          \
+  auto r = (rexpr);                                                        \
+  ASSERT_TRUE(r.ok()) << #rexpr << ": " << r.status().ToString();          \
+  lhs = std::move(r).value()
+
+namespace mqstore::test {
+
+// A fresh directory under the system temp dir, removed (recursively) on destruction.
+class TempDir {
+ public:
+  TempDir() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "mqstore-test-XXXXXX").string();
+    char* made = mkdtemp(tmpl.data());
+    if (made == nullptr) std::abort();
+    path_ = made;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Sub(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A clock that moves only when told to.
+class ManualClock : public Clock {
+ public:
+  explicit ManualClock(int64_t start_ms = 1'700'000'000'000) : now_(start_ms) {}
+  int64_t NowMillis() override { return now_.load(); }
+  void Advance(int64_t ms) { now_ += ms; }
+  void Set(int64_t ms) { now_ = ms; }
+
+ private:
+  std::atomic<int64_t> now_;
+};
+
+// A message with the given topic/queue/body and optional tags and keys.
+inline Message MakeMessage(std::string topic, int32_t queue_id, std::string body,
+                           std::string tags = "", std::string keys = "") {
+  Message m;
+  m.topic = std::move(topic);
+  m.queue_id = queue_id;
+  m.body = std::move(body);
+  m.born_timestamp_ms = 1'700'000'000'000;
+  m.born_host = SocketAddress::V4(10, 0, 0, 1, 50000);
+  if (!tags.empty()) m.SetTags(std::move(tags));
+  if (!keys.empty()) m.SetKeys(std::move(keys));
+  return m;
+}
+
+}  // namespace mqstore::test
+
+#endif  // MQSTORE_TESTS_SUPPORT_TEST_UTIL_H_
