@@ -25,6 +25,7 @@ Status LogFlusher::WaitDurable(int64_t offset, int timeout_ms) {
         sync_count_.fetch_add(1, std::memory_order_relaxed);
       } else {
         error_ = s.WithContext("commit log sync failed; the store refuses writes");
+        failed_.store(true, std::memory_order_release);
       }
       cv_.notify_all();
       if (s.ok() && on_durable_) {

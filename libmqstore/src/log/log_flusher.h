@@ -41,7 +41,9 @@ class LogFlusher {
 
   int64_t durable() const { return durable_.load(std::memory_order_acquire); }
   uint64_t sync_count() const { return sync_count_.load(std::memory_order_relaxed); }
+  // OK, or the sticky error of a failed sync. One atomic load when there is none.
   Status error() const {
+    if (!failed_.load(std::memory_order_acquire)) return Status::OK();
     std::lock_guard<std::mutex> l(mu_);
     return error_;
   }
@@ -51,6 +53,7 @@ class LogFlusher {
   const std::function<void()> on_durable_;
   std::atomic<int64_t> durable_{0};
   std::atomic<uint64_t> sync_count_{0};
+  std::atomic<bool> failed_{false};
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -186,36 +186,41 @@ Status StoreImpl::Close() {
   return result;
 }
 
-Result<BatchPutResult> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
-                                                bool wait_for_durability) {
-  BatchPutResult result;
-  result.items.resize(records.size());
-  std::vector<AppendedRecord> appended(records.size());
+Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
+                                           bool wait_for_durability, std::span<PutResult> out) {
+  MQ_RETURN_IF_ERROR(flusher_.error());
+  // Single puts are the common case: keep their bookkeeping off the heap.
+  AppendedRecord one;
+  std::vector<AppendedRecord> many;
+  std::span<AppendedRecord> appended(&one, 1);
+  if (records.size() > 1) {
+    many.resize(records.size());
+    appended = many;
+  }
   int64_t ts = 0;
-  Status flush_error = flusher_.error();
-  if (!flush_error.ok()) return flush_error;
   MQ_RETURN_IF_ERROR(log_.Append(records, &offsets_, appended, &ts));
   int64_t end = appended.back().physical_offset + appended.back().size;
+  PutStatus status = PutStatus::kOk;
   if (wait_for_durability) {
     Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
     if (s.IsTimedOut()) {
-      result.status = PutStatus::kFlushDiskTimeout;
+      status = PutStatus::kFlushDiskTimeout;
     } else if (!s.ok()) {
       return s;
     }
   }
-  result.durable = flusher_.durable() >= end;
+  bool durable = flusher_.durable() >= end;
   for (size_t i = 0; i < records.size(); ++i) {
-    PutResult& r = result.items[i];
-    r.status = result.status;
-    r.durable = result.durable;
+    PutResult& r = out[i];
+    r.status = status;
+    r.durable = durable;
     r.physical_offset = appended[i].physical_offset;
     r.record_size = appended[i].size;
     r.queue_offset = appended[i].queue_offset;
     r.store_timestamp_ms = ts;
     r.offset_message_id = MakeOffsetMessageId(options_.store_host, r.physical_offset);
   }
-  return result;
+  return status;
 }
 
 Result<PutResult> StoreImpl::Put(const MessageView& message) {
@@ -226,8 +231,9 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
       PrepareRecord(message, options_.store_host, options_.max_message_bytes, &prepared));
   bool wait = options_.flush_mode == FlushMode::kSync &&
               FindProperty(message.properties, property::kWaitStoreMsgOk) != "false";
-  MQ_ASSIGN_OR_RETURN(BatchPutResult batch, AppendAndWait({&prepared, 1}, wait));
-  return std::move(batch.items.front());
+  PutResult result;
+  MQ_RETURN_IF_ERROR(AppendAndWait({&prepared, 1}, wait, {&result, 1}).status());
+  return result;
 }
 
 Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
@@ -242,7 +248,13 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
     if (!s.ok()) return s.WithContext("batch message " + std::to_string(i));
     wait = wait || FindProperty(messages[i].properties, property::kWaitStoreMsgOk) != "false";
   }
-  return AppendAndWait(prepared, options_.flush_mode == FlushMode::kSync && wait);
+  BatchPutResult batch;
+  batch.items.resize(messages.size());
+  MQ_ASSIGN_OR_RETURN(batch.status,
+                      AppendAndWait(prepared, options_.flush_mode == FlushMode::kSync && wait,
+                                    batch.items));
+  batch.durable = batch.items.front().durable;
+  return batch;
 }
 
 Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int64_t offset,

@@ -46,9 +46,10 @@ class StoreImpl final : public Store {
   StoreStats Stats() override;
 
  private:
-  // Appends prepared records and waits for durability as the flush mode says.
-  Result<BatchPutResult> AppendAndWait(std::span<const PreparedRecord> records,
-                                       bool wait_for_durability);
+  // Appends prepared records, waits for durability as the flush mode says and fills `out`
+  // (one per record). Returns the batch's PutStatus.
+  Result<PutStatus> AppendAndWait(std::span<const PreparedRecord> records,
+                                  bool wait_for_durability, std::span<PutResult> out);
   // Offset below which records may be read (durable in kSync mode, appended otherwise).
   int64_t VisibleLimit() const;
   Status WriteCheckpoint();
