@@ -55,10 +55,11 @@ struct StoreOptions {
   // Default: 127.0.0.1:10911.
   SocketAddress store_host = SocketAddress::V4(127, 0, 0, 1, 10911);
 
-  // Commit-log bytes kept mapped in this process behind the flushed position; older pages
-  // are released from the page tables (not from the page cache) so resident memory does
-  // not grow with the data written. Default: 64 MiB.
-  uint64_t resident_log_window_bytes = 64ull << 20;
+  // Commit-log bytes kept mapped in this process behind the append position; older pages are
+  // released from the page tables (not from the page cache) as the log grows, so resident
+  // memory does not grow with the data written. Readers of older data fault pages back in
+  // from the page cache. 0 keeps everything mapped. Default: 256 MiB.
+  uint64_t resident_log_window_bytes = 256ull << 20;
 
   // Checks the options; kInvalidArgument names the first bad field.
   Status Validate() const;

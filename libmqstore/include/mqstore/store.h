@@ -91,6 +91,7 @@ struct StoreStats {
   int64_t appended_offset = 0;    // end of the last appended record
   int64_t durable_offset = 0;     // everything below is synced
   int64_t dispatched_offset = 0;  // consume queues cover every record below this
+  uint64_t sync_count = 0;        // commit-log syncs since open (group commit: << puts)
   uint64_t segment_count = 0;
   uint64_t queue_count = 0;
   bool recovered_from_crash = false;

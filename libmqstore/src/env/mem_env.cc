@@ -104,17 +104,9 @@ class MemFile final : public File {
     return Status::OK();
   }
   Status Allocate(uint64_t size) override;
-  Status Truncate(uint64_t size) override {
-    if (!writable_) return Status::FailedPrecondition("read-only file " + path());
-    std::lock_guard<std::mutex> l(state_->mu);
-    if (size <= state_->size) {
-      state_->size = size;
-      return Status::OK();
-    }
-    if (!state_->Grow(size)) return Status::FailedPrecondition("cannot grow mapped " + path());
-    return Status::OK();
-  }
+  Status Truncate(uint64_t size) override;
   Status ZeroRange(uint64_t offset, uint64_t len) override {
+    if (!writable_) return Status::FailedPrecondition("read-only file " + path());
     std::lock_guard<std::mutex> l(state_->mu);
     if (offset < state_->size) {
       std::memset(state_->buf.get() + offset, 0, std::min<uint64_t>(len, state_->size - offset));
@@ -201,11 +193,15 @@ class MemEnvImpl final : public MemEnv {
 
   Status RemoveFile(const std::string& p) override {
     std::string path = Normalize(p);
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = files_.find(path);
-    if (it == files_.end()) return Status::NotFound("unlink " + path + ": no such file");
-    used_ -= Accounted(it->second.get());
-    files_.erase(it);
+    std::shared_ptr<FileState> victim;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = files_.find(path);
+      if (it == files_.end()) return Status::NotFound("unlink " + path + ": no such file");
+      victim = std::move(it->second);
+      files_.erase(it);
+    }
+    Release(Accounted(victim.get()));
     return Status::OK();
   }
 
@@ -225,14 +221,18 @@ class MemEnvImpl final : public MemEnv {
 
   Status RenameFile(const std::string& f, const std::string& t) override {
     std::string from = Normalize(f), to = Normalize(t);
-    std::lock_guard<std::mutex> l(mu_);
-    auto it = files_.find(from);
-    if (it == files_.end()) return Status::NotFound("rename " + from + ": no such file");
-    auto state = it->second;
-    files_.erase(it);
-    auto old = files_.find(to);
-    if (old != files_.end()) used_ -= Accounted(old->second.get());
-    files_[to] = std::move(state);
+    std::shared_ptr<FileState> replaced;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = files_.find(from);
+      if (it == files_.end()) return Status::NotFound("rename " + from + ": no such file");
+      auto state = it->second;
+      files_.erase(it);
+      auto old = files_.find(to);
+      if (old != files_.end()) replaced = std::move(old->second);
+      files_[to] = std::move(state);
+    }
+    if (replaced) Release(Accounted(replaced.get()));
     return Status::OK();
   }
 
@@ -295,10 +295,16 @@ class MemEnvImpl final : public MemEnv {
   std::unique_ptr<MemEnv> CrashCopy(const CrashOptions& options) override {
     auto copy = std::make_unique<MemEnvImpl>();
     std::mt19937_64 rng(options.seed);
-    std::lock_guard<std::mutex> l(mu_);
-    copy->dirs_ = dirs_;
-    copy->capacity_ = capacity_;
-    for (const auto& [path, state] : durable_files_) {
+    // File locks are taken after the env lock is released: writers take them in the other
+    // order (file, then env for space accounting).
+    std::map<std::string, std::shared_ptr<FileState>> durable_files;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      copy->dirs_ = dirs_;
+      copy->capacity_ = capacity_;
+      durable_files = durable_files_;
+    }
+    for (const auto& [path, state] : durable_files) {
       auto fresh = std::make_shared<FileState>();
       std::vector<char> image;
       {
@@ -315,6 +321,12 @@ class MemEnvImpl final : public MemEnv {
     return copy;
   }
 
+  // Returns `bytes` of accounted space (a file went away).
+  void Release(size_t bytes) {
+    std::lock_guard<std::mutex> l(mu_);
+    used_ -= std::min<uint64_t>(used_, bytes);
+  }
+
   size_t FileCount() override {
     std::lock_guard<std::mutex> l(mu_);
     return files_.size() + dirs_.size();
@@ -325,10 +337,14 @@ class MemEnvImpl final : public MemEnv {
     capacity_ = bytes;
   }
 
-  // Accounts for a file growing from `old_size` to `new_size`; false when over capacity.
+  // Accounts for a file growing from `old_size` to `new_size` (or shrinking); false when
+  // growing would pass the capacity.
   bool Reserve(size_t old_size, size_t new_size) {
-    if (new_size <= old_size) return true;
     std::lock_guard<std::mutex> l(mu_);
+    if (new_size <= old_size) {
+      used_ -= std::min<uint64_t>(used_, old_size - new_size);
+      return true;
+    }
     if (used_ + (new_size - old_size) > capacity_) return false;
     used_ += new_size - old_size;
     return true;
@@ -407,6 +423,23 @@ Status MemFile::Allocate(uint64_t size) {
     return Status::ResourceExhausted("fallocate " + path() + ": no space left on device");
   }
   if (!state_->Grow(size)) return Status::FailedPrecondition("cannot grow mapped " + path());
+  return Status::OK();
+}
+
+Status MemFile::Truncate(uint64_t size) {
+  if (!writable_) return Status::FailedPrecondition("read-only file " + path());
+  std::lock_guard<std::mutex> l(state_->mu);
+  if (!env_->Reserve(state_->size, size)) {
+    return Status::ResourceExhausted("ftruncate " + path() + ": no space left on device");
+  }
+  if (size <= state_->size) {
+    state_->size = size;
+    return Status::OK();
+  }
+  if (!state_->Grow(size)) {
+    env_->Reserve(size, state_->size);  // give the space back
+    return Status::FailedPrecondition("cannot grow mapped " + path());
+  }
   return Status::OK();
 }
 

@@ -35,21 +35,21 @@ Status CommitLog::Load() {
     MQ_ASSIGN_OR_RETURN(uint64_t size, env_->GetFileSize(path));
     bool last = i + 1 == bases.size();
     if (size != options_.segment_bytes) {
-      if (last && i > 0) {
+      if (last && (i > 0 || size == 0)) {
         // Created by a process that crashed before the file was complete; never held data.
         MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
         MQ_RETURN_IF_ERROR(env_->SyncDir(dir));
         break;
       }
-      if (size == 0 && last) {
-        MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
-        MQ_RETURN_IF_ERROR(env_->SyncDir(dir));
-        break;
+      if (i == 0) {
+        return Status::InvalidArgument(path + " is " + std::to_string(size) +
+                                       " bytes but commitlog_segment_bytes is " +
+                                       std::to_string(options_.segment_bytes) +
+                                       " (the store was created with another segment size?)");
       }
-      return Status::InvalidArgument(path + " is " + std::to_string(size) +
-                                     " bytes but commitlog_segment_bytes is " +
-                                     std::to_string(options_.segment_bytes) +
-                                     " (the store was created with another segment size)");
+      return Status::Corruption(path + " is " + std::to_string(size) + " bytes; every segment " +
+                                "but a half-created last one must be " +
+                                std::to_string(options_.segment_bytes));
     }
     if (bases[i] % static_cast<int64_t>(options_.segment_bytes) != 0) {
       return Status::Corruption(path + ": name is not a multiple of the segment size");
@@ -192,10 +192,16 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     dst += r.total_size;
     pos += r.total_size;
   }
+  int64_t before = out.empty() ? pos : out[0].physical_offset;
   appended_.store(pos, std::memory_order_release);
   l.unlock();
   *store_timestamp_ms = ts;
   append_event_.Notify();
+  // Every 16 MiB of log, drop what fell out of the resident window (one madvise).
+  constexpr int64_t kReleaseStep = 16 << 20;
+  if (options_.resident_window_bytes > 0 && pos / kReleaseStep != before / kReleaseStep) {
+    ReleaseBelow(pos - static_cast<int64_t>(options_.resident_window_bytes));
+  }
   return Status::OK();
 }
 

@@ -46,6 +46,9 @@ class CommitLog {
     Clock* clock = nullptr;
     // Bytes of a new segment faulted in ahead of use by the allocator thread.
     uint64_t prefault_bytes = 32ull << 20;
+    // Appends keep at most this much of the log mapped behind the append position; older
+    // pages are dropped from the page tables as the log grows (0 = never).
+    uint64_t resident_window_bytes = 0;
   };
 
   CommitLog(Env* env, std::string root, Options options);
@@ -86,7 +89,8 @@ class CommitLog {
 
   // Makes log bytes [from, to) durable.
   Status Sync(int64_t from, int64_t to) const;
-  // Drops mapped pages below `offset` from the page tables (bounded resident memory).
+  // Drops mapped pages below `offset` from the page tables (bounded resident memory). The
+  // data stays in the page cache; readers fault it back in. Safe for unsynced pages too.
   void ReleaseBelow(int64_t offset);
 
  private:

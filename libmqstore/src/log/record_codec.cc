@@ -90,32 +90,62 @@ Status ValidateTopic(std::string_view topic) {
 }
 
 int64_t TagsHashCode(std::string_view tags) {
-  // Java's String.hashCode over UTF-16 code units of the UTF-8 decoded string.
+  // Java's String.hashCode over the UTF-16 code units of the UTF-8 decoded string. Malformed
+  // input decodes as Java's decoder does it: one U+FFFD per malformed prefix (a lone or
+  // overlong lead byte, a missing continuation), one U+FFFD for an encoded surrogate.
   int32_t h = 0;
-  auto mix = [&h](uint32_t unit) { h = static_cast<int32_t>(31u * static_cast<uint32_t>(h) + unit); };
+  auto mix = [&h](uint32_t unit) {
+    h = static_cast<int32_t>(31u * static_cast<uint32_t>(h) + unit);
+  };
+  constexpr uint32_t kReplacement = 0xFFFD;
   const auto* s = reinterpret_cast<const unsigned char*>(tags.data());
   size_t n = tags.size();
+  auto cont = [&](size_t i) { return i < n && (s[i] & 0xC0) == 0x80; };
   for (size_t i = 0; i < n;) {
-    uint32_t cp;
     unsigned char c = s[i];
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    bool valid = len != 0 && i + len <= n;
-    for (size_t k = 1; valid && k < len; ++k) valid = (s[i + k] & 0xC0) == 0x80;
-    if (!valid) {
-      mix(0xFFFD);  // Java substitutes U+FFFD for malformed input
-      ++i;
-      continue;
-    }
-    cp = len == 1 ? c : len == 2 ? (c & 0x1F) : len == 3 ? (c & 0x0F) : (c & 0x07);
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (s[i + k] & 0x3F);
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      mix(0xD800 + (cp >> 10));
-      mix(0xDC00 + (cp & 0x3FF));
+    if (c < 0x80) {
+      mix(c);
+      i += 1;
+    } else if (c >= 0xC2 && c <= 0xDF && cont(i + 1)) {
+      mix(((c & 0x1Fu) << 6) | (s[i + 1] & 0x3Fu));
+      i += 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      bool second_ok = cont(i + 1) && !(c == 0xE0 && s[i + 1] < 0xA0);  // overlong
+      if (!second_ok) {
+        mix(kReplacement);
+        i += 1;
+      } else if (!cont(i + 2)) {
+        mix(kReplacement);
+        i += 2;
+      } else {
+        uint32_t cp = ((c & 0x0Fu) << 12) | ((s[i + 1] & 0x3Fu) << 6) | (s[i + 2] & 0x3Fu);
+        mix(cp >= 0xD800 && cp <= 0xDFFF ? kReplacement : cp);
+        i += 3;
+      }
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      bool second_ok = cont(i + 1) && !(c == 0xF0 && s[i + 1] < 0x90) &&
+                       !(c == 0xF4 && s[i + 1] >= 0x90);
+      if (!second_ok) {
+        mix(kReplacement);
+        i += 1;
+      } else if (!cont(i + 2)) {
+        mix(kReplacement);
+        i += 2;
+      } else if (!cont(i + 3)) {
+        mix(kReplacement);
+        i += 3;
+      } else {
+        uint32_t cp = ((c & 0x07u) << 18) | ((s[i + 1] & 0x3Fu) << 12) |
+                      ((s[i + 2] & 0x3Fu) << 6) | (s[i + 3] & 0x3Fu);
+        cp -= 0x10000;
+        mix(0xD800 + (cp >> 10));
+        mix(0xDC00 + (cp & 0x3FF));
+        i += 4;
+      }
     } else {
-      mix(cp);
+      mix(kReplacement);  // continuation byte without a lead, C0/C1, F5..FF
+      i += 1;
     }
-    i += len;
   }
   return static_cast<int64_t>(h);
 }

@@ -129,6 +129,7 @@ Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
     return e.physical_offset + e.size;
   }() : 0;
   synced_offset_ = std::min(synced_offset_, lo);
+  released_files_ = std::min(released_files_, files_.size());
   return Status::OK();
 }
 
@@ -204,6 +205,11 @@ Status ConsumeQueue::Sync() {
     }
   }
   synced_offset_ = max;
+  // Files before the last are complete and synced: drop their pages from this process's page
+  // tables so that resident memory does not grow with the queue (readers fault them back).
+  for (; released_files_ + 1 < files.size(); ++released_files_) {
+    files[released_files_]->Release(0, files[released_files_]->size());
+  }
   return Status::OK();
 }
 

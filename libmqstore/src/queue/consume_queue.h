@@ -82,6 +82,7 @@ class ConsumeQueue {
   std::atomic<int64_t> max_offset_{0};
   int64_t last_record_end_ = 0;  // writer only
   int64_t synced_offset_ = 0;    // writer / Sync caller only (Sync is serialised by the store)
+  size_t released_files_ = 0;    // Sync caller only: files whose pages were released
 };
 
 }  // namespace mqstore

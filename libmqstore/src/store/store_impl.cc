@@ -21,6 +21,7 @@ CommitLog::Options LogOptions(const StoreOptions& o) {
   l.segment_bytes = o.commitlog_segment_bytes;
   l.store_host = o.store_host;
   l.clock = o.clock;
+  l.resident_window_bytes = o.resident_log_window_bytes;
   return l;
 }
 
@@ -140,8 +141,6 @@ Status StoreImpl::Open() {
   std::vector<StoreMaintenance::Task> tasks;
   tasks.push_back({std::chrono::milliseconds(options_.flush_interval_ms), [this] {
                      flusher_.FlushAll().IgnoreError();  // sticky: puts report it
-                     int64_t window = static_cast<int64_t>(options_.resident_log_window_bytes);
-                     log_.ReleaseBelow(flusher_.durable() - window);
                    }});
   tasks.push_back({std::chrono::milliseconds(options_.checkpoint_interval_ms),
                    [this] { WriteCheckpoint().IgnoreError(); }});  // retried next period
@@ -355,6 +354,7 @@ StoreStats StoreImpl::Stats() {
   s.appended_offset = log_.appended();
   s.durable_offset = flusher_.durable();
   s.dispatched_offset = dispatcher_.dispatched();
+  s.sync_count = flusher_.sync_count();
   s.segment_count = log_.Segments().size();
   s.queue_count = queues_.size();
   s.recovered_from_crash = recovered_from_crash_;

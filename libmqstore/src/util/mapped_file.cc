@@ -11,7 +11,9 @@ std::string DirName(const std::string& path) {
 Result<std::shared_ptr<MappedFile>> MappedFile::Create(Env* env, const std::string& path,
                                                        int64_t base, uint64_t size) {
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kCreate));
-  Status s = file->Allocate(size);
+  // A leftover file at this path (from a crash) must not lend its bytes to the new one.
+  Status s = file->Truncate(0);
+  if (s.ok()) s = file->Allocate(size);
   if (s.ok()) s = file->Sync();
   if (s.ok()) s = env->SyncDir(DirName(path));
   if (!s.ok()) {

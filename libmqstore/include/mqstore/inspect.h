@@ -1,0 +1,289 @@
+// Read-only inspection of a store directory, for mqdump and for tests.
+//
+//   StoreInspector::Open(dir)          lists the files; opens nothing for writing, takes no
+//     │                                lock, runs no recovery: the directory is left as it is
+//     ├─ ReadCheckpoint()              both checkpoint slots, which one is valid and newest
+//     ├─ NewLogIterator(offset)        commit-log records, blanks and the end of the log
+//     ├─ ReadRecordAt(offset)          one record
+//     ├─ NewQueueIterator(topic, id)   the entries of one consume queue
+//     ├─ Stats()                       segments, queues and their bounds, checkpoint, log end
+//     └─ Verify(options)               every check recovery relies on, with a problem reporter
+//
+// Because nothing is recovered, an inspector sees exactly what a crash left: a torn tail,
+// a spare segment full of zeros, queue entries past the end of the log. Verify tells which of
+// those the next Store::Open repairs by itself (notes) and which mean lost data (corruption).
+//
+// Thread safety: a StoreInspector and its iterators are not thread-safe; use one per thread.
+// Lifetime: iterators and the views in LogEntry/QueueEntryInfo must not outlive the
+// inspector that made them. Inspecting a store that a process has open shows a moving
+// picture; results are meaningful for a closed (or crashed) store.
+#ifndef MQSTORE_INSPECT_H_
+#define MQSTORE_INSPECT_H_
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "mqstore/env.h"
+#include "mqstore/message.h"
+#include "mqstore/status.h"
+
+namespace mqstore {
+
+struct InspectOptions {
+  // File system to read through. Default: Env::Default().
+  Env* env = nullptr;
+};
+
+// ---- What is in the directory ----------------------------------------------------------
+
+struct SegmentFile {
+  std::string path;
+  int64_t base_offset = 0;  // commit-log offset of its first byte (its name)
+  uint64_t file_bytes = 0;
+};
+
+struct QueueFile {
+  std::string path;
+  int64_t base_byte_offset = 0;  // entry index * 20 of its first entry (its name)
+  uint64_t file_bytes = 0;
+};
+
+struct QueueFiles {
+  std::string topic;
+  int32_t queue_id = 0;
+  std::string dir;
+  std::vector<QueueFile> files;  // sorted by base
+};
+
+// An entry of the directory the store would not use (it ignores it).
+struct StrayFile {
+  std::string path;
+  std::string why;
+};
+
+struct StoreLayout {
+  std::string dir;
+  // Size of a commit-log segment: the checkpoint's when it records one, else the size of the
+  // first segment file; 0 when there is neither.
+  uint64_t segment_bytes = 0;
+  std::vector<SegmentFile> segments;  // sorted by base offset
+  std::vector<QueueFiles> queues;     // sorted by (topic, queue id)
+  std::vector<StrayFile> stray;
+  std::string checkpoint_path;
+  bool has_checkpoint = false;
+  bool has_abort_marker = false;  // present while open; at open it means the last run crashed
+};
+
+// ---- Checkpoint ------------------------------------------------------------------------
+
+// The fields of one checkpoint slot (docs/format/checkpoint.md).
+struct CheckpointFields {
+  uint64_t sequence = 0;
+  int64_t log_durable_offset = 0;       // every commit-log byte below is durable
+  int64_t dispatch_durable_offset = 0;  // every record below has durable queue entries
+  int64_t log_min_offset = 0;
+  uint64_t segment_bytes = 0;
+  int64_t written_at_ms = 0;
+};
+
+struct CheckpointSlot {
+  bool present = false;  // the file is long enough to hold this slot
+  bool blank = false;    // all zeros: never written
+  bool valid = false;
+  std::string problem;      // why it is not valid
+  CheckpointFields fields;  // meaningful when valid
+};
+
+struct CheckpointState {
+  std::string path;
+  bool exists = false;
+  uint64_t file_bytes = 0;
+  std::array<CheckpointSlot, 2> slots;
+  int newest_slot = -1;  // the valid slot with the higher sequence; -1 when none is valid
+
+  const CheckpointFields* newest() const {
+    return newest_slot < 0 ? nullptr : &slots[static_cast<size_t>(newest_slot)].fields;
+  }
+};
+
+// ---- Commit log ------------------------------------------------------------------------
+
+enum class LogEntryKind {
+  kRecord,  // a record whose structure parses (see LogEntry::problem for its checksums)
+  kBlank,   // the 8-byte blank that closes a segment; size covers the rest of the segment
+  kEnd,     // the log ends here: zeros, a torn record or garbage. Always the last entry.
+};
+
+struct LogEntry {
+  LogEntryKind kind = LogEntryKind::kEnd;
+  int64_t offset = 0;  // commit-log offset
+  int64_t size = 0;    // bytes the entry spans; 0 for kEnd
+  std::string_view segment_path;
+  uint64_t file_offset = 0;  // offset within the segment file
+  // kRecord: the decoded fields and the whole record; views into mapped memory.
+  ParsedRecord record;
+  std::string_view bytes;
+  // kRecord: why the record fails verification (body CRC, whole-record CRC, PHYSICALOFFSET
+  // not equal to its position); empty when it passes. kEnd: why the log ends here.
+  std::string problem;
+  // kEnd: the rest of the segment is zeros (the ordinary end of a log).
+  bool zeros_follow = false;
+};
+
+// Walks the commit log forward. A record that fails verification but whose structure parses
+// is returned with `problem` set and the walk continues after it; anything else ends it.
+class CommitLogIterator {
+ public:
+  virtual ~CommitLogIterator() = default;
+  virtual bool Valid() const = 0;
+  // REQUIRES: Valid(). Views stay valid until Next() or the iterator is destroyed.
+  virtual const LogEntry& entry() const = 0;
+  // REQUIRES: Valid().
+  virtual void Next() = 0;
+  // Non-OK when a file could not be read; Valid() is false then.
+  virtual Status status() const = 0;
+};
+
+// ---- Consume queues --------------------------------------------------------------------
+
+struct QueueEntryInfo {
+  int64_t queue_offset = 0;  // the entry's index
+  int64_t physical_offset = 0;
+  int32_t size = 0;
+  int64_t tags_code = 0;
+  std::string_view file_path;
+  uint64_t file_offset = 0;  // offset of the entry within its file
+};
+
+// Walks the entries of one queue in queue-offset order, up to the queue's end as the store
+// finds it at open: the first empty entry, or one not after its predecessor.
+class ConsumeQueueIterator {
+ public:
+  virtual ~ConsumeQueueIterator() = default;
+  virtual bool Valid() const = 0;
+  virtual const QueueEntryInfo& entry() const = 0;  // REQUIRES: Valid()
+  virtual void Next() = 0;                          // REQUIRES: Valid()
+  virtual Status status() const = 0;
+};
+
+// ---- Stats -----------------------------------------------------------------------------
+
+struct QueueStats {
+  std::string topic;
+  int32_t queue_id = 0;
+  int64_t min_offset = 0;  // first entry present
+  int64_t max_offset = 0;  // one past the last entry, as the store's load rule finds it
+  size_t file_count = 0;
+  int64_t last_record_end = 0;  // end of the record of the last entry
+};
+
+struct InspectStats {
+  uint64_t segment_bytes = 0;
+  size_t segment_count = 0;
+  int64_t log_min_offset = 0;  // base of the first segment
+  int64_t log_files_end = 0;   // end of the last segment file
+  // Where recovery would end the log: the first position (from the checkpoint's restart
+  // point on) that is not a valid record.
+  int64_t log_end = 0;
+  std::optional<CheckpointFields> checkpoint;  // the newest valid slot
+  bool abort_marker = false;
+  uint64_t queue_entries = 0;
+  std::vector<QueueStats> queues;
+};
+
+// ---- Verify ----------------------------------------------------------------------------
+
+enum class Severity {
+  kNote,        // expected after a crash; the next open repairs it
+  kWarning,     // not as it should be, but nothing is lost and the store opens
+  kCorruption,  // data the store once made durable is damaged or unreachable
+};
+const char* SeverityName(Severity severity);
+
+struct Problem {
+  Severity severity = Severity::kCorruption;
+  std::string path;          // the file concerned
+  int64_t file_offset = -1;  // byte offset within it; -1 when about the whole file
+  std::string message;
+};
+
+struct VerifyProgress {
+  uint64_t done_bytes = 0;
+  uint64_t total_bytes = 0;  // all segment and queue file bytes
+};
+
+struct VerifyOptions {
+  // Called for every problem, in the order found. May be empty.
+  std::function<void(const Problem&)> report;
+  // Called now and then (every few MiB) with the bytes checked so far. May be empty.
+  std::function<void(const VerifyProgress&)> progress;
+  // At most this many problems are reported per consume queue; the rest are only counted.
+  // Default: 20.
+  int max_problems_per_queue = 20;
+};
+
+struct VerifySummary {
+  size_t segments = 0;
+  uint64_t records = 0;
+  uint64_t blanks = 0;
+  size_t queues = 0;
+  uint64_t queue_entries = 0;
+  int64_t log_start = 0;
+  int64_t log_end = 0;  // the end of the valid log
+  uint64_t notes = 0;
+  uint64_t warnings = 0;
+  uint64_t corruptions = 0;
+  bool clean() const { return corruptions == 0; }
+};
+
+// ---- The inspector ---------------------------------------------------------------------
+
+class StoreInspector {
+ public:
+  // Lists the store in `dir`. kNotFound when `dir` does not exist; kInvalidArgument when it
+  // is not a store directory (neither commitlog/ nor a checkpoint); kIOError.
+  static Result<std::unique_ptr<StoreInspector>> Open(const std::string& dir,
+                                                      const InspectOptions& options = {});
+
+  virtual ~StoreInspector() = default;
+
+  virtual const StoreLayout& layout() const = 0;
+
+  // Errors: kIOError only; a damaged checkpoint is described, not an error.
+  virtual Result<CheckpointState> ReadCheckpoint() = 0;
+
+  // Starts at the first record at or after `offset` (walking from the start of its segment).
+  // An offset below the log starts at the log's first record; one past the last segment
+  // gives an exhausted iterator.
+  virtual Result<std::unique_ptr<CommitLogIterator>> NewLogIterator(int64_t offset) = 0;
+
+  // The record starting exactly at `offset` (checksums verified; see LogEntry::problem).
+  // kNotFound when no record starts there.
+  virtual Result<LogEntry> ReadRecordAt(int64_t offset) = 0;
+
+  // Starts at entry `from` (clamped to the queue's first entry). kNotFound for an unknown
+  // queue.
+  virtual Result<std::unique_ptr<ConsumeQueueIterator>> NewQueueIterator(std::string_view topic,
+                                                                         int32_t queue_id,
+                                                                         int64_t from) = 0;
+
+  virtual Result<InspectStats> Stats() = 0;
+
+  // Checks the whole store (docs/format/*.md for the rules) and reports every problem
+  // through `options.report`. Returns non-OK only when files could not be read; damage is
+  // in the summary (corruptions > 0).
+  virtual Result<VerifySummary> Verify(const VerifyOptions& options) = 0;
+
+ protected:
+  StoreInspector() = default;
+};
+
+}  // namespace mqstore
+
+#endif  // MQSTORE_INSPECT_H_

@@ -1,0 +1,162 @@
+#include "inspect/store_layout.h"
+
+#include <algorithm>
+#include <charconv>
+#include <tuple>
+
+#include "log/record_codec.h"
+#include "recovery/checkpoint.h"
+#include "util/filename.h"
+
+namespace mqstore {
+namespace {
+
+bool ParseQueueId(std::string_view text, int32_t* id) {
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), *id);
+  return ec == std::errc() && p == text.data() + text.size() && *id >= 0;
+}
+
+Status ListSegments(Env* env, const std::string& dir, StoreLayout* layout) {
+  std::string log_dir = filename::CommitLogDir(dir);
+  if (!env->FileExists(log_dir)) return Status::OK();
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(log_dir));
+  for (const auto& name : names) {
+    std::string path = log_dir + "/" + name;
+    auto base = filename::ParseOffsetName(name);
+    if (!base) {
+      layout->stray.push_back({path, "not a 20-digit segment name"});
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    layout->segments.push_back({path, *base, size});
+  }
+  std::sort(
+      layout->segments.begin(), layout->segments.end(),
+      [](const SegmentFile& a, const SegmentFile& b) { return a.base_offset < b.base_offset; });
+  return Status::OK();
+}
+
+// One consumequeue/<topic>/<queue id>/ directory.
+Status ListQueueFiles(Env* env, QueueFiles* queue, StoreLayout* layout) {
+  auto names = env->GetChildren(queue->dir);
+  if (!names.ok()) {
+    layout->stray.push_back({queue->dir, "not a directory"});
+    return Status::OK();
+  }
+  for (const auto& name : *names) {
+    std::string path = queue->dir + "/" + name;
+    auto base = filename::ParseOffsetName(name);
+    if (!base) {
+      layout->stray.push_back({path, "not a 20-digit consume-queue file name"});
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    queue->files.push_back({path, *base, size});
+  }
+  std::sort(queue->files.begin(), queue->files.end(), [](const QueueFile& a, const QueueFile& b) {
+    return a.base_byte_offset < b.base_byte_offset;
+  });
+  return Status::OK();
+}
+
+Status ListQueues(Env* env, const std::string& dir, StoreLayout* layout) {
+  std::string root = filename::ConsumeQueueRoot(dir);
+  if (!env->FileExists(root)) return Status::OK();
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> topics, env->GetChildren(root));
+  for (const auto& topic : topics) {
+    std::string topic_dir = root + "/" + topic;
+    if (!ValidateTopic(topic).ok()) {
+      layout->stray.push_back({topic_dir, "not a valid topic name"});
+      continue;
+    }
+    auto ids = env->GetChildren(topic_dir);
+    if (!ids.ok()) {
+      layout->stray.push_back({topic_dir, "not a directory"});
+      continue;
+    }
+    for (const auto& id_text : *ids) {
+      QueueFiles queue;
+      queue.topic = topic;
+      queue.dir = topic_dir + "/" + id_text;
+      if (!ParseQueueId(id_text, &queue.queue_id)) {
+        layout->stray.push_back({queue.dir, "not a queue id"});
+        continue;
+      }
+      MQ_RETURN_IF_ERROR(ListQueueFiles(env, &queue, layout));
+      layout->queues.push_back(std::move(queue));
+    }
+  }
+  std::sort(layout->queues.begin(), layout->queues.end(),
+            [](const QueueFiles& a, const QueueFiles& b) {
+              return std::tie(a.topic, a.queue_id) < std::tie(b.topic, b.queue_id);
+            });
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
+  if (!env->FileExists(dir)) return Status::NotFound("no such directory: " + dir);
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env->GetChildren(dir));
+  StoreLayout layout;
+  layout.dir = dir;
+  layout.checkpoint_path = filename::Checkpoint(dir);
+  bool has_log_dir = false;
+  for (const auto& name : names) {
+    if (name == "commitlog") {
+      has_log_dir = true;
+    } else if (name == "checkpoint") {
+      layout.has_checkpoint = true;
+    } else if (name == "abort") {
+      layout.has_abort_marker = true;
+    } else if (name != "consumequeue" && name != "lock") {
+      layout.stray.push_back({dir + "/" + name, "not a store file"});
+    }
+  }
+  if (!has_log_dir && !layout.has_checkpoint) {
+    return Status::InvalidArgument(dir + " is not an mqstore directory: it has neither " +
+                                   "commitlog/ nor checkpoint");
+  }
+  MQ_RETURN_IF_ERROR(ListSegments(env, dir, &layout));
+  MQ_RETURN_IF_ERROR(ListQueues(env, dir, &layout));
+  return layout;
+}
+
+Result<CheckpointState> ReadCheckpointState(Env* env, const std::string& path) {
+  CheckpointState state;
+  state.path = path;
+  if (!env->FileExists(path)) return state;
+  state.exists = true;
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kReadOnly));
+  MQ_ASSIGN_OR_RETURN(state.file_bytes, file->Size());
+  std::string buf(2 * kCheckpointSlotSize, '\0');
+  size_t n = 0;
+  MQ_RETURN_IF_ERROR(file->Read(0, buf.size(), buf.data(), &n));
+  for (size_t i = 0; i < 2; ++i) {
+    CheckpointSlot& slot = state.slots[i];
+    if (n < (i + 1) * kCheckpointSlotSize) {
+      slot.problem = "missing: the file is only " + std::to_string(state.file_bytes) + " bytes";
+      continue;
+    }
+    slot.present = true;
+    std::string_view bytes =
+        std::string_view(buf).substr(i * kCheckpointSlotSize, kCheckpointSlotSize);
+    slot.blank = bytes.find_first_not_of('\0') == std::string_view::npos;
+    CheckpointData d;
+    Status s = DecodeCheckpointSlot(bytes, &d);
+    if (!s.ok()) {
+      slot.problem = slot.blank ? "never written (all zeros)" : std::string(s.message());
+      continue;
+    }
+    slot.valid = true;
+    slot.fields =
+        CheckpointFields{d.sequence,       d.log_durable_offset, d.dispatch_durable_offset,
+                         d.log_min_offset, d.segment_bytes,      d.written_at_ms};
+    if (state.newest_slot < 0 || d.sequence > state.newest()->sequence) {
+      state.newest_slot = static_cast<int>(i);
+    }
+  }
+  return state;
+}
+
+}  // namespace mqstore

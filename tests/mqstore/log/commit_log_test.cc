@@ -1,0 +1,491 @@
+#include "log/commit_log.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "log/record_format.h"
+#include "log_test_util.h"
+#include "mqstore/mem_env.h"
+#include "support/test_util.h"
+#include "util/coding.h"
+#include "util/filename.h"
+
+namespace mqstore {
+namespace {
+
+using log_test::AppendBatch;
+using log_test::AppendOne;
+using log_test::kStoreHost;
+using log_test::ScanLog;
+using test::MakeMessage;
+
+constexpr uint64_t kSegment = 4096;
+const std::string kRoot = "/store";
+
+// Size of a record for MakeMessage(topic, q, body) without tags or keys.
+size_t RecordSize(const std::string& topic, size_t body) { return 91 + body + topic.size() + 20; }
+
+class CommitLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_OK(env_->CreateDir(kRoot)); }
+
+  // A log with no data, as Store::Open makes one for a fresh directory.
+  std::unique_ptr<CommitLog> NewLog(uint64_t segment = kSegment, Env* env = nullptr) {
+    auto log = std::make_unique<CommitLog>(env ? env : env_.get(), kRoot, Options(segment));
+    EXPECT_OK(log->Load());
+    EXPECT_OK(log->TruncateTo(0, false));
+    return log;
+  }
+  CommitLog::Options Options(uint64_t segment) {
+    CommitLog::Options o;
+    o.segment_bytes = segment;
+    o.store_host = kStoreHost;
+    o.clock = &clock_;
+    o.prefault_bytes = 0;
+    return o;
+  }
+  Result<AppendedRecord> Append(CommitLog* log, const std::string& topic, int32_t queue,
+                                size_t body_size, int64_t* ts = nullptr) {
+    return AppendOne(log, &offsets_, MakeMessage(topic, queue, std::string(body_size, 'b')),
+                     kStoreHost, ts);
+  }
+  // The parsed record at `offset` (whose bytes stay mapped while `log` lives).
+  static ParsedRecord RecordAt(const CommitLog& log, int64_t offset) {
+    ParsedRecord r;
+    auto seg = log.SegmentFor(offset);
+    EXPECT_NE(seg, nullptr) << offset;
+    if (!seg) return r;
+    EXPECT_OK(
+        ParseRecord(seg->View(static_cast<uint64_t>(offset - seg->base()), seg->size()), true, &r));
+    return r;
+  }
+
+  std::unique_ptr<MemEnv> env_ = NewMemEnv();
+  test::ManualClock clock_;
+  QueueOffsetTable offsets_;
+};
+
+TEST_F(CommitLogTest, AppendsAssignContiguousPhysicalOffsets) {
+  auto log = NewLog();
+  EXPECT_EQ(log->appended(), 0);
+  int64_t expected = 0;
+  for (size_t body : {0, 1, 50, 300, 7}) {
+    ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), "TopicA", 0, body));
+    EXPECT_EQ(rec.physical_offset, expected);
+    EXPECT_EQ(rec.size, static_cast<int32_t>(RecordSize("TopicA", body)));
+    EXPECT_EQ(RecordAt(*log, expected).physical_offset, expected);
+    expected += rec.size;
+    EXPECT_EQ(log->appended(), expected);
+  }
+  auto scan = ScanLog(*log);
+  EXPECT_EQ(scan.records.size(), 5u);
+  EXPECT_EQ(scan.end, expected);
+}
+
+TEST_F(CommitLogTest, QueueOffsetsAreContiguousPerTopicAndQueue) {
+  auto log = NewLog(16384);
+  std::map<std::pair<std::string, int32_t>, int64_t> next;
+  const std::pair<std::string, int32_t> keys[] = {{"A", 0}, {"A", 1}, {"B", 0}};
+  for (int i = 0; i < 30; ++i) {
+    const auto& key = keys[(i * 7) % 3];
+    ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), key.first, key.second, 10));
+    EXPECT_EQ(rec.queue_offset, next[key]++) << key.first << "/" << key.second;
+    EXPECT_EQ(RecordAt(*log, rec.physical_offset).queue_offset, rec.queue_offset);
+  }
+  for (const auto& [key, n] : next) EXPECT_EQ(*offsets_.Slot(key.first, key.second), n);
+}
+
+TEST_F(CommitLogTest, PreparedAndRollbackRecordsTakeNoQueueOffset) {
+  auto log = NewLog();
+  ASSERT_OK(Append(log.get(), "T", 0, 1).status());
+  for (int32_t type : {sysflag::kTransactionPrepared, sysflag::kTransactionRollback}) {
+    Message m = MakeMessage("T", 0, "half");
+    m.sys_flag = type;
+    ASSERT_OK_AND_ASSIGN(AppendedRecord rec, AppendOne(log.get(), &offsets_, m, kStoreHost));
+    EXPECT_EQ(rec.queue_offset, 0);
+  }
+  ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), "T", 0, 1));
+  EXPECT_EQ(rec.queue_offset, 1);
+}
+
+TEST_F(CommitLogTest, BatchIsContiguousWithOneTimestamp) {
+  auto log = NewLog();
+  ASSERT_OK(Append(log.get(), "T", 0, 5).status());
+  std::vector<Message> batch;
+  for (int i = 0; i < 5; ++i) batch.push_back(MakeMessage("T", 0, std::string(10 + i, 'x')));
+  int64_t ts = 0;
+  ASSERT_OK_AND_ASSIGN(auto out, AppendBatch(log.get(), &offsets_, batch, kStoreHost, &ts));
+  EXPECT_EQ(ts, clock_.NowMillis());
+  for (size_t i = 0; i < out.size(); ++i) {
+    if (i > 0) {
+      EXPECT_EQ(out[i].physical_offset, out[i - 1].physical_offset + out[i - 1].size);
+    }
+    EXPECT_EQ(out[i].queue_offset, static_cast<int64_t>(i) + 1);
+    ParsedRecord r = RecordAt(*log, out[i].physical_offset);
+    EXPECT_EQ(r.store_timestamp_ms, ts);
+    EXPECT_EQ(r.body, batch[i].body);
+  }
+}
+
+TEST_F(CommitLogTest, RolloverWritesABlankAndStartsTheNextSegment) {
+  auto log = NewLog();
+  std::vector<AppendedRecord> recs;
+  while (log->Segments().size() < 3) {
+    ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), "TopicA", 0, 300));
+    recs.push_back(rec);
+  }
+  // Every record lies inside one segment; the first of a segment starts at its base.
+  for (size_t i = 1; i < recs.size(); ++i) {
+    int64_t prev_end = recs[i - 1].physical_offset + recs[i - 1].size;
+    int64_t seg_base =
+        recs[i].physical_offset / static_cast<int64_t>(kSegment) * static_cast<int64_t>(kSegment);
+    EXPECT_LE(recs[i].physical_offset + recs[i].size, seg_base + static_cast<int64_t>(kSegment));
+    if (recs[i].physical_offset != prev_end) {
+      EXPECT_EQ(recs[i].physical_offset % static_cast<int64_t>(kSegment), 0);
+      // The gap is one blank header covering the rest of the previous segment.
+      auto prev = log->SegmentFor(prev_end);
+      std::string_view rest = prev->View(static_cast<uint64_t>(prev_end - prev->base()), kSegment);
+      EXPECT_EQ(DecodeBig32(rest.data()), rest.size());
+      EXPECT_EQ(static_cast<int32_t>(DecodeBig32(rest.data() + 4)), record::kMagicBlank);
+    }
+  }
+  auto scan = ScanLog(*log);
+  EXPECT_EQ(scan.records.size(), recs.size());
+  EXPECT_EQ(scan.blanks.size(), 2u);
+  EXPECT_EQ(scan.end, log->appended());
+  EXPECT_EQ(log->Segments()[1]->base(), static_cast<int64_t>(kSegment));
+  EXPECT_TRUE(env_->FileExists(filename::CommitLogSegment(kRoot, 2 * kSegment)));
+}
+
+TEST_F(CommitLogTest, RecordLeavingExactlyABlankHeaderFits) {
+  auto log = NewLog();
+  ASSERT_OK_AND_ASSIGN(auto first, Append(log.get(), "T", 0, kSegment - 8 - RecordSize("T", 0)));
+  EXPECT_EQ(first.physical_offset, 0);
+  EXPECT_EQ(log->appended(), static_cast<int64_t>(kSegment) - 8);
+  ASSERT_OK_AND_ASSIGN(auto second, Append(log.get(), "T", 0, 1));
+  EXPECT_EQ(second.physical_offset, static_cast<int64_t>(kSegment));
+  auto scan = ScanLog(*log);
+  ASSERT_EQ(scan.blanks.size(), 1u);
+  EXPECT_EQ(scan.blanks[0], static_cast<int64_t>(kSegment) - 8);
+}
+
+TEST_F(CommitLogTest, RecordLeavingLessThanABlankHeaderMovesOn) {
+  auto log = NewLog();
+  ASSERT_OK(Append(log.get(), "T", 0, 1).status());
+  int64_t pos = log->appended();
+  size_t body = kSegment - static_cast<size_t>(pos) - 7 - RecordSize("T", 0);
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, body));
+  EXPECT_EQ(rec.physical_offset, static_cast<int64_t>(kSegment));
+  EXPECT_EQ(ScanLog(*log).blanks, std::vector<int64_t>{pos});
+}
+
+TEST_F(CommitLogTest, BatchBiggerThanASegmentChangesNothing) {
+  auto log = NewLog();
+  ASSERT_OK(Append(log.get(), "T", 0, 100).status());
+  int64_t appended = log->appended();
+  size_t files = env_->FileCount();
+  std::vector<Message> batch;
+  for (int i = 0; i < 4; ++i) batch.push_back(MakeMessage("T", 0, std::string(1000, 'x')));
+  auto r = AppendBatch(log.get(), &offsets_, batch, kStoreHost);
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  // A single record that fills the segment to the last byte does not fit either.
+  auto whole = Append(log.get(), "T", 0, kSegment - RecordSize("T", 0));
+  EXPECT_TRUE(whole.status().IsInvalidArgument()) << whole.status().ToString();
+  EXPECT_EQ(log->appended(), appended);
+  EXPECT_EQ(*offsets_.Slot("T", 0), 1);
+  EXPECT_EQ(env_->FileCount(), files);
+  EXPECT_EQ(log->Segments().size(), 1u);
+  EXPECT_EQ(ScanLog(*log).records.size(), 1u);
+}
+
+TEST_F(CommitLogTest, StoreTimestampsNeverGoBackwards) {
+  auto log = NewLog();
+  int64_t t0 = clock_.NowMillis();
+  int64_t ts = 0;
+  ASSERT_OK(Append(log.get(), "T", 0, 1, &ts).status());
+  EXPECT_EQ(ts, t0);
+  clock_.Set(t0 - 60'000);
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 1, &ts));
+  EXPECT_EQ(ts, t0);
+  EXPECT_EQ(RecordAt(*log, rec.physical_offset).store_timestamp_ms, t0);
+  clock_.Set(t0 + 5);
+  ASSERT_OK(Append(log.get(), "T", 0, 1, &ts).status());
+  EXPECT_EQ(ts, t0 + 5);
+}
+
+TEST_F(CommitLogTest, ReopenLoadsTheSegments) {
+  int64_t end = 0;
+  {
+    auto log = NewLog();
+    while (log->Segments().size() < 3) ASSERT_OK(Append(log.get(), "T", 0, 500).status());
+    end = log->appended();
+  }
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  ASSERT_OK(log.Load());
+  auto segments = log.Segments();
+  ASSERT_EQ(segments.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(segments[i]->base(), static_cast<int64_t>(i * kSegment));
+  EXPECT_EQ(log.min_offset(), 0);
+  auto scan = ScanLog(log);
+  EXPECT_EQ(scan.end, end);
+  // Recovery sets the end; appends continue from there.
+  ASSERT_OK(log.TruncateTo(scan.end, false));
+  ASSERT_OK_AND_ASSIGN(auto rec,
+                       AppendOne(&log, &offsets_, MakeMessage("T", 0, "more"), kStoreHost));
+  EXPECT_EQ(rec.physical_offset, end);
+  EXPECT_EQ(ScanLog(log).records.size(), scan.records.size() + 1);
+}
+
+TEST_F(CommitLogTest, LoadIgnoresOtherNamesAndStartsEmpty) {
+  ASSERT_OK(env_->CreateDir(filename::CommitLogDir(kRoot)));
+  ASSERT_OK(
+      env_->OpenFile(filename::CommitLogDir(kRoot) + "/notes.txt", OpenMode::kCreate).status());
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  ASSERT_OK(log.Load());
+  EXPECT_TRUE(log.Segments().empty());
+  EXPECT_EQ(log.SegmentFor(0), nullptr);
+}
+
+TEST_F(CommitLogTest, LoadRejectsAGap) {
+  ASSERT_OK(env_->CreateDir(filename::CommitLogDir(kRoot)));
+  for (int64_t base : {int64_t{0}, int64_t{2 * kSegment}}) {
+    ASSERT_OK(
+        MappedFile::Create(env_.get(), filename::CommitLogSegment(kRoot, base), base, kSegment)
+            .status());
+  }
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  Status s = log.Load();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_F(CommitLogTest, LoadRejectsAMisalignedName) {
+  ASSERT_OK(env_->CreateDir(filename::CommitLogDir(kRoot)));
+  ASSERT_OK(MappedFile::Create(env_.get(), filename::CommitLogSegment(kRoot, 100), 100, kSegment)
+                .status());
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  Status s = log.Load();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_F(CommitLogTest, LoadRejectsAnotherSegmentSize) {
+  {
+    auto log = NewLog();
+    while (log->Segments().size() < 2) ASSERT_OK(Append(log.get(), "T", 0, 500).status());
+  }
+  size_t files = env_->FileCount();
+  CommitLog bigger(env_.get(), kRoot, Options(2 * kSegment));
+  Status s = bigger.Load();
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  EXPECT_EQ(env_->FileCount(), files) << "a rejected Load removed files";
+}
+
+TEST_F(CommitLogTest, LoadRejectsAWrongSizedMiddleSegment) {
+  std::string dir = filename::CommitLogDir(kRoot);
+  ASSERT_OK(env_->CreateDir(dir));
+  for (int64_t i = 0; i < 3; ++i) {
+    ASSERT_OK(MappedFile::Create(env_.get(), filename::CommitLogSegment(kRoot, i * kSegment),
+                                 i * kSegment, i == 1 ? kSegment / 2 : kSegment)
+                  .status());
+  }
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  EXPECT_FALSE(log.Load().ok());
+  EXPECT_TRUE(env_->FileExists(filename::CommitLogSegment(kRoot, kSegment)));
+}
+
+// Regression test (fixed bug): commit_log.h:56 documents kCorruption for "a segment other than the last has the
+// wrong size" and kInvalidArgument only for a store made with another segment size, but
+// CommitLog::Load (commit_log.cc:49) returns kInvalidArgument for any wrong-sized segment,
+// with a message blaming commitlog_segment_bytes even when the first segment has the right
+// size and only a middle one is damaged.
+TEST_F(CommitLogTest, WrongSizedMiddleSegmentIsCorruption) {
+  std::string dir = filename::CommitLogDir(kRoot);
+  ASSERT_OK(env_->CreateDir(dir));
+  for (int64_t i = 0; i < 3; ++i) {
+    ASSERT_OK(MappedFile::Create(env_.get(), filename::CommitLogSegment(kRoot, i * kSegment),
+                                 i * kSegment, i == 1 ? kSegment / 2 : kSegment)
+                  .status());
+  }
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  Status s = log.Load();
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+}
+
+TEST_F(CommitLogTest, LoadRemovesAHalfCreatedLastSegment) {
+  std::string dir = filename::CommitLogDir(kRoot);
+  ASSERT_OK(env_->CreateDir(dir));
+  ASSERT_OK(
+      MappedFile::Create(env_.get(), filename::CommitLogSegment(kRoot, 0), 0, kSegment).status());
+  ASSERT_OK_AND_ASSIGN(
+      auto partial, env_->OpenFile(filename::CommitLogSegment(kRoot, kSegment), OpenMode::kCreate));
+  ASSERT_OK(partial->Allocate(100));
+  CommitLog log(env_.get(), kRoot, Options(kSegment));
+  ASSERT_OK(log.Load());
+  EXPECT_EQ(log.Segments().size(), 1u);
+  EXPECT_FALSE(env_->FileExists(filename::CommitLogSegment(kRoot, kSegment)));
+}
+
+TEST_F(CommitLogTest, TruncateToRemovesLaterSegmentsAndZerosTheTail) {
+  auto log = NewLog();
+  std::vector<AppendedRecord> recs;
+  while (log->Segments().size() < 3) {
+    ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 200));
+    recs.push_back(rec);
+  }
+  int64_t cut = recs[2].physical_offset;
+  ASSERT_LT(cut, static_cast<int64_t>(kSegment));
+  ASSERT_OK(log->TruncateTo(cut, true));
+  EXPECT_EQ(log->appended(), cut);
+  ASSERT_EQ(log->Segments().size(), 1u);
+  EXPECT_FALSE(env_->FileExists(filename::CommitLogSegment(kRoot, kSegment)));
+  EXPECT_FALSE(env_->FileExists(filename::CommitLogSegment(kRoot, 2 * kSegment)));
+  std::string_view tail = log->Segments()[0]->View(static_cast<uint64_t>(cut), kSegment);
+  EXPECT_TRUE(std::all_of(tail.begin(), tail.end(), [](char c) { return c == '\0'; }));
+  EXPECT_EQ(ScanLog(*log).records.size(), 2u);
+  // The removal and the zeros are durable.
+  auto crashed = env_->CrashCopy({});
+  EXPECT_FALSE(crashed->FileExists(filename::CommitLogSegment(kRoot, kSegment)));
+  // Appends continue at the cut (queue offsets belong to the caller's table).
+  ASSERT_OK_AND_ASSIGN(auto next, Append(log.get(), "T", 0, 1));
+  EXPECT_EQ(next.physical_offset, cut);
+}
+
+TEST_F(CommitLogTest, TruncateToKeepsASegmentStartingAtTheCut) {
+  auto log = NewLog();
+  while (log->Segments().size() < 2) ASSERT_OK(Append(log.get(), "T", 0, 300).status());
+  ASSERT_OK(log->TruncateTo(static_cast<int64_t>(kSegment), false));
+  EXPECT_EQ(log->Segments().size(), 2u);
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 1));
+  EXPECT_EQ(rec.physical_offset, static_cast<int64_t>(kSegment));
+  ASSERT_OK(log->TruncateTo(static_cast<int64_t>(kSegment) - 1, false));
+  EXPECT_EQ(log->Segments().size(), 1u);
+}
+
+TEST_F(CommitLogTest, TruncateToTheEndOfTheLastSegmentStartsANewOneOnAppend) {
+  auto log = NewLog();
+  ASSERT_OK(Append(log.get(), "T", 0, 1).status());
+  ASSERT_OK(log->TruncateTo(static_cast<int64_t>(kSegment), false));
+  EXPECT_EQ(log->Segments().size(), 1u);
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 1));
+  EXPECT_EQ(rec.physical_offset, static_cast<int64_t>(kSegment));
+  ASSERT_EQ(log->Segments().size(), 2u);
+  EXPECT_EQ(log->Segments()[1]->base(), static_cast<int64_t>(kSegment));
+}
+
+TEST_F(CommitLogTest, SegmentForFindsTheHoldingSegment) {
+  auto log = NewLog();
+  while (log->Segments().size() < 3) ASSERT_OK(Append(log.get(), "T", 0, 700).status());
+  const int64_t s = static_cast<int64_t>(kSegment);
+  EXPECT_EQ(log->SegmentFor(-1), nullptr);
+  EXPECT_EQ(log->SegmentFor(0)->base(), 0);
+  EXPECT_EQ(log->SegmentFor(s - 1)->base(), 0);
+  EXPECT_EQ(log->SegmentFor(s)->base(), s);
+  EXPECT_EQ(log->SegmentFor(2 * s + 10)->base(), 2 * s);
+  EXPECT_EQ(log->SegmentFor(3 * s - 1)->base(), 2 * s);
+  EXPECT_EQ(log->SegmentFor(3 * s), nullptr);
+  EXPECT_EQ(log->segment_bytes(), kSegment);
+}
+
+TEST_F(CommitLogTest, FullDiskAtRolloverLeavesTheLogAsItWas) {
+  env_->SetCapacity(kSegment + 100);
+  auto log = NewLog();
+  while (true) {
+    int64_t before = log->appended();
+    auto rec = Append(log.get(), "T", 0, 500);
+    if (rec.ok()) continue;
+    EXPECT_TRUE(rec.status().IsResourceExhausted()) << rec.status().ToString();
+    EXPECT_EQ(log->appended(), before);
+    std::string_view rest = log->Segments()[0]->View(static_cast<uint64_t>(before), 8);
+    EXPECT_EQ(rest, std::string(8, '\0')) << "blank written although no next segment";
+    break;
+  }
+  EXPECT_EQ(log->Segments().size(), 1u);
+  env_->SetCapacity(1 << 20);
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 500));
+  EXPECT_EQ(rec.physical_offset, static_cast<int64_t>(kSegment));
+  EXPECT_EQ(ScanLog(*log).blanks.size(), 1u);
+}
+
+TEST_F(CommitLogTest, SyncMakesRecordsDurableAcrossSegments) {
+  auto log = NewLog();
+  while (log->Segments().size() < 3) ASSERT_OK(Append(log.get(), "T", 0, 400).status());
+  size_t records = ScanLog(*log).records.size();
+  ASSERT_OK(log->Sync(0, log->appended()));
+  auto crashed = env_->CrashCopy({});
+  CommitLog reopened(crashed.get(), kRoot, Options(kSegment));
+  ASSERT_OK(reopened.Load());
+  EXPECT_EQ(ScanLog(reopened).records.size(), records);
+}
+
+TEST_F(CommitLogTest, ConcurrentAppendsKeepPerQueueOrderWithoutOverlap) {
+  constexpr int kThreads = 4, kPerThread = 150;
+  auto log = NewLog(16384);
+  log->StartAllocator();
+  // offsets_ is shared by all threads: Append only touches it under its append lock.
+  std::vector<std::vector<AppendedRecord>> results(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Alternate the thread's own queue and one queue all threads share.
+        int32_t queue = i % 2 ? 100 : t;
+        Message m = MakeMessage("T", queue,
+                                std::to_string(t) + ":" + std::to_string(i) +
+                                    std::string(static_cast<size_t>(i % 97), '.'));
+        auto rec = AppendOne(log.get(), &offsets_, m, kStoreHost);
+        ASSERT_TRUE(rec.ok()) << rec.status().ToString();
+        results[t].push_back(*rec);
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+
+  auto scan = ScanLog(*log);
+  ASSERT_EQ(scan.records.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(scan.end, log->appended());
+  // Contiguous: each record starts where the previous ended or at a segment base after a blank.
+  std::map<int32_t, int64_t> next_queue_offset;
+  std::map<int, int> next_index_of_thread;
+  int64_t expected = 0;
+  for (const auto& rec : scan.records) {
+    if (rec.position != expected) {
+      EXPECT_EQ(rec.position % 16384, 0);
+    }
+    expected = rec.position + rec.summary.total_size;
+    EXPECT_EQ(rec.summary.queue_offset, next_queue_offset[rec.summary.queue_id]++);
+    ParsedRecord r = RecordAt(*log, rec.position);
+    std::string body(r.body);
+    int t = std::stoi(body.substr(0, body.find(':')));
+    int i = std::stoi(body.substr(body.find(':') + 1));
+    EXPECT_EQ(i, next_index_of_thread[t]++) << "thread " << t << " out of order";
+  }
+  // What Append reported matches the log, and no two records overlap.
+  std::vector<AppendedRecord> all;
+  for (const auto& r : results) all.insert(all.end(), r.begin(), r.end());
+  std::sort(all.begin(), all.end(),
+            [](const auto& a, const auto& b) { return a.physical_offset < b.physical_offset; });
+  for (size_t k = 0; k < all.size(); ++k) {
+    EXPECT_EQ(all[k].physical_offset, scan.records[k].position);
+    if (k > 0) {
+      EXPECT_GE(all[k].physical_offset, all[k - 1].physical_offset + all[k - 1].size);
+    }
+  }
+  EXPECT_EQ(*offsets_.Slot("T", 100), kThreads * kPerThread / 2);
+}
+
+TEST_F(CommitLogTest, AppendNotifiesTheAppendEvent) {
+  auto log = NewLog();
+  uint64_t key = log->append_event().PrepareWait();
+  ASSERT_OK(Append(log.get(), "T", 0, 1).status());
+  auto start = std::chrono::steady_clock::now();
+  log->append_event().Wait(key, std::chrono::milliseconds(20'000));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace mqstore
