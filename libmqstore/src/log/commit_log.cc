@@ -127,15 +127,13 @@ Result<std::shared_ptr<MappedFile>> CommitLog::NextSegment(int64_t base) {
   {
     std::unique_lock<std::mutex> l(alloc_mu_);
     alloc_cv_.wait(l, [&] { return alloc_busy_base_ != base; });  // never create it twice
+    // If the allocator has not started on `base` yet, it must not: this thread makes it now.
+    if (alloc_wanted_base_ == base) alloc_wanted_base_ = -1;
     if (spare_ && spare_->base() == base) seg = std::move(spare_);
     spare_.reset();
   }
   if (!seg) {
     std::string path = filename::CommitLogSegment(root_, base);
-    if (env_->FileExists(path)) {
-      // Left by an allocator that finished after the process decided the log ended earlier.
-      MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
-    }
     MQ_ASSIGN_OR_RETURN(seg, MappedFile::Create(env_, path, base, options_.segment_bytes));
   }
   {

@@ -68,12 +68,20 @@ Status ConsumeQueue::Load() {
     }
     end_byte = f->base() + static_cast<int64_t>(pos);
     if (pos < f->size()) {
-      // Files after a partial one hold nothing durable.
+      // What follows the end in this file (entries a crash kept past a lost one) must not
+      // reappear behind new entries: zero it. Files after a partial one hold nothing durable.
+      std::string_view rest = f->View(pos, f->size() - pos);
+      if (rest.find_first_not_of('\0') != std::string_view::npos) {
+        MQ_RETURN_IF_ERROR(f->ZeroFromAndSync(pos));
+      }
+      bool removed = false;
       for (size_t j = files.size(); j > i + 1; --j) {
         std::string path = files[j - 1]->path();
         files.pop_back();
         MQ_RETURN_IF_ERROR(env_->RemoveFile(path));
+        removed = true;
       }
+      if (removed) MQ_RETURN_IF_ERROR(env_->SyncDir(dir()));
       break;
     }
   }
@@ -89,27 +97,38 @@ Status ConsumeQueue::Load() {
   return Status::OK();
 }
 
-Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
-  std::unique_lock<std::shared_mutex> l(files_mu_);
-  int64_t max = max_offset();
-  int64_t min = min_offset();
-  // Entries are sorted by physical offset: binary search for the first one to drop.
-  int64_t lo = min, hi = max;
-  auto entry_at = [&](int64_t q) {
-    int64_t byte = q * kQueueEntrySize;
-    size_t index = static_cast<size_t>((byte - files_.front()->base()) /
-                                       static_cast<int64_t>(file_bytes()));
-    const auto& f = files_[index];
-    return DecodeQueueEntry(f->data() + (byte - f->base()));
-  };
+QueueEntry ConsumeQueue::EntryAt(int64_t queue_offset) const {
+  int64_t byte = queue_offset * kQueueEntrySize;
+  size_t index = static_cast<size_t>((byte - files_.front()->base()) /
+                                     static_cast<int64_t>(file_bytes()));
+  const auto& f = files_[index];
+  return DecodeQueueEntry(f->data() + (byte - f->base()));
+}
+
+int64_t ConsumeQueue::FirstOffsetAtOrAfterLocked(int64_t physical_offset) const {
+  // Entries are sorted by physical offset: binary search.
+  int64_t lo = min_offset(), hi = max_offset();
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (entry_at(mid).physical_offset >= physical_offset) {
+    if (EntryAt(mid).physical_offset >= physical_offset) {
       hi = mid;
     } else {
       lo = mid + 1;
     }
   }
+  return lo;
+}
+
+int64_t ConsumeQueue::FirstOffsetAtOrAfter(int64_t physical_offset) const {
+  std::shared_lock<std::shared_mutex> l(files_mu_);
+  return FirstOffsetAtOrAfterLocked(physical_offset);
+}
+
+Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
+  std::unique_lock<std::shared_mutex> l(files_mu_);
+  int64_t max = max_offset();
+  int64_t min = min_offset();
+  int64_t lo = FirstOffsetAtOrAfterLocked(physical_offset);
   if (lo == max) return Status::OK();
   int64_t cut_byte = lo * kQueueEntrySize;
   while (!files_.empty() && files_.back()->base() > cut_byte) {
@@ -124,10 +143,11 @@ Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
   MQ_RETURN_IF_ERROR(env_->SyncDir(dir()));
   max_offset_.store(lo, std::memory_order_release);
   if (files_.empty()) min_offset_.store(lo, std::memory_order_release);
-  last_record_end_ = lo > min ? [&] {
-    QueueEntry e = entry_at(lo - 1);
-    return e.physical_offset + e.size;
-  }() : 0;
+  last_record_end_ = 0;
+  if (lo > min) {
+    QueueEntry e = EntryAt(lo - 1);
+    last_record_end_ = e.physical_offset + e.size;
+  }
   synced_offset_ = std::min(synced_offset_, lo);
   released_files_ = std::min(released_files_, files_.size());
   return Status::OK();

@@ -48,6 +48,9 @@ class ConsumeQueue {
   Status Load();
   // Removes entries whose record starts at or after `physical_offset` (recovery).
   Status TruncateFrom(int64_t physical_offset);
+  // The queue offset of the first entry whose record starts at or after `physical_offset`
+  // (max_offset() if none): what max_offset() would be after TruncateFrom. Changes nothing.
+  int64_t FirstOffsetAtOrAfter(int64_t physical_offset) const;
 
   // Appends the entry for `queue_offset`. An offset below max_offset() is a replay and is
   // ignored; one above it is a gap and kCorruption. REQUIRES: single writer.
@@ -68,6 +71,9 @@ class ConsumeQueue {
  private:
   uint64_t file_bytes() const { return uint64_t{entries_per_file_} * kQueueEntrySize; }
   std::string dir() const;
+  // REQUIRES: files_mu_ held; min_offset() <= queue_offset < max_offset().
+  QueueEntry EntryAt(int64_t queue_offset) const;
+  int64_t FirstOffsetAtOrAfterLocked(int64_t physical_offset) const;
 
   Env* const env_;
   const std::string root_;

@@ -1,6 +1,8 @@
 #include "recovery/recovery.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 
 namespace mqstore {
 
@@ -31,10 +33,20 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
     start = std::min(checkpoint->dispatch_durable_offset, checkpoint->log_durable_offset);
   }
   start = std::clamp(start, log_min, log_max);
-  MQ_RETURN_IF_ERROR(queues->TruncateFrom(start));
 
+  // Pass 1, read-only: find the end. Nothing may change before we know the store is sound.
+  // Each queue's next offset is what it will be after truncation to `start`.
+  std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> next_offsets;
+  auto next_offset = [&](std::string_view topic, int32_t queue_id) -> int64_t& {
+    auto it = next_offsets.find(QueueKeyLess::View(topic, queue_id));
+    if (it != next_offsets.end()) return it->second;
+    auto q = queues->Find(topic, queue_id);
+    int64_t next = q ? q->FirstOffsetAtOrAfter(start) : 0;
+    return next_offsets.emplace(std::make_pair(std::string(topic), queue_id), next)
+        .first->second;
+  };
   int64_t pos = start;
-  std::string problem;
+  std::string problem = "end of the last segment";
   while (pos < log_max) {
     auto seg = log->SegmentFor(pos);
     uint64_t in_seg = static_cast<uint64_t>(pos - seg->base());
@@ -52,16 +64,15 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
       break;
     }
     if (GetsQueueOffset(r.sys_flag)) {
-      auto q = queues->Find(r.topic, r.queue_id);
-      int64_t expected = q ? q->max_offset() : 0;
+      int64_t& expected = next_offset(r.topic, r.queue_id);
       if (r.queue_offset != expected) {
         problem = "queue offset " + std::to_string(r.queue_offset) + " of " +
                   std::string(r.topic) + "/" + std::to_string(r.queue_id) + ", expected " +
                   std::to_string(expected);
         break;
       }
+      ++expected;
     }
-    MQ_RETURN_IF_ERROR(queues->Apply(r, pos));
     pos += r.total_size;
   }
   if (pos < durable_floor) {
@@ -69,6 +80,21 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
                               "; the checkpoint says the log was durable up to " +
                               std::to_string(durable_floor) +
                               ", so acknowledged data is damaged (run mqdump verify)");
+  }
+
+  // Pass 2: cut the queues at `start` and re-dispatch [start, end), already validated.
+  MQ_RETURN_IF_ERROR(queues->TruncateFrom(start));
+  for (int64_t at = start; at < pos;) {
+    auto seg = log->SegmentFor(at);
+    uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
+    RecordSummary r;
+    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r);
+    if (check == RecordCheck::kBlank) {
+      at = seg->end();
+      continue;
+    }
+    MQ_RETURN_IF_ERROR(queues->Apply(r, at));
+    at += r.total_size;
   }
   MQ_RETURN_IF_ERROR(log->TruncateTo(pos, zero_tail));
   out.start = start;

@@ -338,9 +338,14 @@ Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
   return RecordView{seg->View(in_seg, static_cast<uint64_t>(r.total_size)), offset, seg};
 }
 
-Status StoreImpl::Flush() { return flusher_.FlushAll(); }
+Status StoreImpl::Flush() {
+  std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  return flusher_.FlushAll();
+}
 
 Status StoreImpl::AwaitDispatched(int64_t physical_end, int timeout_ms) {
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   return dispatcher_.AwaitDispatched(physical_end, timeout_ms);
 }
 
