@@ -259,8 +259,8 @@ class StoreInspector {
   virtual Result<CheckpointState> ReadCheckpoint() = 0;
 
   // Starts at the first record at or after `offset` (walking from the start of its segment).
-  // An offset below the log starts at the log's first record; one past the last segment
-  // gives an exhausted iterator.
+  // An offset below the log starts at its first record; one past the last segment gives
+  // only the kEnd entry. Entries' views stay valid while this inspector lives.
   virtual Result<std::unique_ptr<CommitLogIterator>> NewLogIterator(int64_t offset) = 0;
 
   // The record starting exactly at `offset` (checksums verified; see LogEntry::problem).

@@ -215,7 +215,8 @@ Status LogVerifier::ClassifyEnd(const std::vector<const SegmentFile*>& run, size
   const int64_t in_file = end - seg.base_offset;
 
   // How far non-zero bytes reach past the end, and whether valid records start again in a
-  // later segment (data recovery would drop, which a torn write cannot produce).
+  // later segment. Past the durable offset both are a torn tail: mmap writeback after a power
+  // cut can persist a later page (even a later segment) and lose an earlier one.
   MQ_ASSIGN_OR_RETURN(auto file, cache_->Get(seg.path));
   std::string_view after =
       file->data().substr(std::min<size_t>(static_cast<size_t>(in_file), file->data().size()));
@@ -255,14 +256,15 @@ Status LogVerifier::ClassifyEnd(const std::vector<const SegmentFile*>& run, size
     for (uint64_t i = 0; i < chain.damaged_durable_unlisted; ++i) {
       sink_->Count(Severity::kCorruption);
     }
-  } else if (resumed != nullptr) {
-    sink_->Report(Severity::kCorruption, resumed->path, 0,
-                  "valid records start again at offset " + std::to_string(resumed->base_offset) +
-                      " after the end of the log at " + at + ": recovery would drop them");
   } else if (reach > end) {
+    std::string resumed_note;
+    if (resumed != nullptr) {
+      resumed_note = "; valid-looking records start again at offset " +
+                     std::to_string(resumed->base_offset) + ", past the durable offset";
+    }
     sink_->Report(Severity::kNote, seg.path, in_file,
                   "torn tail of " + std::to_string(reach - end) + " bytes at " + at +
-                      ": recovery will drop it");
+                      resumed_note + ": recovery will drop it");
   }
   return Status::OK();
 }

@@ -119,6 +119,9 @@ Status StoreImpl::Open() {
   recovery_start_ = recovered.start;
   recovery_scanned_ = recovered.scanned_bytes;
   queues_.ForEach([&](ConsumeQueue& q) { offsets_.Set(q.topic(), q.queue_id(), q.max_offset()); });
+  // The recovered tail may survive only in the page cache (the previous process died, the
+  // machine did not): make it durable before the checkpoint below says it is.
+  MQ_RETURN_IF_ERROR(log_.Sync(recovered.start, recovered.end));
   flusher_.Reset(recovered.end);
 
   MQ_ASSIGN_OR_RETURN(checkpoint_, Checkpoint::OpenForWrite(env_, checkpoint_path, checkpoint));
