@@ -98,27 +98,65 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
 }
 
 void CommitLog::StartAllocator() {
+  prefaulted_to_ = appended();
   allocator_ = std::thread([this] { AllocatorLoop(); });
+  RequestPrefault(appended() + static_cast<int64_t>(options_.prefault_ahead_bytes));
+}
+
+void CommitLog::RequestPrefault(int64_t offset) {
+  if (options_.prefault_ahead_bytes == 0) return;
+  std::lock_guard<std::mutex> l(alloc_mu_);
+  if (offset <= prefault_target_) return;
+  prefault_target_ = offset;
+  alloc_cv_.notify_all();
+}
+
+void CommitLog::PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l) {
+  constexpr int64_t kStep = 4 << 20;
+  prefaulted_to_ = std::max(prefaulted_to_, appended());
+  while (prefaulted_to_ < target && !alloc_stop_) {
+    std::shared_ptr<MappedFile> seg = SegmentFor(prefaulted_to_);
+    if (!seg && spare_ && spare_->base() <= prefaulted_to_ && prefaulted_to_ < spare_->end()) {
+      seg = spare_;
+    }
+    if (!seg) break;  // the next segment does not exist yet; it is prefaulted once made
+    int64_t stop = std::min({target, seg->end(), prefaulted_to_ + kStep});
+    int64_t from = prefaulted_to_;
+    l.unlock();
+    seg->Prefault(static_cast<uint64_t>(from - seg->base()),
+                  static_cast<uint64_t>(stop - seg->base()));
+    l.lock();
+    prefaulted_to_ = stop;
+  }
 }
 
 void CommitLog::AllocatorLoop() {
   std::unique_lock<std::mutex> l(alloc_mu_);
   while (!alloc_stop_) {
-    alloc_cv_.wait(l, [&] { return alloc_stop_ || alloc_wanted_base_ >= 0; });
+    alloc_cv_.wait(l, [&] {
+      return alloc_stop_ || alloc_wanted_base_ >= 0 || prefault_target_ > prefaulted_to_;
+    });
     if (alloc_stop_) break;
-    int64_t base = alloc_wanted_base_;
-    alloc_wanted_base_ = -1;
-    if (spare_ && spare_->base() == base) continue;
-    alloc_busy_base_ = base;
-    l.unlock();
-    auto seg = MappedFile::Create(env_, filename::CommitLogSegment(root_, base), base,
-                                  options_.segment_bytes);
-    if (seg.ok()) (*seg)->Prefault(0, std::min(options_.prefault_bytes, options_.segment_bytes));
-    l.lock();
-    // On failure the appender creates the segment itself and reports the error.
-    if (seg.ok()) spare_ = std::move(seg).value();
-    alloc_busy_base_ = -1;
-    alloc_cv_.notify_all();
+    if (alloc_wanted_base_ >= 0) {
+      int64_t base = alloc_wanted_base_;
+      alloc_wanted_base_ = -1;
+      if (!(spare_ && spare_->base() == base)) {
+        alloc_busy_base_ = base;
+        l.unlock();
+        auto seg = MappedFile::Create(env_, filename::CommitLogSegment(root_, base), base,
+                                      options_.segment_bytes);
+        l.lock();
+        // On failure the appender creates the segment itself and reports the error.
+        if (seg.ok()) spare_ = std::move(seg).value();
+        alloc_busy_base_ = -1;
+        alloc_cv_.notify_all();
+      }
+    }
+    if (prefault_target_ > prefaulted_to_) {
+      PrefaultTo(prefault_target_, l);
+      // What could not be reached yet (no segment) waits for the next request.
+      if (prefaulted_to_ < prefault_target_) prefault_target_ = prefaulted_to_;
+    }
   }
 }
 
@@ -195,10 +233,16 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
   l.unlock();
   *store_timestamp_ms = ts;
   append_event_.Notify();
-  // Every 16 MiB of log, drop what fell out of the resident window (one madvise).
-  constexpr int64_t kReleaseStep = 16 << 20;
-  if (options_.resident_window_bytes > 0 && pos / kReleaseStep != before / kReleaseStep) {
-    ReleaseBelow(pos - static_cast<int64_t>(options_.resident_window_bytes));
+  // Every 8 MiB of log: keep the pages ahead faulted in (by the allocator thread) and drop
+  // what fell out of the resident window behind.
+  constexpr int64_t kMaintenanceStep = 8 << 20;
+  if (pos / kMaintenanceStep != before / kMaintenanceStep) {
+    if (allocator_.joinable()) {
+      RequestPrefault(pos + static_cast<int64_t>(options_.prefault_ahead_bytes));
+    }
+    if (options_.resident_window_bytes > 0) {
+      ReleaseBelow(pos - static_cast<int64_t>(options_.resident_window_bytes));
+    }
   }
   return Status::OK();
 }

@@ -44,8 +44,10 @@ class CommitLog {
     uint64_t segment_bytes = 1ull << 30;
     SocketAddress store_host;
     Clock* clock = nullptr;
-    // Bytes of a new segment faulted in ahead of use by the allocator thread.
-    uint64_t prefault_bytes = 32ull << 20;
+    // The allocator thread keeps the pages of this many bytes ahead of the append position
+    // faulted in (allocated and zeroed by the kernel), so that the appender's copies do not
+    // take page faults. 0 disables it.
+    uint64_t prefault_ahead_bytes = 64ull << 20;
     // Appends keep at most this much of the log mapped behind the append position; older
     // pages are dropped from the page tables as the log grows (0 = never).
     uint64_t resident_window_bytes = 0;
@@ -96,6 +98,10 @@ class CommitLog {
  private:
   Result<std::shared_ptr<MappedFile>> NextSegment(int64_t base);  // REQUIRES: append_mu_
   void AllocatorLoop();
+  // Asks the allocator thread to fault in log pages up to `offset`.
+  void RequestPrefault(int64_t offset);
+  // Faults in [prefaulted_to_, target) in steps, unlocking `l` while it works.
+  void PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l);
 
   Env* const env_;
   const std::string root_;
@@ -119,6 +125,8 @@ class CommitLog {
   int64_t alloc_busy_base_ = -1;             // GUARDED_BY(alloc_mu_): being created now
   std::shared_ptr<MappedFile> spare_;        // GUARDED_BY(alloc_mu_)
   bool alloc_stop_ = false;                  // GUARDED_BY(alloc_mu_)
+  int64_t prefault_target_ = 0;              // GUARDED_BY(alloc_mu_)
+  int64_t prefaulted_to_ = 0;                // allocator thread only
   std::thread allocator_;
 };
 

@@ -47,7 +47,7 @@ class CommitLogTest : public ::testing::Test {
     o.segment_bytes = segment;
     o.store_host = kStoreHost;
     o.clock = &clock_;
-    o.prefault_bytes = 0;
+    o.prefault_ahead_bytes = 0;
     return o;
   }
   Result<AppendedRecord> Append(CommitLog* log, const std::string& topic, int32_t queue,

@@ -42,7 +42,7 @@ class LogFlusherTest : public ::testing::Test {
     o.segment_bytes = kSegment;
     o.store_host = kStoreHost;
     o.clock = &clock_;
-    o.prefault_bytes = 0;
+    o.prefault_ahead_bytes = 0;
     return o;
   }
   // Appends one record and returns the log end after it.
