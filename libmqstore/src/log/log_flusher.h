@@ -1,9 +1,11 @@
 // LogFlusher: turns appended commit-log bytes into durable ones.
 //
-// Group commit (FlushMode::kSync): a put waits in WaitDurable(end). The first waiter that
-// finds no sync in progress becomes the leader: it syncs everything appended so far (which
-// covers every waiter that arrived meanwhile), publishes the new durable offset and wakes
-// the others. So N concurrent puts cost about one sync per sync-latency, not N syncs.
+// Group commit (FlushMode::kSync): a put waits in WaitDurable(end) while the flusher's own
+// thread syncs everything appended so far (covering every waiter that arrived meanwhile),
+// publishes the new durable offset and wakes them. Waiters that arrive during a sync are
+// covered by the next one. So N concurrent puts cost about one sync per sync latency, not N
+// syncs; and because no put runs the sync itself, every put can honour its timeout even
+// when the disk is stuck. The thread starts on the first wait.
 //
 // Periodic flush (both modes): FlushAll() every flush_interval_ms from the store's
 // maintenance thread, so that records put without waiting still become durable.
@@ -18,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <thread>
 
 #include "log/commit_log.h"
 #include "mqstore/status.h"
@@ -29,6 +32,7 @@ class LogFlusher {
   // `on_durable` runs after the durable offset advances (wakes the dispatcher in kSync mode).
   LogFlusher(CommitLog* log, std::function<void()> on_durable)
       : log_(log), on_durable_(std::move(on_durable)) {}
+  ~LogFlusher();  // stops the sync thread
 
   // Sets the durable offset after recovery (everything below `offset` is on disk).
   void Reset(int64_t offset) { durable_.store(offset, std::memory_order_release); }
@@ -55,10 +59,15 @@ class LogFlusher {
   std::atomic<uint64_t> sync_count_{0};
   std::atomic<bool> failed_{false};
 
+  void SyncLoop();
+
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  bool syncing_ = false;  // GUARDED_BY(mu_): a leader is syncing now
-  Status error_;          // GUARDED_BY(mu_)
+  std::condition_variable work_cv_;  // wakes the sync thread
+  std::condition_variable done_cv_;  // wakes waiters after a sync
+  int64_t requested_ = 0;            // GUARDED_BY(mu_): highest offset a waiter needs
+  bool stop_ = false;                // GUARDED_BY(mu_)
+  Status error_;                     // GUARDED_BY(mu_)
+  std::thread thread_;               // GUARDED_BY(mu_) for starting
 };
 
 }  // namespace mqstore

@@ -6,6 +6,7 @@
 
 #include "recovery/recovery.h"
 #include "util/filename.h"
+#include "util/mapped_file.h"
 
 namespace mqstore {
 namespace {
@@ -113,6 +114,10 @@ Status StoreImpl::Open() {
 
   MQ_RETURN_IF_ERROR(log_.Load());
   MQ_RETURN_IF_ERROR(queues_.Load());
+  // The store directory and its subdirectories may be new: make their entries durable
+  // before any file in them is relied on.
+  MQ_RETURN_IF_ERROR(env_->SyncDir(DirName(dir_)));
+  MQ_RETURN_IF_ERROR(env_->SyncDir(dir_));
   MQ_ASSIGN_OR_RETURN(RecoveryOutcome recovered,
                       RecoverStore(&log_, &queues_, checkpoint,
                                    /*zero_tail=*/recovered_from_crash_ || !checkpoint));
@@ -168,8 +173,10 @@ Status StoreImpl::WriteCheckpoint() {
 }
 
 Status StoreImpl::Close() {
-  std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  // Refuse new puts first, then wait for the ones in flight (they re-check open_ after
+  // taking the lock, so a stream of puts cannot starve this exclusive lock).
   if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
+  std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   maintenance_.reset();
   Status result = flusher_.FlushAll();
   if (result.ok()) {
@@ -226,6 +233,7 @@ Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> recor
 }
 
 Result<PutResult> StoreImpl::Put(const MessageView& message) {
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   PreparedRecord prepared;
@@ -239,6 +247,7 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
 }
 
 Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   if (messages.empty()) return Status::InvalidArgument("empty batch");
@@ -342,6 +351,7 @@ Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
 }
 
 Status StoreImpl::Flush() {
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   return flusher_.FlushAll();

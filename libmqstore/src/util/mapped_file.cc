@@ -22,8 +22,7 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Create(Env* env, const std::stri
     return s;
   }
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, file->Map(size, true));
-  return std::shared_ptr<MappedFile>(
-      new MappedFile(std::move(file), std::move(region), base, size));
+  return std::shared_ptr<MappedFile>(new MappedFile(env, path, std::move(region), base, size));
 }
 
 Result<std::shared_ptr<MappedFile>> MappedFile::Open(Env* env, const std::string& path,
@@ -36,14 +35,14 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(Env* env, const std::string
                               std::to_string(size));
   }
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, file->Map(size, writable));
-  return std::shared_ptr<MappedFile>(
-      new MappedFile(std::move(file), std::move(region), base, size));
+  return std::shared_ptr<MappedFile>(new MappedFile(env, path, std::move(region), base, size));
 }
 
 Status MappedFile::ZeroFromAndSync(uint64_t pos) {
   if (pos >= size_) return Status::OK();
-  MQ_RETURN_IF_ERROR(file_->ZeroRange(pos, size_ - pos));
-  return file_->Sync();
+  MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(path_, OpenMode::kReadWrite));
+  MQ_RETURN_IF_ERROR(file->ZeroRange(pos, size_ - pos));
+  return file->Sync();
 }
 
 }  // namespace mqstore

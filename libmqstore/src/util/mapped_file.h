@@ -6,6 +6,8 @@
 //
 // A MappedFile is shared (std::shared_ptr) between its owner and readers holding views into
 // it; the mapping lives until the last holder lets go, even after the file is removed.
+// It keeps no file descriptor open (a mapping does not need one), so the number of files a
+// store can hold is bounded by the kernel's map count, not by the descriptor limit.
 #ifndef MQSTORE_UTIL_MAPPED_FILE_H_
 #define MQSTORE_UTIL_MAPPED_FILE_H_
 
@@ -27,7 +29,7 @@ class MappedFile {
   static Result<std::shared_ptr<MappedFile>> Open(Env* env, const std::string& path,
                                                   int64_t base, uint64_t size, bool writable);
 
-  const std::string& path() const { return file_->path(); }
+  const std::string& path() const { return path_; }
   // The logical offset of the file's first byte (its name).
   int64_t base() const { return base_; }
   uint64_t size() const { return size_; }
@@ -54,11 +56,12 @@ class MappedFile {
   Status ZeroFromAndSync(uint64_t pos);
 
  private:
-  MappedFile(std::unique_ptr<File> file, std::unique_ptr<MappedRegion> region, int64_t base,
+  MappedFile(Env* env, std::string path, std::unique_ptr<MappedRegion> region, int64_t base,
              uint64_t size)
-      : file_(std::move(file)), region_(std::move(region)), base_(base), size_(size) {}
+      : env_(env), path_(std::move(path)), region_(std::move(region)), base_(base), size_(size) {}
 
-  std::unique_ptr<File> file_;
+  Env* env_;
+  std::string path_;
   std::unique_ptr<MappedRegion> region_;
   int64_t base_;
   uint64_t size_;

@@ -144,7 +144,6 @@ class LogHarness {
     o.segment_bytes = segment_bytes;
     o.store_host = SocketAddress::V4(127, 0, 0, 1, 10911);
     o.clock = clock;
-    o.prefault_ahead_bytes = 0;
     return o;
   }
 
