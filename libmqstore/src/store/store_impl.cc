@@ -23,6 +23,10 @@ CommitLog::Options LogOptions(const StoreOptions& o) {
   l.store_host = o.store_host;
   l.clock = o.clock;
   l.resident_window_bytes = o.resident_log_window_bytes;
+  // Prefaulted pages are dirty pages the next msync must write-protect again; in SYNC_FLUSH
+  // that costs more per sync than the faults it saves the appender (measured: 478 vs 353 us
+  // per single-writer put).
+  l.prefault_ahead_bytes = o.flush_mode == FlushMode::kAsync ? (64ull << 20) : 0;
   return l;
 }
 
