@@ -36,16 +36,13 @@ void LogFlusher::SyncLoop() {
     if (s.ok()) {
       durable_.store(to, std::memory_order_release);
       sync_count_.fetch_add(1, std::memory_order_relaxed);
+      // Before the waiters go: by the time a put returns, the dispatcher has been told.
+      if (on_durable_) on_durable_();
     } else {
       error_ = s.WithContext("commit log sync failed; the store refuses writes");
       failed_.store(true, std::memory_order_release);
     }
     done_cv_.notify_all();
-    if (s.ok() && on_durable_) {
-      l.unlock();
-      on_durable_();
-      l.lock();
-    }
   }
 }
 

@@ -29,7 +29,9 @@ namespace mqstore {
 
 class LogFlusher {
  public:
-  // `on_durable` runs after the durable offset advances (wakes the dispatcher in kSync mode).
+  // `on_durable` runs after the durable offset advances and before waiters are released (it
+  // wakes the dispatcher in kSync mode). It runs under the flusher's lock: it must be quick
+  // and must not call back into the flusher.
   LogFlusher(CommitLog* log, std::function<void()> on_durable)
       : log_(log), on_durable_(std::move(on_durable)) {}
   ~LogFlusher();  // stops the sync thread
