@@ -9,19 +9,18 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace mqstore {
 
 class QueueOffsetTable {
  public:
-  // The counter of topic/queue (starting at 0 when new). Stable until the table is destroyed.
+  // The counter of topic/queue (starting at 0 when new). Stable until the table is destroyed
+  // (unordered_map never moves its values). Looking up an existing queue allocates nothing.
   int64_t* Slot(std::string_view topic, int32_t queue_id) {
-    Key probe{std::string(), topic, queue_id};
-    auto it = map_.find(probe);
-    if (it != map_.end()) return &it->second;
-    Key key{std::string(topic), {}, queue_id};
-    key.view = key.owned;
-    return &map_.emplace(std::move(key), 0).first->second;
+    auto it = map_.find(View{topic, queue_id});
+    if (it == map_.end()) it = map_.emplace(Key{std::string(topic), queue_id}, 0).first;
+    return &it->second;
   }
   void Set(std::string_view topic, int32_t queue_id, int64_t next) {
     *Slot(topic, queue_id) = next;
@@ -29,23 +28,25 @@ class QueueOffsetTable {
   size_t size() const { return map_.size(); }
 
  private:
-  struct Key {
-    std::string owned;
-    std::string_view view;  // == owned for stored keys; the probe's topic for lookups
-    int32_t queue_id;
-    Key(std::string o, std::string_view v, int32_t q) : owned(std::move(o)), view(v), queue_id(q) {}
-    Key(Key&& other) noexcept
-        : owned(std::move(other.owned)), view(owned), queue_id(other.queue_id) {
-      if (owned.empty()) view = other.view;
-    }
-    bool operator==(const Key& o) const { return queue_id == o.queue_id && view == o.view; }
-  };
+  using Key = std::pair<std::string, int32_t>;
+  using View = std::pair<std::string_view, int32_t>;
   struct Hash {
-    size_t operator()(const Key& k) const {
-      return std::hash<std::string_view>()(k.view) * 31 + static_cast<size_t>(k.queue_id);
+    using is_transparent = void;
+    size_t operator()(const View& k) const {
+      return std::hash<std::string_view>()(k.first) * 31 + static_cast<size_t>(k.second);
+    }
+    size_t operator()(const Key& k) const { return (*this)(View{k.first, k.second}); }
+  };
+  struct Equal {
+    using is_transparent = void;
+    static View AsView(const Key& k) { return {k.first, k.second}; }
+    static View AsView(const View& v) { return v; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return AsView(a) == AsView(b);
     }
   };
-  std::unordered_map<Key, int64_t, Hash> map_;
+  std::unordered_map<Key, int64_t, Hash, Equal> map_;
 };
 
 }  // namespace mqstore
