@@ -18,7 +18,7 @@ enum class FlushMode {
   // it durable every flush_interval_ms. A crash of the machine may lose the last interval.
   kAsync,
   // Group commit: a put returns only after its record is durable; concurrent puts share one
-  // msync/fdatasync. Consumers only see durable records.
+  // write + fdatasync. Consumers only see durable records.
   kSync,
 };
 
@@ -50,6 +50,12 @@ struct StoreOptions {
 
   // Largest accepted body. Default: 4 MiB (RocketMQ's maxMessageSize).
   uint32_t max_message_bytes = 4u << 20;
+
+  // kSync only: puts are staged in a write buffer of this size, which the flusher writes to
+  // the segment file (one pwrite per group) before each fdatasync. A batch whose records
+  // exceed it is rejected with kInvalidArgument. Must be at least max_message_bytes + 64 KiB
+  // (room for one largest message). Process memory used: this much. Default: 16 MiB.
+  uint64_t write_buffer_bytes = 16ull << 20;
 
   // Address written into every record's STOREHOST and used in offset message ids.
   // Default: 127.0.0.1:10911.

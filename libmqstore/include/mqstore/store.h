@@ -89,6 +89,7 @@ struct QueueId {
 struct StoreStats {
   int64_t min_physical_offset = 0;
   int64_t appended_offset = 0;    // end of the last appended record
+  int64_t written_offset = 0;     // everything below is in the segment files (page cache)
   int64_t durable_offset = 0;     // everything below is synced
   int64_t dispatched_offset = 0;  // consume queues cover every record below this
   uint64_t sync_count = 0;        // commit-log syncs since open (group commit: << puts)

@@ -21,6 +21,9 @@ CommitLog::~CommitLog() {
 }
 
 Status CommitLog::Load() {
+  if (options_.write_buffer_bytes > 0 && !buffer_) {
+    MQ_ASSIGN_OR_RETURN(buffer_, MirroredBuffer::Create(options_.write_buffer_bytes));
+  }
   std::string dir = filename::CommitLogDir(root_);
   MQ_RETURN_IF_ERROR(env_->CreateDir(dir));
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir));
@@ -90,6 +93,11 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
     active_ = segments_.back();
   }
   appended_.store(end, std::memory_order_release);
+  written_.store(end, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> rolls(rolls_mu_);
+    rolls_.clear();
+  }
   {
     std::lock_guard<std::mutex> rl(release_mu_);
     released_below_ = segments_.empty() ? end : segments_.front()->base();
@@ -195,7 +203,17 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
                                    " bytes does not fit in a " +
                                    std::to_string(options_.segment_bytes) + "-byte segment");
   }
+  if (buffer_ && total > buffer_->capacity()) {
+    return Status::InvalidArgument("batch of " + std::to_string(total) +
+                                   " bytes does not fit in the " +
+                                   std::to_string(buffer_->capacity()) +
+                                   "-byte write buffer (StoreOptions::write_buffer_bytes)");
+  }
   std::unique_lock<std::mutex> l(append_mu_);
+  if (write_failed_.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> wl(write_mu_);
+    return write_error_;
+  }
   int64_t pos = appended_.load(std::memory_order_relaxed);
   if (!active_) {
     MQ_ASSIGN_OR_RETURN(active_, NextSegment(pos));
@@ -204,8 +222,15 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
   if (in_segment + total + record::kBlankHeaderSize > active_->size()) {
     // Get the next segment first so that a failure leaves the log as it was.
     MQ_ASSIGN_OR_RETURN(auto next, NextSegment(active_->end()));
-    WriteBlankRecord(static_cast<int32_t>(active_->size() - in_segment),
-                     active_->data() + in_segment);
+    char* blank = active_->data() + in_segment;
+    if (buffer_) {
+      MQ_ASSIGN_OR_RETURN(blank, ReserveBuffer(pos, record::kBlankHeaderSize));
+    }
+    WriteBlankRecord(static_cast<int32_t>(active_->size() - in_segment), blank);
+    if (buffer_) {
+      std::lock_guard<std::mutex> rolls(rolls_mu_);
+      rolls_.push_back(pos);
+    }
     active_ = std::move(next);
     pos = active_->base();
     in_segment = 0;
@@ -216,6 +241,9 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
   int64_t ts = std::max(now, last_timestamp_ms_);  // non-decreasing in log order
   last_timestamp_ms_ = ts;
   char* dst = active_->data() + in_segment;
+  if (buffer_) {
+    MQ_ASSIGN_OR_RETURN(dst, ReserveBuffer(pos, total));
+  }
   for (size_t i = 0; i < records.size(); ++i) {
     const PreparedRecord& r = records[i];
     int64_t queue_offset = 0;
@@ -271,9 +299,66 @@ Status CommitLog::Sync(int64_t from, int64_t to) const {
     auto seg = SegmentFor(from);
     if (!seg) return Status::Aborted("segment for offset " + std::to_string(from) + " is gone");
     int64_t stop = std::min(to, seg->end());
-    MQ_RETURN_IF_ERROR(seg->Sync(static_cast<uint64_t>(from - seg->base()),
-                                 static_cast<uint64_t>(stop - seg->base())));
+    if (buffer_) {
+      MQ_RETURN_IF_ERROR(seg->SyncFile());
+      // Written out and durable to its end: nothing writes to it again.
+      if (stop == seg->end()) seg->CloseWriter();
+    } else {
+      MQ_RETURN_IF_ERROR(seg->Sync(static_cast<uint64_t>(from - seg->base()),
+                                   static_cast<uint64_t>(stop - seg->base())));
+    }
     from = stop;
+  }
+  return Status::OK();
+}
+
+Result<char*> CommitLog::ReserveBuffer(int64_t pos, uint64_t n) {
+  if (static_cast<uint64_t>(pos - written_.load(std::memory_order_acquire)) + n >
+      buffer_->capacity()) {
+    // Appends outran the flusher: write out here. Afterwards written_ == pos, because
+    // appended_ == pos and no other append can run (append_mu_ is held).
+    MQ_RETURN_IF_ERROR(WriteOut());
+  }
+  return buffer_->At(pos);
+}
+
+Status CommitLog::WriteOut() {
+  if (!buffer_) return Status::OK();
+  std::lock_guard<std::mutex> l(write_mu_);
+  if (!write_error_.ok()) return write_error_;
+  int64_t from = written_.load(std::memory_order_relaxed);
+  const int64_t to = appended_.load(std::memory_order_acquire);
+  while (from < to) {
+    std::shared_ptr<MappedFile> seg = SegmentFor(from);
+    Status s;
+    int64_t stop = to;  // end of the bytes to write in this segment
+    int64_t next = to;  // where writing goes on
+    if (!seg) {
+      s = Status::Aborted("no commit-log segment holds offset " + std::to_string(from));
+    } else if (to >= seg->end()) {
+      // The segment was closed by a blank: write up to its header, skip the rest.
+      std::lock_guard<std::mutex> rolls(rolls_mu_);
+      if (rolls_.empty() || rolls_.front() < from || rolls_.front() >= seg->end()) {
+        s = Status::Aborted("no blank record closes the segment at " +
+                            std::to_string(seg->base()));
+      } else {
+        stop = rolls_.front() + record::kBlankHeaderSize;
+        next = seg->end();
+        rolls_.pop_front();
+      }
+    }
+    if (s.ok() && stop > from) {
+      s = seg->Write(static_cast<uint64_t>(from - seg->base()),
+                     std::string_view(buffer_->At(from), static_cast<size_t>(stop - from)));
+    }
+    if (!s.ok()) {
+      // The bytes may be half in the file: nothing after them can be trusted to follow.
+      write_error_ = s.WithContext("commit log write-out failed; the store refuses writes");
+      write_failed_.store(true, std::memory_order_release);
+      return write_error_;
+    }
+    from = next;
+    written_.store(from, std::memory_order_release);
   }
   return Status::OK();
 }

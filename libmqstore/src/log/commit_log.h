@@ -4,18 +4,30 @@
 //   commitlog/00000000001073741824  [rec][rec]...            <- active segment
 //                                              ^ appended()
 //
-// Appends are serialised by one lock; inside it the record bytes are copied straight into
-// the mapping of the active segment (records were prepared before the lock). When a batch
-// does not fit, an 8-byte blank header closes the segment and the batch goes to the next
-// one, which a background thread has normally created already.
+// Appends are serialised by one lock; inside it the record bytes (prepared before the lock)
+// are copied to where the log keeps them, in one of two write modes:
 //
-// Thread safety: Append is safe from many threads; readers (SegmentFor, appended) may run
-// concurrently with it. Load and TruncateTo run before the store accepts puts.
+//   mapped    straight into the mapping of the active segment: the bytes are in the page
+//             cache when Append returns (appended == written). ASYNC_FLUSH uses it.
+//   buffered  into a write buffer (a ring mirroring log offsets); WriteOut() pwrites the
+//             pending range [written, appended) to the segment files in one call per segment.
+//             SYNC_FLUSH uses it: its flusher calls WriteOut then fdatasync, and that costs
+//             about half of an msync of the same bytes written through a shared mapping
+//             (docs/design/0002-sync-write-buffer.md).
+//
+// Either way readers use the mapping, below written() (they never see buffered bytes).
+// When a batch does not fit in the active segment, an 8-byte blank header closes it and the
+// batch goes to the next segment, which a background thread has normally created already.
+//
+// Thread safety: Append is safe from many threads; readers (SegmentFor, appended, written)
+// and WriteOut may run concurrently with it. Load and TruncateTo run before the store
+// accepts puts.
 #ifndef MQSTORE_LOG_COMMIT_LOG_H_
 #define MQSTORE_LOG_COMMIT_LOG_H_
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -29,6 +41,7 @@
 #include "mqstore/env.h"
 #include "util/event_count.h"
 #include "util/mapped_file.h"
+#include "util/mirrored_buffer.h"
 
 namespace mqstore {
 
@@ -51,6 +64,9 @@ class CommitLog {
     // Appends keep at most this much of the log mapped behind the append position; older
     // pages are dropped from the page tables as the log grows (0 = never).
     uint64_t resident_window_bytes = 0;
+    // 0: mapped write mode. Otherwise buffered mode with a write buffer of this many bytes
+    // (rounded up to a page); a batch larger than the buffer is rejected.
+    uint64_t write_buffer_bytes = 0;
   };
 
   CommitLog(Env* env, std::string root, Options options);
@@ -58,7 +74,7 @@ class CommitLog {
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
 
-  // Maps the existing segments. kCorruption when a segment other than the last has the wrong
+  // Maps the existing segments and, in buffered mode, allocates the write buffer. kCorruption when a segment other than the last has the wrong
   // size or the segments are not contiguous; a wrong-sized last segment (a crash while it was
   // being created) is removed. kInvalidArgument when the store uses another segment size.
   Status Load();
@@ -72,13 +88,24 @@ class CommitLog {
 
   // Appends `records` contiguously; assigns queue offsets from `offsets`; fills `out`
   // (same length as records) and `*store_timestamp_ms`. Errors leave the log unchanged:
-  // kInvalidArgument (a batch larger than a segment), kResourceExhausted (no disk for the
-  // next segment), kIOError.
+  // kInvalidArgument (a batch larger than a segment or than the write buffer),
+  // kResourceExhausted (no disk for the next segment), kIOError. In buffered mode a full
+  // buffer is written out by the appending thread itself; a failed write-out is sticky
+  // (returned by every later Append and WriteOut).
   Status Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
                 std::span<AppendedRecord> out, int64_t* store_timestamp_ms);
 
-  // End of the last appended record; everything below it is complete and readable.
+  // End of the last appended record.
   int64_t appended() const { return appended_.load(std::memory_order_acquire); }
+  // End of what is in the segment files (the page cache): complete and readable through the
+  // mapping. Equal to appended() in mapped mode.
+  int64_t written() const {
+    return buffer_ ? written_.load(std::memory_order_acquire) : appended();
+  }
+  bool buffered() const { return buffer_ != nullptr; }
+  // Buffered mode: writes [written, appended) to the segment files (pwrite) and advances
+  // written(). A no-op in mapped mode. Serialised internally; safe with concurrent appends.
+  Status WriteOut();
   // Start of the first segment (0 for an empty log).
   int64_t min_offset() const;
   // Notified after every append.
@@ -89,7 +116,7 @@ class CommitLog {
   std::vector<std::shared_ptr<MappedFile>> Segments() const;
   uint64_t segment_bytes() const { return options_.segment_bytes; }
 
-  // Makes log bytes [from, to) durable.
+  // Makes log bytes [from, to) durable. REQUIRES: to <= written().
   Status Sync(int64_t from, int64_t to) const;
   // Drops mapped pages below `offset` from the page tables (bounded resident memory). The
   // data stays in the page cache; readers fault it back in. Safe for unsynced pages too.
@@ -98,6 +125,9 @@ class CommitLog {
  private:
   Result<std::shared_ptr<MappedFile>> NextSegment(int64_t base);  // REQUIRES: append_mu_
   void AllocatorLoop();
+  // Buffered mode: where to copy `n` bytes of log starting at `pos` (== appended_) in the
+  // write buffer, writing the buffer out first when it has no room. REQUIRES: append_mu_.
+  Result<char*> ReserveBuffer(int64_t pos, uint64_t n);
   // Asks the allocator thread to fault in log pages up to `offset`.
   void RequestPrefault(int64_t offset);
   // Faults in [prefaulted_to_, target) in steps, unlocking `l` while it works.
@@ -112,6 +142,17 @@ class CommitLog {
   int64_t last_timestamp_ms_ = 0;       // GUARDED_BY(append_mu_)
   std::atomic<int64_t> appended_{0};
   EventCount append_event_;
+
+  // Buffered mode only.
+  std::unique_ptr<MirroredBuffer> buffer_;
+  std::atomic<int64_t> written_{0};
+  std::mutex write_mu_;  // serialises WriteOut; taken after append_mu_, never before
+  Status write_error_;   // GUARDED_BY(write_mu_): sticky
+  std::atomic<bool> write_failed_{false};
+  std::mutex rolls_mu_;
+  // Offsets of the blank headers that closed segments not yet written out, in log order:
+  // WriteOut writes a segment up to its blank header and skips the rest of it.
+  std::deque<int64_t> rolls_;  // GUARDED_BY(rolls_mu_)
 
   mutable std::shared_mutex segments_mu_;
   std::vector<std::shared_ptr<MappedFile>> segments_;  // GUARDED_BY(segments_mu_)

@@ -23,16 +23,17 @@ void LogFlusher::SyncLoop() {
     if (stop_) return;
     // One sync covers every request made so far, and everything appended meanwhile.
     int64_t from = durable_.load(std::memory_order_acquire);
-    int64_t to = log_->appended();
-    if (to <= from) {
+    l.unlock();
+    Status s = log_->WriteOut();  // buffered mode: into the files first
+    int64_t to = log_->written();
+    if (s.ok() && to > from) s = log_->Sync(from, to);
+    l.lock();
+    if (s.ok() && to <= from) {
       // Requested past the appended end: nothing to sync until more is appended.
       requested_ = std::min(requested_, from);
       done_cv_.notify_all();
       continue;
     }
-    l.unlock();
-    Status s = log_->Sync(from, to);
-    l.lock();
     if (s.ok()) {
       durable_.store(to, std::memory_order_release);
       sync_count_.fetch_add(1, std::memory_order_relaxed);
@@ -43,6 +44,16 @@ void LogFlusher::SyncLoop() {
       failed_.store(true, std::memory_order_release);
     }
     done_cv_.notify_all();
+  }
+}
+
+void LogFlusher::RequestDurable(int64_t offset) {
+  if (durable() >= offset) return;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!thread_.joinable() && !stop_) thread_ = std::thread([this] { SyncLoop(); });
+  if (offset > requested_) {
+    requested_ = offset;
+    work_cv_.notify_one();
   }
 }
 

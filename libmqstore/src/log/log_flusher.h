@@ -1,7 +1,7 @@
 // LogFlusher: turns appended commit-log bytes into durable ones.
 //
 // Group commit (FlushMode::kSync): a put waits in WaitDurable(end) while the flusher's own
-// thread syncs everything appended so far (covering every waiter that arrived meanwhile),
+// thread writes out (CommitLog::WriteOut, buffered mode) and syncs everything appended so far (covering every waiter that arrived meanwhile),
 // publishes the new durable offset and wakes them. Waiters that arrive during a sync are
 // covered by the next one. So N concurrent puts cost about one sync per sync latency, not N
 // syncs; and because no put runs the sync itself, every put can honour its timeout even
@@ -42,6 +42,10 @@ class LogFlusher {
   // Returns once log bytes below `offset` are durable. kTimedOut after `timeout_ms` (the
   // bytes stay in the log and become durable later); the sticky sync error if a sync failed.
   Status WaitDurable(int64_t offset, int timeout_ms);
+  // Asks for log bytes below `offset` to become durable soon, without waiting (a put that
+  // does not wait for the disk still should not sit in the write buffer until the next
+  // periodic flush).
+  void RequestDurable(int64_t offset);
   // Makes everything appended so far durable.
   Status FlushAll() { return WaitDurable(log_->appended(), -1); }
 

@@ -38,6 +38,34 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Open(Env* env, const std::string
   return std::shared_ptr<MappedFile>(new MappedFile(env, path, std::move(region), base, size));
 }
 
+Result<std::shared_ptr<File>> MappedFile::Writer() {
+  std::lock_guard<std::mutex> l(writer_mu_);
+  if (!writer_) {
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(path_, OpenMode::kReadWrite));
+    writer_ = std::move(file);
+  }
+  return writer_;  // a copy: CloseWriter may run while it is in use
+}
+
+Status MappedFile::Write(uint64_t pos, std::string_view data) {
+  if (pos + data.size() > size_) {
+    return Status::InvalidArgument("write of " + std::to_string(data.size()) + " bytes at " +
+                                   std::to_string(pos) + " past the end of " + path_);
+  }
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
+  return file->Write(pos, data);
+}
+
+Status MappedFile::SyncFile() {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
+  return file->Sync();
+}
+
+void MappedFile::CloseWriter() {
+  std::lock_guard<std::mutex> l(writer_mu_);
+  writer_.reset();
+}
+
 Status MappedFile::ZeroFromAndSync(uint64_t pos) {
   if (pos >= size_) return Status::OK();
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env_->OpenFile(path_, OpenMode::kReadWrite));

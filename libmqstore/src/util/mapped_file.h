@@ -7,12 +7,14 @@
 // A MappedFile is shared (std::shared_ptr) between its owner and readers holding views into
 // it; the mapping lives until the last holder lets go, even after the file is removed.
 // It keeps no file descriptor open (a mapping does not need one), so the number of files a
-// store can hold is bounded by the kernel's map count, not by the descriptor limit.
+// store can hold is bounded by the kernel's map count, not by the descriptor limit; the
+// exception is a file being written with Write(), which keeps one until CloseWriter().
 #ifndef MQSTORE_UTIL_MAPPED_FILE_H_
 #define MQSTORE_UTIL_MAPPED_FILE_H_
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -51,6 +53,15 @@ class MappedFile {
   void Release(uint64_t from, uint64_t to) {
     if (to > from) region_->Release(from, to - from);
   }
+  // The write path that bypasses the mapping (the commit log's buffered mode): pwrite
+  // through a descriptor opened on first use and kept until CloseWriter(). Readers see the
+  // bytes through the mapping at once: both are views of the same page cache.
+  Status Write(uint64_t pos, std::string_view data);
+  // Makes every completed write of the file durable, through either path (fdatasync).
+  Status SyncFile();
+  // Drops the descriptor kept by Write; a later Write or SyncFile opens it again.
+  void CloseWriter();
+
   // Zeros [pos, size) and makes that durable: what a crash left after a recovered end must
   // never be read as records later.
   Status ZeroFromAndSync(uint64_t pos);
@@ -60,11 +71,15 @@ class MappedFile {
              uint64_t size)
       : env_(env), path_(std::move(path)), region_(std::move(region)), base_(base), size_(size) {}
 
+  Result<std::shared_ptr<File>> Writer();
+
   Env* env_;
   std::string path_;
   std::unique_ptr<MappedRegion> region_;
   int64_t base_;
   uint64_t size_;
+  std::mutex writer_mu_;
+  std::shared_ptr<File> writer_;  // GUARDED_BY(writer_mu_)
 };
 
 // Directory part of a path ("a/b/c" -> "a/b").

@@ -12,8 +12,11 @@
 // Segment removals: it counts removals of commit-log segments, which a running store (past
 // Open) should never need.
 //
-// Sync gate: while closed, syncs of commit-log segments block (a stuck disk), so tests can
-// check what puts do when durability does not come. FailSegmentSyncs makes them fail (EIO).
+// Sync gate: while closed, syncs of commit-log segment data (msync of their mapping, or
+// fdatasync through a descriptor opened on an existing segment; not the sync that creates a
+// segment) block (a stuck disk), so tests can check what puts do when durability does
+// not come. FailSegmentSyncs makes them fail (EIO); FailSegmentWrites does the same for
+// File::Write of segments (the buffered write path).
 #ifndef MQSTORE_TESTS_MQSTORE_CRASH_INSTRUMENTED_MEM_ENV_H_
 #define MQSTORE_TESTS_MQSTORE_CRASH_INSTRUMENTED_MEM_ENV_H_
 
@@ -60,6 +63,7 @@ class InstrumentedMemEnv final : public Env {
   }
   // While `fail` holds, commit-log syncs return kIOError without syncing.
   void FailSegmentSyncs(bool fail) { fail_syncs_.store(fail); }
+  void FailSegmentWrites(bool fail) { fail_writes_.store(fail); }
   // Waits (at most `timeout`) until a commit-log sync is blocked at the closed gate.
   bool WaitForBlockedSync(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> l(gate_mu_);
@@ -92,7 +96,9 @@ class InstrumentedMemEnv final : public Env {
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     if (mode == OpenMode::kCreate) Tick();
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
-    return std::unique_ptr<File>(std::make_unique<CountingFile>(this, std::move(file)));
+    bool segment = path.find("/commitlog/") != std::string::npos;
+    return std::unique_ptr<File>(std::make_unique<CountingFile>(
+        this, std::move(file), segment, segment && mode != OpenMode::kCreate));
   }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
@@ -158,17 +164,24 @@ class InstrumentedMemEnv final : public Env {
 
   class CountingFile final : public File {
    public:
-    CountingFile(InstrumentedMemEnv* env, std::unique_ptr<File> base)
-        : File(base->path()), env_(env), base_(std::move(base)) {}
+    CountingFile(InstrumentedMemEnv* env, std::unique_ptr<File> base, bool segment,
+                 bool gated)
+        : File(base->path()), env_(env), base_(std::move(base)), segment_(segment),
+          gated_(gated) {}
     Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
       return base_->Read(offset, n, scratch, bytes_read);
     }
     Status Write(uint64_t offset, std::string_view data) override {
       env_->Tick();
+      if (segment_ && env_->fail_writes_.load()) return Status::IOError("pwrite: injected EIO");
       return base_->Write(offset, data);
     }
     Status Sync() override {
       env_->Tick();
+      if (gated_) {
+        env_->PassSyncGate();
+        if (env_->fail_syncs_.load()) return Status::IOError("fdatasync: injected EIO");
+      }
       return base_->Sync();
     }
     Status Allocate(uint64_t size) override {
@@ -186,14 +199,15 @@ class InstrumentedMemEnv final : public Env {
     Result<uint64_t> Size() override { return base_->Size(); }
     Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
       MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, base_->Map(len, writable));
-      bool segment = path().find("/commitlog/") != std::string::npos;
       return std::unique_ptr<MappedRegion>(
-          std::make_unique<CountingRegion>(env_, std::move(region), segment));
+          std::make_unique<CountingRegion>(env_, std::move(region), segment_));
     }
 
    private:
     InstrumentedMemEnv* env_;
     std::unique_ptr<File> base_;
+    bool segment_;  // a commit-log segment
+    bool gated_;    // ... opened to write records, not to be created
   };
 
   void PassSyncGate() {
@@ -221,6 +235,7 @@ class InstrumentedMemEnv final : public Env {
   std::condition_variable gate_cv_;
   bool gate_closed_ = false;  // GUARDED_BY(gate_mu_)
   std::atomic<bool> fail_syncs_{false};
+  std::atomic<bool> fail_writes_{false};
   int blocked_syncs_ = 0;  // GUARDED_BY(gate_mu_)
   std::mutex mu_;
   bool armed_ = false;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <string>
@@ -485,6 +486,155 @@ TEST_F(CommitLogTest, AppendNotifiesTheAppendEvent) {
   auto start = std::chrono::steady_clock::now();
   log->append_event().Wait(key, std::chrono::milliseconds(20'000));
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+}
+
+// Buffered write mode (SYNC_FLUSH): appends go to the write buffer, WriteOut moves them to
+// the segment files, readers see only what was written out.
+class CommitLogBufferedTest : public CommitLogTest {
+ protected:
+  std::unique_ptr<CommitLog> NewBufferedLog(uint64_t segment, uint64_t buffer) {
+    CommitLog::Options o = Options(segment);
+    o.write_buffer_bytes = buffer;
+    auto log = std::make_unique<CommitLog>(env_.get(), kRoot, o);
+    EXPECT_OK(log->Load());
+    EXPECT_OK(log->TruncateTo(0, false));
+    return log;
+  }
+  // Appends one message whose body names it, so that the scan can check every byte.
+  Result<AppendedRecord> AppendNumbered(CommitLog* log, int i, size_t body_size) {
+    std::string body = std::to_string(i) + ":";
+    body.resize(std::max(body.size(), body_size), static_cast<char>('a' + i % 26));
+    return AppendOne(log, &offsets_, MakeMessage("T", i % 3, body), kStoreHost);
+  }
+  // Every record of the log, checksums verified, is message 0, 1, 2, ... in order.
+  void ExpectNumberedRecords(const CommitLog& log, int count) {
+    auto scan = ScanLog(log);
+    ASSERT_EQ(scan.records.size(), static_cast<size_t>(count));
+    EXPECT_EQ(scan.end, log.appended());
+    for (int i = 0; i < count; ++i) {
+      ParsedRecord r = RecordAt(log, scan.records[static_cast<size_t>(i)].position);
+      std::string body(r.body);
+      EXPECT_EQ(body.substr(0, body.find(':')), std::to_string(i));
+    }
+  }
+};
+
+TEST_F(CommitLogBufferedTest, AppendsReachTheSegmentOnlyOnWriteOut) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  EXPECT_TRUE(log->buffered());
+  ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), "T", 0, 100));
+  EXPECT_EQ(log->appended(), rec.size);
+  EXPECT_EQ(log->written(), 0);
+  EXPECT_EQ(ScanLog(*log).records.size(), 0u);  // the mapping still holds zeros
+  ASSERT_OK(log->WriteOut());
+  EXPECT_EQ(log->written(), rec.size);
+  EXPECT_EQ(RecordAt(*log, 0).physical_offset, 0);
+  ASSERT_OK(log->WriteOut());  // nothing pending: a no-op
+  EXPECT_EQ(log->written(), rec.size);
+}
+
+TEST_F(CommitLogBufferedTest, RecordsWrappingTheBufferEndStayIntact) {
+  auto log = NewBufferedLog(64 * 1024, 8192);
+  // Odd sizes so that records straddle the end of the 8 KiB ring at many different points.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(AppendNumbered(log.get(), i, static_cast<size_t>(37 + (i * 131) % 900)).status());
+    if (i % 5 == 4) ASSERT_OK(log->WriteOut());
+  }
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, 200);
+}
+
+TEST_F(CommitLogBufferedTest, AFullBufferIsWrittenOutByTheAppender) {
+  auto log = NewBufferedLog(64 * 1024, 4096);
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_OK(AppendNumbered(log.get(), i, 500).status());
+    // Never more than the buffer pending, though nobody else calls WriteOut.
+    EXPECT_LE(log->appended() - log->written(), 4096);
+  }
+  EXPECT_GT(log->written(), 0);
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, 60);
+}
+
+TEST_F(CommitLogBufferedTest, RolloverWritesTheBlankHeaderAndLeavesTheRestZero) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  int count = 0;
+  while (log->Segments().size() < 4) ASSERT_OK(AppendNumbered(log.get(), count++, 700).status());
+  ASSERT_OK(log->WriteOut());
+  EXPECT_EQ(log->written(), log->appended());
+  ExpectNumberedRecords(*log, count);
+  auto scan = ScanLog(*log);
+  ASSERT_EQ(scan.blanks.size(), 3u);
+  for (int64_t blank : scan.blanks) {
+    auto seg = log->SegmentFor(blank);
+    std::string_view rest = seg->View(static_cast<uint64_t>(blank - seg->base()) + 8, kSegment);
+    EXPECT_TRUE(std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; }));
+  }
+}
+
+TEST_F(CommitLogBufferedTest, ManyRolloversPendingAtOnceAreAllWrittenOut) {
+  // Segments much smaller than the buffer: one write-out crosses several blanks.
+  auto log = NewBufferedLog(kSegment, 64 * 1024);
+  int count = 0;
+  while (log->Segments().size() < 6) ASSERT_OK(AppendNumbered(log.get(), count++, 900).status());
+  EXPECT_EQ(log->written(), 0);
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, count);
+  EXPECT_EQ(ScanLog(*log).blanks.size(), 5u);
+}
+
+TEST_F(CommitLogBufferedTest, ABatchLargerThanTheBufferIsRejectedAndChangesNothing) {
+  auto log = NewBufferedLog(64 * 1024, 4096);
+  std::vector<Message> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(MakeMessage("T", 0, std::string(500, 'x')));
+  auto r = AppendBatch(log.get(), &offsets_, batch, kStoreHost);
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(log->appended(), 0);
+  EXPECT_EQ(*offsets_.Slot("T", 0), 0);
+}
+
+TEST_F(CommitLogBufferedTest, OnlySyncedWritesSurviveACrash) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  for (int i = 0; i < 3; ++i) ASSERT_OK(AppendNumbered(log.get(), i, 100).status());
+  ASSERT_OK(log->WriteOut());
+  ASSERT_OK(log->Sync(0, log->written()));
+  ASSERT_OK(AppendNumbered(log.get(), 3, 100).status());
+  ASSERT_OK(log->WriteOut());  // written, not synced
+  auto crashed = env_->CrashCopy({});
+  CommitLog reopened(crashed.get(), kRoot, Options(kSegment));
+  ASSERT_OK(reopened.Load());
+  ASSERT_OK(reopened.TruncateTo(ScanLog(reopened).end, false));  // as recovery would
+  ExpectNumberedRecords(reopened, 3);
+}
+
+TEST_F(CommitLogBufferedTest, ConcurrentAppendsAndWriteOutsKeepEveryRecord) {
+  auto log = NewBufferedLog(16384, 8192);
+  log->StartAllocator();
+  constexpr int kThreads = 3, kPerThread = 200;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done.load()) ASSERT_OK(log->WriteOut());
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Message m = MakeMessage("T", t, std::string(static_cast<size_t>(10 + (i * 53) % 700), 'z'));
+        ASSERT_OK(AppendOne(log.get(), &offsets_, m, kStoreHost).status());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  done.store(true);
+  writer.join();
+  ASSERT_OK(log->WriteOut());
+  auto scan = ScanLog(*log);
+  EXPECT_EQ(scan.records.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(scan.end, log->appended());
+  std::map<int32_t, int64_t> next;
+  for (const auto& rec : scan.records) {
+    EXPECT_EQ(rec.summary.queue_offset, next[rec.summary.queue_id]++);
+  }
 }
 
 }  // namespace

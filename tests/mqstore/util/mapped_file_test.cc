@@ -102,6 +102,24 @@ TEST_P(MappedFileTest, WritesThroughTheMappingReachTheFile) {
   EXPECT_TRUE(AllZero(std::string_view(contents).substr(0, 100)));
 }
 
+TEST_P(MappedFileTest, WriteBypassesTheMappingButShowsThroughIt) {
+  ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kSize));
+  ASSERT_OK(mf->Write(4000, "across a page"));  // straddles the first page boundary
+  EXPECT_EQ(mf->View(4000, 13), "across a page");
+  ASSERT_OK(mf->SyncFile());
+  EXPECT_EQ(ReadFile(Path("seg")).substr(4000, 13), "across a page");
+  // The descriptor is reopened after CloseWriter.
+  mf->CloseWriter();
+  ASSERT_OK(mf->Write(kSize - 2, "ok"));
+  EXPECT_EQ(mf->View(kSize - 2, 2), "ok");
+}
+
+TEST_P(MappedFileTest, WritePastTheEndIsRejected) {
+  ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kSize));
+  EXPECT_TRUE(mf->Write(kSize - 1, "xy").IsInvalidArgument());
+  EXPECT_OK(mf->Write(kSize - 2, "xy"));
+}
+
 TEST_P(MappedFileTest, OpenSeesWhatWasWritten) {
   {
     ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kSize));
@@ -185,6 +203,19 @@ INSTANTIATE_TEST_SUITE_P(Envs, MappedFileTest, ::testing::Values(EnvKind::kPosix
                          });
 
 // MemEnv-only: what Create and ZeroFromAndSync promise about durability.
+
+TEST(MappedFileDurabilityTest, WrittenBytesAreDurableOnlyAfterSyncFile) {
+  auto env = NewMemEnv();
+  ASSERT_OK(env->CreateDir("/s"));
+  ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env.get(), "/s/seg", 0, kSize));
+  ASSERT_OK(mf->Write(0, "synced"));
+  ASSERT_OK(mf->SyncFile());
+  ASSERT_OK(mf->Write(100, "not synced"));
+  auto crashed = env->CrashCopy({});
+  ASSERT_OK_AND_ASSIGN(auto after, MappedFile::Open(crashed.get(), "/s/seg", 0, kSize, false));
+  EXPECT_EQ(after->View(0, 6), "synced");
+  EXPECT_TRUE(AllZero(after->View(100, 10)));
+}
 
 TEST(MappedFileDurabilityTest, CreatedFileSurvivesACrashAtFullSize) {
   auto env = NewMemEnv();
