@@ -67,6 +67,20 @@ struct StoreOptions {
   // from the page cache. 0 keeps everything mapped. Default: 256 MiB.
   uint64_t resident_log_window_bytes = 256ull << 20;
 
+  // Index every record's KEYS and UNIQ_KEY properties, for lookups by key and by message id
+  // (docs/format/hash_index.md). Default: true (RocketMQ's messageIndexEnable).
+  bool enable_index = true;
+  // Hash slots and entries of one index file (4 and 20 bytes each). Defaults: 5,000,000 and
+  // 20,000,000, RocketMQ's maxHashSlotNum and maxIndexNum (420 MB files).
+  uint32_t index_slots_per_file = 5'000'000;
+  uint32_t index_entries_per_file = 20'000'000;
+
+  // Open the metadata store (topics, subscription groups, consumer offsets, schedule
+  // progress) in <dir>/meta; Store::metadata() returns it. LMDB does its own file I/O, so
+  // it is opened only with the POSIX Env (env == nullptr or Env::Default()); with any
+  // other Env Store::metadata() is null. Default: true.
+  bool enable_metadata = true;
+
   // Checks the options; kInvalidArgument names the first bad field.
   Status Validate() const;
 };

@@ -7,9 +7,9 @@
 // Lifetime: views returned by reads pin the mapped memory they point into; they stay valid
 // after Close() and after the store object is destroyed.
 //
-// Durability vocabulary (docs/design/durability.md): a record is *appended* once its bytes
-// are in the log mapping, *written* once readers may see it, *durable* once synced to disk.
-// appended >= written >= durable always holds.
+// Durability vocabulary (docs/design/durability.md): a record is *appended* once the log has
+// its bytes (mapping or write buffer), *written* once they are in the page cache (readers may
+// see it), *durable* once synced to disk. appended >= written >= durable always holds.
 #ifndef MQSTORE_STORE_H_
 #define MQSTORE_STORE_H_
 
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "mqstore/message.h"
+#include "mqstore/metadata.h"
 #include "mqstore/options.h"
 #include "mqstore/status.h"
 
@@ -138,6 +139,24 @@ class Store {
 
   // The record at physical offset `offset`. kNotFound when no record starts there.
   virtual Result<RecordView> ReadRecord(int64_t offset) = 0;
+
+  // Records indexed under `key` (one of their KEYS, or their UNIQ_KEY) in `topic`, stored in
+  // [begin_ms, end_ms], newest first, at most `max_results`. Only readable records are
+  // returned, each checked to really carry the key. kFailedPrecondition without an index
+  // (StoreOptions::enable_index); kInvalidArgument for an empty or over-long key.
+  virtual Result<std::vector<RecordView>> QueryByKey(std::string_view topic, std::string_view key,
+                                                     int64_t begin_ms, int64_t end_ms,
+                                                     size_t max_results) = 0;
+  // The record with this message id: an offset message id (MakeOffsetMessageId: store host +
+  // physical offset, 32 hex digits) naming a record of this store, or else a unique id
+  // (UNIQ_KEY, also 32 hex digits from RocketMQ clients) looked up in `topic`'s index (the
+  // newest record carrying it). kNotFound when neither finds one.
+  virtual Result<RecordView> ReadByMessageId(std::string_view topic, std::string_view id) = 0;
+
+  // The metadata store in <dir>/meta (topics, groups, consumer offsets, schedule progress);
+  // null when StoreOptions::enable_metadata is off or the Env is not the POSIX one. Owned by
+  // the store; valid until Close().
+  virtual MetadataStore* metadata() = 0;
 
   // Makes every appended record durable now, whatever the flush mode.
   virtual Status Flush() = 0;

@@ -109,7 +109,9 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
       layout.has_checkpoint = true;
     } else if (name == "abort") {
       layout.has_abort_marker = true;
-    } else if (name != "consumequeue" && name != "lock") {
+    } else if (name != "consumequeue" && name != "lock" && name != "index" && name != "meta" &&
+               name != "timer") {
+      // index/, meta/ (LMDB) and timer/ belong to the store; verify does not check them yet.
       layout.stray.push_back({dir + "/" + name, "not a store file"});
     }
   }

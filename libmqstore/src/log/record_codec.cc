@@ -374,6 +374,7 @@ RecordCheck CheckRecord(std::string_view bytes, bool verify_checksums, RecordSum
   out->physical_offset = r.physical_offset;
   out->sys_flag = r.sys_flag;
   out->store_timestamp_ms = r.store_timestamp_ms;
+  out->properties = r.properties;
   auto tags = FindProperty(r.properties, property::kTags);
   out->tags_code = tags ? TagsHashCode(*tags) : 0;
   return RecordCheck::kRecord;

@@ -58,6 +58,7 @@ struct RecordSummary {
   int32_t sys_flag = 0;
   int64_t store_timestamp_ms = 0;
   int64_t tags_code = 0;
+  std::string_view properties;  // encoded (name 0x01 value 0x02)*
 };
 
 // Outcome of looking at the bytes at one log position.

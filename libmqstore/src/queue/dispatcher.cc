@@ -14,13 +14,14 @@ inline void CpuRelax() {
 
 }  // namespace
 
-Dispatcher::Dispatcher(CommitLog* log, ConsumeQueueSet* queues, std::function<int64_t()> limit,
-                       EventCount* wake)
-    : log_(log), queues_(queues), limit_(std::move(limit)), wake_(wake) {}
+Dispatcher::Dispatcher(CommitLog* log, ConsumeQueueSet* queues, IndexService* index,
+                       std::function<int64_t()> limit, EventCount* wake)
+    : log_(log), queues_(queues), index_(index), limit_(std::move(limit)), wake_(wake) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
-void Dispatcher::Start(int64_t from) {
+void Dispatcher::Start(int64_t from, int64_t queues_from) {
+  queues_from_ = std::max(from, queues_from);
   dispatched_.store(from, std::memory_order_release);
   stop_.store(false);
   thread_ = std::thread([this] { Loop(); });
@@ -117,10 +118,28 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
                                      (check == RecordCheck::kEnd ? problem
                                                                  : "physical offset mismatch")));
     }
-    Status s = queues_->Apply(r, pos);
-    if (!s.ok()) return fail(s);
+    bool queued = pos >= queues_from_;
+    if (queued) {
+      Status s = queues_->Apply(r, pos);
+      if (!s.ok()) return fail(s);
+    }
+    // RocketMQ indexes every record but a transaction rollback marker.
+    if (index_ && (r.sys_flag & sysflag::kTransactionMask) != sysflag::kTransactionRollback) {
+      IndexRecord entry;
+      entry.topic = r.topic;
+      entry.keys = FindProperty(r.properties, property::kKeys).value_or(std::string_view());
+      entry.unique_key =
+          FindProperty(r.properties, property::kUniqueKey).value_or(std::string_view());
+      entry.physical_offset = pos;
+      entry.size = r.total_size;
+      entry.store_timestamp_ms = r.store_timestamp_ms;
+      if (!entry.keys.empty() || !entry.unique_key.empty()) {
+        Status s = index_->Add(entry);
+        if (!s.ok()) return fail(s.WithContext("indexing the record at " + std::to_string(pos)));
+      }
+    }
     pos += r.total_size;
-    if (listen && GetsQueueOffset(r.sys_flag)) {
+    if (listen && queued && GetsQueueOffset(r.sys_flag)) {
       std::lock_guard<std::mutex> l(mu_);
       if (listener_) listener_(r.topic, r.queue_id, r.queue_offset + 1);
     }

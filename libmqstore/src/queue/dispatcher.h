@@ -1,5 +1,6 @@
 // Dispatcher: follows the commit log and adds an entry to the consume queue of every record,
-// so that a record becomes readable through its queue.
+// so that a record becomes readable through its queue, and indexes its keys (IndexService)
+// when the store has an index.
 //
 // It runs on its own thread, sleeping on the commit log's EventCount when caught up, so a
 // record is dispatched microseconds after its append without polling. It never passes the
@@ -14,6 +15,7 @@
 #include <mutex>
 #include <thread>
 
+#include "index/index_service.h"
 #include "log/commit_log.h"
 #include "mqstore/store.h"
 #include "queue/consume_queue_set.h"
@@ -24,12 +26,15 @@ namespace mqstore {
 class Dispatcher {
  public:
   // `limit` returns the offset dispatch may reach; `wake` is notified when it may have moved.
-  Dispatcher(CommitLog* log, ConsumeQueueSet* queues, std::function<int64_t()> limit,
-             EventCount* wake);
+  // `index` may be null (no index).
+  Dispatcher(CommitLog* log, ConsumeQueueSet* queues, IndexService* index,
+             std::function<int64_t()> limit, EventCount* wake);
   ~Dispatcher();
 
-  // Starts dispatching from `from` (a record boundary).
-  void Start(int64_t from);
+  // Starts dispatching from `from` (a record boundary). Records below `queues_from` (>= from)
+  // already have their queue entries (recovery re-dispatched them) and only go to the index:
+  // the index catches up from its own durable point in the background.
+  void Start(int64_t from, int64_t queues_from);
   // Stops the thread after it finished the record it is on.
   void Stop();
 
@@ -47,6 +52,8 @@ class Dispatcher {
 
   CommitLog* const log_;
   ConsumeQueueSet* const queues_;
+  IndexService* const index_;
+  int64_t queues_from_ = 0;
   const std::function<int64_t()> limit_;
   EventCount* const wake_;
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "recovery/recovery.h"
 #include "util/filename.h"
@@ -48,6 +49,9 @@ Status StoreOptions::Validate() const {
   if (flush_interval_ms <= 0 || sync_flush_timeout_ms <= 0 || checkpoint_interval_ms <= 0) {
     return Status::InvalidArgument("intervals and timeouts must be positive");
   }
+  if (enable_index && (index_slots_per_file == 0 || index_entries_per_file == 0)) {
+    return Status::InvalidArgument("index_slots_per_file and index_entries_per_file must be positive");
+  }
   if (max_message_bytes == 0 || max_message_bytes > (64u << 20)) {
     return Status::InvalidArgument("max_message_bytes must be in 1..64 MiB");
   }
@@ -84,7 +88,13 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
       log_(env_, dir_, LogOptions(options_)),
       flusher_(&log_, [this] { log_.append_event().Notify(); }),
       queues_(env_, dir_, options_.consume_queue_entries_per_file),
-      dispatcher_(&log_, &queues_, [this] { return VisibleLimit(); }, &log_.append_event()) {}
+      index_(options_.enable_index ? std::make_unique<IndexService>(
+                                         env_, dir_,
+                                         IndexOptions{options_.index_slots_per_file,
+                                                      options_.index_entries_per_file})
+                                   : nullptr),
+      dispatcher_(&log_, &queues_, index_.get(), [this] { return VisibleLimit(); },
+                  &log_.append_event()) {}
 
 StoreImpl::~StoreImpl() {
   if (open_.load()) Close().IgnoreError();  // the caller chose not to see the result
@@ -156,8 +166,21 @@ Status StoreImpl::Open() {
     MQ_RETURN_IF_ERROR(env_->SyncDir(dir_));
   }
 
+  // The index is derived like the queues, but keeps its own durable point: drop what points
+  // past the recovered end, then let the dispatcher re-add the records after its durable
+  // point (only to the index: the queues are complete up to recovered.end).
+  int64_t dispatch_from = recovered.end;
+  if (index_) {
+    MQ_RETURN_IF_ERROR(index_->Load());
+    MQ_RETURN_IF_ERROR(index_->TruncateFrom(recovered.end));
+    dispatch_from = std::max(std::min(index_->indexed_end(), recovered.end), log_.min_offset());
+  }
+  if (options_.enable_metadata && env_ == Env::Default()) {
+    MQ_ASSIGN_OR_RETURN(metadata_, OpenMetadataStore(filename::MetaDir(dir_), MetadataOptions{}));
+  }
+
   log_.StartAllocator();
-  dispatcher_.Start(recovered.end);
+  dispatcher_.Start(dispatch_from, recovered.end);
   std::vector<StoreMaintenance::Task> tasks;
   tasks.push_back({std::chrono::milliseconds(options_.flush_interval_ms), [this] {
                      flusher_.FlushAll().IgnoreError();  // sticky: puts report it
@@ -175,6 +198,7 @@ Status StoreImpl::WriteCheckpoint() {
   // entry below it), then record the log's durable offset.
   int64_t dispatched = dispatcher_.dispatched();
   MQ_RETURN_IF_ERROR(queues_.SyncAll());
+  if (index_) MQ_RETURN_IF_ERROR(index_->Flush());  // keeps its own durable point
   CheckpointData data;
   data.log_durable_offset = flusher_.durable();
   data.dispatch_durable_offset = dispatched;
@@ -203,6 +227,7 @@ Status StoreImpl::Close() {
     if (s.ok()) s = env_->SyncDir(dir_);
     if (result.ok()) result = s;
   }
+  metadata_.reset();
   lock_.reset();
   return result;
 }
@@ -350,6 +375,11 @@ std::vector<QueueId> StoreImpl::ListQueues() {
 }
 
 Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
+  RecordSummary summary;
+  return ReadVisibleRecord(offset, &summary);
+}
+
+Result<RecordView> StoreImpl::ReadVisibleRecord(int64_t offset, RecordSummary* summary) {
   auto seg = log_.SegmentFor(offset);
   if (!seg || offset >= VisibleLimit()) {
     return Status::NotFound("no record at offset " + std::to_string(offset));
@@ -362,7 +392,68 @@ Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
       r.physical_offset != offset) {
     return Status::NotFound("no record starts at offset " + std::to_string(offset));
   }
+  *summary = r;
   return RecordView{seg->View(in_seg, static_cast<uint64_t>(r.total_size)), offset, seg};
+}
+
+namespace {
+
+// Whether the KEYS property (space-separated) or UNIQ_KEY of a record is `key`.
+bool CarriesKey(std::string_view properties, std::string_view key) {
+  if (FindProperty(properties, property::kUniqueKey) == key) return true;
+  std::string_view keys = FindProperty(properties, property::kKeys).value_or(std::string_view());
+  while (!keys.empty()) {
+    size_t space = keys.find(' ');
+    if (keys.substr(0, space) == key) return true;
+    if (space == std::string_view::npos) break;
+    keys.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<RecordView>> StoreImpl::QueryByKey(std::string_view topic,
+                                                      std::string_view key, int64_t begin_ms,
+                                                      int64_t end_ms, size_t max_results) {
+  if (!index_) return Status::FailedPrecondition("the store has no index (enable_index is off)");
+  std::vector<RecordView> out;
+  // Candidates may include hash collisions: ask for a few more and check each record.
+  MQ_ASSIGN_OR_RETURN(std::vector<int64_t> offsets,
+                      index_->Query(topic, key, begin_ms, end_ms, max_results + 8,
+                                    VisibleLimit()));
+  for (int64_t offset : offsets) {
+    if (out.size() >= max_results) break;
+    RecordSummary summary;
+    auto record = ReadVisibleRecord(offset, &summary);
+    if (!record.ok()) continue;  // removed by retention since it was indexed
+    if (summary.topic != topic || !CarriesKey(summary.properties, key)) continue;
+    out.push_back(std::move(record).value());
+  }
+  return out;
+}
+
+Result<RecordView> StoreImpl::ReadByMessageId(std::string_view topic, std::string_view id) {
+  // Client unique ids are 32 hex digits too, so an id that decodes as an offset id may still
+  // be a unique id (RocketMQ's admin tools fall back the same way).
+  if (auto decoded = DecodeOffsetMessageId(id)) {
+    if (decoded->first == options_.store_host) {
+      auto record = ReadRecord(decoded->second);
+      if (record.ok()) return record;
+    }
+  }
+  if (!index_) {
+    return Status::NotFound("no record at offset id " + std::string(id) +
+                            " (and no index to look it up as a unique id)");
+  }
+  MQ_ASSIGN_OR_RETURN(std::vector<RecordView> found,
+                      QueryByKey(topic, id, std::numeric_limits<int64_t>::min(),
+                                 std::numeric_limits<int64_t>::max(), 1));
+  if (found.empty()) {
+    return Status::NotFound("no message with id " + std::string(id) + " in topic " +
+                            std::string(topic));
+  }
+  return std::move(found.front());
 }
 
 Status StoreImpl::Flush() {

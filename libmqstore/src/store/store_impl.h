@@ -2,7 +2,8 @@
 // forwards calls; the algorithms live in the components:
 //
 //   CommitLog (log/)        append, segments          LogFlusher (log/)   durability
-//   ConsumeQueueSet (queue/) per-queue indexes         Dispatcher (queue/) log -> queues
+//   ConsumeQueueSet (queue/) per-queue indexes         Dispatcher (queue/) log -> queues, index
+//   IndexService (index/)   lookup by key / id         MetadataStore (meta/) LMDB metadata
 //   Checkpoint, RecoverStore (recovery/)               StoreMaintenance    periodic work
 #ifndef MQSTORE_STORE_STORE_IMPL_H_
 #define MQSTORE_STORE_STORE_IMPL_H_
@@ -13,6 +14,7 @@
 #include <shared_mutex>
 #include <string>
 
+#include "index/index_service.h"
 #include "log/commit_log.h"
 #include "log/log_flusher.h"
 #include "log/queue_offset_table.h"
@@ -44,6 +46,11 @@ class StoreImpl final : public Store {
   Status AwaitDispatched(int64_t physical_end, int timeout_ms) override;
   void SetArrivalListener(ArrivalListener listener) override;
   StoreStats Stats() override;
+  Result<std::vector<RecordView>> QueryByKey(std::string_view topic, std::string_view key,
+                                             int64_t begin_ms, int64_t end_ms,
+                                             size_t max_results) override;
+  Result<RecordView> ReadByMessageId(std::string_view topic, std::string_view id) override;
+  MetadataStore* metadata() override { return metadata_.get(); }
 
  private:
   // Appends prepared records, waits for durability as the flush mode says and fills `out`
@@ -53,6 +60,8 @@ class StoreImpl final : public Store {
   // Offset below which records may be read (durable in kSync mode, appended otherwise).
   int64_t VisibleLimit() const;
   Status WriteCheckpoint();
+  // The readable record at `offset` (and its summary), or kNotFound.
+  Result<RecordView> ReadVisibleRecord(int64_t offset, RecordSummary* summary);
 
   const StoreOptions options_;  // env and clock filled in
   const std::string dir_;
@@ -63,7 +72,9 @@ class StoreImpl final : public Store {
   QueueOffsetTable offsets_;  // used under the commit log's append lock
   LogFlusher flusher_;
   ConsumeQueueSet queues_;
+  std::unique_ptr<IndexService> index_;  // null without StoreOptions::enable_index
   Dispatcher dispatcher_;
+  std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::mutex checkpoint_mu_;
   std::unique_ptr<StoreMaintenance> maintenance_;

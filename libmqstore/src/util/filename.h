@@ -23,6 +23,8 @@ std::string ConsumeQueueFile(const std::string& root, std::string_view topic, in
 std::string Checkpoint(const std::string& root);
 std::string AbortMarker(const std::string& root);
 std::string Lock(const std::string& root);
+// LMDB environment of the metadata store (docs/format/meta.md).
+std::string MetaDir(const std::string& root);
 
 }  // namespace mqstore::filename
 

@@ -96,6 +96,8 @@ struct CrashCase {
     o.clock = &clock;
     o.commitlog_segment_bytes = 8192;
     o.consume_queue_entries_per_file = entries_per_file;
+    o.index_slots_per_file = 16;  // tiny index files: they roll often
+    o.index_entries_per_file = 64;
     o.max_message_bytes = 2048;
     o.flush_mode = mode;
     o.flush_interval_ms = flush_interval_ms;

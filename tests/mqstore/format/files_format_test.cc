@@ -40,8 +40,8 @@ TEST(FilesFormatTest, OpenStoreHasAbortMarkerAndClosedStoreDoesNot) {
   std::string props;
   Message m = test::MakeMessage("TopicA", 0, "hello", "tagA");
   ASSERT_OK(store->Put(m.View(&props)).status());
-  EXPECT_EQ(Entries(root),
-            (std::set<std::string>{"abort", "checkpoint", "commitlog", "consumequeue", "lock"}));
+  EXPECT_EQ(Entries(root), (std::set<std::string>{"abort", "checkpoint", "commitlog",
+                                                  "consumequeue", "lock", "meta"}));
   std::ifstream abort_file(root + "/abort");
   std::string pid;
   std::getline(abort_file, pid);
@@ -49,7 +49,7 @@ TEST(FilesFormatTest, OpenStoreHasAbortMarkerAndClosedStoreDoesNot) {
 
   ASSERT_OK(store->Close());
   EXPECT_EQ(Entries(root),
-            (std::set<std::string>{"checkpoint", "commitlog", "consumequeue", "lock"}));
+            (std::set<std::string>{"checkpoint", "commitlog", "consumequeue", "lock", "meta"}));
   EXPECT_EQ(std::filesystem::file_size(root + "/checkpoint"), 8192u);
   // Segments are created at full size; the allocator may have made the next one already.
   for (const auto& e : std::filesystem::directory_iterator(root + "/commitlog")) {
@@ -59,7 +59,8 @@ TEST(FilesFormatTest, OpenStoreHasAbortMarkerAndClosedStoreDoesNot) {
   EXPECT_TRUE(std::filesystem::exists(root + "/consumequeue/TopicA/0/00000000000000000000"));
   std::string doc = test::ReadFormatDoc("files.md");
   ASSERT_FALSE(doc.empty()) << "docs/format/files.md is missing";
-  for (const char* name : {"commitlog/", "consumequeue/", "checkpoint", "abort", "lock"}) {
+  for (const char* name :
+       {"commitlog/", "consumequeue/", "checkpoint", "abort", "lock", "index/", "meta/"}) {
     EXPECT_NE(doc.find(name), std::string::npos) << name;
   }
 }

@@ -29,11 +29,11 @@ class DispatcherTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_OK(harness_.Load()); }
 
-  void StartDispatcher(int64_t from = 0) {
+  void StartDispatcher(int64_t from = 0, IndexService* index = nullptr, int64_t queues_from = 0) {
     dispatcher_ = std::make_unique<Dispatcher>(
-        &harness_.log(), &harness_.queues(), [this] { return limit_.load(); },
+        &harness_.log(), &harness_.queues(), index, [this] { return limit_.load(); },
         &harness_.log().append_event());
-    dispatcher_->Start(from);
+    dispatcher_->Start(from, queues_from);
   }
   // Lets dispatch reach `limit` and wakes the dispatcher.
   void SetLimit(int64_t limit) {
@@ -190,6 +190,54 @@ TEST_F(DispatcherTest, StopJoinsAndCanBeCalledTwice) {
   SetLimit(harness_.log().appended());
   EXPECT_TRUE(dispatcher_->AwaitDispatched(harness_.log().appended(), 20).IsTimedOut());
   EXPECT_EQ(EntriesOf("TopicA", 0).size(), 3u);
+}
+
+TEST_F(DispatcherTest, RecordsWithKeysAreIndexedUnderEachKeyAndTheirUniqueKey) {
+  IndexService index(env_.get(), "/store", IndexOptions{64, 256});
+  ASSERT_OK(index.Load());
+  StartDispatcher(0, &index);
+  Message with_keys = MakeMessage("TopicA", 0, "a", "", "order-1 order-2");
+  with_keys.SetProperty(std::string(property::kUniqueKey), "UNIQ-A");
+  ASSERT_OK_AND_ASSIGN(AppendedRecord a, harness_.Append(with_keys));
+  ASSERT_OK_AND_ASSIGN(AppendedRecord plain, harness_.Append(MakeMessage("TopicA", 0, "b")));
+  int64_t end = plain.physical_offset + plain.size;
+  SetLimit(end);
+  ASSERT_OK(dispatcher_->AwaitDispatched(end, kWaitMs));
+  for (const char* key : {"order-1", "order-2", "UNIQ-A"}) {
+    ASSERT_OK_AND_ASSIGN(auto found, index.Query("TopicA", key, 0, INT64_MAX, 10, end));
+    EXPECT_EQ(found, std::vector<int64_t>{a.physical_offset}) << key;
+  }
+  ASSERT_OK_AND_ASSIGN(auto other_topic, index.Query("TopicB", "order-1", 0, INT64_MAX, 10, end));
+  EXPECT_TRUE(other_topic.empty());
+  EXPECT_EQ(index.indexed_end(), a.physical_offset + a.size);  // `plain` has no keys
+}
+
+TEST_F(DispatcherTest, RecordsBelowQueuesFromGoOnlyToTheIndex) {
+  IndexService index(env_.get(), "/store", IndexOptions{64, 256});
+  ASSERT_OK(index.Load());
+  ASSERT_OK_AND_ASSIGN(AppendedRecord first,
+                       harness_.Append(MakeMessage("T", 0, "first", "", "k1")));
+  ASSERT_OK_AND_ASSIGN(AppendedRecord second,
+                       harness_.Append(MakeMessage("T", 0, "second", "", "k2")));
+  int64_t end = second.physical_offset + second.size;
+  // As after recovery: the queues already cover `first` (dispatched without an index)...
+  StartDispatcher(0);
+  SetLimit(second.physical_offset);
+  ASSERT_OK(dispatcher_->AwaitDispatched(second.physical_offset, kWaitMs));
+  dispatcher_.reset();
+  // ... and a dispatcher started below that point adds `first` to the index only.
+  StartDispatcher(0, &index, second.physical_offset);
+  SetLimit(end);
+  ASSERT_OK(dispatcher_->AwaitDispatched(end, kWaitMs));
+  auto entries = EntriesOf("T", 0);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].physical_offset, first.physical_offset);
+  EXPECT_EQ(entries[1].physical_offset, second.physical_offset);
+  for (const auto& [key, offset] : {std::pair{"k1", first.physical_offset},
+                                    std::pair{"k2", second.physical_offset}}) {
+    ASSERT_OK_AND_ASSIGN(auto found, index.Query("T", key, 0, INT64_MAX, 10, end));
+    EXPECT_EQ(found, std::vector<int64_t>{offset}) << key;
+  }
 }
 
 }  // namespace

@@ -35,6 +35,8 @@ StoreOptions BaseOptions(Env* env, FlushMode mode) {
   o.env = env;
   o.commitlog_segment_bytes = 8192;
   o.consume_queue_entries_per_file = 4;
+  o.index_slots_per_file = 16;  // tiny index files: they roll often
+  o.index_entries_per_file = 64;
   o.max_message_bytes = 2048;
   o.flush_mode = mode;
   o.flush_interval_ms = kNever;

@@ -38,6 +38,8 @@ class StoreImplTest : public ::testing::TestWithParam<EnvKind> {
     o.clock = &clock_;
     o.commitlog_segment_bytes = 8192;
     o.consume_queue_entries_per_file = 4;
+    o.index_slots_per_file = 16;  // tiny index files: they roll often
+    o.index_entries_per_file = 64;
     o.max_message_bytes = 2048;
     return o;
   }
