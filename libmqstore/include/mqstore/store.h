@@ -137,6 +137,14 @@ class Store {
   virtual Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) = 0;
   virtual std::vector<QueueId> ListQueues() = 0;
 
+  // The first queue offset whose message was stored at or after `timestamp_ms` (ms since the
+  // epoch), for rewinding a consumer to a time; the max offset when every message is older.
+  // kNotFound when the queue has never received a message. (RocketMQ's searchOffset.)
+  virtual Result<int64_t> GetQueueOffsetByTime(std::string_view topic, int32_t queue_id,
+                                               int64_t timestamp_ms) = 0;
+  // Store time of the queue's first readable message. kNotFound for an unknown or empty queue.
+  virtual Result<int64_t> GetEarliestStoreTime(std::string_view topic, int32_t queue_id) = 0;
+
   // The record at physical offset `offset`. kNotFound when no record starts there.
   virtual Result<RecordView> ReadRecord(int64_t offset) = 0;
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "queue/queue_time_search.h"
 #include "recovery/recovery.h"
 #include "util/filename.h"
 #include "util/mapped_file.h"
@@ -377,6 +378,33 @@ std::vector<QueueId> StoreImpl::ListQueues() {
 Result<RecordView> StoreImpl::ReadRecord(int64_t offset) {
   RecordSummary summary;
   return ReadVisibleRecord(offset, &summary);
+}
+
+Result<int64_t> StoreImpl::GetQueueOffsetByTime(std::string_view topic, int32_t queue_id,
+                                                int64_t timestamp_ms) {
+  auto queue = queues_.Find(topic, queue_id);
+  if (!queue) {
+    return Status::NotFound("no queue " + std::string(topic) + "/" + std::to_string(queue_id));
+  }
+  return FindQueueOffsetByTime(*queue, [this](int64_t offset) { return StoreTimeAt(offset); },
+                               timestamp_ms);
+}
+
+Result<int64_t> StoreImpl::GetEarliestStoreTime(std::string_view topic, int32_t queue_id) {
+  auto queue = queues_.Find(topic, queue_id);
+  std::optional<int64_t> t;
+  if (queue) t = EarliestStoreTime(*queue, [this](int64_t offset) { return StoreTimeAt(offset); });
+  if (!t) {
+    return Status::NotFound("no readable message in " + std::string(topic) + "/" +
+                            std::to_string(queue_id));
+  }
+  return *t;
+}
+
+std::optional<int64_t> StoreImpl::StoreTimeAt(int64_t physical_offset) {
+  RecordSummary summary;
+  if (!ReadVisibleRecord(physical_offset, &summary).ok()) return std::nullopt;
+  return summary.store_timestamp_ms;
 }
 
 Result<RecordView> StoreImpl::ReadVisibleRecord(int64_t offset, RecordSummary* summary) {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <string>
 
@@ -42,6 +43,9 @@ class StoreImpl final : public Store {
   Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) override;
   std::vector<QueueId> ListQueues() override;
   Result<RecordView> ReadRecord(int64_t offset) override;
+  Result<int64_t> GetQueueOffsetByTime(std::string_view topic, int32_t queue_id,
+                                       int64_t timestamp_ms) override;
+  Result<int64_t> GetEarliestStoreTime(std::string_view topic, int32_t queue_id) override;
   Status Flush() override;
   Status AwaitDispatched(int64_t physical_end, int timeout_ms) override;
   void SetArrivalListener(ArrivalListener listener) override;
@@ -62,6 +66,7 @@ class StoreImpl final : public Store {
   Status WriteCheckpoint();
   // The readable record at `offset` (and its summary), or kNotFound.
   Result<RecordView> ReadVisibleRecord(int64_t offset, RecordSummary* summary);
+  std::optional<int64_t> StoreTimeAt(int64_t physical_offset);
 
   const StoreOptions options_;  // env and clock filled in
   const std::string dir_;

@@ -106,6 +106,29 @@ TEST_P(StoreLookupTest, QueryByKeyHonoursTheStoreTimeRange) {
   EXPECT_TRUE(BodiesForKey("T", "k", t0 + 10'000, t0 + 20'000).empty());
 }
 
+TEST_P(StoreLookupTest, QueueOffsetsAreFoundByStoreTime) {
+  OpenStore(Options());
+  EXPECT_TRUE(store_->GetQueueOffsetByTime("T", 0, 0).status().IsNotFound());
+  EXPECT_TRUE(store_->GetEarliestStoreTime("T", 0).status().IsNotFound());
+  const int64_t t0 = clock_.NowMillis();
+  for (int i = 0; i < 20; ++i) {
+    PutAndWait(MakeMessage("T", 0, "m" + std::to_string(i)));
+    PutAndWait(MakeMessage("T", 1, "other queue"));
+    clock_.Advance(i % 2 ? 10 : 0);  // pairs of messages share a millisecond
+  }
+  ASSERT_OK_AND_ASSIGN(int64_t earliest, store_->GetEarliestStoreTime("T", 0));
+  EXPECT_EQ(earliest, t0);
+  // Queue 0's message i was stored at t0 + 10 * (i / 2).
+  ASSERT_OK_AND_ASSIGN(int64_t at_t0, store_->GetQueueOffsetByTime("T", 0, t0));
+  EXPECT_EQ(at_t0, 0);
+  ASSERT_OK_AND_ASSIGN(int64_t at_30, store_->GetQueueOffsetByTime("T", 0, t0 + 30));
+  EXPECT_EQ(at_30, 6);
+  ASSERT_OK_AND_ASSIGN(int64_t at_31, store_->GetQueueOffsetByTime("T", 0, t0 + 31));
+  EXPECT_EQ(at_31, 8);
+  ASSERT_OK_AND_ASSIGN(int64_t later, store_->GetQueueOffsetByTime("T", 0, t0 + 1'000'000));
+  EXPECT_EQ(later, 20);
+}
+
 TEST_P(StoreLookupTest, ManyKeysSurviveCollisionsAndIndexFileRolls) {
   OpenStore(Options());  // 8 slots, 32 entries per file
   for (int i = 0; i < 100; ++i) {
