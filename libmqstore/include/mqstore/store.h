@@ -42,7 +42,10 @@ struct PutResult {
   int32_t record_size = 0;
   int64_t queue_offset = 0;
   int64_t store_timestamp_ms = 0;
-  std::string offset_message_id;  // MakeOffsetMessageId(store_host, physical_offset)
+  SocketAddress store_host;  // StoreOptions::store_host
+  // The broker-style message id: MakeOffsetMessageId(store_host, physical_offset). Made on
+  // demand, so that puts that do not need it do not pay for the string.
+  std::string offset_message_id() const { return MakeOffsetMessageId(store_host, physical_offset); }
 };
 
 struct BatchPutResult {

@@ -268,7 +268,7 @@ Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> recor
     r.record_size = appended[i].size;
     r.queue_offset = appended[i].queue_offset;
     r.store_timestamp_ms = ts;
-    r.offset_message_id = MakeOffsetMessageId(options_.store_host, r.physical_offset);
+    r.store_host = options_.store_host;
   }
   return status;
 }

@@ -183,7 +183,7 @@ TEST_F(InspectTest, ReadRecordAtFindsRecordStartsOnly) {
   ASSERT_OK_AND_ASSIGN(LogEntry e, inspector->ReadRecordAt(r.physical_offset));
   EXPECT_EQ(e.size, r.record_size);
   EXPECT_EQ(e.record.queue_offset, r.queue_offset);
-  EXPECT_EQ(MakeOffsetMessageId(e.record.store_host, e.offset), r.offset_message_id);
+  EXPECT_EQ(MakeOffsetMessageId(e.record.store_host, e.offset), r.offset_message_id());
   EXPECT_TRUE(inspector->ReadRecordAt(r.physical_offset + 3).status().IsNotFound());
   EXPECT_TRUE(inspector->ReadRecordAt(1ll << 40).status().IsNotFound());
 }

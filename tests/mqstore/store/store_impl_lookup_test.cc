@@ -147,7 +147,7 @@ TEST_P(StoreLookupTest, ReadByMessageIdTakesOffsetIdsAndUniqueIds) {
   PutResult a =
       PutAndWait(WithUniqueKey(MakeMessage("T", 0, "a"), "C0A8000100002A9F0000000000000001"));
   PutResult b = PutAndWait(MakeMessage("T", 0, "b"));
-  ASSERT_OK_AND_ASSIGN(RecordView by_offset_id, store_->ReadByMessageId("T", b.offset_message_id));
+  ASSERT_OK_AND_ASSIGN(RecordView by_offset_id, store_->ReadByMessageId("T", b.offset_message_id()));
   EXPECT_EQ(BodyOf(by_offset_id), "b");
   ASSERT_OK_AND_ASSIGN(RecordView by_unique_id,
                        store_->ReadByMessageId("T", "C0A8000100002A9F0000000000000001"));
@@ -183,7 +183,7 @@ TEST_P(StoreLookupTest, WithoutAnIndexQueriesFailAndOffsetIdsStillWork) {
   OpenStore(o);
   PutResult r = PutAndWait(MakeMessage("T", 0, "x", "", "k"));
   EXPECT_TRUE(store_->QueryByKey("T", "k", 0, kAllTime, 10).status().IsFailedPrecondition());
-  ASSERT_OK_AND_ASSIGN(RecordView view, store_->ReadByMessageId("T", r.offset_message_id));
+  ASSERT_OK_AND_ASSIGN(RecordView view, store_->ReadByMessageId("T", r.offset_message_id()));
   EXPECT_EQ(BodyOf(view), "x");
 }
 

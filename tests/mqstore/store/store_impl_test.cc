@@ -79,7 +79,7 @@ TEST_P(StoreImplTest, PutThenReadReturnsEveryFieldAsPut) {
   EXPECT_EQ(put.queue_offset, 0);
   EXPECT_GT(put.record_size, 0);
   EXPECT_EQ(put.store_timestamp_ms, clock_.NowMillis());
-  EXPECT_EQ(put.offset_message_id, MakeOffsetMessageId(Options().store_host, 0));
+  EXPECT_EQ(put.offset_message_id(), MakeOffsetMessageId(Options().store_host, 0));
 
   ASSERT_OK_AND_ASSIGN(ReadResult r, store_->Read("OrderTopic", 3, 0, 32, 1 << 20));
   EXPECT_EQ(r.status, ReadStatus::kFound);
@@ -258,8 +258,8 @@ TEST_P(StoreImplTest, OffsetMessageIdNamesTheStoreHostAndPhysicalOffset) {
   OpenStore(o);
   PutAndWait(MakeMessage("Id", 0, "one"));
   PutResult r = PutAndWait(MakeMessage("Id", 0, "two"));
-  auto decoded = DecodeOffsetMessageId(r.offset_message_id);
-  ASSERT_TRUE(decoded.has_value()) << r.offset_message_id;
+  auto decoded = DecodeOffsetMessageId(r.offset_message_id());
+  ASSERT_TRUE(decoded.has_value()) << r.offset_message_id();
   EXPECT_EQ(decoded->first, o.store_host);
   EXPECT_EQ(decoded->second, r.physical_offset);
   ASSERT_OK_AND_ASSIGN(RecordView view, store_->ReadRecord(r.physical_offset));
@@ -441,7 +441,7 @@ TEST_P(StoreImplTest, Ipv6HostsAndLongRetryTopicsRoundTrip) {
   m.born_host = v6;
   m.born_host.port = 40000;
   PutResult r = PutAndWait(m);
-  EXPECT_EQ(r.offset_message_id.size(), 56u);
+  EXPECT_EQ(r.offset_message_id().size(), 56u);
   ASSERT_OK(store_->Close());
   store_.reset();
   OpenStore(o);
