@@ -6,78 +6,108 @@
 namespace mqstore {
 
 LogFlusher::~LogFlusher() {
+  stop_.store(true, std::memory_order_seq_cst);
+  work_.Notify();
+  std::thread thread;
   {
-    std::lock_guard<std::mutex> l(mu_);
-    stop_ = true;
+    std::lock_guard<std::mutex> l(mu_);  // (the loop takes mu_ itself: join outside it)
+    thread = std::move(thread_);
   }
-  work_cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (thread.joinable()) thread.join();
+}
+
+void LogFlusher::StartThread() {
+  if (started_.load(std::memory_order_acquire)) return;
+  std::lock_guard<std::mutex> l(mu_);
+  if (!thread_.joinable() && !stop_.load()) thread_ = std::thread([this] { SyncLoop(); });
+  started_.store(true, std::memory_order_release);
+}
+
+bool LogFlusher::Request(int64_t offset) {
+  int64_t current = requested_.load(std::memory_order_acquire);
+  while (current < offset &&
+         !requested_.compare_exchange_weak(current, offset, std::memory_order_acq_rel)) {
+  }
+  return current < offset;
 }
 
 void LogFlusher::SyncLoop() {
-  std::unique_lock<std::mutex> l(mu_);
-  while (true) {
-    work_cv_.wait(l, [&] {
-      return stop_ || (error_.ok() && requested_ > durable_.load(std::memory_order_acquire));
-    });
-    if (stop_) return;
-    // One sync covers every request made so far, and everything appended meanwhile.
+  while (!stop_.load(std::memory_order_acquire)) {
     int64_t from = durable_.load(std::memory_order_acquire);
-    l.unlock();
+    if (failed_.load(std::memory_order_acquire) ||
+        requested_.load(std::memory_order_acquire) <= from) {
+      auto key = work_.PrepareWait();
+      if (stop_.load() || (!failed_.load() && requested_.load() > from)) {
+        work_.CancelWait();
+        continue;
+      }
+      // The timeout is only a safety net: every request notifies.
+      work_.Wait(key, std::chrono::milliseconds(100));
+      continue;
+    }
+    // One sync covers every request made so far, and everything appended meanwhile.
     Status s = log_->WriteOut();  // buffered mode: into the files first
     int64_t to = log_->written();
     if (s.ok() && to > from) s = log_->Sync(from, to);
-    l.lock();
-    if (s.ok() && to <= from) {
-      // Requested past the appended end: nothing to sync until more is appended.
-      requested_ = std::min(requested_, from);
-      done_cv_.notify_all();
+    if (!s.ok()) {
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        error_ = s.WithContext("commit log sync failed; the store refuses writes");
+      }
+      failed_.store(true, std::memory_order_release);
+      done_.Notify();
       continue;
     }
-    if (s.ok()) {
-      durable_.store(to, std::memory_order_release);
-      sync_count_.fetch_add(1, std::memory_order_relaxed);
-      // Before the waiters go: by the time a put returns, the dispatcher has been told.
-      if (on_durable_) on_durable_();
-    } else {
-      error_ = s.WithContext("commit log sync failed; the store refuses writes");
-      failed_.store(true, std::memory_order_release);
+    if (to <= from) {
+      // Requested past the appended end: lower the request to what exists; a waiter that
+      // needs more re-requests once it is appended.
+      int64_t requested = requested_.load();
+      while (requested > from && !requested_.compare_exchange_weak(requested, from)) {
+      }
+      done_.Notify();
+      continue;
     }
-    done_cv_.notify_all();
+    durable_.store(to, std::memory_order_release);
+    sync_count_.fetch_add(1, std::memory_order_relaxed);
+    // Before the waiters go: by the time a put returns, the dispatcher has been told.
+    if (on_durable_) on_durable_();
+    done_.Notify();
   }
 }
 
 void LogFlusher::RequestDurable(int64_t offset) {
   if (durable() >= offset) return;
-  std::lock_guard<std::mutex> l(mu_);
-  if (!thread_.joinable() && !stop_) thread_ = std::thread([this] { SyncLoop(); });
-  if (offset > requested_) {
-    requested_ = offset;
-    work_cv_.notify_one();
-  }
+  StartThread();
+  if (Request(offset)) work_.Notify();
 }
 
 Status LogFlusher::WaitDurable(int64_t offset, int timeout_ms) {
   if (durable() >= offset) return Status::OK();
+  StartThread();
   using SteadyClock = std::chrono::steady_clock;
-  auto deadline = SteadyClock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
-  std::unique_lock<std::mutex> l(mu_);
-  if (!thread_.joinable() && !stop_) thread_ = std::thread([this] { SyncLoop(); });
+  const auto deadline = SteadyClock::now() + std::chrono::milliseconds(std::max(timeout_ms, 0));
   while (true) {
-    if (!error_.ok()) return error_;
+    if (failed_.load(std::memory_order_acquire)) return error();
     if (durable_.load(std::memory_order_acquire) >= offset) return Status::OK();
-    if (offset > requested_) {
-      requested_ = offset;
-      work_cv_.notify_one();
+    // (Re-)request: a request past the appended end may have been lowered meanwhile.
+    if (Request(offset)) work_.Notify();
+    auto wait = std::chrono::milliseconds(10);  // without a timeout: re-look now and then
+    if (timeout_ms >= 0) {
+      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline -
+                                                                        SteadyClock::now());
+      if (left.count() <= 0) {
+        return Status::TimedOut("offset " + std::to_string(offset) + " not durable within " +
+                                std::to_string(timeout_ms) + " ms");
+      }
+      wait = std::chrono::duration_cast<std::chrono::milliseconds>(left) +
+             std::chrono::milliseconds(1);
     }
-    if (timeout_ms < 0) {
-      // Re-look now and then: an offset past the appended end is synced once appended.
-      done_cv_.wait_for(l, std::chrono::milliseconds(10));
-    } else if (done_cv_.wait_until(l, deadline) == std::cv_status::timeout &&
-               durable_.load(std::memory_order_acquire) < offset && error_.ok()) {
-      return Status::TimedOut("offset " + std::to_string(offset) + " not durable within " +
-                              std::to_string(timeout_ms) + " ms");
+    auto key = done_.PrepareWait();
+    if (failed_.load() || durable_.load() >= offset) {
+      done_.CancelWait();
+      continue;
     }
+    done_.Wait(key, wait);
   }
 }
 

@@ -10,13 +10,12 @@
 // Periodic flush (both modes): FlushAll() every flush_interval_ms from the store's
 // maintenance thread, so that records put without waiting still become durable.
 //
-// A failed sync is sticky: after it the store cannot know what reached the disk (the kernel
+// A failed write-out or sync is sticky: after it the store cannot know what reached the disk (the kernel
 // may have dropped the dirty pages), so every later wait returns the same error.
 #ifndef MQSTORE_LOG_LOG_FLUSHER_H_
 #define MQSTORE_LOG_LOG_FLUSHER_H_
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -24,14 +23,15 @@
 
 #include "log/commit_log.h"
 #include "mqstore/status.h"
+#include "util/event_count.h"
 
 namespace mqstore {
 
 class LogFlusher {
  public:
-  // `on_durable` runs after the durable offset advances and before waiters are released (it
-  // wakes the dispatcher in kSync mode). It runs under the flusher's lock: it must be quick
-  // and must not call back into the flusher.
+  // `on_durable` runs on the sync thread after the durable offset advances and before
+  // waiters are released (it wakes the dispatcher in kSync mode). It must be quick and must
+  // not call back into the flusher.
   LogFlusher(CommitLog* log, std::function<void()> on_durable)
       : log_(log), on_durable_(std::move(on_durable)) {}
   ~LogFlusher();  // stops the sync thread
@@ -41,6 +41,7 @@ class LogFlusher {
 
   // Returns once log bytes below `offset` are durable. kTimedOut after `timeout_ms` (the
   // bytes stay in the log and become durable later); the sticky sync error if a sync failed.
+  // A negative timeout waits for ever.
   Status WaitDurable(int64_t offset, int timeout_ms);
   // Asks for log bytes below `offset` to become durable soon, without waiting (a put that
   // does not wait for the disk still should not sit in the write buffer until the next
@@ -59,21 +60,27 @@ class LogFlusher {
   }
 
  private:
+  void SyncLoop();
+  void StartThread();
+  // Raises requested_ to `offset`; true when it was lower (the sync thread must look).
+  bool Request(int64_t offset);
+
   CommitLog* const log_;
   const std::function<void()> on_durable_;
   std::atomic<int64_t> durable_{0};
+  std::atomic<int64_t> requested_{0};  // highest offset a waiter or requester needs
   std::atomic<uint64_t> sync_count_{0};
   std::atomic<bool> failed_{false};
-
-  void SyncLoop();
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> started_{false};
+  // No mutex on the wait path: waiters and the sync thread meet on these (see event_count.h
+  // for why that matters when one sync releases many puts).
+  EventCount work_;  // the sync thread sleeps here
+  EventCount done_;  // waiters sleep here; notified after every sync and on failure
 
   mutable std::mutex mu_;
-  std::condition_variable work_cv_;  // wakes the sync thread
-  std::condition_variable done_cv_;  // wakes waiters after a sync
-  int64_t requested_ = 0;            // GUARDED_BY(mu_): highest offset a waiter needs
-  bool stop_ = false;                // GUARDED_BY(mu_)
-  Status error_;                     // GUARDED_BY(mu_)
-  std::thread thread_;               // GUARDED_BY(mu_) for starting
+  Status error_;        // GUARDED_BY(mu_)
+  std::thread thread_;  // GUARDED_BY(mu_) for starting and joining
 };
 
 }  // namespace mqstore

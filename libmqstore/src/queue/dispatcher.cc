@@ -44,7 +44,7 @@ Status Dispatcher::AwaitDispatched(int64_t offset, int timeout_ms) {
       return Status::TimedOut("offset " + std::to_string(offset) + " not dispatched within " +
                               std::to_string(timeout_ms) + " ms");
     }
-    uint64_t key = progress_.PrepareWait();
+    auto key = progress_.PrepareWait();
     if (dispatched() >= offset) {
       progress_.CancelWait();
       break;
@@ -78,7 +78,7 @@ void Dispatcher::Loop() {
         limit = limit_();
       }
       if (limit > pos) continue;
-      uint64_t key = wake_->PrepareWait();
+      auto key = wake_->PrepareWait();
       if (stop_.load() || limit_() > pos) {
         wake_->CancelWait();
         continue;

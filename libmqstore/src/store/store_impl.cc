@@ -87,7 +87,7 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
       dir_(std::move(dir)),
       env_(options_.env),
       log_(env_, dir_, LogOptions(options_)),
-      flusher_(&log_, [this] { log_.append_event().Notify(); }),
+      flusher_(&log_, [this] { durable_event_.Notify(); }),
       queues_(env_, dir_, options_.consume_queue_entries_per_file),
       index_(options_.enable_index ? std::make_unique<IndexService>(
                                          env_, dir_,
@@ -95,7 +95,10 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
                                                       options_.index_entries_per_file})
                                    : nullptr),
       dispatcher_(&log_, &queues_, index_.get(), [this] { return VisibleLimit(); },
-                  &log_.append_event()) {}
+                  // In kSync the dispatch limit moves with the durable offset only: waking
+                  // the dispatcher at every append would be a futex call per put for nothing.
+                  options_.flush_mode == FlushMode::kSync ? &durable_event_
+                                                          : &log_.append_event()) {}
 
 StoreImpl::~StoreImpl() {
   if (open_.load()) Close().IgnoreError();  // the caller chose not to see the result

@@ -74,6 +74,7 @@ class StoreImpl final : public Store {
 
   std::unique_ptr<FileLock> lock_;
   CommitLog log_;
+  EventCount durable_event_;  // notified when the flusher moves the durable offset
   QueueOffsetTable offsets_;  // used under the commit log's append lock
   LogFlusher flusher_;
   ConsumeQueueSet queues_;

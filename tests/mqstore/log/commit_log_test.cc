@@ -481,7 +481,7 @@ TEST_F(CommitLogTest, ConcurrentAppendsKeepPerQueueOrderWithoutOverlap) {
 
 TEST_F(CommitLogTest, AppendNotifiesTheAppendEvent) {
   auto log = NewLog();
-  uint64_t key = log->append_event().PrepareWait();
+  auto key = log->append_event().PrepareWait();
   ASSERT_OK(Append(log.get(), "T", 0, 1).status());
   auto start = std::chrono::steady_clock::now();
   log->append_event().Wait(key, std::chrono::milliseconds(20'000));

@@ -215,6 +215,7 @@ TEST_F(StuckSyncTest, ANoWaitPutReturnsAtOnceAndIsInvisibleUntilDurable) {
 TEST_F(StuckSyncTest, AFailedWriteOutFailsThatPutAndEveryLaterOne) {
   ASSERT_OK_AND_ASSIGN(PutResult kept, PutMessage(store_.get(), MakeMessage("W", 0, "kept")));
   ASSERT_TRUE(kept.durable);
+  ASSERT_OK(store_->AwaitDispatched(kept.physical_offset + kept.record_size, kWaitMs));
   env_.FailSegmentWrites(true);
   auto failed = PutMessage(store_.get(), MakeMessage("W", 0, "failed"));
   EXPECT_TRUE(failed.status().IsIOError()) << failed.status().ToString();

@@ -22,7 +22,7 @@ constexpr auto kPrompt = std::chrono::seconds(10);
 template <typename Cond>
 void AwaitCondition(EventCount& ec, Cond cond) {
   while (!cond()) {
-    uint64_t key = ec.PrepareWait();
+    auto key = ec.PrepareWait();
     if (cond()) {
       ec.CancelWait();
       return;
@@ -33,7 +33,7 @@ void AwaitCondition(EventCount& ec, Cond cond) {
 
 TEST(EventCountTest, NotifyAfterPrepareWaitEndsTheWaitAtOnce) {
   EventCount ec;
-  uint64_t key = ec.PrepareWait();
+  auto key = ec.PrepareWait();
   ec.Notify();
   auto start = Clock::now();
   ec.Wait(key, kLongWait);
@@ -42,7 +42,7 @@ TEST(EventCountTest, NotifyAfterPrepareWaitEndsTheWaitAtOnce) {
 
 TEST(EventCountTest, WaitWithoutNotifyTimesOut) {
   EventCount ec;
-  uint64_t key = ec.PrepareWait();
+  auto key = ec.PrepareWait();
   auto start = Clock::now();
   ec.Wait(key, milliseconds(20));
   EXPECT_GE(Clock::now() - start, milliseconds(20));
@@ -62,7 +62,7 @@ TEST(EventCountTest, CancelledWaitDoesNotConsumeALaterNotify) {
   EventCount ec;
   ec.PrepareWait();
   ec.CancelWait();
-  uint64_t key = ec.PrepareWait();
+  auto key = ec.PrepareWait();
   ec.Notify();
   auto start = Clock::now();
   ec.Wait(key, kLongWait);
@@ -77,7 +77,7 @@ TEST(EventCountTest, NotifyWakesABlockedWaiter) {
   std::thread waiter([&] {
     auto start = Clock::now();
     while (!ready.load()) {
-      uint64_t key = ec.PrepareWait();
+      auto key = ec.PrepareWait();
       if (ready.load()) {
         ec.CancelWait();
         break;
@@ -103,7 +103,7 @@ TEST(EventCountTest, NotifyWakesEveryWaiter) {
   std::vector<std::thread> threads;
   for (int i = 0; i < 4; ++i) {
     threads.emplace_back([&] {
-      uint64_t key = ec.PrepareWait();
+      auto key = ec.PrepareWait();
       registered.fetch_add(1);
       if (ready.load()) {
         ec.CancelWait();
