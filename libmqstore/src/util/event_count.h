@@ -37,10 +37,11 @@ class EventCount {
   // Returns when Notify() was called after PrepareWait() returned `key`, or on timeout.
   template <typename Rep, typename Period>
   void Wait(Key key, std::chrono::duration<Rep, Period> timeout) {
-    using Clock = std::chrono::steady_clock;
-    const auto deadline = Clock::now() + timeout;
+    using SteadyClock = std::chrono::steady_clock;
+    const auto deadline = SteadyClock::now() + timeout;
     while (epoch_.load(std::memory_order_acquire) == key) {
-      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - Clock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - SteadyClock::now());
       if (left.count() <= 0) break;
       timespec ts;
       ts.tv_sec = static_cast<time_t>(left.count() / 1'000'000'000);
