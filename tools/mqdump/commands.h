@@ -3,6 +3,7 @@
 #define MQSTORE_TOOLS_MQDUMP_COMMANDS_H_
 
 #include <cstdint>
+#include <limits>
 #include <string>
 
 namespace mqdump {
@@ -22,9 +23,28 @@ int RunCommitLog(const CommitLogArgs& args);
 struct MessageArgs {
   std::string dir;
   int64_t offset = 0;
+  std::string id;     // instead of offset when not empty
+  std::string topic;  // for a unique id
   bool json = false;
 };
 int RunMessage(const MessageArgs& args);
+
+struct IndexArgs {
+  std::string dir;
+  std::string key;
+  std::string topic;  // empty: scan the commit log
+  int64_t begin_ms = std::numeric_limits<int64_t>::min();
+  int64_t end_ms = std::numeric_limits<int64_t>::max();
+  uint64_t limit = 32;  // 0: no limit
+  bool json = false;
+};
+int RunIndex(const IndexArgs& args);
+
+struct MetaArgs {
+  std::string dir;
+  bool json = false;
+};
+int RunMeta(const MetaArgs& args);
 
 struct ConsumeQueueArgs {
   std::string dir;

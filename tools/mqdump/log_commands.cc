@@ -1,150 +1,13 @@
 // mqdump commitlog (one line per log entry) and mqdump message (one record in full).
 #include <iostream>
+#include <optional>
 
 #include "commands.h"
 #include "format.h"
 #include "mqstore/inspect.h"
-#include "mqstore/message.h"
+#include "record_output.h"
 
 namespace mqdump {
-namespace {
-
-using mqstore::LogEntry;
-using mqstore::LogEntryKind;
-
-const char* KindName(LogEntryKind kind) {
-  switch (kind) {
-    case LogEntryKind::kRecord:
-      return "record";
-    case LogEntryKind::kBlank:
-      return "blank";
-    case LogEntryKind::kEnd:
-      return "end";
-  }
-  return "?";
-}
-
-nlohmann::json PropertiesJson(std::string_view encoded) {
-  nlohmann::json props = nlohmann::json::object();
-  for (const auto& [name, value] : mqstore::DecodeProperties(encoded)) props[name] = value;
-  return props;
-}
-
-// The fields every commit-log entry shows, in JSON.
-nlohmann::json EntryJson(const LogEntry& e) {
-  nlohmann::json j;
-  j["kind"] = KindName(e.kind);
-  j["offset"] = e.offset;
-  j["size"] = e.size;
-  j["segment"] = std::string(e.segment_path);
-  j["file_offset"] = e.file_offset;
-  if (e.kind == LogEntryKind::kRecord) {
-    const mqstore::ParsedRecord& r = e.record;
-    j["topic"] = std::string(r.topic);
-    j["queue_id"] = r.queue_id;
-    j["queue_offset"] = r.queue_offset;
-    j["physical_offset"] = r.physical_offset;
-    j["sys_flag"] = r.sys_flag;
-    j["flag"] = r.flag;
-    j["born_timestamp_ms"] = r.born_timestamp_ms;
-    j["born_host"] = r.born_host.ToString();
-    j["store_timestamp_ms"] = r.store_timestamp_ms;
-    j["store_host"] = r.store_host.ToString();
-    j["reconsume_times"] = r.reconsume_times;
-    j["prepared_transaction_offset"] = r.prepared_transaction_offset;
-    j["body_crc"] = r.body_crc;
-    j["body_bytes"] = r.body.size();
-    j["properties"] = PropertiesJson(r.properties);
-    j["msg_id"] = mqstore::MakeOffsetMessageId(r.store_host, e.offset);
-  }
-  if (e.kind == LogEntryKind::kEnd) j["zeros_follow"] = e.zeros_follow;
-  j["problem"] = e.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.problem);
-  return j;
-}
-
-std::string EntryLine(const LogEntry& e) {
-  std::string line = "offset=" + std::to_string(e.offset);
-  switch (e.kind) {
-    case LogEntryKind::kRecord: {
-      const mqstore::ParsedRecord& r = e.record;
-      line += " size=" + std::to_string(e.size) + " topic=" + Escape(r.topic) +
-              " queue=" + std::to_string(r.queue_id) +
-              " queue_offset=" + std::to_string(r.queue_offset) +
-              " stored=" + FormatTime(r.store_timestamp_ms) +
-              " body=" + std::to_string(r.body.size());
-      if (r.sys_flag != 0) line += " sysflag=" + DescribeSysFlag(r.sys_flag);
-      if (auto tags = mqstore::FindProperty(r.properties, mqstore::property::kTags)) {
-        line += " tags=" + Escape(*tags);
-      }
-      if (auto keys = mqstore::FindProperty(r.properties, mqstore::property::kKeys)) {
-        line += " keys=" + Escape(*keys);
-      }
-      if (!e.problem.empty()) line += " DAMAGED: " + e.problem;
-      break;
-    }
-    case LogEntryKind::kBlank:
-      line += " BLANK size=" + std::to_string(e.size) + " (end of segment)";
-      break;
-    case LogEntryKind::kEnd:
-      line += " END: " + e.problem;
-      if (!e.zeros_follow && !e.segment_path.empty()) line += " (non-zero bytes follow)";
-      break;
-  }
-  return line;
-}
-
-void PrintField(std::string_view name, const std::string& value) {
-  std::string label(name);
-  label += ':';
-  if (label.size() < 22) label.resize(22, ' ');
-  std::cout << label << ' ' << value << "\n";
-}
-
-void PrintRecordText(const LogEntry& e) {
-  const mqstore::ParsedRecord& r = e.record;
-  char hex[32];
-  PrintField("offset", std::to_string(e.offset) + " (" + std::string(e.segment_path) + " at byte " +
-                           std::to_string(e.file_offset) + ")");
-  PrintField("offset message id", mqstore::MakeOffsetMessageId(r.store_host, e.offset));
-  PrintField("checks", e.problem.empty() ? "ok (body CRC, record CRC, physical offset)"
-                                         : "DAMAGED: " + e.problem);
-  PrintField("total size", std::to_string(r.total_size));
-  std::snprintf(hex, sizeof(hex), "0x%08X", static_cast<unsigned>(r.magic));
-  PrintField("magic", std::string(hex) +
-                          (static_cast<unsigned>(r.magic) == 0xDAA320ABu ? " (V2)" : " (V1)"));
-  std::snprintf(hex, sizeof(hex), "0x%08X", r.body_crc);
-  PrintField("body crc", hex);
-  PrintField("queue id", std::to_string(r.queue_id));
-  PrintField("flag", std::to_string(r.flag));
-  PrintField("queue offset", std::to_string(r.queue_offset));
-  PrintField("physical offset", std::to_string(r.physical_offset));
-  PrintField("sysflag", DescribeSysFlag(r.sys_flag));
-  PrintField("born timestamp",
-             std::to_string(r.born_timestamp_ms) + " (" + FormatTime(r.born_timestamp_ms) + ")");
-  PrintField("born host", r.born_host.ToString());
-  PrintField("store timestamp",
-             std::to_string(r.store_timestamp_ms) + " (" + FormatTime(r.store_timestamp_ms) + ")");
-  PrintField("store host", r.store_host.ToString());
-  PrintField("reconsume times", std::to_string(r.reconsume_times));
-  PrintField("prepared tx offset", std::to_string(r.prepared_transaction_offset));
-  PrintField("topic", Escape(r.topic));
-  auto props = mqstore::DecodeProperties(r.properties);
-  PrintField("properties", std::to_string(props.size()) + " (" +
-                               std::to_string(r.properties.size()) + " bytes encoded)");
-  for (const auto& [name, value] : props) {
-    std::cout << "  " << Escape(name) << " = " << Escape(value) << "\n";
-  }
-  if (IsPrintableText(r.body)) {
-    PrintField("body", std::to_string(r.body.size()) + " bytes, text");
-    std::cout << r.body;
-    if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
-  } else {
-    PrintField("body", std::to_string(r.body.size()) + " bytes, binary");
-    std::cout << HexDump(r.body, "  ");
-  }
-}
-
-}  // namespace
 
 int RunCommitLog(const CommitLogArgs& args) {
   auto inspector = OpenOrReport(args.dir);
@@ -154,7 +17,7 @@ int RunCommitLog(const CommitLogArgs& args) {
   uint64_t shown = 0;
   for (auto& log = *it; log->Valid(); log->Next()) {
     if (args.limit != 0 && shown == args.limit) break;
-    const LogEntry& e = log->entry();
+    const mqstore::LogEntry& e = log->entry();
     if (args.json) {
       PrintJsonLine(EntryJson(e));
     } else {
@@ -169,26 +32,30 @@ int RunCommitLog(const CommitLogArgs& args) {
 int RunMessage(const MessageArgs& args) {
   auto inspector = OpenOrReport(args.dir);
   if (!inspector) return kExitError;
-  auto entry = inspector->ReadRecordAt(args.offset);
-  if (!entry.ok()) return ReportError(entry.status());
-  if (args.json) {
-    nlohmann::json j = EntryJson(*entry);
-    std::string_view body = entry->record.body;
-    if (IsPrintableText(body)) {
-      j["body"] = std::string(body);
-    } else {
-      static const char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (char c : body) {
-        hex += kHex[static_cast<unsigned char>(c) >> 4];
-        hex += kHex[static_cast<unsigned char>(c) & 0xF];
-      }
-      j["body_hex"] = hex;
-    }
-    PrintJsonLine(j);
+  mqstore::LogEntry entry;
+  std::optional<bool> by_offset_id;  // set when looked up by --id
+  if (args.id.empty()) {
+    auto read = inspector->ReadRecordAt(args.offset);
+    if (!read.ok()) return ReportError(read.status());
+    entry = std::move(read).value();
   } else {
-    PrintRecordText(*entry);
+    auto lookup = inspector->ReadByMessageId(args.id, args.topic);
+    if (!lookup.ok()) return ReportError(lookup.status());
+    entry = std::move(lookup->entry);
+    by_offset_id = lookup->by_offset_id;
   }
+  if (args.json) {
+    nlohmann::json j = RecordJsonWithBody(entry);
+    if (by_offset_id) j["found_by"] = *by_offset_id ? "offset_id" : "unique_id";
+    PrintJsonLine(j);
+    return kExitOk;
+  }
+  if (by_offset_id) {
+    PrintField("found by",
+               *by_offset_id ? "offset message id (store host + offset)"
+                             : "unique id (UNIQ_KEY) in the index of topic " + Escape(args.topic));
+  }
+  PrintRecordText(entry);
   return kExitOk;
 }
 

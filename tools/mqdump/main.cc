@@ -2,7 +2,9 @@
 //
 //   mqdump commitlog DIR [--from OFFSET] [--limit N] [--json]
 //   mqdump consumequeue DIR TOPIC QUEUE [--from N] [--limit N] [--json]
-//   mqdump message DIR --offset OFFSET [--json]
+//   mqdump message DIR (--offset OFFSET | --id ID [--topic TOPIC]) [--json]
+//   mqdump index DIR --key KEY [--topic TOPIC] [--begin MS] [--end MS] [--limit N] [--json]
+//   mqdump meta DIR [--json]
 //   mqdump stats DIR [--json]
 //   mqdump verify DIR [--quiet]
 //
@@ -68,14 +70,61 @@ int Main(int argc, char** argv) {
   mqdump::MessageArgs message_args;
   CLI::App* message_cmd = app.add_subcommand("message", "show one record in full");
   message_cmd->footer(
-      "Show the record starting at a commit-log offset in full: every header field, the "
-      "offset message id, properties decoded, the body as text when printable and as a hex "
-      "dump otherwise, and whether its checksums hold.");
+      "Show one record in full: every header field, the offset message id, properties "
+      "decoded, the body as text when printable and as a hex dump otherwise, and whether its "
+      "checksums hold. The record is the one starting at --offset, or the one with message "
+      "id --id: an offset message id (store host + offset, 32 hex digits; 56 for IPv6) "
+      "naming a record of this store, or else a unique id (UNIQ_KEY, also 32 hex digits from "
+      "RocketMQ clients) looked up in the hash index of --topic, newest first.");
   AddDir(message_cmd, &message_args.dir);
-  message_cmd->add_option("--offset", message_args.offset, "commit-log offset of the record")
-      ->required()
-      ->check(CLI::NonNegativeNumber);
+  CLI::Option* offset_opt =
+      message_cmd->add_option("--offset", message_args.offset, "commit-log offset of the record")
+          ->check(CLI::NonNegativeNumber);
+  CLI::Option* id_opt =
+      message_cmd->add_option("--id", message_args.id, "offset message id or unique id");
+  offset_opt->excludes(id_opt);
+  message_cmd
+      ->add_option("--topic", message_args.topic,
+                   "topic to look a unique id up in (the index hashes topic#key)")
+      ->needs(id_opt);
   message_cmd->add_flag("--json", message_args.json, "one JSON object");
+
+  mqdump::IndexArgs index_args;
+  CLI::App* index_cmd = app.add_subcommand("index", "find records by key (KEYS or UNIQ_KEY)");
+  index_cmd->footer(
+      "Find the records carrying a key, one of their KEYS (space-separated) or their "
+      "UNIQ_KEY, newest first; one line each (offset, size, topic, queue, queue offset, store "
+      "time, body size, tags, keys, unique key, body preview), then a summary line.\n\n"
+      "With --topic the hash index (index/) is searched: it hashes topic#key, and every "
+      "candidate it gives is read and checked against the record's topic and keys (keys "
+      "sharing a hash are counted, not shown). --begin/--end then filter on the time each "
+      "record was indexed at. Without --topic the index cannot be used: the whole commit log "
+      "is scanned instead (every topic; times are the records' store times).");
+  AddDir(index_cmd, &index_args.dir);
+  index_cmd->add_option("--key", index_args.key, "the key (a KEYS token or a UNIQ_KEY)")
+      ->required();
+  index_cmd->add_option("--topic", index_args.topic,
+                        "topic to search through the index (omitted: scan the commit log)");
+  index_cmd->add_option("--begin", index_args.begin_ms,
+                        "earliest store time, ms since the epoch (default: any)");
+  index_cmd->add_option("--end", index_args.end_ms,
+                        "latest store time, ms since the epoch (default: any)");
+  index_cmd->add_option("--limit", index_args.limit, "print at most N records (0: all)")
+      ->capture_default_str();
+  index_cmd->add_flag("--json", index_args.json,
+                      "one JSON object per record (body_preview: up to 64 bytes of a text body, "
+                      "null for a binary one), no summary line");
+
+  mqdump::MetaArgs meta_args;
+  CLI::App* meta_cmd =
+      app.add_subcommand("meta", "list topics, groups, consumer offsets, schedule progress");
+  meta_cmd->footer(
+      "List the metadata store in DIR/meta (LMDB, opened read-only): topic configs, "
+      "subscription groups, every consumer offset (group, topic, queue, offset) and the "
+      "delay/timer schedule progress. A value that does not decode is an error here; "
+      "mqdump verify lists them all.");
+  AddDir(meta_cmd, &meta_args.dir);
+  meta_cmd->add_flag("--json", meta_args.json, "one JSON object");
 
   mqdump::StatsArgs stats_args;
   CLI::App* stats_cmd =
@@ -93,11 +142,15 @@ int Main(int argc, char** argv) {
       "Check the whole store the way recovery relies on it: every record's body CRC, "
       "whole-record CRC and PHYSICALOFFSET; contiguous queue offsets; blanks closing "
       "segments; contiguous equal-sized segments; every consume-queue entry against its "
-      "record; both checkpoint slots. Prints each problem with its file and byte offset as "
-      "a note (a torn tail or queue tail the next open repairs), a warning, or corruption "
-      "(damage below the checkpoint's durable offset, or data after it). Progress goes to "
-      "stderr when stderr is a terminal.\n\nExit status: 0 no corruption (notes and warnings "
-      "allowed), 1 corruption, 2 usage or I/O error.");
+      "record; both checkpoint slots. The hash index: each file's header copies and size, "
+      "files in log order, every entry's offset, time and chain link, every slot head, and "
+      "every entry against the record it points at. The metadata (meta/): that it opens, "
+      "every value decodes, offsets name registered topics and queues. timer/ is not "
+      "checked. Prints each problem with its file and byte offset as a note (a torn tail or "
+      "queue tail the next open repairs), a warning, or corruption (damage below the "
+      "checkpoint's durable offset, or data after it). Progress goes to stderr when stderr "
+      "is a terminal.\n\nExit status: 0 no corruption (notes and warnings allowed), 1 "
+      "corruption, 2 usage or I/O error.");
   AddDir(verify_cmd, &verify_args.dir);
   verify_cmd->add_flag("--quiet,-q", verify_args.quiet, "print only the summary line");
 
@@ -109,7 +162,15 @@ int Main(int argc, char** argv) {
   }
   if (*log_cmd) return mqdump::RunCommitLog(log_args);
   if (*queue_cmd) return mqdump::RunConsumeQueue(queue_args);
-  if (*message_cmd) return mqdump::RunMessage(message_args);
+  if (*message_cmd) {
+    if (offset_opt->count() == 0 && id_opt->count() == 0) {
+      std::cerr << "mqdump message: give --offset or --id\n";
+      return mqdump::kExitError;
+    }
+    return mqdump::RunMessage(message_args);
+  }
+  if (*index_cmd) return mqdump::RunIndex(index_args);
+  if (*meta_cmd) return mqdump::RunMeta(meta_args);
   if (*stats_cmd) return mqdump::RunStats(stats_args);
   if (*verify_cmd) return mqdump::RunVerify(verify_args);
   return mqdump::kExitError;

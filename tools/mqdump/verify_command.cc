@@ -53,8 +53,15 @@ int RunVerify(const VerifyArgs& args) {
   std::cout << "verify " << args.dir << ": " << Count(s.segments, "segment", "segments") << ", "
             << Count(s.records, "record", "records") << " (log " << s.log_start << ".." << s.log_end
             << "), " << Count(s.queues, "queue", "queues") << " with "
-            << Count(s.queue_entries, "entry", "entries") << "; "
-            << Count(s.corruptions, "corruption", "corruptions") << ", "
+            << Count(s.queue_entries, "entry", "entries");
+  if (!inspector->layout().index_files.empty()) {
+    std::cout << ", " << Count(s.index_files, "index file", "index files") << " with "
+              << Count(s.index_entries, "entry", "entries");
+  }
+  if (s.metadata_checked) {
+    std::cout << ", metadata with " << Count(s.metadata_entries, "entry", "entries");
+  }
+  std::cout << "; " << Count(s.corruptions, "corruption", "corruptions") << ", "
             << Count(s.warnings, "warning", "warnings") << ", " << Count(s.notes, "note", "notes")
             << ": " << (s.clean() ? "OK" : "CORRUPT") << "\n";
   return s.clean() ? kExitOk : kExitCorruption;

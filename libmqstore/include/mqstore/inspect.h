@@ -7,6 +7,9 @@
 //     ├─ ReadRecordAt(offset)          one record
 //     ├─ NewQueueIterator(topic, id)   the entries of one consume queue
 //     ├─ Stats()                       segments, queues and their bounds, checkpoint, log end
+//     ├─ FindByKey(query)              records by KEYS token or UNIQ_KEY, through the hash index
+//     ├─ ReadByMessageId(id, topic)    a record by offset message id or unique id
+//     ├─ ReadMetadata()                topics, groups, consumer offsets, schedule (meta/, LMDB)
 //     └─ Verify(options)               every check recovery relies on, with a problem reporter
 //
 // Because nothing is recovered, an inspector sees exactly what a crash left: a torn tail,
@@ -17,12 +20,17 @@
 // Lifetime: iterators and the views in LogEntry/QueueEntryInfo must not outlive the
 // inspector that made them. Inspecting a store that a process has open shows a moving
 // picture; results are meaningful for a closed (or crashed) store.
+//
+// Files are mapped read-only through the Env. The metadata (meta/) is LMDB, which does its
+// own I/O: it is opened read-only (MetadataOptions::read_only) through the POSIX file system,
+// so only when the inspector uses Env::Default().
 #ifndef MQSTORE_INSPECT_H_
 #define MQSTORE_INSPECT_H_
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,6 +39,7 @@
 
 #include "mqstore/env.h"
 #include "mqstore/message.h"
+#include "mqstore/metadata.h"
 #include "mqstore/status.h"
 
 namespace mqstore {
@@ -61,6 +70,13 @@ struct QueueFiles {
   std::vector<QueueFile> files;  // sorted by base
 };
 
+// A file of the hash index, index/<yyyyMMddHHmmssSSS> (docs/format/hash_index.md).
+struct HashIndexFile {
+  std::string path;
+  int64_t name_ms = 0;  // the time in its name, ms since the epoch (UTC)
+  uint64_t file_bytes = 0;
+};
+
 // An entry of the directory the store would not use (it ignores it).
 struct StrayFile {
   std::string path;
@@ -72,9 +88,13 @@ struct StoreLayout {
   // Size of a commit-log segment: the checkpoint's when it records one, else the size of the
   // first segment file; 0 when there is neither.
   uint64_t segment_bytes = 0;
-  std::vector<SegmentFile> segments;  // sorted by base offset
-  std::vector<QueueFiles> queues;     // sorted by (topic, queue id)
+  std::vector<SegmentFile> segments;       // sorted by base offset
+  std::vector<QueueFiles> queues;          // sorted by (topic, queue id)
+  std::vector<HashIndexFile> index_files;  // sorted by name (creation order)
   std::vector<StrayFile> stray;
+  std::string meta_dir;    // <dir>/meta
+  bool has_meta = false;   // meta/ exists
+  bool has_timer = false;  // timer/ exists (not inspected)
   std::string checkpoint_path;
   bool has_checkpoint = false;
   bool has_abort_marker = false;  // present while open; at open it means the last run crashed
@@ -197,6 +217,57 @@ struct InspectStats {
   std::vector<QueueStats> queues;
 };
 
+// ---- Lookups by key and by message id --------------------------------------------------
+
+struct KeyQuery {
+  // The topic whose records to search. The index hashes `topic#key`, so only a topic can be
+  // looked up in it; empty means every topic, found by scanning the whole commit log.
+  std::string topic;
+  std::string key;  // a KEYS token or a UNIQ_KEY; 1..1024 bytes
+  // Store times (ms) of the records to return: as indexed (hash_index.md: a record stored
+  // before its predecessor is indexed at its predecessor's time), or, when scanning, the
+  // records' own.
+  int64_t begin_ms = std::numeric_limits<int64_t>::min();
+  int64_t end_ms = std::numeric_limits<int64_t>::max();
+  size_t max_results = 32;  // 0: all
+};
+
+struct KeyQueryResult {
+  bool used_index = false;        // false: found by scanning the log
+  std::vector<LogEntry> records;  // newest first; each is in the topic and carries the key
+  size_t index_files = 0;         // usable index files searched
+  uint64_t candidates = 0;        // distinct offsets whose index entry has the key's hash
+  // Candidates whose record is of another topic or lacks the key: keys that share the 32-bit
+  // hash of `topic#key`.
+  uint64_t collisions = 0;
+  // Candidates with no record (removed by retention, past the end of the log, damaged).
+  uint64_t unreadable = 0;
+  uint64_t records_scanned = 0;  // log records read when scanning
+};
+
+struct MessageIdLookup {
+  LogEntry entry;
+  // True: `id` is an offset message id (store host + offset) naming this record; false: it
+  // was found as a UNIQ_KEY in the topic's index.
+  bool by_offset_id = false;
+};
+
+// ---- Metadata --------------------------------------------------------------------------
+
+// A consumer group's committed offset in one queue.
+struct GroupOffset {
+  std::string group;
+  ConsumerOffset offset;
+};
+
+struct MetadataSnapshot {
+  std::string dir;                              // <store>/meta
+  std::vector<TopicConfig> topics;              // sorted by name
+  std::vector<SubscriptionGroupConfig> groups;  // sorted by name
+  std::vector<GroupOffset> offsets;             // sorted by (group, topic, queue id)
+  std::vector<ScheduleProgress> schedule;       // sorted by name
+};
+
 // ---- Verify ----------------------------------------------------------------------------
 
 enum class Severity {
@@ -215,7 +286,7 @@ struct Problem {
 
 struct VerifyProgress {
   uint64_t done_bytes = 0;
-  uint64_t total_bytes = 0;  // all segment and queue file bytes
+  uint64_t total_bytes = 0;  // all segment, queue and index file bytes
 };
 
 struct VerifyOptions {
@@ -236,6 +307,10 @@ struct VerifySummary {
   uint64_t queue_entries = 0;
   int64_t log_start = 0;
   int64_t log_end = 0;  // the end of the valid log
+  size_t index_files = 0;
+  uint64_t index_entries = 0;     // entries the index files' headers count
+  bool metadata_checked = false;  // meta/ exists and was opened
+  uint64_t metadata_entries = 0;  // topics, groups, offsets and schedule entries
   uint64_t notes = 0;
   uint64_t warnings = 0;
   uint64_t corruptions = 0;
@@ -275,9 +350,32 @@ class StoreInspector {
 
   virtual Result<InspectStats> Stats() = 0;
 
-  // Checks the whole store (docs/format/*.md for the rules) and reports every problem
-  // through `options.report`. Returns non-OK only when files could not be read; damage is
-  // in the summary (corruptions > 0).
+  // Records carrying `query.key` (docs/format/hash_index.md). With a topic, the index files
+  // are searched newest first (read-only: a slot head left past a file's entry count by a
+  // crash is resolved as the store's load would) and every candidate is read and checked
+  // against the topic and the record's keys; without one, the whole log is scanned.
+  // kInvalidArgument for an empty key or one longer than 1024 bytes. A store without index/
+  // gives no records (index_files == 0).
+  virtual Result<KeyQueryResult> FindByKey(const KeyQuery& query) = 0;
+
+  // The record with message id `id`, as Store::ReadByMessageId finds it: an offset message
+  // id (32 or 56 hex digits) naming a record that starts at its offset and was stored by its
+  // host; otherwise (client unique ids are 32 hex digits too) a UNIQ_KEY looked up in
+  // `topic`'s index, the newest record carrying it. kNotFound when neither finds one (with
+  // an empty topic only offset ids are tried).
+  virtual Result<MessageIdLookup> ReadByMessageId(std::string_view id, std::string_view topic) = 0;
+
+  // Everything in meta/, opened read-only. kNotFound: no meta/ (or no data.mdb in it);
+  // kNotSupported: the inspector does not use Env::Default(); kCorruption: the environment
+  // or a value is damaged (the first such value is named; Verify lists them all);
+  // kFailedPrecondition: this process has the metadata open (a Store open on the same
+  // directory).
+  virtual Result<MetadataSnapshot> ReadMetadata() = 0;
+
+  // Checks the whole store (docs/format/*.md for the rules): the commit log, the consume
+  // queues, the checkpoint, the hash index and the metadata (timer/ is only noted), and
+  // reports every problem through `options.report`. Returns non-OK only when files could
+  // not be read; damage is in the summary (corruptions > 0).
   virtual Result<VerifySummary> Verify(const VerifyOptions& options) = 0;
 
  protected:

@@ -141,6 +141,12 @@ struct MetadataOptions {
   // bound stops a typo from creating a million of them. Default: 1024 (RocketMQ creates 16
   // per topic by default, 8 when auto-creating).
   int32_t max_queues_per_topic = 1024;
+  // Open an existing store for reading only (inspection tools): data.mdb is opened and
+  // mapped read-only (MDB_RDONLY), create_if_missing is ignored, and every call that would
+  // change something fails with kFailedPrecondition. Reading next to a process that has the
+  // store open for writing is safe: the reader registers in LMDB's reader table in lock.mdb
+  // (LMDB's shared memory, not data). Default: false.
+  bool read_only = false;
 };
 
 class MetadataStore {
@@ -200,8 +206,8 @@ class MetadataStore {
 
 // Opens (or creates) the metadata environment in directory `dir`, normally <store>/meta.
 // One process may have a directory open once at a time. Errors: kInvalidArgument (options),
-// kNotFound (missing and !create_if_missing), kFailedPrecondition (already open in this
-// process), kCorruption (not an LMDB environment, not mqstore metadata, or damaged; the
+// kNotFound (missing and !create_if_missing or read_only), kFailedPrecondition (already open in
+// this process), kCorruption (not an LMDB environment, not mqstore metadata, or damaged; the
 // message names the path), kNotSupported (a newer metadata format version), kIOError.
 Result<std::unique_ptr<MetadataStore>> OpenMetadataStore(const std::string& dir,
                                                          const MetadataOptions& options);

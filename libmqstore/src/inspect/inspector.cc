@@ -4,7 +4,9 @@
 #include "inspect/log_iterator.h"
 #include "inspect/log_position.h"
 #include "inspect/mapped_store_file.h"
+#include "inspect/meta_reader.h"
 #include "inspect/queue_slots.h"
+#include "inspect/record_lookup.h"
 #include "inspect/store_layout.h"
 #include "inspect/store_verifier.h"
 #include "mqstore/inspect.h"
@@ -15,7 +17,10 @@ namespace {
 class InspectorImpl final : public StoreInspector {
  public:
   InspectorImpl(Env* env, StoreLayout layout, CheckpointState checkpoint)
-      : cache_(env), layout_(std::move(layout)), checkpoint_(std::move(checkpoint)) {}
+      : cache_(env),
+        layout_(std::move(layout)),
+        checkpoint_(std::move(checkpoint)),
+        meta_readable_(env == Env::Default()) {}
 
   const StoreLayout& layout() const override { return layout_; }
 
@@ -31,18 +36,7 @@ class InspectorImpl final : public StoreInspector {
   }
 
   Result<LogEntry> ReadRecordAt(int64_t offset) override {
-    const SegmentFile* seg = FindSegment(layout_.segments, offset);
-    if (seg == nullptr) {
-      return Status::NotFound("no segment holds commit-log offset " + std::to_string(offset));
-    }
-    MQ_ASSIGN_OR_RETURN(auto file, cache_.Get(seg->path));
-    LogEntry e = DescribeLogPosition(*seg, file->data(), offset);
-    if (e.kind != LogEntryKind::kRecord) {
-      std::string what = e.kind == LogEntryKind::kBlank ? "a blank record" : e.problem;
-      return Status::NotFound("no record starts at offset " + std::to_string(offset) + " (" + what +
-                              ")");
-    }
-    return e;
+    return ReadRecordAtOffset(layout_, &cache_, offset);
   }
 
   Result<std::unique_ptr<ConsumeQueueIterator>> NewQueueIterator(std::string_view topic,
@@ -60,14 +54,38 @@ class InspectorImpl final : public StoreInspector {
 
   Result<InspectStats> Stats() override { return ComputeStats(layout_, checkpoint_, &cache_); }
 
+  Result<KeyQueryResult> FindByKey(const KeyQuery& query) override {
+    return FindRecordsByKey(layout_, &cache_, query);
+  }
+
+  Result<MessageIdLookup> ReadByMessageId(std::string_view id, std::string_view topic) override {
+    return FindRecordByMessageId(layout_, &cache_, id, topic);
+  }
+
+  Result<MetadataSnapshot> ReadMetadata() override {
+    if (!layout_.has_meta) {
+      return Status::NotFound(layout_.dir +
+                              " has no meta/ (the store was opened without "
+                              "enable_metadata, or with an Env other than the POSIX one)");
+    }
+    if (!meta_readable_) {
+      return Status::NotSupported(
+          "meta/ is LMDB, which reads only through the POSIX file "
+          "system, not through this inspector's Env");
+    }
+    MQ_ASSIGN_OR_RETURN(RawMetadata raw, ReadRawMetadata(layout_.meta_dir));
+    return DecodeMetadata(raw);
+  }
+
   Result<VerifySummary> Verify(const VerifyOptions& options) override {
-    return StoreVerifier(layout_, checkpoint_, &cache_).Run(options);
+    return StoreVerifier(layout_, checkpoint_, &cache_, meta_readable_).Run(options);
   }
 
  private:
   FileCache cache_;
   const StoreLayout layout_;
   const CheckpointState checkpoint_;  // as read at Open; Verify and Stats use this one
+  const bool meta_readable_;          // LMDB does its own I/O: only with the POSIX Env
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <tuple>
 
+#include "index/index_service.h"
 #include "log/record_codec.h"
 #include "recovery/checkpoint.h"
 #include "util/filename.h"
@@ -93,6 +94,30 @@ Status ListQueues(Env* env, const std::string& dir, StoreLayout* layout) {
   return Status::OK();
 }
 
+// index/<17 digits>; IndexService ignores every other name.
+Status ListIndexFiles(Env* env, const std::string& dir, StoreLayout* layout) {
+  std::string index_dir = dir + "/index";
+  if (!env->FileExists(index_dir)) return Status::OK();
+  auto names = env->GetChildren(index_dir);
+  if (!names.ok()) {
+    layout->stray.push_back({index_dir, "not a directory"});
+    return Status::OK();
+  }
+  for (const auto& name : *names) {
+    std::string path = index_dir + "/" + name;
+    auto ms = ParseIndexFileName(name);
+    if (!ms) {
+      layout->stray.push_back({path, "not a 17-digit index file name"});
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    layout->index_files.push_back({path, *ms, size});
+  }
+  std::sort(layout->index_files.begin(), layout->index_files.end(),
+            [](const HashIndexFile& a, const HashIndexFile& b) { return a.name_ms < b.name_ms; });
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
@@ -101,6 +126,7 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
   StoreLayout layout;
   layout.dir = dir;
   layout.checkpoint_path = filename::Checkpoint(dir);
+  layout.meta_dir = dir + "/meta";
   bool has_log_dir = false;
   for (const auto& name : names) {
     if (name == "commitlog") {
@@ -109,9 +135,11 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
       layout.has_checkpoint = true;
     } else if (name == "abort") {
       layout.has_abort_marker = true;
-    } else if (name != "consumequeue" && name != "lock" && name != "index" && name != "meta" &&
-               name != "timer") {
-      // index/, meta/ (LMDB) and timer/ belong to the store; verify does not check them yet.
+    } else if (name == "meta") {
+      layout.has_meta = true;
+    } else if (name == "timer") {
+      layout.has_timer = true;  // the timer's files; not inspected
+    } else if (name != "consumequeue" && name != "lock" && name != "index") {
       layout.stray.push_back({dir + "/" + name, "not a store file"});
     }
   }
@@ -121,6 +149,7 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
   }
   MQ_RETURN_IF_ERROR(ListSegments(env, dir, &layout));
   MQ_RETURN_IF_ERROR(ListQueues(env, dir, &layout));
+  MQ_RETURN_IF_ERROR(ListIndexFiles(env, dir, &layout));
   return layout;
 }
 

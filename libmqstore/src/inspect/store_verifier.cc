@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "inspect/index_verifier.h"
 #include "inspect/log_iterator.h"
 #include "inspect/log_verifier.h"
+#include "inspect/meta_verifier.h"
 #include "inspect/queue_slots.h"
 #include "inspect/queue_verifier.h"
 #include "recovery/checkpoint.h"
@@ -16,6 +18,7 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
   for (const auto& q : layout_.queues) {
     for (const auto& f : q.files) total += f.file_bytes;
   }
+  for (const auto& f : layout_.index_files) total += f.file_bytes;
   ProblemSink sink(options, total);
   sink.Flush();
   CheckDirectory(&sink);
@@ -25,6 +28,10 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
   MQ_ASSIGN_OR_RETURN(LogFacts facts, log_verifier.Run());
   QueueVerifier queue_verifier(layout_, cache_, facts, &sink);
   MQ_ASSIGN_OR_RETURN(uint64_t entries, queue_verifier.Run());
+  IndexVerifier index_verifier(layout_, cache_, facts, &sink);
+  MQ_ASSIGN_OR_RETURN(IndexFacts index, index_verifier.Run());
+  MetaVerifier meta_verifier(layout_, meta_readable_, facts, &sink);
+  MQ_ASSIGN_OR_RETURN(MetaFacts meta, meta_verifier.Run());
   sink.Flush();
 
   VerifySummary summary;
@@ -35,6 +42,10 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
   summary.queue_entries = entries;
   summary.log_start = facts.log_start;
   summary.log_end = facts.valid_end;
+  summary.index_files = index.files;
+  summary.index_entries = index.entries;
+  summary.metadata_checked = meta.checked;
+  summary.metadata_entries = meta.entries;
   summary.notes = sink.notes();
   summary.warnings = sink.warnings();
   summary.corruptions = sink.corruptions();
@@ -49,6 +60,9 @@ void StoreVerifier::CheckDirectory(ProblemSink* sink) {
     sink->Report(Severity::kNote, layout_.dir + "/abort", -1,
                  "abort marker present: the store is open now, or its last run crashed; the "
                  "next open runs crash recovery");
+  }
+  if (layout_.has_timer) {
+    sink->Report(Severity::kNote, layout_.dir + "/timer", -1, "timer/ not verified");
   }
 }
 

@@ -1,5 +1,6 @@
 // Verify, the whole of it: the directory and the checkpoint here, then the commit log
-// (log_verifier.h) and the consume queues against it (queue_verifier.h).
+// (log_verifier.h), the consume queues against it (queue_verifier.h), the hash index
+// (index_verifier.h) and the metadata store (meta_verifier.h).
 #ifndef MQSTORE_INSPECT_STORE_VERIFIER_H_
 #define MQSTORE_INSPECT_STORE_VERIFIER_H_
 
@@ -11,8 +12,10 @@ namespace mqstore {
 
 class StoreVerifier {
  public:
-  StoreVerifier(const StoreLayout& layout, const CheckpointState& checkpoint, FileCache* cache)
-      : layout_(layout), checkpoint_(checkpoint), cache_(cache) {}
+  // `meta_readable`: meta/ can be opened (the inspector reads through Env::Default()).
+  StoreVerifier(const StoreLayout& layout, const CheckpointState& checkpoint, FileCache* cache,
+                bool meta_readable)
+      : layout_(layout), checkpoint_(checkpoint), cache_(cache), meta_readable_(meta_readable) {}
 
   Result<VerifySummary> Run(const VerifyOptions& options);
 
@@ -23,6 +26,7 @@ class StoreVerifier {
   const StoreLayout& layout_;
   const CheckpointState& checkpoint_;
   FileCache* const cache_;
+  const bool meta_readable_;
 };
 
 // Stats without verification: bounds of the log and of every queue.

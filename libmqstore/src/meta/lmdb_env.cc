@@ -2,6 +2,7 @@
 
 #include <lmdb.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -154,6 +155,15 @@ Result<uint64_t> LmdbTxn::CountEntries(const LmdbDb& db) const {
   return uint64_t{stat.ms_entries};
 }
 
+Result<LmdbDb> LmdbTxn::OpenExistingDb(std::string_view name) const {
+  std::string owned(name);
+  MDB_dbi dbi = 0;
+  int rc = mdb_dbi_open(txn_, owned.c_str(), 0, &dbi);
+  LmdbDb db{dbi, owned};
+  if (rc != 0) return Error(rc, "mdb_dbi_open", &db);
+  return db;
+}
+
 // ---- LmdbWriteTxn
 
 Status LmdbWriteTxn::WriteError(int rc, std::string_view call, const LmdbDb* db) {
@@ -240,12 +250,13 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir,
   }
   if (options.max_readers == 0) return Status::InvalidArgument("max_readers must be positive");
 
+  const bool create = options.create_if_missing && !options.read_only;
   struct stat st;
   if (::stat(dir.c_str(), &st) != 0) {
     if (errno != ENOENT) {
       return Status::IOError("stat " + dir + ": " + std::strerror(errno));
     }
-    if (!options.create_if_missing) {
+    if (!create) {
       return Status::NotFound("metadata directory " + dir + " does not exist");
     }
     std::error_code ec;
@@ -253,7 +264,7 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir,
     if (ec) return Status::IOError("create " + dir + ": " + ec.message());
   } else if (!S_ISDIR(st.st_mode)) {
     return Status::Corruption(dir + " is not a directory, so not an LMDB environment");
-  } else if (!options.create_if_missing && !std::filesystem::exists(dir + "/data.mdb")) {
+  } else if (!create && !std::filesystem::exists(dir + "/data.mdb")) {
     return Status::NotFound(dir + " holds no LMDB environment (no data.mdb)");
   }
 
@@ -282,12 +293,20 @@ Result<std::unique_ptr<LmdbEnv>> LmdbEnv::Open(const std::string& dir,
   // MDB_NOTLS: read transactions are short and may come from any thread; a reader slot is
   // held by the transaction, not by the thread. No MDB_NOSYNC / MDB_WRITEMAP: every commit
   // is durable before it returns.
-  rc = mdb_env_open(raw, canonical.c_str(), MDB_NOTLS, 0644);
+  unsigned int flags = MDB_NOTLS;
+  if (options.read_only) {
+    // Without a writable lock.mdb no process can have the environment open for writing
+    // (a writer creates it), and MDB_RDONLY alone would create or fail on it.
+    flags |= MDB_RDONLY;
+    if (::access((canonical + "/lock.mdb").c_str(), R_OK | W_OK) != 0) flags |= MDB_NOLOCK;
+  }
+  rc = mdb_env_open(raw, canonical.c_str(), flags, 0644);
   if (rc == MDB_INVALID || rc == MDB_CORRUPTED) {
     return Status::Corruption(canonical + " is not an LMDB environment or is damaged (" +
                               mdb_strerror(rc) + ")");
   }
   if (rc != 0) return env->Error(rc, "mdb_env_open");
+  if (options.read_only) return env;  // nothing below is needed to read, and each one writes
   if (env->map_bytes() < options.initial_map_bytes) {
     rc = mdb_env_set_mapsize(raw, options.initial_map_bytes);
     if (rc != 0) return env->Error(rc, "mdb_env_set_mapsize");
@@ -345,11 +364,17 @@ Status LmdbEnv::Read(const std::function<Status(LmdbReadTxn&)>& body) const {
   MQ_RETURN_IF_ERROR(BeginTxn(MDB_RDONLY, &scope, &txn));
   LmdbReadTxn read(this, txn);
   Status s = body(read);
-  mdb_txn_abort(txn);  // a read transaction has nothing to commit; this frees its slot
+  // A read transaction has nothing to commit: committing frees its reader slot as an abort
+  // would, and keeps the database handles `body` opened (an abort closes them).
+  int rc = mdb_txn_commit(txn);
+  if (s.ok() && rc != 0) return Error(rc, "mdb_txn_commit(read)");
   return s;
 }
 
 Status LmdbEnv::Write(const std::function<Status(LmdbWriteTxn&)>& body) {
+  if (options_.read_only) {
+    return Status::FailedPrecondition("LMDB environment " + dir_ + " is open read-only");
+  }
   std::lock_guard<std::mutex> writer(write_mu_);
   for (;;) {
     {

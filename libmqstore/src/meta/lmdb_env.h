@@ -14,6 +14,13 @@
 // Durability: the environment is opened with LMDB's default sync, so a write transaction is
 // on disk (data pages, then the meta page, each fdatasync'ed) when Write returns OK.
 //
+// Read-only (LmdbEnvOptions::read_only, for tools such as mqdump): MDB_RDONLY, so data.mdb is
+// opened and mapped read-only and Write fails. A reader still registers in lock.mdb's reader
+// table, as LMDB's protocol requires for reading next to a live writer in another process
+// (that table is LMDB's shared memory, rebuilt by whichever process opens it first; data.mdb
+// is never written). When lock.mdb is missing or not writable no process can be writing, and
+// the environment is opened with MDB_NOLOCK instead, creating nothing.
+//
 // Thread safety: an LmdbEnv is safe for concurrent use. A transaction object belongs to the
 // callback it was passed to and must not escape it; views it returns die with it.
 #ifndef MQSTORE_META_LMDB_ENV_H_
@@ -47,6 +54,9 @@ struct LmdbEnvOptions {
   uint32_t max_readers = 256;
   // Named databases the environment may hold.
   uint32_t max_dbs = 16;
+  // Open an existing environment for reading only (see above); create_if_missing is then
+  // ignored. Write returns kFailedPrecondition.
+  bool read_only = false;
 };
 
 // A named database handle, valid for the life of its LmdbEnv once the transaction that
@@ -119,6 +129,11 @@ class LmdbTxn {
   // Number of entries in `db`.
   Result<uint64_t> CountEntries(const LmdbDb& db) const;
 
+  // Opens the existing named database `name`; kNotFound when there is none. A handle opened
+  // in a read transaction becomes usable by others when the transaction ends: LmdbEnv::Read
+  // commits its transaction for that reason.
+  Result<LmdbDb> OpenExistingDb(std::string_view name) const;
+
  protected:
   LmdbTxn(const LmdbEnv* env, MDB_txn* txn) : env_(env), txn_(txn) {}
   ~LmdbTxn() = default;
@@ -177,17 +192,20 @@ class LmdbEnv {
   LmdbEnv& operator=(const LmdbEnv&) = delete;
 
   // Runs `body` in a read transaction (any thread, concurrently with other readers and the
-  // writer; it sees the last committed state as of its start).
+  // writer; it sees the last committed state as of its start). Database handles `body`
+  // opens stay usable afterwards.
   Status Read(const std::function<Status(LmdbReadTxn&)>& body) const;
 
   // Runs `body` in the write transaction and commits it if `body` returns OK; the changes
   // are durable when Write returns OK. Writers queue on a mutex. On MDB_MAP_FULL the map
   // grows and `body` runs again from the start, so `body` must have no effects outside the
   // transaction. Errors: whatever `body` returns (nothing is committed), kResourceExhausted
-  // (map full at max_map_bytes, disk full), kIOError.
+  // (map full at max_map_bytes, disk full), kFailedPrecondition (opened read-only),
+  // kIOError.
   Status Write(const std::function<Status(LmdbWriteTxn&)>& body);
 
   const std::string& dir() const { return dir_; }
+  bool read_only() const { return options_.read_only; }
   // Current map size in bytes.
   uint64_t map_bytes() const;
 

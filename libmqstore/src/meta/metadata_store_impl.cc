@@ -76,10 +76,14 @@ Result<std::unique_ptr<MetadataStoreImpl>> MetadataStoreImpl::Open(const std::st
   env_options.initial_map_bytes = options.initial_map_bytes;
   env_options.max_map_bytes = options.max_map_bytes;
   env_options.max_readers = options.max_readers;
+  env_options.read_only = options.read_only;
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<LmdbEnv> env, LmdbEnv::Open(dir, env_options));
   Databases dbs;
   Status opened =
-      env->Write([&](LmdbWriteTxn& txn) { return OpenDatabases(txn, env->dir(), &dbs); });
+      options.read_only
+          ? env->Read(
+                [&](LmdbReadTxn& txn) { return OpenDatabasesReadOnly(txn, env->dir(), &dbs); })
+          : env->Write([&](LmdbWriteTxn& txn) { return OpenDatabases(txn, env->dir(), &dbs); });
   MQ_RETURN_IF_ERROR(opened);
   return std::unique_ptr<MetadataStoreImpl>(
       new MetadataStoreImpl(std::move(env), dbs, options.max_queues_per_topic));
@@ -105,22 +109,47 @@ Status MetadataStoreImpl::OpenDatabases(LmdbWriteTxn& txn, const std::string& di
     MQ_RETURN_IF_ERROR(
         txn.Put(dbs->store_info, kFormatVersionKey, EncodeFormatVersion(kMetaFormatVersion)));
   } else {
-    MQ_ASSIGN_OR_RETURN(std::optional<std::string_view> value,
-                        txn.Get(dbs->store_info, kFormatVersionKey));
-    if (!value) {
-      return Status::Corruption(dir + ": store_info has no '" + std::string(kFormatVersionKey) +
-                                "'");
-    }
-    uint32_t version = 0;
-    MQ_RETURN_IF_ERROR(DecodeFormatVersion(*value, &version).WithContext(dir));
-    if (version != kMetaFormatVersion) {
-      return Status::NotSupported(dir + " holds metadata format version " +
-                                  std::to_string(version) + "; this build reads " +
-                                  std::to_string(kMetaFormatVersion));
-    }
+    MQ_RETURN_IF_ERROR(CheckFormatVersion(txn, dbs->store_info, dir));
   }
+  return OpenDataDatabases(
+      [&](std::string_view name) { return txn.OpenDb(name, /*create=*/fresh); }, dir, dbs);
+}
+
+Status MetadataStoreImpl::OpenDatabasesReadOnly(const LmdbTxn& txn, const std::string& dir,
+                                                Databases* dbs) {
+  Result<LmdbDb> info = txn.OpenExistingDb(kStoreInfoDb);
+  if (info.status().IsNotFound()) {
+    return Status::Corruption(dir + " holds no mqstore metadata (it has no '" +
+                              std::string(kStoreInfoDb) + "' database)");
+  }
+  MQ_RETURN_IF_ERROR(info.status());
+  dbs->store_info = *info;
+  MQ_RETURN_IF_ERROR(CheckFormatVersion(txn, dbs->store_info, dir));
+  return OpenDataDatabases([&](std::string_view name) { return txn.OpenExistingDb(name); }, dir,
+                           dbs);
+}
+
+Status MetadataStoreImpl::CheckFormatVersion(const LmdbTxn& txn, const LmdbDb& store_info,
+                                             const std::string& dir) {
+  MQ_ASSIGN_OR_RETURN(std::optional<std::string_view> value,
+                      txn.Get(store_info, kFormatVersionKey));
+  if (!value) {
+    return Status::Corruption(dir + ": store_info has no '" + std::string(kFormatVersionKey) + "'");
+  }
+  uint32_t version = 0;
+  MQ_RETURN_IF_ERROR(DecodeFormatVersion(*value, &version).WithContext(dir));
+  if (version != kMetaFormatVersion) {
+    return Status::NotSupported(dir + " holds metadata format version " + std::to_string(version) +
+                                "; this build reads " + std::to_string(kMetaFormatVersion));
+  }
+  return Status::OK();
+}
+
+Status MetadataStoreImpl::OpenDataDatabases(
+    const std::function<Result<LmdbDb>(std::string_view)>& open_db, const std::string& dir,
+    Databases* dbs) {
   auto open = [&](std::string_view name, LmdbDb* db) -> Status {
-    Result<LmdbDb> r = txn.OpenDb(name, /*create=*/fresh);
+    Result<LmdbDb> r = open_db(name);
     if (r.status().IsNotFound()) {
       return Status::Corruption(dir + " has no '" + std::string(name) + "' database");
     }

@@ -8,6 +8,7 @@
 #ifndef MQSTORE_META_METADATA_STORE_IMPL_H_
 #define MQSTORE_META_METADATA_STORE_IMPL_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -47,14 +48,16 @@ class MetadataStoreImpl final : public MetadataStore {
   Status CommitScheduleProgress(std::span<const ScheduleProgress> progress) override;
   Result<std::vector<ScheduleProgress>> LoadScheduleProgress() override;
 
-  // The environment underneath, for tests (map size) and tools.
-  const LmdbEnv& env() const { return *env_; }
-
- private:
   struct Databases {
     LmdbDb store_info, topics, groups, offsets, topic_groups, schedule;
   };
 
+  // The environment underneath and its databases, for tests (map size) and tools that walk
+  // the raw entries (the inspector's metadata checks).
+  const LmdbEnv& env() const { return *env_; }
+  const Databases& databases() const { return dbs_; }
+
+ private:
   MetadataStoreImpl(std::unique_ptr<LmdbEnv> env, const Databases& dbs, int32_t max_queues)
       : env_(std::move(env)),
         dbs_(dbs),
@@ -64,6 +67,15 @@ class MetadataStoreImpl final : public MetadataStore {
   // Opens the databases of an existing environment, or creates them (and the format
   // version) in an empty one. kCorruption when the environment holds something else.
   static Status OpenDatabases(LmdbWriteTxn& txn, const std::string& dir, Databases* dbs);
+  // The same for a read-only environment, which must already hold the databases.
+  static Status OpenDatabasesReadOnly(const LmdbTxn& txn, const std::string& dir, Databases* dbs);
+  // kCorruption / kNotSupported unless store_info holds this build's format version.
+  static Status CheckFormatVersion(const LmdbTxn& txn, const LmdbDb& store_info,
+                                   const std::string& dir);
+  // Opens every database after store_info with `open` (create or not); a missing one is
+  // kCorruption.
+  static Status OpenDataDatabases(const std::function<Result<LmdbDb>(std::string_view)>& open,
+                                  const std::string& dir, Databases* dbs);
   // The topic's config as of `txn`; nullopt when not registered.
   Result<std::optional<TopicConfig>> FindTopic(const LmdbTxn& txn, std::string_view name) const;
   // kInvalidArgument / kNotFound when `offset` may not be committed as of `txn`.

@@ -2,12 +2,16 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 
+#include "meta/lmdb_env.h"
+#include "meta/meta_codec.h"
+#include "mqstore/inspect/keyed_store.h"
 #include "mqstore/store.h"
 #include "support/test_util.h"
 #include "util/filename.h"
@@ -20,7 +24,20 @@ const std::string kMqdump = std::string(MQ_BINARY_DIR) + "/tools/mqdump/mqdump";
 struct ToolRun {
   int exit_code = -1;
   std::string out;  // stdout and stderr
+  bool Says(const std::string& text) const { return out.find(text) != std::string::npos; }
 };
+
+ToolRun RunTool(const std::string& args, const std::string& out_path) {
+  std::string cmd = kMqdump + " " + args + " >" + out_path + " 2>&1";
+  int status = std::system(cmd.c_str());
+  ToolRun r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream in(out_path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  r.out = ss.str();
+  return r;
+}
 
 class MqdumpTest : public ::testing::Test {
  protected:
@@ -39,18 +56,7 @@ class MqdumpTest : public ::testing::Test {
     ASSERT_OK(store->Close());
   }
 
-  ToolRun Mqdump(const std::string& args) {
-    std::string out_path = tmp_.Sub("out.txt");
-    std::string cmd = kMqdump + " " + args + " >" + out_path + " 2>&1";
-    int status = std::system(cmd.c_str());
-    ToolRun r;
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    std::ifstream in(out_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    r.out = ss.str();
-    return r;
-  }
+  ToolRun Mqdump(const std::string& args) { return RunTool(args, tmp_.Sub("out.txt")); }
 
   test::TempDir tmp_;
   std::string store_dir_ = tmp_.Sub("store");
@@ -119,6 +125,145 @@ TEST_F(MqdumpTest, ErrorsAreCleanExitsNotCrashes) {
   ToolRun help = Mqdump("verify --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Exit status"), std::string::npos) << help.out;
+}
+
+// A store with keys, unique ids, a tiny hash index (two files) and metadata.
+class MqdumpIndexMetaTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kMqdump)) GTEST_SKIP() << kMqdump << " is not built";
+    puts_ = test::CopyKeyedStore(dir_);
+    ASSERT_EQ(puts_.size(), 40u);
+  }
+
+  ToolRun Mqdump(const std::string& args) { return RunTool(args, tmp_.Sub("out.txt")); }
+  std::string Offset(int i) const { return std::to_string(puts_[i].result.physical_offset); }
+  std::vector<std::string> IndexFiles() const {
+    std::vector<std::string> files;
+    for (const auto& f : std::filesystem::directory_iterator(dir_ + "/index")) {
+      files.push_back(f.path().string());
+    }
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  test::TempDir tmp_;
+  std::string dir_ = tmp_.Sub("store");
+  std::vector<test::KeyedPut> puts_;
+};
+
+TEST_F(MqdumpIndexMetaTest, IndexFindsRecordsByKey) {
+  ToolRun found = Mqdump("index " + dir_ + " --key buyer-2 --topic TopicA");
+  EXPECT_EQ(found.exit_code, 0) << found.out;
+  EXPECT_EQ(found.out.rfind("offset=" + Offset(32) + " ", 0), 0u) << found.out;  // newest first
+  EXPECT_TRUE(found.Says("topic=TopicA queue=0 queue_offset=8 ")) << found.out;
+  EXPECT_TRUE(found.Says("keys=order-2 buyer-2 uniq_key=" + test::UniqueKeyOf(2) +
+                         " preview=\"body of message 2\"\n"))
+      << found.out;
+  EXPECT_TRUE(
+      found.Says("4 records with key buyer-2 in topic TopicA (index: 2 files, 4 "
+                 "candidates, 0 other keys with the same hash)"))
+      << found.out;
+
+  ToolRun json = Mqdump("index " + dir_ + " --key buyer-2 --topic TopicA --limit 1 --json");
+  EXPECT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << json.out;
+  EXPECT_TRUE(json.Says("\"offset\":" + Offset(32))) << json.out;
+  EXPECT_TRUE(json.Says("\"body_preview\":\"body of message 32\"")) << json.out;
+
+  ToolRun none = Mqdump("index " + dir_ + " --key nope --topic TopicA");
+  EXPECT_EQ(none.exit_code, 0) << none.out;
+  EXPECT_TRUE(none.Says("0 records with key nope in topic TopicA")) << none.out;
+
+  ToolRun scan = Mqdump("index " + dir_ + " --key buyer-3");
+  EXPECT_EQ(scan.exit_code, 0) << scan.out;
+  EXPECT_TRUE(
+      scan.Says("8 records with key buyer-3 in any topic (commit log scanned: 40 "
+                "records)"))
+      << scan.out;
+
+  EXPECT_EQ(Mqdump("index " + dir_ + " --topic TopicA").exit_code, 2);  // no --key
+  ToolRun help = Mqdump("index --help");
+  EXPECT_TRUE(help.Says("Without --topic the index cannot be used")) << help.out;
+}
+
+TEST_F(MqdumpIndexMetaTest, MessageByOffsetIdOrUniqueId) {
+  const test::KeyedPut& p = puts_[9];
+  std::string offset_id = MakeOffsetMessageId(p.result.store_host, p.result.physical_offset);
+  ToolRun by_offset = Mqdump("message " + dir_ + " --id " + offset_id);
+  EXPECT_EQ(by_offset.exit_code, 0) << by_offset.out;
+  EXPECT_TRUE(by_offset.Says("found by:              offset message id")) << by_offset.out;
+  EXPECT_TRUE(by_offset.Says("body of message 9")) << by_offset.out;
+
+  ToolRun by_unique = Mqdump("message " + dir_ + " --id " + p.unique_key + " --topic TopicB");
+  EXPECT_EQ(by_unique.exit_code, 0) << by_unique.out;
+  EXPECT_TRUE(by_unique.Says("unique id (UNIQ_KEY) in the index of topic TopicB")) << by_unique.out;
+  EXPECT_TRUE(by_unique.Says("offset:                " + Offset(9))) << by_unique.out;
+
+  ToolRun json = Mqdump("message " + dir_ + " --id " + p.unique_key + " --topic TopicB --json");
+  EXPECT_TRUE(json.Says("\"found_by\":\"unique_id\"")) << json.out;
+
+  EXPECT_EQ(Mqdump("message " + dir_ + " --id " + p.unique_key).exit_code, 2);  // needs a topic
+  EXPECT_EQ(Mqdump("message " + dir_).exit_code, 2);
+  EXPECT_EQ(Mqdump("message " + dir_ + " --topic TopicB").exit_code, 2);
+  EXPECT_EQ(Mqdump("message " + dir_ + " --offset 0 --id " + offset_id).exit_code, 2);
+}
+
+TEST_F(MqdumpIndexMetaTest, MetaListsTopicsGroupsOffsetsAndSchedule) {
+  ToolRun meta = Mqdump("meta " + dir_);
+  EXPECT_EQ(meta.exit_code, 0) << meta.out;
+  EXPECT_TRUE(
+      meta.Says("topics:                2\n  TopicA read_queues=2 write_queues=2 "
+                "perm=6 (RW-)"))
+      << meta.out;
+  EXPECT_TRUE(meta.Says("  Billing consume=yes")) << meta.out;
+  EXPECT_TRUE(meta.Says("  group=Billing topic=TopicA queue=1 offset=2\n")) << meta.out;
+  EXPECT_TRUE(meta.Says("  delay-level-3 offset=17 timestamp=1700000000000")) << meta.out;
+
+  ToolRun json = Mqdump("meta " + dir_ + " --json");
+  EXPECT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_TRUE(
+      json.Says("{\"group\":\"Billing\",\"offset\":3,\"queue_id\":0,\"topic\":"
+                "\"TopicA\"}"))
+      << json.out;
+
+  std::filesystem::remove_all(dir_ + "/meta");
+  ToolRun missing = Mqdump("meta " + dir_);
+  EXPECT_EQ(missing.exit_code, 2) << missing.out;
+  EXPECT_TRUE(missing.Says("has no meta/")) << missing.out;
+}
+
+TEST_F(MqdumpIndexMetaTest, VerifyChecksTheIndexAndTheMetadata) {
+  ToolRun clean = Mqdump("verify " + dir_);
+  EXPECT_EQ(clean.exit_code, 0) << clean.out;
+  EXPECT_TRUE(
+      clean.Says("2 index files with 120 entries, metadata with 6 entries; 0 "
+                 "corruptions, 0 warnings, 0 notes: OK"))
+      << clean.out;
+
+  std::string file = IndexFiles()[0];
+  test::FlipByteAt(file, test::IndexEntryPos(5) + 11);
+  ToolRun entry = Mqdump("verify " + dir_);
+  EXPECT_EQ(entry.exit_code, 1) << entry.out;
+  EXPECT_TRUE(entry.Says("corruption: " + file + " @ " + std::to_string(test::IndexEntryPos(5)) +
+                         ": entry 5"))
+      << entry.out;
+  test::FlipByteAt(file, test::IndexEntryPos(5) + 11);  // repaired
+  EXPECT_EQ(Mqdump("verify " + dir_ + " -q").exit_code, 0);
+
+  {
+    LmdbEnvOptions options;
+    options.create_if_missing = false;
+    ASSERT_OK_AND_ASSIGN(auto env, LmdbEnv::Open(dir_ + "/meta", options));
+    ASSERT_OK(env->Write([](LmdbWriteTxn& txn) -> Status {
+      MQ_ASSIGN_OR_RETURN(LmdbDb db, txn.OpenDb(kGroupsDb, /*create=*/false));
+      return txn.Put(db, "Billing", std::string("\x01\x17", 2));
+    }));
+  }
+  ToolRun meta = Mqdump("verify " + dir_);
+  EXPECT_EQ(meta.exit_code, 1) << meta.out;
+  EXPECT_TRUE(meta.Says("corruption: " + dir_ + "/meta/data.mdb: groups['Billing']")) << meta.out;
+  EXPECT_EQ(Mqdump("meta " + dir_).exit_code, 2);
 }
 
 }  // namespace
