@@ -175,7 +175,13 @@ Status StoreImpl::Open() {
   // point (only to the index: the queues are complete up to recovered.end).
   int64_t dispatch_from = recovered.end;
   if (index_) {
-    MQ_RETURN_IF_ERROR(index_->Load());
+    Status loaded = index_->Load();
+    if (loaded.IsCorruption()) {
+      // Derived data: the user may drop it and the store re-indexes the log at the next open.
+      return loaded.WithContext("the hash index is damaged; remove " + dir_ +
+                                "/index/ to have it rebuilt from the commit log");
+    }
+    MQ_RETURN_IF_ERROR(loaded);
     MQ_RETURN_IF_ERROR(index_->TruncateFrom(recovered.end));
     dispatch_from = std::max(std::min(index_->indexed_end(), recovered.end), log_.min_offset());
   }

@@ -2,6 +2,9 @@
 // the dispatcher), by offset message id, and the metadata store it opens in <dir>/meta.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
@@ -175,6 +178,38 @@ TEST_P(StoreLookupTest, TheIndexSurvivesACleanReopen) {
   EXPECT_EQ(BodiesForKey("T", "k39"), std::vector<std::string>{"v39"});
   PutAndWait(MakeMessage("T", 0, "after", "", "k0"));
   EXPECT_EQ(BodiesForKey("T", "k0"), (std::vector<std::string>{"after", "v0"}));
+}
+
+TEST_P(StoreLookupTest, ADamagedIndexSaysHowToRebuildItAndRebuildsWhenRemoved) {
+  if (GetParam() == EnvKind::kMem) GTEST_SKIP() << "damages files on disk";
+  OpenStore(Options());  // 32 entries per index file: 100 keyed puts make several files
+  for (int i = 0; i < 100; ++i) {
+    PutAndWait(MakeMessage("T", 0, "v" + std::to_string(i), "", "k" + std::to_string(i)));
+  }
+  ASSERT_OK(store_->Close());
+  store_.reset();
+  const std::string index_dir = location_.dir() + "/index";
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(index_dir)) {
+    files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_GE(files.size(), 2u);
+  {  // both header copies of the oldest file
+    std::fstream f(files.front(), std::ios::in | std::ios::out | std::ios::binary);
+    std::string garbage(256, '\xAB');
+    f.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+  }
+  auto damaged = Store::Open(Options(), location_.dir());
+  ASSERT_TRUE(damaged.status().IsCorruption()) << damaged.status().ToString();
+  EXPECT_NE(damaged.status().ToString().find("/index/ to have it rebuilt"), std::string::npos)
+      << damaged.status().ToString();
+
+  std::filesystem::remove_all(index_dir);
+  OpenStore(Options());
+  ASSERT_OK(store_->AwaitDispatched(store_->Stats().appended_offset, kWaitMs));
+  EXPECT_EQ(BodiesForKey("T", "k0"), std::vector<std::string>{"v0"});
+  EXPECT_EQ(BodiesForKey("T", "k99"), std::vector<std::string>{"v99"});
 }
 
 TEST_P(StoreLookupTest, WithoutAnIndexQueriesFailAndOffsetIdsStillWork) {
