@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "mqstore/message.h"
 #include "util/mapped_file.h"
 
 namespace mqstore {
@@ -47,6 +48,19 @@ std::vector<std::string_view> IndexKeysOf(const IndexRecord& record) {
   std::vector<std::string_view> keys;
   CollectIndexKeys(record, &keys);
   return keys;
+}
+
+IndexRecord IndexRecordOf(std::string_view topic, std::string_view properties) {
+  IndexRecord record;
+  record.topic = topic;
+  record.keys = FindProperty(properties, property::kKeys).value_or(std::string_view());
+  record.unique_key = FindProperty(properties, property::kUniqueKey).value_or(std::string_view());
+  return record;
+}
+
+bool RecordHasIndexKey(std::string_view topic, std::string_view properties, std::string_view key) {
+  std::vector<std::string_view> keys = IndexKeysOf(IndexRecordOf(topic, properties));
+  return std::find(keys.begin(), keys.end(), key) != keys.end();
 }
 
 uint32_t IndexKeyHash(std::string_view topic, std::string_view key) {

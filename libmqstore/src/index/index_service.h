@@ -75,6 +75,12 @@ struct IndexRecord {
 // The keys `record` is indexed under, in order: UNIQ_KEY, then each KEYS token. Empty tokens,
 // repeats and keys longer than kMaxIndexKeyBytes are left out.
 std::vector<std::string_view> IndexKeysOf(const IndexRecord& record);
+// The index's view of a stored record: its topic and its KEYS and UNIQ_KEY properties
+// (`properties` encoded as in the log). Offset, size and time are left for the caller.
+IndexRecord IndexRecordOf(std::string_view topic, std::string_view properties);
+// Whether a record is indexed under `key`, i.e. `key` is one of IndexKeysOf its properties:
+// the check a caller makes on each candidate a query returns.
+bool RecordHasIndexKey(std::string_view topic, std::string_view properties, std::string_view key);
 // The 32-bit hash of `topic#key`: XXH3-64 of those bytes, high half XOR low half.
 uint32_t IndexKeyHash(std::string_view topic, std::string_view key);
 

@@ -95,15 +95,4 @@ Result<std::vector<IndexFileReader>> OpenIndexFiles(const StoreLayout& layout, F
   return readers;
 }
 
-bool RecordCarriesKey(const ParsedRecord& record, std::string_view key) {
-  IndexRecord r;
-  r.topic = record.topic;
-  r.keys = FindProperty(record.properties, property::kKeys).value_or(std::string_view());
-  r.unique_key = FindProperty(record.properties, property::kUniqueKey).value_or(std::string_view());
-  for (std::string_view k : IndexKeysOf(r)) {
-    if (k == key) return true;
-  }
-  return false;
-}
-
 }  // namespace mqstore

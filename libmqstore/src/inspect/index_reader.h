@@ -82,9 +82,6 @@ class IndexFileReader {
 // Opens every file of `layout.index_files`, oldest first.
 Result<std::vector<IndexFileReader>> OpenIndexFiles(const StoreLayout& layout, FileCache* cache);
 
-// Whether `record` is indexed under `key` in its topic (its UNIQ_KEY or a KEYS token, as
-// IndexKeysOf splits them).
-bool RecordCarriesKey(const ParsedRecord& record, std::string_view key);
 
 }  // namespace mqstore
 

@@ -209,12 +209,7 @@ Status IndexVerifier::CheckEntries(const IndexFileReader& file, bool last) {
         record.missing = std::string(found.status().message());
       } else {
         const ParsedRecord& r = found->record;
-        IndexRecord keys;
-        keys.topic = r.topic;
-        keys.keys = FindProperty(r.properties, property::kKeys).value_or(std::string_view());
-        keys.unique_key =
-            FindProperty(r.properties, property::kUniqueKey).value_or(std::string_view());
-        for (std::string_view key : IndexKeysOf(keys)) {
+        for (std::string_view key : IndexKeysOf(IndexRecordOf(r.topic, r.properties))) {
           record.hashes.push_back(IndexKeyHash(r.topic, key));
         }
         record.topic = std::string(r.topic);

@@ -47,7 +47,7 @@ Result<KeyQueryResult> SearchIndex(const StoreLayout& layout, FileCache* cache,
         ++result.unreadable;
         return true;
       }
-      if (record->record.topic != query.topic || !RecordCarriesKey(record->record, query.key)) {
+      if (record->record.topic != query.topic || !RecordHasIndexKey(query.topic, record->record.properties, query.key)) {
         ++result.collisions;
         return true;
       }
@@ -70,7 +70,7 @@ Result<KeyQueryResult> ScanLog(const StoreLayout& layout, FileCache* cache, cons
     if (e.kind != LogEntryKind::kRecord) continue;
     ++result.records_scanned;
     const int64_t ts = e.record.store_timestamp_ms;
-    if (ts < query.begin_ms || ts > query.end_ms || !RecordCarriesKey(e.record, query.key)) {
+    if (ts < query.begin_ms || ts > query.end_ms || !RecordHasIndexKey(e.record.topic, e.record.properties, query.key)) {
       continue;
     }
     found.push_back(e.offset);

@@ -125,11 +125,7 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
     }
     // RocketMQ indexes every record but a transaction rollback marker.
     if (index_ && (r.sys_flag & sysflag::kTransactionMask) != sysflag::kTransactionRollback) {
-      IndexRecord entry;
-      entry.topic = r.topic;
-      entry.keys = FindProperty(r.properties, property::kKeys).value_or(std::string_view());
-      entry.unique_key =
-          FindProperty(r.properties, property::kUniqueKey).value_or(std::string_view());
+      IndexRecord entry = IndexRecordOf(r.topic, r.properties);
       entry.physical_offset = pos;
       entry.size = r.total_size;
       entry.store_timestamp_ms = r.store_timestamp_ms;

@@ -433,23 +433,6 @@ Result<RecordView> StoreImpl::ReadVisibleRecord(int64_t offset, RecordSummary* s
   return RecordView{seg->View(in_seg, static_cast<uint64_t>(r.total_size)), offset, seg};
 }
 
-namespace {
-
-// Whether the KEYS property (space-separated) or UNIQ_KEY of a record is `key`.
-bool CarriesKey(std::string_view properties, std::string_view key) {
-  if (FindProperty(properties, property::kUniqueKey) == key) return true;
-  std::string_view keys = FindProperty(properties, property::kKeys).value_or(std::string_view());
-  while (!keys.empty()) {
-    size_t space = keys.find(' ');
-    if (keys.substr(0, space) == key) return true;
-    if (space == std::string_view::npos) break;
-    keys.remove_prefix(space + 1);
-  }
-  return false;
-}
-
-}  // namespace
-
 Result<std::vector<RecordView>> StoreImpl::QueryByKey(std::string_view topic,
                                                       std::string_view key, int64_t begin_ms,
                                                       int64_t end_ms, size_t max_results) {
@@ -464,7 +447,7 @@ Result<std::vector<RecordView>> StoreImpl::QueryByKey(std::string_view topic,
     RecordSummary summary;
     auto record = ReadVisibleRecord(offset, &summary);
     if (!record.ok()) continue;  // removed by retention since it was indexed
-    if (summary.topic != topic || !CarriesKey(summary.properties, key)) continue;
+    if (summary.topic != topic || !RecordHasIndexKey(topic, summary.properties, key)) continue;
     out.push_back(std::move(record).value());
   }
   return out;
