@@ -224,9 +224,9 @@ void IndexFile::Find(uint32_t key_hash, int64_t begin_ms, int64_t end_ms, int64_
   }
 }
 
-Status IndexFile::WriteHeader(const Progress& p) {
+IndexHeader IndexFile::HeaderOf(const Progress& p, uint64_t sequence) const {
   IndexHeader h;
-  h.sequence = header_sequence_ + 1;
+  h.sequence = sequence;
   h.geometry = geometry_;
   h.used_slots = p.used_slots;
   h.entry_count = p.entry_count;
@@ -234,6 +234,11 @@ Status IndexFile::WriteHeader(const Progress& p) {
   h.end_timestamp_ms = p.end_timestamp_ms;
   h.begin_offset = begin_offset_;
   h.end_offset = p.end_offset;
+  return h;
+}
+
+Status IndexFile::WriteHeader(const Progress& p) {
+  IndexHeader h = HeaderOf(p, header_sequence_ + 1);
   // The other copy still holds the previous header: a torn write here loses only this one.
   uint64_t pos = (h.sequence % 2) * kIndexHeaderCopySize;
   EncodeIndexHeader(h, file_->data() + pos);
@@ -264,16 +269,7 @@ Status IndexFile::Sync() {
 
 IndexHeader IndexFile::durable_header() const {
   std::lock_guard<std::mutex> l(sync_mu_);
-  IndexHeader h;
-  h.sequence = header_sequence_;
-  h.geometry = geometry_;
-  h.used_slots = synced_.used_slots;
-  h.entry_count = synced_.entry_count;
-  h.begin_timestamp_ms = synced_.begin_timestamp_ms;
-  h.end_timestamp_ms = synced_.end_timestamp_ms;
-  h.begin_offset = begin_offset_;
-  h.end_offset = synced_.end_offset;
-  return h;
+  return HeaderOf(synced_, header_sequence_);
 }
 
 void IndexFile::RestoreSlotHeads() {

@@ -177,6 +177,8 @@ class IndexFile {
   uint32_t LoadHead(uint32_t slot, std::memory_order order) const;
   void StoreHead(uint32_t slot, uint32_t n, std::memory_order order);
   void Publish(const Progress& p);
+  // The header that says `p`, numbered `sequence`.
+  IndexHeader HeaderOf(const Progress& p, uint64_t sequence) const;
   // Writes `p` as the next header copy and syncs it. REQUIRES: what `p` counts is durable.
   Status WriteHeader(const Progress& p);
 
