@@ -49,7 +49,21 @@ inline constexpr std::string_view kRecordCrc = "__CRC32#";
 // Properties are stored as RocketMQ encodes them: name 0x01 value 0x02, repeated.
 // Encodes name/value pairs; pairs with an empty name or value are skipped.
 std::string EncodeProperties(const std::vector<std::pair<std::string, std::string>>& props);
-// Decodes an encoded property string (lenient, like RocketMQ's decoder).
+// Calls fn(name, value) for every well-formed pair (non-empty name and value) of an encoded
+// property string, in order, with views into `encoded`; malformed pairs are skipped
+// (lenient, like RocketMQ's decoder).
+template <typename Fn>
+void ForEachProperty(std::string_view encoded, Fn&& fn) {
+  while (!encoded.empty()) {
+    size_t end = encoded.find('\x02');
+    std::string_view pair = encoded.substr(0, end);
+    encoded.remove_prefix(end == std::string_view::npos ? encoded.size() : end + 1);
+    size_t sep = pair.find('\x01');
+    if (sep == std::string_view::npos || sep == 0 || sep + 1 == pair.size()) continue;
+    fn(pair.substr(0, sep), pair.substr(sep + 1));
+  }
+}
+// Decodes an encoded property string into owned pairs (ForEachProperty's pairs).
 std::vector<std::pair<std::string, std::string>> DecodeProperties(std::string_view encoded);
 // The value of `name` in an encoded property string, if present.
 std::optional<std::string_view> FindProperty(std::string_view encoded, std::string_view name);

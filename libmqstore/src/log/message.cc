@@ -22,16 +22,9 @@ std::string EncodeProperties(const std::vector<std::pair<std::string, std::strin
 
 std::vector<std::pair<std::string, std::string>> DecodeProperties(std::string_view encoded) {
   std::vector<std::pair<std::string, std::string>> out;
-  while (!encoded.empty()) {
-    size_t end = encoded.find('\x02');
-    std::string_view pair = encoded.substr(0, end);
-    encoded.remove_prefix(end == std::string_view::npos ? encoded.size() : end + 1);
-    size_t sep = pair.find('\x01');
-    if (pair.size() < 3 || sep == std::string_view::npos || sep == 0 || sep + 1 == pair.size()) {
-      continue;
-    }
-    out.emplace_back(std::string(pair.substr(0, sep)), std::string(pair.substr(sep + 1)));
-  }
+  ForEachProperty(encoded, [&out](std::string_view name, std::string_view value) {
+    out.emplace_back(std::string(name), std::string(value));
+  });
   return out;
 }
 

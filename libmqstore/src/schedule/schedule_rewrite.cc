@@ -34,29 +34,20 @@ bool IsNotDelivered(std::string_view name) {
   return false;
 }
 
-// Appends the well-formed pairs of `encoded` that a delivered message keeps to `out`, each
-// as name 0x01 value 0x02, in their original order.
-void CopyDeliveredProperties(std::string_view encoded, std::string* out) {
-  out->reserve(out->size() + encoded.size() + 64);
-  size_t pos = 0;
-  while (pos < encoded.size()) {
-    size_t end = encoded.find('\x02', pos);
-    if (end == std::string_view::npos) end = encoded.size();
-    std::string_view pair = encoded.substr(pos, end - pos);
-    pos = end + 1;
-    size_t sep = pair.find('\x01');
-    if (sep == std::string_view::npos || sep == 0 || sep + 1 == pair.size()) continue;
-    if (IsNotDelivered(pair.substr(0, sep))) continue;
-    out->append(pair);
-    out->push_back('\x02');
-  }
-}
-
 void AppendProperty(std::string_view name, std::string_view value, std::string* out) {
   out->append(name);
   out->push_back('\x01');
   out->append(value);
   out->push_back('\x02');
+}
+
+// Appends the well-formed pairs of `encoded` that a delivered message keeps to `out`, each
+// as name 0x01 value 0x02, in their original order.
+void CopyDeliveredProperties(std::string_view encoded, std::string* out) {
+  out->reserve(out->size() + encoded.size() + 64);
+  ForEachProperty(encoded, [out](std::string_view name, std::string_view value) {
+    if (!IsNotDelivered(name)) AppendProperty(name, value, out);
+  });
 }
 
 std::optional<int64_t> ParseInt64(std::string_view text) {
@@ -177,25 +168,15 @@ Status RestoreForDelivery(const ParsedRecord& record, std::string* properties, M
   properties->reserve(record.properties.size());
   std::optional<std::string_view> topic;
   std::optional<std::string_view> qid_text;
-  std::string_view encoded = record.properties;
-  size_t pos = 0;
-  while (pos < encoded.size()) {
-    size_t end = encoded.find('\x02', pos);
-    if (end == std::string_view::npos) end = encoded.size();
-    std::string_view pair = encoded.substr(pos, end - pos);
-    pos = end + 1;
-    size_t sep = pair.find('\x01');
-    if (sep == std::string_view::npos || sep == 0 || sep + 1 == pair.size()) continue;
-    std::string_view name = pair.substr(0, sep);
+  ForEachProperty(record.properties, [&](std::string_view name, std::string_view value) {
     if (!IsNotDelivered(name)) {
-      properties->append(pair);
-      properties->push_back('\x02');
+      AppendProperty(name, value, properties);
     } else if (name == sprop::kRealTopic) {
-      if (!topic) topic = pair.substr(sep + 1);
+      if (!topic) topic = value;
     } else if (name == sprop::kRealQueueId) {
-      if (!qid_text) qid_text = pair.substr(sep + 1);
+      if (!qid_text) qid_text = value;
     }
-  }
+  });
   if (!topic) {
     return Status::Corruption("parked record at " + std::to_string(record.physical_offset) +
                               " has no REAL_TOPIC");
