@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mqstore/inspect/inspect_test_util.h"
 #include "mqstore/mem_env.h"
 #include "mqstore/store.h"
 #include "recovery/checkpoint.h"
@@ -17,6 +18,12 @@
 
 namespace mqstore {
 namespace {
+
+using test::FlipByteAt;
+using test::ReadAt;
+using test::RunVerify;
+using test::VerifyResult;
+using test::WriteFileAt;
 
 constexpr uint64_t kSegmentBytes = 16 * 1024;
 
@@ -57,58 +64,6 @@ std::unique_ptr<StoreInspector> Inspect(const std::string& dir, Env* env = nullp
   return inspector.ok() ? std::move(inspector).value() : nullptr;
 }
 
-struct Verdict {
-  VerifySummary summary;
-  std::vector<Problem> problems;
-  bool Mentions(Severity severity, const std::string& text) const {
-    for (const auto& p : problems) {
-      if (p.severity == severity && p.message.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-  std::string Dump() const {
-    std::string out;
-    for (const auto& p : problems) {
-      out += std::string(SeverityName(p.severity)) + ": " + p.path + " @ " +
-             std::to_string(p.file_offset) + ": " + p.message + "\n";
-    }
-    return out;
-  }
-};
-
-Verdict VerifyStore(const std::string& dir, Env* env = nullptr) {
-  Verdict v;
-  auto inspector = Inspect(dir, env);
-  if (!inspector) return v;
-  VerifyOptions options;
-  options.report = [&v](const Problem& p) { v.problems.push_back(p); };
-  auto summary = inspector->Verify(options);
-  EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-  if (summary.ok()) v.summary = *summary;
-  return v;
-}
-
-void WriteAt(const std::string& path, int64_t offset, const std::string& bytes) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  ASSERT_TRUE(f.is_open()) << path;
-  f.seekp(offset);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string ReadAt(const std::string& path, int64_t offset, size_t n) {
-  std::ifstream f(path, std::ios::binary);
-  f.seekg(offset);
-  std::string out(n, '\0');
-  f.read(out.data(), static_cast<std::streamsize>(n));
-  return out;
-}
-
-void FlipByte(const std::string& path, int64_t offset) {
-  std::string b = ReadAt(path, offset, 1);
-  b[0] = static_cast<char>(b[0] ^ 0x40);
-  WriteAt(path, offset, b);
-}
-
 std::string SegmentPath(const std::string& dir, int64_t offset) {
   return filename::CommitLogSegment(dir, offset - offset % static_cast<int64_t>(kSegmentBytes));
 }
@@ -128,7 +83,7 @@ class InspectTest : public ::testing::Test {
 
 TEST_F(InspectTest, CleanStoreVerifiesClean) {
   ASSERT_EQ(puts_.size(), 300u);
-  Verdict v = VerifyStore(dir_.path());
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.problems.empty()) << v.Dump();
   EXPECT_TRUE(v.summary.clean());
   EXPECT_EQ(v.summary.records, 300u);
@@ -141,7 +96,7 @@ TEST_F(InspectTest, CleanStoreVerifiesClean) {
 
 TEST_F(InspectTest, OpeningChangesNothing) {
   auto before = std::filesystem::last_write_time(dir_.Sub("checkpoint"));
-  VerifyStore(dir_.path());
+  RunVerify(dir_.path());
   EXPECT_FALSE(std::filesystem::exists(dir_.Sub("abort")));
   EXPECT_EQ(std::filesystem::last_write_time(dir_.Sub("checkpoint")), before);
 }
@@ -232,8 +187,8 @@ TEST_F(InspectTest, StatsAndCheckpoint) {
 TEST_F(InspectTest, FlippedByteInADurableRecordIsCorruptionAtItsOffset) {
   const PutResult& victim = puts_[150].result;
   std::string segment = SegmentPath(dir_.path(), victim.physical_offset);
-  FlipByte(segment, InSegment(victim.physical_offset) + 100);  // inside the body
-  Verdict v = VerifyStore(dir_.path());
+  FlipByteAt(segment, InSegment(victim.physical_offset) + 100);  // inside the body
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_FALSE(v.summary.clean());
   ASSERT_FALSE(v.problems.empty());
   const Problem& first = v.problems.front();
@@ -251,9 +206,9 @@ TEST_F(InspectTest, TornTailPastTheDurableOffsetIsANote) {
   std::string segment = SegmentPath(dir_.path(), last.physical_offset);
   std::string half = ReadAt(segment, InSegment(last.physical_offset), last.record_size / 2);
   int64_t end = LogEnd(puts_);
-  WriteAt(segment, InSegment(end), half);
+  WriteFileAt(segment, InSegment(end), half);
 
-  Verdict v = VerifyStore(dir_.path());
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.summary.clean()) << v.Dump();
   EXPECT_EQ(v.summary.notes, 1u) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "torn tail of " + std::to_string(half.size()) +
@@ -272,7 +227,7 @@ TEST_F(InspectTest, TornTailPastTheDurableOffsetIsANote) {
     EXPECT_EQ(b.max_offset, 100);
     ASSERT_OK(store->Close());
   }
-  Verdict after = VerifyStore(dir_.path());
+  VerifyResult after = RunVerify(dir_.path());
   EXPECT_TRUE(after.problems.empty()) << after.Dump();
 }
 
@@ -286,7 +241,7 @@ void RewindCheckpoint(const std::string& dir, int64_t log_durable, int64_t dispa
         DecodeCheckpointSlot(ReadAt(path, slot * kCheckpointSlotSize, kCheckpointSlotSize), &d));
     d.log_durable_offset = log_durable;
     d.dispatch_durable_offset = dispatch;
-    WriteAt(path, static_cast<int64_t>(slot * kCheckpointSlotSize), EncodeCheckpointSlot(d));
+    WriteFileAt(path, static_cast<int64_t>(slot * kCheckpointSlotSize), EncodeCheckpointSlot(d));
   }
 }
 
@@ -295,9 +250,9 @@ TEST_F(InspectTest, DamageBelowTheDurableOffsetFailsRecoveryToo) {
   // durable offset, so Store::Open must refuse just as verify reports corruption.
   const PutResult& victim = puts_.back().result;
   RewindCheckpoint(dir_.path(), LogEnd(puts_), puts_[puts_.size() - 5].result.physical_offset);
-  FlipByte(SegmentPath(dir_.path(), victim.physical_offset),
+  FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
            InSegment(victim.physical_offset) + 50);
-  Verdict v = VerifyStore(dir_.path());
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.Mentions(Severity::kCorruption, "acknowledged records")) << v.Dump();
   StoreOptions options;
   options.commitlog_segment_bytes = kSegmentBytes;
@@ -309,9 +264,9 @@ TEST_F(InspectTest, DamageBelowTheDurableOffsetFailsRecoveryToo) {
 TEST_F(InspectTest, ValidRecordsInALaterSegmentPastTheDurableOffsetAreATornTail) {
   RewindCheckpoint(dir_.path(), 0, 0);
   const PutResult& victim = puts_[5].result;  // first segment; later segments hold records
-  FlipByte(SegmentPath(dir_.path(), victim.physical_offset),
+  FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
            InSegment(victim.physical_offset) + 60);
-  Verdict v = VerifyStore(dir_.path());
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "valid-looking records start again")) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "recovery will drop it")) << v.Dump();
@@ -319,17 +274,17 @@ TEST_F(InspectTest, ValidRecordsInALaterSegmentPastTheDurableOffsetAreATornTail)
 
 TEST_F(InspectTest, ValidRecordsInALaterSegmentBelowTheDurableOffsetAreCorruption) {
   const PutResult& victim = puts_[5].result;  // the checkpoint says everything is durable
-  FlipByte(SegmentPath(dir_.path(), victim.physical_offset),
+  FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
            InSegment(victim.physical_offset) + 60);
-  Verdict v = VerifyStore(dir_.path());
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_FALSE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kCorruption, "acknowledged records")) << v.Dump();
 }
 
 TEST_F(InspectTest, BadQueueEntryIsReportedWithFileAndOffset) {
   std::string queue_file = filename::ConsumeQueueFile(dir_.path(), "TopicA", 0, 0);
-  WriteAt(queue_file, 3 * 20 + 12, std::string("\x00\x00\x00\x00\x12\x34\x56\x78", 8));
-  Verdict v = VerifyStore(dir_.path());
+  WriteFileAt(queue_file, 3 * 20 + 12, std::string("\x00\x00\x00\x00\x12\x34\x56\x78", 8));
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_FALSE(v.summary.clean());
   ASSERT_EQ(v.problems.size(), 1u) << v.Dump();
   EXPECT_EQ(v.problems[0].path, queue_file);
@@ -345,28 +300,28 @@ TEST_F(InspectTest, QueueEntryPastTheRestartPointIsANote) {
   }
   RewindCheckpoint(dir_.path(), last_a0->result.physical_offset, last_a0->result.physical_offset);
   std::string queue_file = filename::ConsumeQueueFile(dir_.path(), "TopicA", 0, 0);
-  WriteAt(queue_file, last_a0->result.queue_offset * 20 + 8, std::string("\0\0\0\x07", 4));
-  Verdict v = VerifyStore(dir_.path());
+  WriteFileAt(queue_file, last_a0->result.queue_offset * 20 + 8, std::string("\0\0\0\x07", 4));
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "recovery drops it")) << v.Dump();
 }
 
 TEST_F(InspectTest, MissingQueueEntriesBelowTheRestartPointAreCorruption) {
   std::string queue_file = filename::ConsumeQueueFile(dir_.path(), "Other", 0, 0);
-  WriteAt(queue_file, 90 * 20, std::string(10 * 20, '\0'));  // entries 90..99 never written
-  Verdict v = VerifyStore(dir_.path());
+  WriteFileAt(queue_file, 90 * 20, std::string(10 * 20, '\0'));  // entries 90..99 never written
+  VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.Mentions(Severity::kCorruption, "keeps entries only up to 90")) << v.Dump();
 }
 
 TEST_F(InspectTest, DamagedCheckpointSlotIsAWarningBothAreCorruption) {
   std::string path = filename::Checkpoint(dir_.path());
-  FlipByte(path, 20);
-  Verdict one = VerifyStore(dir_.path());
+  FlipByteAt(path, 20);
+  VerifyResult one = RunVerify(dir_.path());
   EXPECT_TRUE(one.summary.clean()) << one.Dump();
   EXPECT_EQ(one.summary.warnings, 1u) << one.Dump();
   EXPECT_EQ(one.problems.front().file_offset, 0);
-  FlipByte(path, 4096 + 20);
-  Verdict both = VerifyStore(dir_.path());
+  FlipByteAt(path, 4096 + 20);
+  VerifyResult both = RunVerify(dir_.path());
   EXPECT_TRUE(both.Mentions(Severity::kCorruption, "no valid checkpoint slot")) << both.Dump();
 }
 
@@ -394,7 +349,7 @@ TEST(InspectCrashTest, VerifyAgreesWithRecoveryAfterCrashes) {
     crash.mode = seed % 2 ? CrashMode::kTornPrefix : CrashMode::kDropUnsynced;
     crash.seed = seed;
     auto crashed = env->CrashCopy(crash);
-    Verdict v = VerifyStore("/store", crashed.get());
+    VerifyResult v = RunVerify("/store", crashed.get());
     EXPECT_TRUE(v.summary.clean()) << v.Dump();
     EXPECT_TRUE(v.Mentions(Severity::kNote, "abort marker present"));
 
@@ -402,7 +357,7 @@ TEST(InspectCrashTest, VerifyAgreesWithRecoveryAfterCrashes) {
     reopen.env = crashed.get();
     ASSERT_OK_AND_ASSIGN(auto recovered, Store::Open(reopen, "/store"));
     ASSERT_OK(recovered->Close());
-    Verdict after = VerifyStore("/store", crashed.get());
+    VerifyResult after = RunVerify("/store", crashed.get());
     EXPECT_TRUE(after.problems.empty()) << after.Dump();
     EXPECT_EQ(after.summary.log_end, v.summary.log_end);
     ASSERT_OK(store->Close());

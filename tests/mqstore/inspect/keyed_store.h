@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mqstore/inspect.h"
+#include "mqstore/inspect/inspect_test_util.h"
 #include "mqstore/store.h"
 #include "support/test_util.h"
 
@@ -93,68 +94,11 @@ inline std::vector<KeyedPut> CopyKeyedStore(const std::string& dir) {
   return puts;
 }
 
-inline std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-inline void WriteFileAt(const std::string& path, int64_t offset, const std::string& bytes) {
-  std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-  ASSERT_TRUE(f.is_open()) << path;
-  f.seekp(offset);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-inline void FlipByteAt(const std::string& path, int64_t offset) {
-  std::string all = ReadFile(path);
-  ASSERT_LT(offset, static_cast<int64_t>(all.size())) << path;
-  WriteFileAt(path, offset, std::string(1, static_cast<char>(all[offset] ^ 0x40)));
-}
-
 // Byte position of entry `n` (from 1) and slot `s` in an index file of `slots` slots.
 inline int64_t IndexEntryPos(uint32_t n, uint32_t slots = kKeyedSlots) {
   return 136 + 4 * int64_t{slots} + 20 * (int64_t{n} - 1);
 }
 inline int64_t IndexSlotPos(uint32_t s) { return 136 + 4 * int64_t{s}; }
-
-// Problems Verify reported, and its summary.
-struct VerifyResult {
-  VerifySummary summary;
-  std::vector<Problem> problems;
-
-  // Whether a problem of `severity` names `path` (and `offset`, unless -2) and `text`.
-  bool Has(Severity severity, const std::string& path, int64_t offset,
-           const std::string& text) const {
-    for (const auto& p : problems) {
-      if (p.severity == severity && (path.empty() || p.path == path) &&
-          (offset == -2 || p.file_offset == offset) && p.message.find(text) != std::string::npos) {
-        return true;
-      }
-    }
-    return false;
-  }
-  std::string Dump() const {
-    std::string out;
-    for (const auto& p : problems) {
-      out += std::string(SeverityName(p.severity)) + ": " + p.path + " @ " +
-             std::to_string(p.file_offset) + ": " + p.message + "\n";
-    }
-    return out;
-  }
-};
-
-inline VerifyResult RunVerify(const std::string& dir) {
-  VerifyResult r;
-  auto inspector = StoreInspector::Open(dir);
-  EXPECT_TRUE(inspector.ok()) << inspector.status().ToString();
-  if (!inspector.ok()) return r;
-  VerifyOptions options;
-  options.report = [&r](const Problem& p) { r.problems.push_back(p); };
-  auto summary = (*inspector)->Verify(options);
-  EXPECT_TRUE(summary.ok()) << summary.status().ToString();
-  if (summary.ok()) r.summary = *summary;
-  return r;
-}
 
 }  // namespace mqstore::test
 
