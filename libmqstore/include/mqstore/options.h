@@ -4,6 +4,7 @@
 #define MQSTORE_OPTIONS_H_
 
 #include <cstdint>
+#include <string>
 
 #include "mqstore/message.h"
 #include "mqstore/status.h"
@@ -80,6 +81,52 @@ struct StoreOptions {
   // it is opened only with the POSIX Env (env == nullptr or Env::Default()); with any
   // other Env Store::metadata() is null. Default: true.
   bool enable_metadata = true;
+
+  // ---- Scheduled delivery (docs/format/timer.md) ----
+  // Park messages with a DELAY level in SCHEDULE_TOPIC_XXXX and messages with a delivery time
+  // (TIMER_DELIVER_MS, TIMER_DELAY_SEC, TIMER_DELAY_MS, __STARTDELIVERTIME) in
+  // rmq_sys_wheel_timer, and deliver them to their real topic when due. Progress is kept in
+  // the metadata store (in memory when there is none). Default: true.
+  bool enable_schedule = true;
+  // Delay of each level, level 1 first, as RocketMQ's messageDelayLevel: units s, m, h, d.
+  // Default: "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h".
+  std::string delay_levels = "1s 5s 10s 30s 1m 2m 3m 4m 5m 6m 7m 8m 9m 10m 20m 30m 1h 2h";
+  // Honour timer properties; when false they are stored as ordinary properties. Default: true.
+  bool enable_timer = true;
+  // The furthest a delivery time may lie ahead of the put (RocketMQ's timerMaxDelaySec);
+  // later ones are rejected with kInvalidArgument. Default: 3 days.
+  int64_t timer_max_delay_ms = int64_t{3} * 24 * 60 * 60 * 1000;
+  // Length of one timing-wheel slot: timers fire at most this late (plus delivery time).
+  // Default: 1000 ms (RocketMQ's timerPrecisionMs).
+  int64_t timer_precision_ms = 1000;
+
+  // ---- Retention (RocketMQ's CleanCommitLogService) ----
+  // Commit-log segments whose last write is older than this may be deleted. Default: 72 h
+  // (fileReservedTime).
+  int64_t file_reserved_ms = int64_t{72} * 60 * 60 * 1000;
+  // Local hours (0..23, separated by ';') at which expired segments are deleted. Default:
+  // "04" (deleteWhen).
+  std::string delete_when = "04";
+  // Disk usage (percent of the store's file system) above which expired segments are
+  // deleted at once, whatever the hour. Default: 75 (diskMaxUsedSpaceRatio).
+  int disk_clean_percent = 75;
+  // Usage above which the oldest segments are deleted even if not expired. Default: 85
+  // (diskSpaceCleanForciblyRatio).
+  int disk_force_clean_percent = 85;
+  // Usage above which puts are refused with kResourceExhausted until it drops below again.
+  // Default: 90 (diskSpaceWarningLevelRatio).
+  int disk_refuse_writes_percent = 90;
+  // Period of the retention check. Default: 10,000 ms (cleanResourceInterval).
+  int retention_interval_ms = 10'000;
+  // Segments deleted per check at most. Default: 10 (deleteFileBatchMax).
+  int retention_max_segments_per_round = 10;
+
+  // ---- Transactions ----
+  // A half message unresolved for this long is returned by the check scan. Default: 6000 ms
+  // (transactionTimeOut).
+  int64_t transaction_timeout_ms = 6000;
+  // Checks of one half message before it is given up. Default: 15 (transactionCheckMax).
+  int transaction_check_max = 15;
 
   // Checks the options; kInvalidArgument names the first bad field.
   Status Validate() const;

@@ -7,6 +7,7 @@
 
 #include "queue/queue_time_search.h"
 #include "recovery/recovery.h"
+#include "schedule/delay_levels.h"
 #include "util/filename.h"
 #include "util/mapped_file.h"
 
@@ -60,6 +61,30 @@ Status StoreOptions::Validate() const {
       write_buffer_bytes > (uint64_t{1} << 32)) {
     return Status::InvalidArgument(
         "write_buffer_bytes must be at least max_message_bytes + 64 KiB and at most 4 GiB");
+  }
+  if (enable_schedule) {
+    auto levels = DelayLevels::Parse(delay_levels);
+    if (!levels.ok()) return levels.status().WithContext("delay_levels");
+    if (timer_precision_ms <= 0 || timer_precision_ms > 60'000) {
+      return Status::InvalidArgument("timer_precision_ms must be in 1..60000");
+    }
+    if (timer_max_delay_ms <= 0) return Status::InvalidArgument("timer_max_delay_ms must be positive");
+  }
+  if (file_reserved_ms <= 0) return Status::InvalidArgument("file_reserved_ms must be positive");
+  if (disk_clean_percent < 10 || disk_clean_percent > 95 || disk_force_clean_percent < 10 ||
+      disk_force_clean_percent > 95 || disk_refuse_writes_percent < 10 ||
+      disk_refuse_writes_percent > 99) {
+    return Status::InvalidArgument(
+        "disk_clean_percent and disk_force_clean_percent must be in 10..95, "
+        "disk_refuse_writes_percent in 10..99");
+  }
+  if (retention_interval_ms <= 0 || retention_max_segments_per_round <= 0) {
+    return Status::InvalidArgument(
+        "retention_interval_ms and retention_max_segments_per_round must be positive");
+  }
+  if (transaction_timeout_ms <= 0 || transaction_check_max <= 0) {
+    return Status::InvalidArgument(
+        "transaction_timeout_ms and transaction_check_max must be positive");
   }
   return Status::OK();
 }
