@@ -105,6 +105,7 @@ void BM_TimerFireOneSecond(benchmark::State& state) {
     mqstore::StoreOptions options;
     options.flush_mode = mqstore::FlushMode::kAsync;
     options.clock = &clock;
+    options.enable_schedule = false;  // the benchmark drives its own TimerScheduler
     auto opened = mqstore::Store::Open(options, dir.StorePath());
     if (!opened.ok()) {
       state.SkipWithError(("Store::Open: " + opened.status().ToString()).c_str());

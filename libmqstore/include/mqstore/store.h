@@ -102,6 +102,10 @@ struct StoreStats {
   bool recovered_from_crash = false;
   uint64_t recovery_scanned_bytes = 0;  // commit-log bytes validated and re-dispatched at open
   int64_t recovery_start_offset = 0;    // where that scan started (from the checkpoint)
+  // Scheduled delivery (zero without StoreOptions::enable_schedule).
+  uint64_t schedule_rounds = 0;        // scheduler rounds completed since open
+  uint64_t timers_pending = 0;         // timer messages waiting for their time
+  uint64_t timers_delivered = 0;       // timer messages delivered since open
 };
 
 // Called by the dispatcher thread after a message becomes readable (long polling hook).
@@ -124,7 +128,12 @@ class Store {
   virtual Status Close() = 0;
 
   // Appends one message. Errors (nothing is written): kInvalidArgument (bad topic, body too
-  // large, properties too long), kResourceExhausted (disk full), kFailedPrecondition (closed).
+  // large, properties too long, a malformed or too distant delivery time),
+  // kResourceExhausted (disk full), kFailedPrecondition (closed).
+  // A message asking for later delivery (DELAY level > 0, or TIMER_DELIVER_MS,
+  // TIMER_DELAY_SEC, TIMER_DELAY_MS, __STARTDELIVERTIME in the future) is parked in
+  // SCHEDULE_TOPIC_XXXX / rmq_sys_wheel_timer and put into its topic when due (see
+  // StoreOptions::enable_schedule); the result then describes the parked record.
   // With FlushMode::kSync the call returns after the record is durable, or with
   // PutStatus::kFlushDiskTimeout.
   virtual Result<PutResult> Put(const MessageView& message) = 0;
@@ -168,6 +177,13 @@ class Store {
   // null when StoreOptions::enable_metadata is off or the Env is not the POSIX one. Owned by
   // the store; valid until Close().
   virtual MetadataStore* metadata() = 0;
+
+  // Delay levels and timers are delivered by a background thread that wakes when a parked
+  // message arrives and when the next one is due by the store's Clock. This wakes it and
+  // waits until a full round of it has run after the call (with an injected clock: advance
+  // the clock, then call this). Returns that round's error, if any; kTimedOut after
+  // `timeout_ms`; kFailedPrecondition without StoreOptions::enable_schedule or when closed.
+  virtual Status AwaitScheduleRound(int timeout_ms) = 0;
 
   // Makes every appended record durable now, whatever the flush mode.
   virtual Status Flush() = 0;

@@ -139,7 +139,8 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
       layout.has_meta = true;
     } else if (name == "timer") {
       layout.has_timer = true;  // the timer's files; not inspected
-    } else if (name != "consumequeue" && name != "lock" && name != "index") {
+    } else if (name != "consumequeue" && name != "lock" && name != "index" &&
+               name != "schedule_progress") {  // FileProgressStore, without meta/
       layout.stray.push_back({dir + "/" + name, "not a store file"});
     }
   }

@@ -60,7 +60,10 @@ Result<ScheduleStep> DelayScheduler::RunOnce(int64_t now_ms) {
         continue;
       }
       int64_t due = parsed.store_timestamp_ms + delay_ms_;
-      if (due > now_ms + delay_ms_) due = now_ms;  // the clock went back
+      // Stored after now_ms: either it arrived while this round runs (a little after), and
+      // waits its full delay, or the clock went back (far after), and it is due now like
+      // in RocketMQ, rather than waiting for the clock to catch up.
+      if (parsed.store_timestamp_ms > now_ms + kClockWentBackMs) due = now_ms;
       if (due > now_ms) {
         step.next_due_ms = due;
         more = false;

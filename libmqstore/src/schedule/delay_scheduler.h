@@ -14,8 +14,10 @@
 // by the messages delivered since the last commit (at most commit_every_messages plus one
 // put batch). Within a level, messages are delivered in queue order.
 //
-// A due time further ahead than now + delay (the clock went back) counts as now, like
-// RocketMQ. Parked messages that retention removed before they were due are skipped.
+// A message stored more than kClockWentBackMs after the round's now means the clock went
+// back: it counts as due now, like RocketMQ. (One stored less than that after now arrived
+// while the round ran and waits its full delay; taking it as due would deliver it early.)
+// Parked messages that retention removed before they were due are skipped.
 //
 // Thread safety: RunOnce calls must not overlap (one runner thread, or a test).
 #ifndef MQSTORE_SCHEDULE_DELAY_SCHEDULER_H_
@@ -48,6 +50,8 @@ struct DelaySchedulerOptions {
 
 class DelayScheduler : public ScheduledTask {
  public:
+  static constexpr int64_t kClockWentBackMs = 60'000;
+
   // `store` and `progress` must outlive the scheduler. REQUIRES: level >= 1, delay_ms > 0.
   DelayScheduler(Store& store, ScheduleProgressStore& progress, int level, int64_t delay_ms,
                  const DelaySchedulerOptions& options = {});

@@ -28,6 +28,17 @@ void ScheduleRunner::Notify() {
   wake_.notify_one();
 }
 
+uint64_t ScheduleRunner::RequestRound() {
+  uint64_t round;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    notified_ = true;
+    round = rounds_started_ + 1;
+  }
+  wake_.notify_one();
+  return round;
+}
+
 void ScheduleRunner::Stop() {
   std::thread joining;
   {
@@ -61,6 +72,7 @@ void ScheduleRunner::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       if (stopping_) return;
       notified_ = false;  // this round sees every arrival notified so far
+      ++rounds_started_;
     }
     int64_t now = clock_->NowMillis();
     std::optional<int64_t> next_due;

@@ -48,6 +48,10 @@ class ScheduleRunner {
   // Wakes the thread for a round now (e.g. a parked message arrived). Cheap; never blocks
   // on a running round.
   void Notify();
+  // Notify(), returning the number of the first round that starts after this call (rounds
+  // count from 1): AwaitRound(n - 1) then waits until a round that saw everything done
+  // before the call has completed.
+  uint64_t RequestRound();
   // Finishes the current round and joins the thread. Idempotent.
   void Stop();
 
@@ -70,7 +74,8 @@ class ScheduleRunner {
   std::condition_variable round_done_;
   bool notified_ = false;  // GUARDED_BY(mu_)
   bool stopping_ = false;  // GUARDED_BY(mu_)
-  uint64_t rounds_ = 0;    // GUARDED_BY(mu_)
+  uint64_t rounds_ = 0;    // GUARDED_BY(mu_); completed
+  uint64_t rounds_started_ = 0;  // GUARDED_BY(mu_)
   Status last_error_;      // GUARDED_BY(mu_)
   std::thread thread_;
 };

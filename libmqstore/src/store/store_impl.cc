@@ -8,6 +8,9 @@
 #include "queue/queue_time_search.h"
 #include "recovery/recovery.h"
 #include "schedule/delay_levels.h"
+#include "schedule/file_progress_store.h"
+#include "schedule/metadata_progress_store.h"
+#include "schedule/schedule_names.h"
 #include "util/filename.h"
 #include "util/mapped_file.h"
 
@@ -34,6 +37,32 @@ CommitLog::Options LogOptions(const StoreOptions& o) {
   // mapped pages to write-protect (docs/design/0002-sync-write-buffer.md).
   l.write_buffer_bytes = o.flush_mode == FlushMode::kSync ? o.write_buffer_bytes : 0;
   return l;
+}
+
+ScheduleRewriteOptions RewriteOptions(const StoreOptions& o) {
+  ScheduleRewriteOptions r;
+  if (o.enable_schedule) {
+    if (auto levels = DelayLevels::Parse(o.delay_levels); levels.ok()) r.levels = *levels;
+  }
+  r.timer_max_delay_ms = o.timer_max_delay_ms;
+  r.timer_enabled = o.enable_timer;
+  return r;
+}
+
+TimerSchedulerOptions TimerOptions(const StoreOptions& o) {
+  TimerSchedulerOptions t;
+  t.precision_ms = o.timer_precision_ms;
+  // Enough slots for the horizon (later timers roll), within the default's 14.5 MB.
+  t.wheel_slots = std::clamp<int64_t>(o.timer_max_delay_ms / o.timer_precision_ms + 2, 1024,
+                                      TimerSchedulerOptions{}.wheel_slots);
+  // Timer log segments in proportion to the commit log's, so that a store made with small
+  // segments (tests, embedded use) does not get 48 MiB timer files.
+  uint64_t entry = kTimerEntrySize;
+  uint64_t wanted = o.commitlog_segment_bytes / 16 / entry * entry;
+  t.log_segment_bytes = std::clamp<uint64_t>(wanted, entry * 64, TimerSchedulerOptions{}.log_segment_bytes);
+  // A SYNC_FLUSH store rejects a batch larger than its write buffer.
+  t.redelivery.max_bytes = std::min<size_t>(t.redelivery.max_bytes, o.write_buffer_bytes / 2);
+  return t;
 }
 
 }  // namespace
@@ -123,7 +152,8 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
                   // In kSync the dispatch limit moves with the durable offset only: waking
                   // the dispatcher at every append would be a futex call per put for nothing.
                   options_.flush_mode == FlushMode::kSync ? &durable_event_
-                                                          : &log_.append_event()) {}
+                                                          : &log_.append_event()),
+      rewrite_options_(RewriteOptions(options_)) {}
 
 StoreImpl::~StoreImpl() {
   if (open_.load()) Close().IgnoreError();  // the caller chose not to see the result
@@ -224,7 +254,38 @@ Status StoreImpl::Open() {
                    [this] { WriteCheckpoint().IgnoreError(); }});  // retried next period
   maintenance_ = std::make_unique<StoreMaintenance>(std::move(tasks));
   open_.store(true);
+  // The schedulers are clients of the open store (they read and put through it).
+  if (Status s = StartSchedule(); !s.ok()) {
+    Close().IgnoreError();  // the start error is the one to report
+    return s.WithContext("starting scheduled delivery");
+  }
   return Status::OK();
+}
+
+Status StoreImpl::StartSchedule() {
+  if (!options_.enable_schedule) return Status::OK();
+  std::unique_ptr<ScheduleProgressStore> progress;
+  if (metadata_) {
+    progress = std::make_unique<MetadataProgressStore>(*metadata_);
+  } else {
+    MQ_ASSIGN_OR_RETURN(progress, FileProgressStore::Open(env_, filename::ScheduleProgress(dir_)));
+  }
+  ScheduleServiceOptions o;
+  o.levels = rewrite_options_.levels;
+  o.timer_enabled = options_.enable_timer;
+  o.timer = TimerOptions(options_);
+  o.delay.redelivery.max_bytes = o.timer.redelivery.max_bytes;
+  std::lock_guard<std::mutex> l(schedule_mu_);
+  MQ_ASSIGN_OR_RETURN(schedule_, ScheduleService::Start(env_, dir_, *this, options_.clock,
+                                                        std::move(progress), o));
+  schedule_listener_.store(schedule_.get(), std::memory_order_release);
+  SetArrivalListener(nullptr);  // installs the schedule's hook
+  return Status::OK();
+}
+
+Status StoreImpl::StopSchedule() {
+  std::lock_guard<std::mutex> l(schedule_mu_);
+  return schedule_ ? schedule_->Stop() : Status::OK();
 }
 
 Status StoreImpl::WriteCheckpoint() {
@@ -246,6 +307,8 @@ Status StoreImpl::WriteCheckpoint() {
 Status StoreImpl::Close() {
   // Refuse new puts first, then wait for the ones in flight (they re-check open_ after
   // taking the lock, so a stream of puts cannot starve this exclusive lock).
+  if (!open_.load()) return Status::FailedPrecondition("store is not open");
+  Status schedule_stopped = StopSchedule();
   if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
   std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   maintenance_.reset();
@@ -254,6 +317,11 @@ Status StoreImpl::Close() {
     result = dispatcher_.AwaitDispatched(flusher_.durable(), 60'000);
   }
   dispatcher_.Stop();
+  schedule_listener_.store(nullptr, std::memory_order_release);
+  {
+    std::lock_guard<std::mutex> l(schedule_mu_);
+    schedule_.reset();  // before the metadata store its progress may live in
+  }
   Status s = WriteCheckpoint();
   if (result.ok()) result = s;
   if (result.ok() && dispatcher_.dispatched() == flusher_.durable()) {
@@ -264,6 +332,7 @@ Status StoreImpl::Close() {
   }
   metadata_.reset();
   lock_.reset();
+  if (result.ok()) result = schedule_stopped;
   return result;
 }
 
@@ -311,9 +380,11 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  std::optional<ScheduleRewrite> parked;
+  MQ_ASSIGN_OR_RETURN(MessageView to_store, ParkIfScheduled(message, &parked));
   PreparedRecord prepared;
   MQ_RETURN_IF_ERROR(
-      PrepareRecord(message, options_.store_host, options_.max_message_bytes, &prepared));
+      PrepareRecord(to_store, options_.store_host, options_.max_message_bytes, &prepared));
   bool wait = options_.flush_mode == FlushMode::kSync &&
               FindProperty(message.properties, property::kWaitStoreMsgOk) != "false";
   PutResult result;
@@ -327,10 +398,19 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   if (messages.empty()) return Status::InvalidArgument("empty batch");
   std::vector<PreparedRecord> prepared(messages.size());
+  // A PreparedRecord points at its MessageView, and a parked view into its rewrite: both
+  // live until the append is done (and the vectors are never resized).
+  std::vector<std::optional<ScheduleRewrite>> parked(messages.size());
+  std::vector<MessageView> to_store(messages.size());
   bool wait = false;
   for (size_t i = 0; i < messages.size(); ++i) {
-    Status s = PrepareRecord(messages[i], options_.store_host, options_.max_message_bytes,
-                             &prepared[i]);
+    Result<MessageView> view = ParkIfScheduled(messages[i], &parked[i]);
+    Status s = view.status();
+    if (s.ok()) {
+      to_store[i] = *view;
+      s = PrepareRecord(to_store[i], options_.store_host, options_.max_message_bytes,
+                        &prepared[i]);
+    }
     if (!s.ok()) return s.WithContext("batch message " + std::to_string(i));
     wait = wait || FindProperty(messages[i].properties, property::kWaitStoreMsgOk) != "false";
   }
@@ -341,6 +421,14 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
                                     batch.items));
   batch.durable = batch.items.front().durable;
   return batch;
+}
+
+Result<MessageView> StoreImpl::ParkIfScheduled(const MessageView& message,
+                                               std::optional<ScheduleRewrite>* parked) {
+  if (!options_.enable_schedule) return message;
+  MQ_ASSIGN_OR_RETURN(*parked,
+                      RewriteForSchedule(message, rewrite_options_, options_.clock->NowMillis()));
+  return *parked ? (*parked)->Apply(message) : message;
 }
 
 Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int64_t offset,
@@ -514,7 +602,29 @@ Status StoreImpl::AwaitDispatched(int64_t physical_end, int timeout_ms) {
 }
 
 void StoreImpl::SetArrivalListener(ArrivalListener listener) {
-  dispatcher_.SetListener(std::move(listener));
+  if (!options_.enable_schedule) {
+    dispatcher_.SetListener(std::move(listener));
+    return;
+  }
+  // The schedulers are woken by arrivals in their topics, whatever the user listens to.
+  dispatcher_.SetListener([this, listener = std::move(listener)](
+                              std::string_view topic, int32_t queue_id, int64_t next_offset) {
+    if (ScheduleService* schedule = schedule_listener_.load(std::memory_order_acquire)) {
+      schedule->OnArrival(topic);
+    }
+    if (listener) listener(topic, queue_id, next_offset);
+  });
+}
+
+Status StoreImpl::AwaitScheduleRound(int timeout_ms) {
+  if (!open_.load()) return Status::FailedPrecondition("store is closed");
+  std::shared_ptr<ScheduleService> schedule;
+  {
+    std::lock_guard<std::mutex> l(schedule_mu_);
+    schedule = schedule_;
+  }
+  if (!schedule) return Status::FailedPrecondition("scheduled delivery is off (enable_schedule)");
+  return schedule->AwaitRound(timeout_ms);
 }
 
 StoreStats StoreImpl::Stats() {
@@ -530,6 +640,13 @@ StoreStats StoreImpl::Stats() {
   s.recovered_from_crash = recovered_from_crash_;
   s.recovery_scanned_bytes = recovery_scanned_;
   s.recovery_start_offset = recovery_start_;
+  std::lock_guard<std::mutex> l(schedule_mu_);
+  if (schedule_) {
+    ScheduleServiceStats schedule = schedule_->stats();
+    s.schedule_rounds = schedule.rounds;
+    s.timers_pending = schedule.timers_pending;
+    s.timers_delivered = schedule.timers_delivered;
+  }
   return s;
 }
 

@@ -5,6 +5,7 @@
 //   ConsumeQueueSet (queue/) per-queue indexes         Dispatcher (queue/) log -> queues, index
 //   IndexService (index/)   lookup by key / id         MetadataStore (meta/) LMDB metadata
 //   Checkpoint, RecoverStore (recovery/)               StoreMaintenance    periodic work
+//   ScheduleService (schedule/)  delay levels and timers: parks at put, re-puts when due
 #ifndef MQSTORE_STORE_STORE_IMPL_H_
 #define MQSTORE_STORE_STORE_IMPL_H_
 
@@ -23,6 +24,8 @@
 #include "queue/consume_queue_set.h"
 #include "queue/dispatcher.h"
 #include "recovery/checkpoint.h"
+#include "schedule/schedule_rewrite.h"
+#include "schedule/schedule_service.h"
 #include "store/store_maintenance.h"
 
 namespace mqstore {
@@ -55,6 +58,7 @@ class StoreImpl final : public Store {
                                              size_t max_results) override;
   Result<RecordView> ReadByMessageId(std::string_view topic, std::string_view id) override;
   MetadataStore* metadata() override { return metadata_.get(); }
+  Status AwaitScheduleRound(int timeout_ms) override;
 
  private:
   // Appends prepared records, waits for durability as the flush mode says and fills `out`
@@ -67,6 +71,13 @@ class StoreImpl final : public Store {
   // The readable record at `offset` (and its summary), or kNotFound.
   Result<RecordView> ReadVisibleRecord(int64_t offset, RecordSummary* summary);
   std::optional<int64_t> StoreTimeAt(int64_t physical_offset);
+  // The message to append for `message`: itself, or its parked form (a delay level or a
+  // delivery time; `parked` then owns the new properties).
+  Result<MessageView> ParkIfScheduled(const MessageView& message,
+                                      std::optional<ScheduleRewrite>* parked);
+  Status StartSchedule();
+  // Stops the schedulers (they put into the store, so before puts are refused).
+  Status StopSchedule();
 
   const StoreOptions options_;  // env and clock filled in
   const std::string dir_;
@@ -84,6 +95,11 @@ class StoreImpl final : public Store {
   std::unique_ptr<Checkpoint> checkpoint_;
   std::mutex checkpoint_mu_;
   std::unique_ptr<StoreMaintenance> maintenance_;
+  const ScheduleRewriteOptions rewrite_options_;
+  std::mutex schedule_mu_;                     // serialises StartSchedule / StopSchedule
+  std::shared_ptr<ScheduleService> schedule_;  // null without StoreOptions::enable_schedule
+  // What the dispatcher's arrival listener sees; cleared only after the dispatcher stopped.
+  std::atomic<ScheduleService*> schedule_listener_{nullptr};
 
   // Puts hold it shared; Close takes it exclusively so no put is half-done at close.
   std::shared_mutex lifecycle_mu_;

@@ -23,6 +23,7 @@ std::optional<int64_t> ParseOffsetName(std::string_view name) {
 
 std::string CommitLogDir(const std::string& root) { return root + "/commitlog"; }
 std::string MetaDir(const std::string& root) { return root + "/meta"; }
+std::string ScheduleProgress(const std::string& root) { return root + "/schedule_progress"; }
 std::string CommitLogSegment(const std::string& root, int64_t base_offset) {
   return CommitLogDir(root) + "/" + OffsetName(base_offset);
 }

@@ -25,6 +25,8 @@ std::string AbortMarker(const std::string& root);
 std::string Lock(const std::string& root);
 // LMDB environment of the metadata store (docs/format/meta.md).
 std::string MetaDir(const std::string& root);
+// Schedule progress of a store without the metadata store (FileProgressStore).
+std::string ScheduleProgress(const std::string& root);
 
 }  // namespace mqstore::filename
 

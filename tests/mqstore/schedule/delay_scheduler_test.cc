@@ -139,6 +139,20 @@ TEST_F(DelaySchedulerTest, ClockGoingBackDoesNotHoldMessagesForever) {
   EXPECT_EQ(Run(*level3, back).delivered, 1u);
 }
 
+// The round read its clock, then a message was stored: it is not "from the future", it
+// just arrived, and must wait its whole delay.
+TEST_F(DelaySchedulerTest, MessageStoredDuringTheRoundWaitsItsFullDelay) {
+  const int64_t round_now = h_.clock.NowMillis();
+  h_.clock.Advance(2'000);
+  PutDelayed("arrived-late", 3);  // 10 s, stored at round_now + 2 s
+  auto level3 = Make(3);
+  ScheduleStep step = Run(*level3, round_now);
+  EXPECT_EQ(step.delivered, 0u);
+  EXPECT_EQ(step.next_due_ms, round_now + 12'000);
+  EXPECT_EQ(Run(*level3, round_now + 11'999).delivered, 0u);
+  EXPECT_EQ(Run(*level3, round_now + 12'000).delivered, 1u);
+}
+
 TEST_F(DelaySchedulerTest, EmptyOrMissingQueueIsNotAnError) {
   auto level1 = Make(1);
   ScheduleStep step = Run(*level1, h_.clock.NowMillis());

@@ -47,8 +47,14 @@ class ScheduleStoreHarness {
     o.max_message_bytes = 64 << 10;
     o.write_buffer_bytes = 1 << 20;
     o.resident_log_window_bytes = 0;
-    o.enable_index = false;  // not what these tests are about
+    o.enable_index = built_in_schedule;  // the end-to-end tests check index answers too
+    o.index_slots_per_file = 512;
+    o.index_entries_per_file = 2048;
     o.enable_metadata = false;
+    // The component tests drive the schedulers under test themselves; the façade tests
+    // let the store run its own.
+    o.enable_schedule = built_in_schedule;
+    o.flush_mode = flush_mode;
     return o;
   }
   void Open() { OpenOn(env_.get()); }
@@ -133,6 +139,8 @@ class ScheduleStoreHarness {
 
  public:
   ManualClock clock;
+  bool built_in_schedule = false;  // set before Open
+  FlushMode flush_mode = FlushMode::kAsync;
   std::unique_ptr<Store> store;
 };
 
