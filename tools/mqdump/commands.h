@@ -62,6 +62,12 @@ struct StatsArgs {
 };
 int RunStats(const StatsArgs& args);
 
+struct TimerArgs {
+  std::string dir;
+  bool json = false;
+};
+int RunTimer(const TimerArgs& args);
+
 struct VerifyArgs {
   std::string dir;
   bool quiet = false;  // only the summary line

@@ -19,7 +19,7 @@ std::string HitLine(const mqstore::LogEntry& e) {
   if (auto uniq = mqstore::FindProperty(e.record.properties, mqstore::property::kUniqueKey)) {
     line += " uniq_key=" + Escape(*uniq);
   }
-  return line + " preview=" + BodyPreview(e.record.body);
+  return line + " preview=" + BodyPreview(ShownBody(e.record).bytes());
 }
 
 std::string Summary(const IndexArgs& args, const mqstore::KeyQueryResult& r) {
@@ -53,7 +53,7 @@ int RunIndex(const IndexArgs& args) {
   for (const mqstore::LogEntry& e : result->records) {
     if (args.json) {
       nlohmann::json j = EntryJson(e);
-      j["body_preview"] = BodyPreviewJson(e.record.body);
+      j["body_preview"] = BodyPreviewJson(ShownBody(e.record).bytes());
       PrintJsonLine(j);
     } else {
       std::cout << HitLine(e) << "\n";

@@ -6,6 +6,7 @@
 //   mqdump index DIR --key KEY [--topic TOPIC] [--begin MS] [--end MS] [--limit N] [--json]
 //   mqdump meta DIR [--json]
 //   mqdump stats DIR [--json]
+//   mqdump timer DIR [--json]
 //   mqdump verify DIR [--quiet]
 //
 // Exit status: 0 success (verify: no corruption), 1 verify found corruption, 2 bad usage,
@@ -42,7 +43,9 @@ int Main(int argc, char** argv) {
       "List commit-log entries in log order, one per line: each record (offset, size, topic, "
       "queue, queue offset, store time, body size, tags, keys), the blank that closes each "
       "segment, and an END line saying why the log stops there (zeros, a torn or damaged "
-      "record). A record whose CRC or PHYSICALOFFSET is wrong is marked DAMAGED.");
+      "record). A record whose CRC or PHYSICALOFFSET is wrong is marked DAMAGED. A "
+      "compressed body (sysflag) is decompressed to give its size: body=STORED (TYPE, N "
+      "decompressed), or (TYPE, does not decompress).");
   AddDir(log_cmd, &log_args.dir);
   log_cmd
       ->add_option("--from", log_args.from,
@@ -72,7 +75,10 @@ int Main(int argc, char** argv) {
   message_cmd->footer(
       "Show one record in full: every header field, the offset message id, properties "
       "decoded, the body as text when printable and as a hex dump otherwise, and whether its "
-      "checksums hold. The record is the one starting at --offset, or the one with message "
+      "checksums hold. A compressed body (sysflag: zlib, zstd; lz4 is not supported) is shown "
+      "decompressed, with its type and stored size; one that does not decompress is shown as "
+      "stored, with the reason. The record is the one starting at --offset, or the one with "
+      "message "
       "id --id: an offset message id (store host + offset, 32 hex digits; 56 for IPv6) "
       "naming a record of this store, or else a unique id (UNIQ_KEY, also 32 hex digits from "
       "RocketMQ clients) looked up in the hash index of --topic, newest first.");
@@ -94,7 +100,8 @@ int Main(int argc, char** argv) {
   index_cmd->footer(
       "Find the records carrying a key, one of their KEYS (space-separated) or their "
       "UNIQ_KEY, newest first; one line each (offset, size, topic, queue, queue offset, store "
-      "time, body size, tags, keys, unique key, body preview), then a summary line.\n\n"
+      "time, body size, tags, keys, unique key, body preview; a compressed body is "
+      "previewed decompressed), then a summary line.\n\n"
       "With --topic the hash index (index/) is searched: it hashes topic#key, and every "
       "candidate it gives is read and checked against the record's topic and keys (keys "
       "sharing a hash are counted, not shown). --begin/--end then filter on the time each "
@@ -135,6 +142,17 @@ int Main(int argc, char** argv) {
   AddDir(stats_cmd, &stats_args.dir);
   stats_cmd->add_flag("--json", stats_args.json, "one JSON object");
 
+  mqdump::TimerArgs timer_args;
+  CLI::App* timer_cmd =
+      app.add_subcommand("timer", "summarise the timer log: segments, entries, pending timers");
+  timer_cmd->footer(
+      "Summarise the timer log (DIR/timer/log/, docs/format/timer.md): precision and segment "
+      "size, each segment with its entries, roll entries and slot range, the log end, the "
+      "timer's committed progress from meta/ (when it can be read), and the timers not yet "
+      "delivered grouped by due time. Damage is not listed here: mqdump verify reports it.");
+  AddDir(timer_cmd, &timer_args.dir);
+  timer_cmd->add_flag("--json", timer_args.json, "one JSON object");
+
   mqdump::VerifyArgs verify_args;
   CLI::App* verify_cmd =
       app.add_subcommand("verify", "check the whole store; exit 1 on corruption");
@@ -145,8 +163,12 @@ int Main(int argc, char** argv) {
       "record; both checkpoint slots. The hash index: each file's header copies and size, "
       "files in log order, every entry's offset, time and chain link, every slot head, and "
       "every entry against the record it points at. The metadata (meta/): that it opens, "
-      "every value decodes, offsets name registered topics and queues. timer/ is not "
-      "checked. Prints each problem with its file and byte offset as a note (a torn tail or "
+      "every value decodes, offsets name registered topics and queues. The timer log "
+      "(timer/log/): segment sizes, names, contiguity and headers, every entry's CRC and "
+      "type, its slot against its delivery time and precision, its chain link (PREV: the "
+      "newest earlier entry of the same slot), the record it points at, and the committed "
+      "timer progress in meta/ against the log's end. Prints each problem with its file and byte "
+      "offset as a note (a torn tail or "
       "queue tail the next open repairs), a warning, or corruption (damage below the "
       "checkpoint's durable offset, or data after it). Progress goes to stderr when stderr "
       "is a terminal.\n\nExit status: 0 no corruption (notes and warnings allowed), 1 "
@@ -172,6 +194,7 @@ int Main(int argc, char** argv) {
   if (*index_cmd) return mqdump::RunIndex(index_args);
   if (*meta_cmd) return mqdump::RunMeta(meta_args);
   if (*stats_cmd) return mqdump::RunStats(stats_args);
+  if (*timer_cmd) return mqdump::RunTimer(timer_args);
   if (*verify_cmd) return mqdump::RunVerify(verify_args);
   return mqdump::kExitError;
 }

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "format.h"
+#include "mqstore/compression.h"
 #include "mqstore/message.h"
 
 namespace mqdump {
@@ -30,7 +31,47 @@ nlohmann::json PropertiesJson(std::string_view encoded) {
   return props;
 }
 
+// The name of the compression type bits (docs/format/commitlog.md, SYSFLAG); 0 with the
+// COMPRESSED bit is RocketMQ's classic zlib.
+std::string CompressionName(int32_t sys_flag) {
+  switch ((sys_flag & mqstore::sysflag::kCompressionTypeMask) >> 8) {
+    case 0:
+    case static_cast<int>(mqstore::CompressionType::kZlib):
+      return "zlib";
+    case static_cast<int>(mqstore::CompressionType::kZstd):
+      return "zstd";
+    case static_cast<int>(mqstore::CompressionType::kLz4):
+      return "lz4";
+    default:
+      return "type " + std::to_string((sys_flag & mqstore::sysflag::kCompressionTypeMask) >> 8);
+  }
+}
+
+std::string HexOf(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  hex.reserve(bytes.size() * 2);
+  for (char c : bytes) {
+    hex += kHex[static_cast<unsigned char>(c) >> 4];
+    hex += kHex[static_cast<unsigned char>(c) & 0xF];
+  }
+  return hex;
+}
+
 }  // namespace
+
+ShownBody::ShownBody(const mqstore::ParsedRecord& record)
+    : stored_(record.body), compressed_((record.sys_flag & mqstore::sysflag::kCompressed) != 0) {
+  if (!compressed_) return;
+  compression_ = CompressionName(record.sys_flag);
+  mqstore::Result<std::string> body = mqstore::DecompressBody(stored_, record.sys_flag);
+  if (body.ok()) {
+    owned_ = std::move(body).value();
+    inflated_ = true;
+  } else {
+    problem_ = std::string(body.status().message());
+  }
+}
 
 nlohmann::json EntryJson(const LogEntry& e) {
   nlohmann::json j;
@@ -57,6 +98,15 @@ nlohmann::json EntryJson(const LogEntry& e) {
     j["body_bytes"] = r.body.size();
     j["properties"] = PropertiesJson(r.properties);
     j["msg_id"] = mqstore::MakeOffsetMessageId(r.store_host, e.offset);
+    ShownBody body(r);
+    if (body.compressed()) {
+      j["compression"] = body.compression();
+      if (body.inflated()) {
+        j["body_decompressed_bytes"] = body.bytes().size();
+      } else {
+        j["decompress_error"] = body.problem();
+      }
+    }
   }
   if (e.kind == LogEntryKind::kEnd) j["zeros_follow"] = e.zeros_follow;
   j["problem"] = e.problem.empty() ? nlohmann::json(nullptr) : nlohmann::json(e.problem);
@@ -65,17 +115,12 @@ nlohmann::json EntryJson(const LogEntry& e) {
 
 nlohmann::json RecordJsonWithBody(const LogEntry& e) {
   nlohmann::json j = EntryJson(e);
-  std::string_view body = e.record.body;
+  ShownBody shown(e.record);
+  std::string_view body = shown.bytes();
   if (IsPrintableText(body)) {
     j["body"] = std::string(body);
   } else {
-    static const char kHex[] = "0123456789abcdef";
-    std::string hex;
-    for (char c : body) {
-      hex += kHex[static_cast<unsigned char>(c) >> 4];
-      hex += kHex[static_cast<unsigned char>(c) & 0xF];
-    }
-    j["body_hex"] = hex;
+    j["body_hex"] = HexOf(body);
   }
   return j;
 }
@@ -90,6 +135,11 @@ std::string EntryLine(const LogEntry& e) {
               " queue_offset=" + std::to_string(r.queue_offset) +
               " stored=" + FormatTime(r.store_timestamp_ms) +
               " body=" + std::to_string(r.body.size());
+      if (ShownBody body(r); body.compressed()) {
+        line += " (" + body.compression() +
+                (body.inflated() ? ", " + std::to_string(body.bytes().size()) + " decompressed)"
+                                 : ", does not decompress)");
+      }
       if (r.sys_flag != 0) line += " sysflag=" + DescribeSysFlag(r.sys_flag);
       if (auto tags = mqstore::FindProperty(r.properties, mqstore::property::kTags)) {
         line += " tags=" + Escape(*tags);
@@ -178,13 +228,23 @@ void PrintRecordText(const LogEntry& e) {
   for (const auto& [name, value] : props) {
     std::cout << "  " << Escape(name) << " = " << Escape(value) << "\n";
   }
-  if (IsPrintableText(r.body)) {
-    PrintField("body", std::to_string(r.body.size()) + " bytes, text");
-    std::cout << r.body;
-    if (!r.body.empty() && r.body.back() != '\n') std::cout << "\n";
+  ShownBody shown(r);
+  std::string_view body = shown.bytes();
+  const bool text = IsPrintableText(body);
+  std::string what = std::to_string(body.size()) + " bytes, " + (text ? "text" : "binary");
+  if (shown.inflated()) {
+    what += " (decompressed: " + shown.compression() + ", " + std::to_string(shown.stored_bytes()) +
+            " bytes stored)";
+  } else if (shown.compressed()) {
+    what += " as stored (" + shown.compression() +
+            "-compressed, DOES NOT DECOMPRESS: " + shown.problem() + ")";
+  }
+  PrintField("body", what);
+  if (text) {
+    std::cout << body;
+    if (!body.empty() && body.back() != '\n') std::cout << "\n";
   } else {
-    PrintField("body", std::to_string(r.body.size()) + " bytes, binary");
-    std::cout << HexDump(r.body, "  ");
+    std::cout << HexDump(body, "  ");
   }
 }
 

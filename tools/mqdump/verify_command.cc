@@ -61,6 +61,11 @@ int RunVerify(const VerifyArgs& args) {
   if (s.metadata_checked) {
     std::cout << ", metadata with " << Count(s.metadata_entries, "entry", "entries");
   }
+  if (!inspector->layout().timer_segments.empty()) {
+    std::cout << ", timer log with " << Count(s.timer_entries, "entry", "entries") << " ("
+              << s.timer_pending << " pending) in "
+              << Count(s.timer_segments, "segment", "segments");
+  }
   std::cout << "; " << Count(s.corruptions, "corruption", "corruptions") << ", "
             << Count(s.warnings, "warning", "warnings") << ", " << Count(s.notes, "note", "notes")
             << ": " << (s.clean() ? "OK" : "CORRUPT") << "\n";

@@ -10,6 +10,7 @@
 //     ├─ FindByKey(query)              records by KEYS token or UNIQ_KEY, through the hash index
 //     ├─ ReadByMessageId(id, topic)    a record by offset message id or unique id
 //     ├─ ReadMetadata()                topics, groups, consumer offsets, schedule (meta/, LMDB)
+//     ├─ ReadTimerLog()                the timer log's segments, entries and pending timers
 //     └─ Verify(options)               every check recovery relies on, with a problem reporter
 //
 // Because nothing is recovered, an inspector sees exactly what a crash left: a torn tail,
@@ -77,6 +78,13 @@ struct HashIndexFile {
   uint64_t file_bytes = 0;
 };
 
+// A segment of the timer log, timer/log/<20 digits> (docs/format/timer.md).
+struct TimerLogFile {
+  std::string path;
+  int64_t base = 0;  // log position of its first byte (its name)
+  uint64_t file_bytes = 0;
+};
+
 // An entry of the directory the store would not use (it ignores it).
 struct StrayFile {
   std::string path;
@@ -92,9 +100,11 @@ struct StoreLayout {
   std::vector<QueueFiles> queues;          // sorted by (topic, queue id)
   std::vector<HashIndexFile> index_files;  // sorted by name (creation order)
   std::vector<StrayFile> stray;
-  std::string meta_dir;    // <dir>/meta
-  bool has_meta = false;   // meta/ exists
-  bool has_timer = false;  // timer/ exists (not inspected)
+  std::string meta_dir;                      // <dir>/meta
+  bool has_meta = false;                     // meta/ exists
+  bool has_timer = false;                    // timer/ exists
+  std::string timer_log_dir;                 // <dir>/timer/log
+  std::vector<TimerLogFile> timer_segments;  // sorted by base
   std::string checkpoint_path;
   bool has_checkpoint = false;
   bool has_abort_marker = false;  // present while open; at open it means the last run crashed
@@ -268,6 +278,47 @@ struct MetadataSnapshot {
   std::vector<ScheduleProgress> schedule;       // sorted by name
 };
 
+// ---- Timer log -------------------------------------------------------------------------
+
+// One segment of the timer log as ReadTimerLog finds it.
+struct TimerSegmentInfo {
+  std::string path;
+  int64_t base = 0;
+  uint64_t file_bytes = 0;
+  std::string problem;   // why its header does not decode, or its size or base is wrong
+  uint64_t entries = 0;  // valid entries (below the log end)
+  uint64_t rolls = 0;    // of which roll entries
+  int64_t min_slot = 0;  // of its entries; meaningful when entries > 0
+  int64_t max_slot = 0;
+};
+
+// Pending timers (entries of slots that have not fired) in one range of due times.
+struct TimerPendingRange {
+  int64_t from_ms = 0;  // slot boundaries: from_ms < due time <= to_ms
+  int64_t to_ms = 0;
+  uint64_t entries = 0;
+};
+
+struct TimerLogSummary {
+  std::string dir;             // <store>/timer/log
+  int64_t precision_ms = 0;    // from the segment headers; 0 when none decodes
+  uint64_t segment_bytes = 0;  // the first segment's size
+  std::vector<TimerSegmentInfo> segments;
+  int64_t log_start = 0;  // first entry position
+  int64_t log_end = 0;    // after the last valid entry, as the scheduler's open finds it
+  uint64_t entries = 0;
+  // The timer's committed progress (meta/; docs/format/timer.md), when it could be read.
+  bool progress_known = false;
+  bool progress_committed = false;   // "timer-dequeue" exists (else the next open starts afresh)
+  int64_t committed_log_end = 0;     // "timer-log"
+  int64_t next_queue_offset = 0;     // "timer-enqueue": next timer-topic message to enqueue
+  int64_t delivered_through_ms = 0;  // "timer-dequeue": timers due at or before it delivered
+  // Entries not yet delivered (every entry when the progress is not known), and by due time
+  // (ten ranges of whole slots, from the first pending slot to the last).
+  uint64_t pending = 0;
+  std::vector<TimerPendingRange> pending_by_time;
+};
+
 // ---- Verify ----------------------------------------------------------------------------
 
 enum class Severity {
@@ -286,7 +337,7 @@ struct Problem {
 
 struct VerifyProgress {
   uint64_t done_bytes = 0;
-  uint64_t total_bytes = 0;  // all segment, queue and index file bytes
+  uint64_t total_bytes = 0;  // all segment, queue, index and timer log file bytes
 };
 
 struct VerifyOptions {
@@ -311,6 +362,9 @@ struct VerifySummary {
   uint64_t index_entries = 0;     // entries the index files' headers count
   bool metadata_checked = false;  // meta/ exists and was opened
   uint64_t metadata_entries = 0;  // topics, groups, offsets and schedule entries
+  size_t timer_segments = 0;
+  uint64_t timer_entries = 0;  // valid entries of the timer log
+  uint64_t timer_pending = 0;  // of which not yet delivered (all, when progress is unknown)
   uint64_t notes = 0;
   uint64_t warnings = 0;
   uint64_t corruptions = 0;
@@ -372,8 +426,13 @@ class StoreInspector {
   // directory).
   virtual Result<MetadataSnapshot> ReadMetadata() = 0;
 
+  // The timer log (timer/log/) summarised: segments, entries, pending timers by due time,
+  // and the committed progress when meta/ can be read. A damaged segment is described, not
+  // an error (Verify says what is wrong). kNotFound: no timer/log/ segments.
+  virtual Result<TimerLogSummary> ReadTimerLog() = 0;
+
   // Checks the whole store (docs/format/*.md for the rules): the commit log, the consume
-  // queues, the checkpoint, the hash index and the metadata (timer/ is only noted), and
+  // queues, the checkpoint, the hash index, the metadata and the timer log, and
   // reports every problem through `options.report`. Returns non-OK only when files could
   // not be read; damage is in the summary (corruptions > 0).
   virtual Result<VerifySummary> Verify(const VerifyOptions& options) = 0;

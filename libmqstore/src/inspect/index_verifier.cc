@@ -30,37 +30,6 @@ struct RecordKeys {
 
 }  // namespace
 
-// Reports the first few problems of one file in full; counts the rest and says so once.
-class IndexVerifier::FileReporter {
- public:
-  FileReporter(ProblemSink* sink, const std::string& path) : sink_(sink), path_(path) {}
-  ~FileReporter() {
-    if (suppressed_ > 0) {
-      // Not a problem of its own: forwarded, not counted.
-      sink_->Forward(Severity::kNote, path_, -1,
-                     std::to_string(suppressed_) + " more problems not shown (counted)");
-    }
-  }
-  FileReporter(const FileReporter&) = delete;
-  FileReporter& operator=(const FileReporter&) = delete;
-
-  void Report(Severity severity, uint64_t offset, std::string message) {
-    if (shown_ < sink_->max_problems_per_queue()) {
-      ++shown_;
-      sink_->Report(severity, path_, static_cast<int64_t>(offset), std::move(message));
-    } else {
-      ++suppressed_;
-      sink_->Count(severity);
-    }
-  }
-
- private:
-  ProblemSink* const sink_;
-  const std::string& path_;
-  int shown_ = 0;
-  uint64_t suppressed_ = 0;
-};
-
 Result<IndexFacts> IndexVerifier::Run() {
   MQ_ASSIGN_OR_RETURN(std::vector<IndexFileReader> files, OpenIndexFiles(layout_, cache_));
   // IndexService::Load removes the files after the last usable one; the others must open.
@@ -138,7 +107,7 @@ Status IndexVerifier::CheckEntries(const IndexFileReader& file, bool last) {
   const IndexHeader& h = *file.header();
   const uint32_t slots = h.geometry.slot_count;
   const uint32_t count = h.entry_count;
-  FileReporter report(sink_, file.file().path);
+  FileProblemReporter report(sink_, file.file().path);
   auto corrupt = [&](uint64_t pos, std::string message) {
     report.Report(Severity::kCorruption, pos, std::move(message));
   };

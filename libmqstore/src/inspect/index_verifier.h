@@ -40,8 +40,6 @@ class IndexVerifier {
   Result<IndexFacts> Run();
 
  private:
-  class FileReporter;
-
   void CheckHeaderCopies(const IndexFileReader& file);
   // `last`: the last usable file, the only one a crash may leave slot heads past the count.
   Status CheckEntries(const IndexFileReader& file, bool last);

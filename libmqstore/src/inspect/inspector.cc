@@ -9,6 +9,8 @@
 #include "inspect/record_lookup.h"
 #include "inspect/store_layout.h"
 #include "inspect/store_verifier.h"
+#include "inspect/timer_reader.h"
+#include "meta/meta_codec.h"
 #include "mqstore/inspect.h"
 
 namespace mqstore {
@@ -75,6 +77,22 @@ class InspectorImpl final : public StoreInspector {
     }
     MQ_ASSIGN_OR_RETURN(RawMetadata raw, ReadRawMetadata(layout_.meta_dir));
     return DecodeMetadata(raw);
+  }
+
+  Result<TimerLogSummary> ReadTimerLog() override {
+    // The progress is in meta/ when it can be read; the summary says when it could not.
+    std::optional<TimerProgress> progress;
+    if (layout_.has_meta && meta_readable_) {
+      if (Result<RawMetadata> raw = ReadRawMetadata(layout_.meta_dir); raw.ok()) {
+        std::vector<ScheduleProgress> schedule;
+        for (const RawMetaEntry& e : raw->schedule) {
+          ScheduleProgress p;
+          if (DecodeScheduleValue(e.key, e.value, &p).ok()) schedule.push_back(std::move(p));
+        }
+        progress = TimerProgressOf(schedule);
+      }
+    }
+    return SummarizeTimerLog(layout_, &cache_, progress ? &*progress : nullptr);
   }
 
   Result<VerifySummary> Verify(const VerifyOptions& options) override {

@@ -52,7 +52,7 @@ Result<MetaFacts> MetaVerifier::Run() {
   std::map<std::string, int32_t> topics = CheckTopics(*raw);
   CheckGroups(*raw);
   CheckOffsets(*raw, topics);
-  CheckSchedule(*raw);
+  CheckSchedule(*raw, &facts);
   return facts;
 }
 
@@ -161,7 +161,7 @@ void MetaVerifier::CheckOffsets(const RawMetadata& raw,
   }
 }
 
-void MetaVerifier::CheckSchedule(const RawMetadata& raw) {
+void MetaVerifier::CheckSchedule(const RawMetadata& raw, MetaFacts* facts) {
   for (const RawMetaEntry& e : raw.schedule) {
     ScheduleProgress progress;
     Status s = DecodeScheduleValue(e.key, e.value, &progress);
@@ -169,6 +169,7 @@ void MetaVerifier::CheckSchedule(const RawMetadata& raw) {
       ReportUndecodable(s);
       continue;
     }
+    facts->schedule.push_back(progress);
     s = ValidateScheduleProgress(progress);
     if (!s.ok()) {
       Report(Severity::kWarning, Quoted(kScheduleDb, e.key) + ": " + std::string(s.message()));

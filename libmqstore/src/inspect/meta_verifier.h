@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "inspect/log_verifier.h"
 #include "inspect/meta_reader.h"
@@ -25,6 +26,8 @@ namespace mqstore {
 struct MetaFacts {
   bool checked = false;  // opened and walked
   uint64_t entries = 0;  // topics, groups, offsets and schedule entries
+  // The schedule progress entries that decode, for the timer log's checks.
+  std::vector<ScheduleProgress> schedule;
 };
 
 class MetaVerifier {
@@ -42,7 +45,8 @@ class MetaVerifier {
   std::map<std::string, int32_t> CheckTopics(const RawMetadata& raw);
   void CheckGroups(const RawMetadata& raw);
   void CheckOffsets(const RawMetadata& raw, const std::map<std::string, int32_t>& topics);
-  void CheckSchedule(const RawMetadata& raw);
+  // Adds every entry that decodes to `facts->schedule`.
+  void CheckSchedule(const RawMetadata& raw, MetaFacts* facts);
   // Reports a value that does not decode: corruption, or a warning for a newer version.
   void ReportUndecodable(const Status& status);
   void Report(Severity severity, std::string message);

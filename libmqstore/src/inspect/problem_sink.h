@@ -67,6 +67,38 @@ class ProblemSink {
   uint64_t corruptions_ = 0;
 };
 
+// Reports the first few problems of one file in full (VerifyOptions::max_problems_per_queue);
+// counts the rest and says so once, so that one damaged file cannot flood the report.
+class FileProblemReporter {
+ public:
+  FileProblemReporter(ProblemSink* sink, std::string path) : sink_(sink), path_(std::move(path)) {}
+  ~FileProblemReporter() {
+    if (suppressed_ > 0) {
+      // Not a problem of its own: forwarded, not counted.
+      sink_->Forward(Severity::kNote, path_, -1,
+                     std::to_string(suppressed_) + " more problems not shown (counted)");
+    }
+  }
+  FileProblemReporter(const FileProblemReporter&) = delete;
+  FileProblemReporter& operator=(const FileProblemReporter&) = delete;
+
+  void Report(Severity severity, uint64_t offset, std::string message) {
+    if (shown_ < sink_->max_problems_per_queue()) {
+      ++shown_;
+      sink_->Report(severity, path_, static_cast<int64_t>(offset), std::move(message));
+    } else {
+      ++suppressed_;
+      sink_->Count(severity);
+    }
+  }
+
+ private:
+  ProblemSink* const sink_;
+  const std::string path_;
+  int shown_ = 0;
+  uint64_t suppressed_ = 0;
+};
+
 }  // namespace mqstore
 
 #endif  // MQSTORE_INSPECT_PROBLEM_SINK_H_

@@ -118,6 +118,30 @@ Status ListIndexFiles(Env* env, const std::string& dir, StoreLayout* layout) {
   return Status::OK();
 }
 
+// timer/log/<20 digits>; TimerLog ignores every other name. Other entries of timer/ are
+// the schedule component's business (its progress file, when it has no metadata store).
+Status ListTimerSegments(Env* env, StoreLayout* layout) {
+  if (!env->FileExists(layout->timer_log_dir)) return Status::OK();
+  auto names = env->GetChildren(layout->timer_log_dir);
+  if (!names.ok()) {
+    layout->stray.push_back({layout->timer_log_dir, "not a directory"});
+    return Status::OK();
+  }
+  for (const auto& name : *names) {
+    std::string path = layout->timer_log_dir + "/" + name;
+    auto base = filename::ParseOffsetName(name);
+    if (!base) {
+      layout->stray.push_back({path, "not a 20-digit timer log segment name"});
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(uint64_t size, env->GetFileSize(path));
+    layout->timer_segments.push_back({path, *base, size});
+  }
+  std::sort(layout->timer_segments.begin(), layout->timer_segments.end(),
+            [](const TimerLogFile& a, const TimerLogFile& b) { return a.base < b.base; });
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
@@ -127,6 +151,7 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
   layout.dir = dir;
   layout.checkpoint_path = filename::Checkpoint(dir);
   layout.meta_dir = dir + "/meta";
+  layout.timer_log_dir = dir + "/timer/log";
   bool has_log_dir = false;
   for (const auto& name : names) {
     if (name == "commitlog") {
@@ -138,9 +163,10 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
     } else if (name == "meta") {
       layout.has_meta = true;
     } else if (name == "timer") {
-      layout.has_timer = true;  // the timer's files; not inspected
+      layout.has_timer = true;
     } else if (name != "consumequeue" && name != "lock" && name != "index" &&
-               name != "schedule_progress") {  // FileProgressStore, without meta/
+               name != "schedule_progress" &&  // FileProgressStore, without meta/
+               name != "schedule_progress.tmp") {  // its commit in progress at a crash
       layout.stray.push_back({dir + "/" + name, "not a store file"});
     }
   }
@@ -151,6 +177,7 @@ Result<StoreLayout> ScanStoreLayout(Env* env, const std::string& dir) {
   MQ_RETURN_IF_ERROR(ListSegments(env, dir, &layout));
   MQ_RETURN_IF_ERROR(ListQueues(env, dir, &layout));
   MQ_RETURN_IF_ERROR(ListIndexFiles(env, dir, &layout));
+  if (layout.has_timer) MQ_RETURN_IF_ERROR(ListTimerSegments(env, &layout));
   return layout;
 }
 

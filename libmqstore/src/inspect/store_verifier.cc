@@ -8,6 +8,7 @@
 #include "inspect/meta_verifier.h"
 #include "inspect/queue_slots.h"
 #include "inspect/queue_verifier.h"
+#include "inspect/timer_verifier.h"
 #include "recovery/checkpoint.h"
 
 namespace mqstore {
@@ -19,6 +20,7 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
     for (const auto& f : q.files) total += f.file_bytes;
   }
   for (const auto& f : layout_.index_files) total += f.file_bytes;
+  for (const auto& f : layout_.timer_segments) total += f.file_bytes;
   ProblemSink sink(options, total);
   sink.Flush();
   CheckDirectory(&sink);
@@ -32,6 +34,8 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
   MQ_ASSIGN_OR_RETURN(IndexFacts index, index_verifier.Run());
   MetaVerifier meta_verifier(layout_, meta_readable_, facts, &sink);
   MQ_ASSIGN_OR_RETURN(MetaFacts meta, meta_verifier.Run());
+  TimerVerifier timer_verifier(layout_, cache_, facts, meta, &sink);
+  MQ_ASSIGN_OR_RETURN(TimerFacts timer, timer_verifier.Run());
   sink.Flush();
 
   VerifySummary summary;
@@ -46,6 +50,9 @@ Result<VerifySummary> StoreVerifier::Run(const VerifyOptions& options) {
   summary.index_entries = index.entries;
   summary.metadata_checked = meta.checked;
   summary.metadata_entries = meta.entries;
+  summary.timer_segments = timer.segments;
+  summary.timer_entries = timer.entries;
+  summary.timer_pending = timer.pending;
   summary.notes = sink.notes();
   summary.warnings = sink.warnings();
   summary.corruptions = sink.corruptions();
@@ -60,9 +67,6 @@ void StoreVerifier::CheckDirectory(ProblemSink* sink) {
     sink->Report(Severity::kNote, layout_.dir + "/abort", -1,
                  "abort marker present: the store is open now, or its last run crashed; the "
                  "next open runs crash recovery");
-  }
-  if (layout_.has_timer) {
-    sink->Report(Severity::kNote, layout_.dir + "/timer", -1, "timer/ not verified");
   }
 }
 

@@ -1,6 +1,7 @@
 // Verify, the whole of it: the directory and the checkpoint here, then the commit log
 // (log_verifier.h), the consume queues against it (queue_verifier.h), the hash index
-// (index_verifier.h) and the metadata store (meta_verifier.h).
+// (index_verifier.h), the metadata store (meta_verifier.h) and the timer log against both
+// (timer_verifier.h).
 #ifndef MQSTORE_INSPECT_STORE_VERIFIER_H_
 #define MQSTORE_INSPECT_STORE_VERIFIER_H_
 

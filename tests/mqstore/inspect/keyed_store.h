@@ -49,6 +49,7 @@ inline std::vector<KeyedPut> BuildKeyedStore(const std::string& dir, int count,
   options.commitlog_segment_bytes = 64 * 1024;
   options.index_slots_per_file = slots;
   options.index_entries_per_file = entries;
+  options.enable_schedule = false;  // its progress entries would change the metadata counted
   std::vector<KeyedPut> puts;
   auto store = Store::Open(options, dir);
   EXPECT_TRUE(store.ok()) << store.status().ToString();

@@ -11,6 +11,7 @@
 
 #include "meta/lmdb_env.h"
 #include "meta/meta_codec.h"
+#include "mqstore/compression.h"
 #include "mqstore/inspect/keyed_store.h"
 #include "mqstore/store.h"
 #include "support/test_util.h"
@@ -125,6 +126,88 @@ TEST_F(MqdumpTest, ErrorsAreCleanExitsNotCrashes) {
   ToolRun help = Mqdump("verify --help");
   EXPECT_EQ(help.exit_code, 0);
   EXPECT_NE(help.out.find("Exit status"), std::string::npos) << help.out;
+}
+
+// Records whose bodies are compressed as RocketMQ producers mark them (sysflag): shown
+// decompressed, with type and sizes; a body that does not decompress is shown as stored.
+class MqdumpCompressedTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kMqdump)) GTEST_SKIP() << kMqdump << " is not built";
+    StoreOptions options;
+    options.commitlog_segment_bytes = 16 * 1024;
+    ASSERT_OK_AND_ASSIGN(auto store, Store::Open(options, dir_));
+    auto put = [&](Message m) {
+      std::string props;
+      auto r = store->Put(m.View(&props));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      offsets_.push_back(r->physical_offset);
+    };
+    Message zstd = test::MakeMessage("TopicZ", 0, "", "tagZ", "zkey");
+    ASSERT_OK_AND_ASSIGN(zstd.body, CompressBody(text_, CompressionType::kZstd, 5, &zstd.sys_flag));
+    put(zstd);
+    Message zlib = test::MakeMessage("TopicZ", 0, "", "tagZ", "zkey");
+    ASSERT_OK_AND_ASSIGN(zlib.body, CompressBody(text_, CompressionType::kZlib, 6, &zlib.sys_flag));
+    put(zlib);
+    Message bad = zstd;  // marked zstd, but the bytes are not a zstd frame
+    bad.body = "definitely not zstd";
+    put(bad);
+    ASSERT_OK(store->Close());
+  }
+
+  ToolRun Mqdump(const std::string& args) { return RunTool(args, tmp_.Sub("out.txt")); }
+  std::string Offset(int i) const { return std::to_string(offsets_[i]); }
+
+  test::TempDir tmp_;
+  std::string dir_ = tmp_.Sub("store");
+  std::string text_ = std::string(200, 'a') + " the end of a repetitive body";
+  std::vector<int64_t> offsets_;
+};
+
+TEST_F(MqdumpCompressedTest, MessageShowsTheBodyDecompressed) {
+  ToolRun zstd = Mqdump("message " + dir_ + " --offset " + Offset(0));
+  EXPECT_EQ(zstd.exit_code, 0) << zstd.out;
+  EXPECT_TRUE(zstd.Says("body:                  229 bytes, text (decompressed: zstd, "))
+      << zstd.out;
+  EXPECT_TRUE(zstd.Says(text_ + "\n")) << zstd.out;
+  ToolRun zlib = Mqdump("message " + dir_ + " --offset " + Offset(1));
+  EXPECT_TRUE(zlib.Says("229 bytes, text (decompressed: zlib, ")) << zlib.out;
+  EXPECT_TRUE(zlib.Says(text_)) << zlib.out;
+
+  ToolRun json = Mqdump("message " + dir_ + " --offset " + Offset(0) + " --json");
+  EXPECT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_TRUE(json.Says("\"body\":\"" + text_ + "\"")) << json.out;
+  EXPECT_TRUE(json.Says("\"body_decompressed_bytes\":229")) << json.out;
+  EXPECT_TRUE(json.Says("\"compression\":\"zstd\"")) << json.out;
+}
+
+TEST_F(MqdumpCompressedTest, ABodyThatDoesNotDecompressIsShownAsStored) {
+  ToolRun bad = Mqdump("message " + dir_ + " --offset " + Offset(2));
+  EXPECT_EQ(bad.exit_code, 0) << bad.out;
+  EXPECT_TRUE(
+      bad.Says("body:                  19 bytes, text as stored (zstd-compressed, DOES "
+               "NOT DECOMPRESS: body does not decompress as zstd"))
+      << bad.out;
+  EXPECT_TRUE(bad.Says("definitely not zstd\n")) << bad.out;
+  ToolRun json = Mqdump("message " + dir_ + " --offset " + Offset(2) + " --json");
+  EXPECT_EQ(json.exit_code, 0) << json.out;
+  EXPECT_TRUE(json.Says("\"decompress_error\":\"body does not decompress as zstd")) << json.out;
+  EXPECT_TRUE(json.Says("\"body\":\"definitely not zstd\"")) << json.out;
+}
+
+TEST_F(MqdumpCompressedTest, ListingsGiveBothSizesAndPreviewsDecompress) {
+  ToolRun log = Mqdump("commitlog " + dir_);
+  EXPECT_EQ(log.exit_code, 0) << log.out;
+  EXPECT_TRUE(log.Says("(zstd, 229 decompressed) sysflag=0x201 (compressed, compression=zstd)"))
+      << log.out;
+  EXPECT_TRUE(log.Says("(zlib, 229 decompressed) sysflag=0x301")) << log.out;
+  EXPECT_TRUE(log.Says("body=19 (zstd, does not decompress)")) << log.out;
+
+  ToolRun index = Mqdump("index " + dir_ + " --key zkey --topic TopicZ");
+  EXPECT_EQ(index.exit_code, 0) << index.out;
+  EXPECT_TRUE(index.Says("preview=\"" + text_.substr(0, 64) + "...\"")) << index.out;
+  EXPECT_TRUE(index.Says("preview=\"definitely not zstd\"")) << index.out;
+  EXPECT_TRUE(Mqdump("verify " + dir_).Says(": OK")) << Mqdump("verify " + dir_).out;
 }
 
 // A store with keys, unique ids, a tiny hash index (two files) and metadata.
