@@ -28,6 +28,11 @@
 
 namespace mqstore {
 
+// Declared in mqstore/transaction.h; include it to call the transaction methods.
+enum class TransactionResolution : int;
+struct TransactionEndResult;
+struct TransactionCheckResult;
+
 enum class PutStatus {
   kOk,  // stored; durable if the flush mode promises it
   // SYNC_FLUSH only: the record is in the log but was not durable within
@@ -102,6 +107,9 @@ struct StoreStats {
   bool recovered_from_crash = false;
   uint64_t recovery_scanned_bytes = 0;  // commit-log bytes validated and re-dispatched at open
   int64_t recovery_start_offset = 0;    // where that scan started (from the checkpoint)
+  // Retention: puts are refused (kResourceExhausted) while the disk is fuller than
+  // StoreOptions::disk_refuse_writes_percent, as of the last retention round.
+  bool writes_refused = false;
   // Scheduled delivery (zero without StoreOptions::enable_schedule).
   uint64_t schedule_rounds = 0;        // scheduler rounds completed since open
   uint64_t timers_pending = 0;         // timer messages waiting for their time
@@ -178,12 +186,34 @@ class Store {
   // the store; valid until Close().
   virtual MetadataStore* metadata() = 0;
 
+  // ---- Transactions (mqstore/transaction.h, docs/format/transactions.md)
+  // A put of a prepared message (sysflag PREPARED, or TRAN_MSG=true) is stored as a half
+  // message in RMQ_SYS_TRANS_HALF_TOPIC, where consumers of its topic do not see it.
+  // EndTransaction commits (puts the message into its real topic) or rolls back the half
+  // message at `half_physical_offset` (a put's physical_offset, or a check's). Errors:
+  // kNotFound (no record there), kInvalidArgument (not a half message), kCorruption
+  // (a commit of a half without a valid REAL_TOPIC/REAL_QID), the put errors.
+  virtual Result<TransactionEndResult> EndTransaction(int64_t half_physical_offset,
+                                                      TransactionResolution resolution) = 0;
+  // One check pass: half messages unresolved for transaction_timeout_ms, at most
+  // `max_checks`, for the broker to ask their producers about; those checked
+  // transaction_check_max times are given up (moved to TRANS_CHECK_MAX_TIME_TOPIC).
+  virtual Result<TransactionCheckResult> CheckTransactions(size_t max_checks) = 0;
+
   // Delay levels and timers are delivered by a background thread that wakes when a parked
   // message arrives and when the next one is due by the store's Clock. This wakes it and
   // waits until a full round of it has run after the call (with an injected clock: advance
   // the clock, then call this). Returns that round's error, if any; kTimedOut after
   // `timeout_ms`; kFailedPrecondition without StoreOptions::enable_schedule or when closed.
   virtual Status AwaitScheduleRound(int timeout_ms) = 0;
+
+  // Runs a retention round now (it also runs every retention_interval_ms): makes the log
+  // durable, writes a checkpoint, then removes the oldest commit-log segments that are
+  // expired (file_reserved_ms) at a delete_when hour or when the disk is fuller than
+  // disk_clean_percent, or any old segment when it is fuller than disk_force_clean_percent,
+  // and the queue and index files below the new minimum; puts are refused or allowed again
+  // per disk_refuse_writes_percent. Reads below a queue's new minimum get kOffsetTooSmall.
+  virtual Status RunRetention() = 0;
 
   // Makes every appended record durable now, whatever the flush mode.
   virtual Status Flush() = 0;

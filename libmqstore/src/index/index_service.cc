@@ -159,6 +159,7 @@ Status IndexService::Load() {
   {
     std::unique_lock<std::shared_mutex> l(files_mu_);
     files_ = std::move(files);
+    active_ = files_.empty() ? nullptr : files_.back().get();
   }
   indexed_end_.store(end, std::memory_order_release);
   durable_end_.store(end, std::memory_order_release);
@@ -169,12 +170,12 @@ Result<IndexFile*> IndexService::Roll(int64_t physical_offset, int64_t timestamp
   int64_t name_ms =
       std::max(std::clamp<int64_t>(timestamp_ms, 0, kLastNameableMs), last_name_ms_ + 1);
   if (name_ms > kLastNameableMs) return Status::OutOfRange("no index file name left");
-  if (files_.empty()) {
+  if (active_ == nullptr) {
     MQ_RETURN_IF_ERROR(env_->CreateDir(dir()));
     // The directory must be durable before a file entry in it can be.
     MQ_RETURN_IF_ERROR(env_->SyncDir(root_));
   }
-  int64_t begin = files_.empty() ? physical_offset : indexed_end();
+  int64_t begin = active_ == nullptr ? physical_offset : indexed_end();
   IndexGeometry geometry{options_.slot_count, options_.max_entries_per_file};
   MQ_ASSIGN_OR_RETURN(
       std::unique_ptr<IndexFile> created,
@@ -183,6 +184,7 @@ Result<IndexFile*> IndexService::Roll(int64_t physical_offset, int64_t timestamp
   {
     std::unique_lock<std::shared_mutex> l(files_mu_);
     files_.push_back(file);
+    active_ = file.get();
   }
   last_name_ms_ = name_ms;
   return file.get();
@@ -203,7 +205,7 @@ Status IndexService::Add(const IndexRecord& record) {
   }
 
   int64_t timestamp = std::max({record.store_timestamp_ms, last_timestamp_ms_, int64_t{0}});
-  IndexFile* file = files_.empty() ? nullptr : files_.back().get();
+  IndexFile* file = active_;
   if (file == nullptr || !file->CanTake(hashes_.size(), timestamp)) {
     MQ_ASSIGN_OR_RETURN(file, Roll(record.physical_offset, timestamp));
   }
@@ -269,6 +271,7 @@ Status IndexService::TruncateFrom(int64_t physical_end) {
   }
   if (removed) MQ_RETURN_IF_ERROR(env_->SyncDir(dir()));
   int64_t end = 0;
+  active_ = files_.empty() ? nullptr : files_.back().get();
   if (!files_.empty()) {
     // Earlier files end where the last one begins, at or before `physical_end`.
     MQ_RETURN_IF_ERROR(files_.back()->TruncateFrom(physical_end));
@@ -292,6 +295,30 @@ std::vector<std::string> IndexService::file_paths() const {
   std::vector<std::string> paths;
   for (const auto& f : SnapshotFiles()) paths.push_back(f->path());
   return paths;
+}
+
+Result<size_t> IndexService::ApplyLogMinOffset(int64_t log_min_offset) {
+  std::lock_guard<std::mutex> flush_lock(flush_mu_);  // not while Flush walks the files
+  std::vector<std::shared_ptr<IndexFile>> removed;
+  {
+    std::unique_lock<std::shared_mutex> l(files_mu_);
+    // File i ends where file i + 1 begins (Roll starts a file at the end of the last record
+    // added), a value fixed at creation: no need to read the writer's progress.
+    size_t n = 0;
+    while (n + 1 < files_.size() && files_[n + 1]->begin_offset() <= log_min_offset) ++n;
+    removed.assign(files_.begin(), files_.begin() + static_cast<ptrdiff_t>(n));
+    files_.erase(files_.begin(), files_.begin() + static_cast<ptrdiff_t>(n));
+  }
+  // Queries that took a snapshot keep their files mapped until they finish.
+  for (const auto& f : removed) {
+    Status s = env_->RemoveFile(f->path());
+    if (!s.ok() && !s.IsNotFound()) {
+      return s.WithContext("removing index file " + f->path());
+    }
+  }
+  // One directory sync is enough here: Load accepts gaps between index files.
+  if (!removed.empty()) MQ_RETURN_IF_ERROR(env_->SyncDir(dir()));
+  return removed.size();
 }
 
 }  // namespace mqstore

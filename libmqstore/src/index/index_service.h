@@ -27,9 +27,12 @@
 // what the last Flush made durable, TruncateFrom drops what points past the log, and Add
 // ignores records below indexed_end().
 //
+// Retention removes the oldest files once the commit log no longer holds their records
+// (ApplyLogMinOffset); the newest file always stays.
+//
 // Thread safety: one thread calls Add (the dispatcher); Query may be called from any number
-// of threads at the same time, and Flush from one other thread. Load and TruncateFrom require
-// that no other call runs. A record is visible to Query once Add returned (publication order
+// of threads at the same time, and Flush and ApplyLogMinOffset from other threads (they
+// serialise with each other). Load and TruncateFrom require that no other call runs. A record is visible to Query once Add returned (publication order
 // in index_file.h); queries never return offsets at or past their `visible_limit`.
 #ifndef MQSTORE_INDEX_INDEX_SERVICE_H_
 #define MQSTORE_INDEX_INDEX_SERVICE_H_
@@ -130,6 +133,11 @@ class IndexService {
   // Afterwards indexed_end() and durable_offset() are at most `physical_end`.
   Status TruncateFrom(int64_t physical_end);
 
+  // The commit log now starts at `log_min_offset`: removes every file but the last whose
+  // records all end at or before it, oldest first, and syncs the directory. Queries running
+  // meanwhile keep their files mapped. Returns the number of files removed.
+  Result<size_t> ApplyLogMinOffset(int64_t log_min_offset);
+
   // The physical end of the last record added (0 when none).
   int64_t indexed_end() const { return indexed_end_.load(std::memory_order_acquire); }
   // Every record below this offset is durably indexed (for the store checkpoint).
@@ -151,6 +159,9 @@ class IndexService {
   std::vector<std::shared_ptr<IndexFile>> files_;  // GUARDED_BY(files_mu_), oldest first
 
   // Writer (Add) state.
+  // files_.back(), for the writer to use without files_mu_ while retention erases the front
+  // of files_. Set under files_mu_ by Load, Roll and TruncateFrom.
+  IndexFile* active_ = nullptr;
   int64_t last_timestamp_ms_ = 0;
   int64_t last_name_ms_ = -1;
   std::vector<std::string_view> keys_;

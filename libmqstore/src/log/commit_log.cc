@@ -280,6 +280,58 @@ int64_t CommitLog::min_offset() const {
   return segments_.empty() ? appended() : segments_.front()->base();
 }
 
+std::vector<SegmentAge> CommitLog::OldestSegments(int64_t limit, size_t max_count) const {
+  // The candidates, and the successor of the last one: its first record dates it.
+  std::vector<std::shared_ptr<MappedFile>> segments;
+  {
+    std::shared_lock<std::shared_mutex> l(segments_mu_);
+    size_t n = 0;
+    while (n < max_count && n + 1 < segments_.size() && segments_[n]->end() <= limit) ++n;
+    if (n > 0) {
+      segments.assign(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n + 1));
+    }
+  }
+  std::vector<SegmentAge> out;
+  const int64_t written_end = written();
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    SegmentAge age{segments[i]->base(), segments[i]->end(), std::nullopt};
+    const MappedFile& next = *segments[i + 1];
+    // Records are published whole, so one starting below written() is complete.
+    if (next.base() < written_end) {
+      RecordSummary first;
+      if (CheckRecord(next.View(0, next.size()), /*verify_checksums=*/false, &first) ==
+          RecordCheck::kRecord) {
+        age.stored_before_ms = first.store_timestamp_ms;
+      }
+    }
+    out.push_back(age);
+  }
+  return out;
+}
+
+Result<size_t> CommitLog::RemoveSegmentsBefore(int64_t limit) {
+  std::vector<std::shared_ptr<MappedFile>> removed;
+  {
+    std::unique_lock<std::shared_mutex> l(segments_mu_);
+    size_t n = 0;
+    while (n + 1 < segments_.size() && segments_[n]->end() <= limit) ++n;
+    if (n == 0) return size_t{0};
+    removed.assign(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
+    segments_.erase(segments_.begin(), segments_.begin() + static_cast<ptrdiff_t>(n));
+  }
+  // From here readers get no segment below the new min_offset(); those holding one keep it.
+  const std::string dir = filename::CommitLogDir(root_);
+  for (const auto& seg : removed) {
+    Status s = env_->RemoveFile(seg->path());
+    if (s.IsNotFound()) s = Status::OK();  // removed by an earlier, interrupted round
+    // A directory sync per file: a crash must never keep a later removal and lose an
+    // earlier one, which would leave a gap that Load rejects as corruption.
+    if (s.ok()) s = env_->SyncDir(dir);
+    if (!s.ok()) return s.WithContext("removing commit-log segment " + seg->path());
+  }
+  return removed.size();  // the mappings go when the last reader lets go of them
+}
+
 std::shared_ptr<MappedFile> CommitLog::SegmentFor(int64_t offset) const {
   std::shared_lock<std::shared_mutex> l(segments_mu_);
   if (segments_.empty() || offset < segments_.front()->base()) return nullptr;
@@ -365,6 +417,8 @@ Status CommitLog::WriteOut() {
 
 void CommitLog::ReleaseBelow(int64_t offset) {
   std::lock_guard<std::mutex> l(release_mu_);
+  // Segments removed by retention are gone with their pages: start at the first one left.
+  released_below_ = std::max(released_below_, min_offset());
   while (released_below_ < offset) {
     auto seg = SegmentFor(released_below_);
     if (!seg) {

@@ -19,9 +19,13 @@
 // When a batch does not fit in the active segment, an 8-byte blank header closes it and the
 // batch goes to the next segment, which a background thread has normally created already.
 //
-// Thread safety: Append is safe from many threads; readers (SegmentFor, appended, written)
-// and WriteOut may run concurrently with it. Load and TruncateTo run before the store
-// accepts puts.
+// Retention removes whole segments from the front (RemoveSegmentsBefore), never the active
+// one. A reader holding a segment (the shared_ptr SegmentFor returned) keeps its mapping valid
+// after the file is unlinked; the unmap happens when the last holder lets go.
+//
+// Thread safety: Append is safe from many threads; readers (SegmentFor, appended, written),
+// WriteOut, OldestSegments and RemoveSegmentsBefore may run concurrently with it. Load and
+// TruncateTo run before the store accepts puts.
 #ifndef MQSTORE_LOG_COMMIT_LOG_H_
 #define MQSTORE_LOG_COMMIT_LOG_H_
 
@@ -30,6 +34,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <shared_mutex>
 #include <span>
 #include <string>
@@ -49,6 +54,17 @@ struct AppendedRecord {
   int64_t physical_offset = 0;
   int32_t size = 0;
   int64_t queue_offset = 0;
+};
+
+// A segment retention could remove, and how old its data is.
+struct SegmentAge {
+  int64_t base = 0;
+  int64_t end = 0;
+  // An upper bound of the store time of every record in the segment: the store timestamp of
+  // the next segment's first record (timestamps are non-decreasing in log order, and every
+  // record of this segment was stored before that one). nullopt while that record is not
+  // written yet. File mtimes are not used: they are outside the Env seam and its clock.
+  std::optional<int64_t> stored_before_ms;
 };
 
 class CommitLog {
@@ -108,6 +124,19 @@ class CommitLog {
   Status WriteOut();
   // Start of the first segment (0 for an empty log).
   int64_t min_offset() const;
+
+  // The oldest segments that RemoveSegmentsBefore(limit) could remove, oldest first, at most
+  // `max_count`: every segment but the last that ends at or before `limit`.
+  std::vector<SegmentAge> OldestSegments(int64_t limit, size_t max_count) const;
+  // Removes the segments that end at or before `limit`, oldest first, but never the last
+  // (active) one, and returns how many went. min_offset() moves up first, then each file is
+  // unlinked and its directory synced, one at a time, so a crash leaves a contiguous log.
+  // The unlinks happen outside every lock appends take; a reader's pinned segment stays
+  // mapped. The caller passes a limit no higher than what is durable and dispatched with
+  // durable queue entries (RetentionService::RunOnce). On an I/O error the segments already
+  // taken out of the log stay out (a file left on disk is found again at the next Load,
+  // still contiguous with the rest).
+  Result<size_t> RemoveSegmentsBefore(int64_t limit);
   // Notified after every append.
   EventCount& append_event() { return append_event_; }
 

@@ -149,7 +149,7 @@ Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
     last_record_end_ = e.physical_offset + e.size;
   }
   synced_offset_ = std::min(synced_offset_, lo);
-  released_files_ = std::min(released_files_, files_.size());
+  released_end_ = std::min(released_end_, files_.empty() ? int64_t{0} : files_.back()->base());
   return Status::OK();
 }
 
@@ -163,15 +163,16 @@ Status ConsumeQueue::Append(int64_t queue_offset, const QueueEntry& entry) {
   }
   int64_t byte = queue_offset * kQueueEntrySize;
   std::shared_ptr<MappedFile> file;
+  bool first = false;
   {
     std::shared_lock<std::shared_mutex> l(files_mu_);
-    if (!files_.empty() && byte < files_.back()->end() && byte >= files_.back()->base()) {
+    first = files_.empty();
+    if (!first && byte < files_.back()->end() && byte >= files_.back()->base()) {
       file = files_.back();
     }
   }
   if (!file) {
     int64_t base = byte - byte % static_cast<int64_t>(file_bytes());
-    bool first = files_.empty();
     if (first) {
       MQ_RETURN_IF_ERROR(env_->CreateDir(dir()));
       // New directories must be durable before the file entry in them can be.
@@ -227,10 +228,44 @@ Status ConsumeQueue::Sync() {
   synced_offset_ = max;
   // Files before the last are complete and synced: drop their pages from this process's page
   // tables so that resident memory does not grow with the queue (readers fault them back).
-  for (; released_files_ + 1 < files.size(); ++released_files_) {
-    files[released_files_]->Release(0, files[released_files_]->size());
+  for (size_t i = 0; i + 1 < files.size(); ++i) {
+    if (files[i]->base() < released_end_) continue;
+    files[i]->Release(0, files[i]->size());
+    released_end_ = files[i]->end();
   }
   return Status::OK();
+}
+
+Result<size_t> ConsumeQueue::ApplyLogMinOffset(int64_t log_min_offset) {
+  std::lock_guard<std::mutex> retention(retention_mu_);
+  int64_t new_min = 0;
+  {
+    std::shared_lock<std::shared_mutex> l(files_mu_);
+    if (files_.empty()) return size_t{0};
+    new_min = FirstOffsetAtOrAfterLocked(log_min_offset);
+  }
+  // Readers check min_offset() before reading entries: from here on a read below it is told
+  // "offset too small" instead of finding entries whose records are gone.
+  if (new_min > min_offset()) min_offset_.store(new_min, std::memory_order_release);
+
+  std::vector<std::shared_ptr<MappedFile>> removed;
+  {
+    std::unique_lock<std::shared_mutex> l(files_mu_);
+    const int64_t min_byte = min_offset() * kQueueEntrySize;
+    size_t n = 0;
+    while (n + 1 < files_.size() && files_[n]->end() <= min_byte) ++n;
+    removed.assign(files_.begin(), files_.begin() + static_cast<ptrdiff_t>(n));
+    files_.erase(files_.begin(), files_.begin() + static_cast<ptrdiff_t>(n));
+  }
+  for (const auto& f : removed) {
+    Status s = env_->RemoveFile(f->path());
+    if (s.IsNotFound()) s = Status::OK();
+    // Synced one by one: a crash must not keep a later removal and lose an earlier one, which
+    // would leave a gap that Load rejects.
+    if (s.ok()) s = env_->SyncDir(dir());
+    if (!s.ok()) return s.WithContext("removing consume-queue file " + f->path());
+  }
+  return removed.size();
 }
 
 }  // namespace mqstore

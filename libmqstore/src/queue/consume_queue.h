@@ -6,8 +6,13 @@
 //
 // Entry: physical offset (8) | record size (4) | tags hash (8), big-endian.
 //
+// Retention removes whole files from the front once the commit log no longer holds their
+// records (ApplyLogMinOffset); min_offset() then says where the readable entries start.
+//
 // Thread safety: one writer (the dispatcher, or recovery before the store opens) and any
 // number of readers. An entry is visible to readers once max_offset() covers it.
+// ApplyLogMinOffset and Sync may run concurrently with the writer and the readers (one
+// caller each at a time); Load and TruncateFrom may not.
 #ifndef MQSTORE_QUEUE_CONSUME_QUEUE_H_
 #define MQSTORE_QUEUE_CONSUME_QUEUE_H_
 
@@ -68,6 +73,14 @@ class ConsumeQueue {
   // Makes every appended entry durable.
   Status Sync();
 
+  // The commit log now starts at `log_min_offset` (retention removed what was before, or the
+  // store is opening on a log whose start moved): min_offset() becomes the first entry whose
+  // record starts at or after it, max_offset() if none (RocketMQ's correctMinOffset), then
+  // every file but the last whose entries all lie below min_offset() is removed, oldest
+  // first, each removal made durable before the next. min_offset() never moves down.
+  // Returns the number of files removed.
+  Result<size_t> ApplyLogMinOffset(int64_t log_min_offset);
+
  private:
   uint64_t file_bytes() const { return uint64_t{entries_per_file_} * kQueueEntrySize; }
   std::string dir() const;
@@ -88,7 +101,10 @@ class ConsumeQueue {
   std::atomic<int64_t> max_offset_{0};
   int64_t last_record_end_ = 0;  // writer only
   int64_t synced_offset_ = 0;    // writer / Sync caller only (Sync is serialised by the store)
-  size_t released_files_ = 0;    // Sync caller only: files whose pages were released
+  // Sync caller only: files ending at or below this byte offset had their pages released.
+  // A byte offset, not a file count, because retention removes files from the front.
+  int64_t released_end_ = 0;
+  std::mutex retention_mu_;  // one ApplyLogMinOffset at a time
 };
 
 }  // namespace mqstore

@@ -92,4 +92,19 @@ Status ConsumeQueueSet::SyncAll() {
   return result;
 }
 
+Result<size_t> ConsumeQueueSet::ApplyLogMinOffset(int64_t log_min_offset) {
+  size_t removed = 0;
+  Status first_error;
+  ForEach([&](ConsumeQueue& q) {
+    auto r = q.ApplyLogMinOffset(log_min_offset);
+    if (r.ok()) {
+      removed += *r;
+    } else if (first_error.ok()) {
+      first_error = r.status();
+    }
+  });
+  if (!first_error.ok()) return first_error;
+  return removed;
+}
+
 }  // namespace mqstore

@@ -4,7 +4,8 @@
 // dispatch, apply a dispatched record, sync, truncate. Today each queue is its own set of
 // files; a shared sorted index (for millions of queues) can replace it behind this class.
 //
-// Thread safety: Find/ForEach/List from any thread; Apply from the single dispatching thread.
+// Thread safety: Find/ForEach/List from any thread; Apply from the single dispatching thread;
+// ApplyLogMinOffset from one thread at a time, concurrently with both.
 #ifndef MQSTORE_QUEUE_CONSUME_QUEUE_SET_H_
 #define MQSTORE_QUEUE_CONSUME_QUEUE_SET_H_
 
@@ -55,6 +56,13 @@ class ConsumeQueueSet {
   size_t size() const;
   // Makes every queue's entries durable.
   Status SyncAll();
+
+  // The commit log now starts at `log_min_offset`: every queue moves its min_offset() up to
+  // its first entry at or after it and removes the files wholly below
+  // (ConsumeQueue::ApplyLogMinOffset). Called by retention after removing segments, and at
+  // open (after a crash the queues may still hold files the log no longer backs). Every
+  // queue is visited even when one fails; the first error is returned.
+  Result<size_t> ApplyLogMinOffset(int64_t log_min_offset);
 
  private:
   using Key = std::pair<std::string, int32_t>;

@@ -4,12 +4,12 @@
 
 namespace mqstore {
 
-ScheduleService::ScheduleService(Clock* clock, std::unique_ptr<ScheduleProgressStore> progress)
+ScheduleService::ScheduleService(Clock* clock, std::shared_ptr<ScheduleProgressStore> progress)
     : clock_(clock), progress_(std::move(progress)) {}
 
 Result<std::unique_ptr<ScheduleService>> ScheduleService::Start(
     Env* env, const std::string& store_dir, Store& store, Clock* clock,
-    std::unique_ptr<ScheduleProgressStore> progress, const ScheduleServiceOptions& options) {
+    std::shared_ptr<ScheduleProgressStore> progress, const ScheduleServiceOptions& options) {
   std::unique_ptr<ScheduleService> service(new ScheduleService(clock, std::move(progress)));
   service->delay_schedulers_ =
       MakeDelaySchedulers(store, *service->progress_, options.levels, options.delay);

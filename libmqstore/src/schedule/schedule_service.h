@@ -56,7 +56,7 @@ class ScheduleService {
   // starts the runner. `store` and `clock` must outlive the service.
   static Result<std::unique_ptr<ScheduleService>> Start(
       Env* env, const std::string& store_dir, Store& store, Clock* clock,
-      std::unique_ptr<ScheduleProgressStore> progress, const ScheduleServiceOptions& options);
+      std::shared_ptr<ScheduleProgressStore> progress, const ScheduleServiceOptions& options);
   ~ScheduleService();  // Stop()
   ScheduleService(const ScheduleService&) = delete;
   ScheduleService& operator=(const ScheduleService&) = delete;
@@ -74,10 +74,10 @@ class ScheduleService {
   ScheduleServiceStats stats() const;
 
  private:
-  ScheduleService(Clock* clock, std::unique_ptr<ScheduleProgressStore> progress);
+  ScheduleService(Clock* clock, std::shared_ptr<ScheduleProgressStore> progress);
 
   Clock* const clock_;
-  std::unique_ptr<ScheduleProgressStore> progress_;
+  std::shared_ptr<ScheduleProgressStore> progress_;
   std::vector<std::unique_ptr<DelayScheduler>> delay_schedulers_;
   std::unique_ptr<TimerScheduler> timer_;
   std::unique_ptr<ScheduleRunner> runner_;

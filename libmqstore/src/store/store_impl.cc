@@ -7,6 +7,7 @@
 
 #include "queue/queue_time_search.h"
 #include "recovery/recovery.h"
+#include "retention/retention_policy.h"
 #include "schedule/delay_levels.h"
 #include "schedule/file_progress_store.h"
 #include "schedule/metadata_progress_store.h"
@@ -100,6 +101,9 @@ Status StoreOptions::Validate() const {
     if (timer_max_delay_ms <= 0) return Status::InvalidArgument("timer_max_delay_ms must be positive");
   }
   if (file_reserved_ms <= 0) return Status::InvalidArgument("file_reserved_ms must be positive");
+  if (auto hours = ParseDeleteWhen(delete_when); !hours.ok()) {
+    return hours.status().WithContext("delete_when");
+  }
   if (disk_clean_percent < 10 || disk_clean_percent > 95 || disk_force_clean_percent < 10 ||
       disk_force_clean_percent > 95 || disk_refuse_writes_percent < 10 ||
       disk_refuse_writes_percent > 99) {
@@ -244,6 +248,15 @@ Status StoreImpl::Open() {
     MQ_ASSIGN_OR_RETURN(metadata_, OpenMetadataStore(filename::MetaDir(dir_), MetadataOptions{}));
   }
 
+  // A crash may have come between removing old segments and the queue and index files
+  // below them: finish that before anything reads the queues.
+  MQ_ASSIGN_OR_RETURN(RetentionPolicy policy,
+                      RetentionPolicy::Create(RetentionPolicyOptions::From(options_)));
+  retention_ = std::make_unique<RetentionService>(env_, dir_, &log_, &queues_, index_.get(),
+                                                  std::move(policy));
+  MQ_RETURN_IF_ERROR(retention_->ApplyLogMinOffset());
+  checkpointed_dispatch_.store(recovered.end);
+
   log_.StartAllocator();
   dispatcher_.Start(dispatch_from, recovered.end);
   std::vector<StoreMaintenance::Task> tasks;
@@ -253,8 +266,18 @@ Status StoreImpl::Open() {
   tasks.push_back({std::chrono::milliseconds(options_.checkpoint_interval_ms),
                    [this] { WriteCheckpoint().IgnoreError(); }});  // retried next period
   maintenance_ = std::make_unique<StoreMaintenance>(std::move(tasks));
+  std::vector<StoreMaintenance::Task> retention_tasks;
+  retention_tasks.push_back({std::chrono::milliseconds(options_.retention_interval_ms), [this] {
+                               RetentionRound().IgnoreError();  // retried next period
+                             }});
+  retention_maintenance_ = std::make_unique<StoreMaintenance>(std::move(retention_tasks));
   open_.store(true);
-  // The schedulers are clients of the open store (they read and put through it).
+  // The schedulers and the transaction checks are clients of the open store (they read
+  // and put through it).
+  if (Status s = OpenProgress(); !s.ok()) {
+    Close().IgnoreError();  // the open error is the one to report
+    return s;
+  }
   if (Status s = StartSchedule(); !s.ok()) {
     Close().IgnoreError();  // the start error is the one to report
     return s.WithContext("starting scheduled delivery");
@@ -262,22 +285,27 @@ Status StoreImpl::Open() {
   return Status::OK();
 }
 
+Status StoreImpl::OpenProgress() {
+  if (metadata_) {
+    progress_ = std::make_shared<MetadataProgressStore>(*metadata_);
+  } else {
+    MQ_ASSIGN_OR_RETURN(progress_, FileProgressStore::Open(env_, filename::ScheduleProgress(dir_)));
+  }
+  transactions_ = std::make_unique<TransactionService>(
+      *this, *progress_, TransactionServiceOptions::FromStoreOptions(options_));
+  return Status::OK();
+}
+
 Status StoreImpl::StartSchedule() {
   if (!options_.enable_schedule) return Status::OK();
-  std::unique_ptr<ScheduleProgressStore> progress;
-  if (metadata_) {
-    progress = std::make_unique<MetadataProgressStore>(*metadata_);
-  } else {
-    MQ_ASSIGN_OR_RETURN(progress, FileProgressStore::Open(env_, filename::ScheduleProgress(dir_)));
-  }
   ScheduleServiceOptions o;
   o.levels = rewrite_options_.levels;
   o.timer_enabled = options_.enable_timer;
   o.timer = TimerOptions(options_);
   o.delay.redelivery.max_bytes = o.timer.redelivery.max_bytes;
   std::lock_guard<std::mutex> l(schedule_mu_);
-  MQ_ASSIGN_OR_RETURN(schedule_, ScheduleService::Start(env_, dir_, *this, options_.clock,
-                                                        std::move(progress), o));
+  MQ_ASSIGN_OR_RETURN(schedule_,
+                      ScheduleService::Start(env_, dir_, *this, options_.clock, progress_, o));
   schedule_listener_.store(schedule_.get(), std::memory_order_release);
   SetArrivalListener(nullptr);  // installs the schedule's hook
   return Status::OK();
@@ -286,6 +314,24 @@ Status StoreImpl::StartSchedule() {
 Status StoreImpl::StopSchedule() {
   std::lock_guard<std::mutex> l(schedule_mu_);
   return schedule_ ? schedule_->Stop() : Status::OK();
+}
+
+Status StoreImpl::RetentionRound() {
+  std::lock_guard<std::mutex> l(retention_mu_);
+  int64_t limit = std::min(checkpointed_dispatch_.load(), flusher_.durable());
+  return retention_->RunOnce(options_.clock->NowMillis(), limit).status();
+}
+
+Status StoreImpl::RunRetention() {
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
+  // What the round may remove is bounded by the durable log and the last checkpoint:
+  // move both up to now.
+  MQ_RETURN_IF_ERROR(flusher_.FlushAll());
+  MQ_RETURN_IF_ERROR(dispatcher_.AwaitDispatched(flusher_.durable(), 60'000));
+  MQ_RETURN_IF_ERROR(WriteCheckpoint());
+  return RetentionRound();
 }
 
 Status StoreImpl::WriteCheckpoint() {
@@ -301,7 +347,9 @@ Status StoreImpl::WriteCheckpoint() {
   data.log_min_offset = log_.min_offset();
   data.segment_bytes = options_.commitlog_segment_bytes;
   data.written_at_ms = options_.clock->NowMillis();
-  return checkpoint_->Write(data);
+  MQ_RETURN_IF_ERROR(checkpoint_->Write(data));
+  checkpointed_dispatch_.store(dispatched);
+  return Status::OK();
 }
 
 Status StoreImpl::Close() {
@@ -311,6 +359,7 @@ Status StoreImpl::Close() {
   Status schedule_stopped = StopSchedule();
   if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
   std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+  retention_maintenance_.reset();
   maintenance_.reset();
   Status result = flusher_.FlushAll();
   if (result.ok()) {
@@ -322,6 +371,8 @@ Status StoreImpl::Close() {
     std::lock_guard<std::mutex> l(schedule_mu_);
     schedule_.reset();  // before the metadata store its progress may live in
   }
+  transactions_.reset();
+  progress_.reset();
   Status s = WriteCheckpoint();
   if (result.ok()) result = s;
   if (result.ok() && dispatcher_.dispatched() == flusher_.durable()) {
@@ -339,6 +390,12 @@ Status StoreImpl::Close() {
 Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
                                            bool wait_for_durability, std::span<PutResult> out) {
   MQ_RETURN_IF_ERROR(flusher_.error());
+  if (!retention_->writes_allowed()) {
+    // RocketMQ's DISK_FULL: puts resume by themselves once retention frees space.
+    return Status::ResourceExhausted("disk usage is above disk_refuse_writes_percent (" +
+                                     std::to_string(options_.disk_refuse_writes_percent) +
+                                     "%); puts resume when old segments are removed");
+  }
   // Single puts are the common case: keep their bookkeeping off the heap.
   AppendedRecord one;
   std::vector<AppendedRecord> many;
@@ -380,8 +437,8 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
-  std::optional<ScheduleRewrite> parked;
-  MQ_ASSIGN_OR_RETURN(MessageView to_store, ParkIfScheduled(message, &parked));
+  Rewrites rewrites;
+  MQ_ASSIGN_OR_RETURN(MessageView to_store, RewriteForStorage(message, &rewrites));
   PreparedRecord prepared;
   MQ_RETURN_IF_ERROR(
       PrepareRecord(to_store, options_.store_host, options_.max_message_bytes, &prepared));
@@ -400,11 +457,11 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
   std::vector<PreparedRecord> prepared(messages.size());
   // A PreparedRecord points at its MessageView, and a parked view into its rewrite: both
   // live until the append is done (and the vectors are never resized).
-  std::vector<std::optional<ScheduleRewrite>> parked(messages.size());
+  std::vector<Rewrites> rewrites(messages.size());
   std::vector<MessageView> to_store(messages.size());
   bool wait = false;
   for (size_t i = 0; i < messages.size(); ++i) {
-    Result<MessageView> view = ParkIfScheduled(messages[i], &parked[i]);
+    Result<MessageView> view = RewriteForStorage(messages[i], &rewrites[i]);
     Status s = view.status();
     if (s.ok()) {
       to_store[i] = *view;
@@ -423,12 +480,14 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
   return batch;
 }
 
-Result<MessageView> StoreImpl::ParkIfScheduled(const MessageView& message,
-                                               std::optional<ScheduleRewrite>* parked) {
+Result<MessageView> StoreImpl::RewriteForStorage(const MessageView& message,
+                                                 Rewrites* rewrites) {
+  MQ_ASSIGN_OR_RETURN(rewrites->half, RewriteForHalf(message));
+  if (rewrites->half) return rewrites->half->Apply(message);
   if (!options_.enable_schedule) return message;
-  MQ_ASSIGN_OR_RETURN(*parked,
-                      RewriteForSchedule(message, rewrite_options_, options_.clock->NowMillis()));
-  return *parked ? (*parked)->Apply(message) : message;
+  MQ_ASSIGN_OR_RETURN(rewrites->parked, RewriteForSchedule(message, rewrite_options_,
+                                                           options_.clock->NowMillis()));
+  return rewrites->parked ? rewrites->parked->Apply(message) : message;
 }
 
 Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int64_t offset,
@@ -469,7 +528,18 @@ Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int
     }
     if (!seg || e.physical_offset < seg->base() || e.physical_offset >= seg->end()) {
       seg = log_.SegmentFor(e.physical_offset);
-      if (!seg) break;  // removed since the entry was written
+      if (!seg) {
+        // Retention removed the segment after the entry was read; the queue's minimum is
+        // (or is about to be) past it. Say so rather than returning nothing.
+        if (result.messages.empty()) {
+          int64_t min = std::max(queue->min_offset(), offset + 1);
+          result.status = ReadStatus::kOffsetTooSmall;
+          result.min_offset = std::max(result.min_offset, queue->min_offset());
+          result.next_offset = min;
+          return result;
+        }
+        break;
+      }
       result.pins.push_back(seg);
     }
     uint64_t in_seg = static_cast<uint64_t>(e.physical_offset - seg->base());
@@ -616,6 +686,18 @@ void StoreImpl::SetArrivalListener(ArrivalListener listener) {
   });
 }
 
+Result<TransactionEndResult> StoreImpl::EndTransaction(int64_t half_physical_offset,
+                                                       TransactionResolution resolution) {
+  // Not under lifecycle_mu_: the service puts through this store.
+  if (!open_.load()) return Status::FailedPrecondition("store is closed");
+  return transactions_->EndTransaction(half_physical_offset, resolution);
+}
+
+Result<TransactionCheckResult> StoreImpl::CheckTransactions(size_t max_checks) {
+  if (!open_.load()) return Status::FailedPrecondition("store is closed");
+  return transactions_->Check(options_.clock->NowMillis(), max_checks);
+}
+
 Status StoreImpl::AwaitScheduleRound(int timeout_ms) {
   if (!open_.load()) return Status::FailedPrecondition("store is closed");
   std::shared_ptr<ScheduleService> schedule;
@@ -640,6 +722,7 @@ StoreStats StoreImpl::Stats() {
   s.recovered_from_crash = recovered_from_crash_;
   s.recovery_scanned_bytes = recovery_scanned_;
   s.recovery_start_offset = recovery_start_;
+  s.writes_refused = retention_ && !retention_->writes_allowed();
   std::lock_guard<std::mutex> l(schedule_mu_);
   if (schedule_) {
     ScheduleServiceStats schedule = schedule_->stats();

@@ -6,6 +6,8 @@
 //   IndexService (index/)   lookup by key / id         MetadataStore (meta/) LMDB metadata
 //   Checkpoint, RecoverStore (recovery/)               StoreMaintenance    periodic work
 //   ScheduleService (schedule/)  delay levels and timers: parks at put, re-puts when due
+//   RetentionService (retention/) deletes old segments; refuses puts on a full disk
+//   TransactionService (transaction/) half messages: end, check
 #ifndef MQSTORE_STORE_STORE_IMPL_H_
 #define MQSTORE_STORE_STORE_IMPL_H_
 
@@ -24,8 +26,11 @@
 #include "queue/consume_queue_set.h"
 #include "queue/dispatcher.h"
 #include "recovery/checkpoint.h"
+#include "retention/retention_service.h"
 #include "schedule/schedule_rewrite.h"
 #include "schedule/schedule_service.h"
+#include "transaction/transaction_rewrite.h"
+#include "transaction/transaction_service.h"
 #include "store/store_maintenance.h"
 
 namespace mqstore {
@@ -59,6 +64,10 @@ class StoreImpl final : public Store {
   Result<RecordView> ReadByMessageId(std::string_view topic, std::string_view id) override;
   MetadataStore* metadata() override { return metadata_.get(); }
   Status AwaitScheduleRound(int timeout_ms) override;
+  Status RunRetention() override;
+  Result<TransactionEndResult> EndTransaction(int64_t half_physical_offset,
+                                              TransactionResolution resolution) override;
+  Result<TransactionCheckResult> CheckTransactions(size_t max_checks) override;
 
  private:
   // Appends prepared records, waits for durability as the flush mode says and fills `out`
@@ -68,13 +77,20 @@ class StoreImpl final : public Store {
   // Offset below which records may be read (durable in kSync mode, appended otherwise).
   int64_t VisibleLimit() const;
   Status WriteCheckpoint();
+  Status RetentionRound();
   // The readable record at `offset` (and its summary), or kNotFound.
   Result<RecordView> ReadVisibleRecord(int64_t offset, RecordSummary* summary);
   std::optional<int64_t> StoreTimeAt(int64_t physical_offset);
-  // The message to append for `message`: itself, or its parked form (a delay level or a
-  // delivery time; `parked` then owns the new properties).
-  Result<MessageView> ParkIfScheduled(const MessageView& message,
-                                      std::optional<ScheduleRewrite>* parked);
+  // The message to append for `message`: itself, its half message (a prepared transaction
+  // message; `half` then owns the new properties) or its parked form (a delay level or a
+  // delivery time; `parked` owns them).
+  struct Rewrites {
+    std::optional<HalfRewrite> half;
+    std::optional<ScheduleRewrite> parked;
+  };
+  Result<MessageView> RewriteForStorage(const MessageView& message, Rewrites* rewrites);
+  // Opens the progress store the schedulers and the transaction checks share.
+  Status OpenProgress();
   Status StartSchedule();
   // Stops the schedulers (they put into the store, so before puts are refused).
   Status StopSchedule();
@@ -95,7 +111,19 @@ class StoreImpl final : public Store {
   std::unique_ptr<Checkpoint> checkpoint_;
   std::mutex checkpoint_mu_;
   std::unique_ptr<StoreMaintenance> maintenance_;
+  std::unique_ptr<RetentionService> retention_;
+  std::mutex retention_mu_;  // one round at a time (the periodic one, RunRetention)
+  // Retention runs on its own thread: a round of file removals and directory syncs must not
+  // delay the periodic flush and checkpoint.
+  std::unique_ptr<StoreMaintenance> retention_maintenance_;
+  // Dispatch offset of the last checkpoint written: retention removes only segments below
+  // it (and below the durable offset), so every removed record's queue entry is durable and
+  // recovery never has to re-dispatch from a segment that is gone.
+  std::atomic<int64_t> checkpointed_dispatch_{0};
   const ScheduleRewriteOptions rewrite_options_;
+  // Schedule and transaction progress: in the metadata store, else in schedule_progress.
+  std::shared_ptr<ScheduleProgressStore> progress_;
+  std::unique_ptr<TransactionService> transactions_;
   std::mutex schedule_mu_;                     // serialises StartSchedule / StopSchedule
   std::shared_ptr<ScheduleService> schedule_;  // null without StoreOptions::enable_schedule
   // What the dispatcher's arrival listener sees; cleared only after the dispatcher stopped.

@@ -41,7 +41,7 @@ TEST(FilesFormatTest, OpenStoreHasAbortMarkerAndClosedStoreDoesNot) {
   Message m = test::MakeMessage("TopicA", 0, "hello", "tagA");
   ASSERT_OK(store->Put(m.View(&props)).status());
   EXPECT_EQ(Entries(root), (std::set<std::string>{"abort", "checkpoint", "commitlog",
-                                                  "consumequeue", "lock", "meta"}));
+                                                  "consumequeue", "lock", "meta", "timer"}));
   std::ifstream abort_file(root + "/abort");
   std::string pid;
   std::getline(abort_file, pid);
@@ -49,7 +49,8 @@ TEST(FilesFormatTest, OpenStoreHasAbortMarkerAndClosedStoreDoesNot) {
 
   ASSERT_OK(store->Close());
   EXPECT_EQ(Entries(root),
-            (std::set<std::string>{"checkpoint", "commitlog", "consumequeue", "lock", "meta"}));
+            (std::set<std::string>{"checkpoint", "commitlog", "consumequeue", "lock", "meta",
+                                   "timer"}));
   EXPECT_EQ(std::filesystem::file_size(root + "/checkpoint"), 8192u);
   // Segments are created at full size; the allocator may have made the next one already.
   for (const auto& e : std::filesystem::directory_iterator(root + "/commitlog")) {

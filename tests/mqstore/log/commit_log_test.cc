@@ -479,6 +479,129 @@ TEST_F(CommitLogTest, ConcurrentAppendsKeepPerQueueOrderWithoutOverlap) {
   EXPECT_EQ(*offsets_.Slot("T", 100), kThreads * kPerThread / 2);
 }
 
+// ---- Retention primitives: OldestSegments and RemoveSegmentsBefore ----
+
+TEST_F(CommitLogTest, OldestSegmentsAreDatedByTheirSuccessorsFirstRecord) {
+  auto log = NewLog();
+  const int64_t t0 = clock_.NowMillis();
+  std::vector<int64_t> first_ts;  // store time of each segment's first record
+  while (log->Segments().size() < 4) {
+    size_t before = log->Segments().size();
+    clock_.Advance(1000);
+    int64_t ts = 0;
+    ASSERT_OK(Append(log.get(), "T", 0, 700, &ts).status());
+    if (log->Segments().size() != before) first_ts.push_back(ts);
+  }
+  ASSERT_EQ(first_ts.size(), 4u);
+  auto oldest = log->OldestSegments(INT64_MAX, 10);
+  ASSERT_EQ(oldest.size(), 3u);  // never the last
+  for (size_t i = 0; i < oldest.size(); ++i) {
+    EXPECT_EQ(oldest[i].base, static_cast<int64_t>(i * kSegment));
+    EXPECT_EQ(oldest[i].end, static_cast<int64_t>((i + 1) * kSegment));
+    ASSERT_TRUE(oldest[i].stored_before_ms.has_value());
+    EXPECT_EQ(*oldest[i].stored_before_ms, first_ts[i + 1]);
+    EXPECT_GT(*oldest[i].stored_before_ms, t0);
+  }
+  EXPECT_EQ(log->OldestSegments(INT64_MAX, 2).size(), 2u);
+  // Only segments that end at or before the limit.
+  EXPECT_EQ(log->OldestSegments(2 * kSegment - 1, 10).size(), 1u);
+  EXPECT_EQ(log->OldestSegments(2 * kSegment, 10).size(), 2u);
+  EXPECT_TRUE(log->OldestSegments(kSegment - 1, 10).empty());
+  EXPECT_TRUE(log->OldestSegments(INT64_MAX, 0).empty());
+}
+
+TEST_F(CommitLogTest, RemoveSegmentsBeforeTakesWholeSegmentsFromTheFrontOnly) {
+  auto log = NewLog();
+  while (log->Segments().size() < 5) ASSERT_OK(Append(log.get(), "T", 0, 700).status());
+  const int64_t s = static_cast<int64_t>(kSegment);
+  const int64_t end = log->appended();
+  ASSERT_OK_AND_ASSIGN(size_t none, log->RemoveSegmentsBefore(s - 1));
+  EXPECT_EQ(none, 0u);
+  EXPECT_EQ(log->min_offset(), 0);
+  ASSERT_OK_AND_ASSIGN(size_t two, log->RemoveSegmentsBefore(2 * s + 100));
+  EXPECT_EQ(two, 2u);
+  EXPECT_EQ(log->min_offset(), 2 * s);
+  EXPECT_EQ(log->SegmentFor(s), nullptr);
+  EXPECT_EQ(log->SegmentFor(2 * s)->base(), 2 * s);
+  EXPECT_EQ(log->SegmentFor(4 * s + 1)->base(), 4 * s);
+  EXPECT_FALSE(env_->FileExists(filename::CommitLogSegment(kRoot, 0)));
+  EXPECT_FALSE(env_->FileExists(filename::CommitLogSegment(kRoot, s)));
+  EXPECT_TRUE(env_->FileExists(filename::CommitLogSegment(kRoot, 2 * s)));
+  // Whatever the limit, the last (active) segment stays.
+  ASSERT_OK_AND_ASSIGN(size_t rest, log->RemoveSegmentsBefore(INT64_MAX));
+  EXPECT_EQ(rest, 2u);
+  ASSERT_EQ(log->Segments().size(), 1u);
+  EXPECT_EQ(log->min_offset(), 4 * s);
+  EXPECT_EQ(log->appended(), end);
+  // Appends go on; the scan from the new start finds every record left.
+  ASSERT_OK_AND_ASSIGN(auto rec, Append(log.get(), "T", 0, 700));
+  EXPECT_EQ(rec.physical_offset, end);
+  log_test::LogScan scan = ScanLog(*log);
+  EXPECT_EQ(scan.end, log->appended());
+  EXPECT_GE(scan.records.front().position, 4 * s);
+}
+
+TEST_F(CommitLogTest, ASegmentHeldByAReaderStaysReadableAfterRemoval) {
+  test::TempDir dir;
+  CommitLog log(Env::Default(), dir.path(), Options(kSegment));
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  while (log.Segments().size() < 3) ASSERT_OK(Append(&log, "T", 0, 700).status());
+  std::shared_ptr<MappedFile> pin = log.SegmentFor(0);
+  std::string before(pin->View(0, kSegment));
+  ASSERT_OK_AND_ASSIGN(size_t removed, log.RemoveSegmentsBefore(kSegment));
+  EXPECT_EQ(removed, 1u);
+  EXPECT_FALSE(Env::Default()->FileExists(filename::CommitLogSegment(dir.path(), 0)));
+  EXPECT_EQ(std::string(pin->View(0, kSegment)), before);
+  RecordSummary first;
+  EXPECT_EQ(CheckRecord(pin->View(0, kSegment), true, &first), RecordCheck::kRecord);
+}
+
+TEST_F(CommitLogTest, RemovalIsDurableAndTheLogReloadsFromItsNewStart) {
+  auto log = NewLog();
+  while (log->Segments().size() < 4) ASSERT_OK(Append(log.get(), "T", 0, 700).status());
+  ASSERT_OK(log->Sync(0, log->appended()));
+  ASSERT_OK(log->RemoveSegmentsBefore(2 * kSegment).status());
+  auto crashed = env_->CrashCopy({});
+  CommitLog reopened(crashed.get(), kRoot, Options(kSegment));
+  ASSERT_OK(reopened.Load());
+  EXPECT_EQ(reopened.min_offset(), static_cast<int64_t>(2 * kSegment));
+  EXPECT_EQ(ScanLog(reopened).end, log->appended());
+}
+
+TEST_F(CommitLogTest, AppendsGoOnWhileSegmentsAreRemoved) {
+  auto log = NewLog();
+  log->StartAllocator();
+  std::atomic<bool> done{false};
+  constexpr int kRecords = 4000;
+  std::thread writer([&] {
+    for (int i = 0; i < kRecords; ++i) {
+      auto r = AppendOne(log.get(), &offsets_, MakeMessage("T", 0, std::to_string(i)), kStoreHost);
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+    }
+    done = true;
+  });
+  size_t removed = 0;
+  while (!done.load()) {
+    auto r = log->RemoveSegmentsBefore(log->appended());
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    if (r.ok()) removed += *r;
+  }
+  writer.join();
+  // The writer may have finished before the first removal: one more.
+  ASSERT_OK_AND_ASSIGN(size_t last_round, log->RemoveSegmentsBefore(log->appended()));
+  removed += last_round;
+  EXPECT_GT(removed, 0u);
+  // Queue offsets are consecutive from wherever the remaining log starts.
+  log_test::LogScan scan = ScanLog(*log);
+  EXPECT_EQ(scan.end, log->appended());
+  ASSERT_FALSE(scan.records.empty());
+  for (size_t i = 1; i < scan.records.size(); ++i) {
+    EXPECT_EQ(scan.records[i].summary.queue_offset, scan.records[i - 1].summary.queue_offset + 1);
+  }
+  EXPECT_EQ(scan.records.back().summary.queue_offset, kRecords - 1);
+}
+
 TEST_F(CommitLogTest, AppendNotifiesTheAppendEvent) {
   auto log = NewLog();
   auto key = log->append_event().PrepareWait();

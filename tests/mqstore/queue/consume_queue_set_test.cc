@@ -189,5 +189,26 @@ TEST_F(ConsumeQueueSetTest, SyncAllMakesEveryQueueSurviveACrash) {
   EXPECT_EQ(MaxOf(*reloaded, "TopicB", 0), 5);
 }
 
+TEST_F(ConsumeQueueSetTest, ApplyLogMinOffsetMovesEveryQueue) {
+  auto set = LoadedSet();
+  ApplyRoundRobin(set.get(), 30);  // records at 0, 100, ...: 10 per queue
+  // The log now starts at 1500: record 15 onwards (queue offset 5 of each queue).
+  ASSERT_OK_AND_ASSIGN(size_t removed, set->ApplyLogMinOffset(1500));
+  EXPECT_EQ(removed, 3u);  // the first file (entries 0..3) of each queue
+  set->ForEach([&](ConsumeQueue& q) {
+    EXPECT_EQ(q.min_offset(), 5) << q.topic() << "/" << q.queue_id();
+    EXPECT_EQ(q.max_offset(), 10);
+    std::vector<QueueEntry> first;
+    ASSERT_EQ(q.ReadEntries(q.min_offset(), 1, &first), 1u);
+    EXPECT_GE(first[0].physical_offset, 1500);
+  });
+  // Applying it again, or an older offset, changes nothing.
+  ASSERT_OK_AND_ASSIGN(removed, set->ApplyLogMinOffset(1500));
+  EXPECT_EQ(removed, 0u);
+  ASSERT_OK_AND_ASSIGN(removed, set->ApplyLogMinOffset(0));
+  EXPECT_EQ(removed, 0u);
+  EXPECT_EQ(set->Find("TopicB", 0)->min_offset(), 5);
+}
+
 }  // namespace
 }  // namespace mqstore

@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mqstore/mem_env.h"
@@ -353,6 +355,103 @@ TEST_F(ConsumeQueueTest, NothingSyncedMeansAnEmptyQueueAfterACrash) {
   AppendEntries(q.get(), 0, 6);
   std::unique_ptr<MemEnv> after = env_->CrashCopy({CrashMode::kDropUnsynced, 0});
   EXPECT_EQ(LoadedQueue(after.get())->max_offset(), 0);
+}
+
+// ---- Retention: ApplyLogMinOffset ----
+
+TEST_F(ConsumeQueueTest, ApplyLogMinOffsetMovesTheMinAndRemovesWhollyOlderFiles) {
+  auto q = NewQueue();
+  AppendEntries(q.get(), 0, 10);  // files at entries 0, 4, 8
+  ASSERT_OK_AND_ASSIGN(size_t removed, q->ApplyLogMinOffset(EntryFor(5).physical_offset));
+  EXPECT_EQ(removed, 1u);  // entries 0..3; the file holding 4 (below) and 5 stays
+  EXPECT_EQ(q->min_offset(), 5);
+  EXPECT_EQ(q->max_offset(), 10);
+  EXPECT_FALSE(env_->FileExists(FilePath(0)));
+  EXPECT_TRUE(env_->FileExists(FilePath(kFileBytes)));
+  std::vector<QueueEntry> entries;
+  ASSERT_EQ(q->ReadEntries(5, 10, &entries), 5u);
+  for (int64_t i = 0; i < 5; ++i) EXPECT_TRUE(SameEntry(entries[i], EntryFor(5 + i))) << i;
+  entries.clear();
+  EXPECT_EQ(q->ReadEntries(2, 1, &entries), 0u);  // its file is gone
+  // The min never moves down, and an offset inside entry 4's record leaves it at 5.
+  ASSERT_OK_AND_ASSIGN(removed, q->ApplyLogMinOffset(0));
+  EXPECT_EQ(removed, 0u);
+  EXPECT_EQ(q->min_offset(), 5);
+  ASSERT_OK(q->ApplyLogMinOffset(EntryFor(4).physical_offset + 1).status());
+  EXPECT_EQ(q->min_offset(), 5);
+  // Appends go on.
+  AppendEntries(q.get(), 10, 13);
+  EXPECT_EQ(q->max_offset(), 13);
+  // Durable, and a reopened queue (min at its first file) is corrected the same way.
+  ASSERT_OK(q->Sync());
+  std::unique_ptr<MemEnv> after = env_->CrashCopy({CrashMode::kDropUnsynced, 0});
+  auto reloaded = LoadedQueue(after.get());
+  EXPECT_EQ(reloaded->min_offset(), 4);
+  EXPECT_EQ(reloaded->max_offset(), 13);
+  ASSERT_OK(reloaded->ApplyLogMinOffset(EntryFor(5).physical_offset).status());
+  EXPECT_EQ(reloaded->min_offset(), 5);
+}
+
+TEST_F(ConsumeQueueTest, ApplyLogMinOffsetPastEveryEntryEmptiesTheQueueButKeepsItsLastFile) {
+  auto q = NewQueue();
+  AppendEntries(q.get(), 0, 10);
+  ASSERT_OK_AND_ASSIGN(size_t removed, q->ApplyLogMinOffset(1'000'000));
+  EXPECT_EQ(removed, 2u);
+  EXPECT_EQ(q->min_offset(), 10);
+  EXPECT_EQ(q->max_offset(), 10);
+  EXPECT_TRUE(env_->FileExists(FilePath(2 * kFileBytes)));
+  AppendEntries(q.get(), 10, 11);
+  std::vector<QueueEntry> entries;
+  ASSERT_EQ(q->ReadEntries(10, 5, &entries), 1u);
+  EXPECT_TRUE(SameEntry(entries[0], EntryFor(10)));
+  // A queue without files has nothing to do.
+  auto empty = std::make_unique<ConsumeQueue>(env_.get(), kStoreRoot, "Empty", 0, 4);
+  ASSERT_OK_AND_ASSIGN(removed, empty->ApplyLogMinOffset(5000));
+  EXPECT_EQ(removed, 0u);
+  EXPECT_EQ(empty->min_offset(), 0);
+}
+
+TEST_F(ConsumeQueueTest, ReadersAndTheWriterRunWhileFilesAreRemoved) {
+  constexpr int64_t kEntries = 4000;
+  auto q = NewQueue();
+  AppendEntries(q.get(), 0, 1);
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong{0};
+  std::thread writer([&] {
+    for (int64_t i = 1; i < kEntries; ++i) {
+      if (!q->Append(i, EntryFor(i)).ok()) ++wrong;
+    }
+    done = true;
+  });
+  std::thread reader([&] {
+    std::vector<QueueEntry> entries;
+    while (!done.load()) {
+      int64_t from = q->min_offset();
+      entries.clear();
+      size_t n = q->ReadEntries(from, 8, &entries);
+      for (size_t i = 0; i < n; ++i) {
+        if (!SameEntry(entries[i], EntryFor(from + static_cast<int64_t>(i)))) ++wrong;
+      }
+    }
+  });
+  int64_t last_min = 0;
+  while (!done.load()) {
+    int64_t max = q->max_offset();
+    auto r = q->ApplyLogMinOffset(EntryFor(max / 2).physical_offset);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_GE(q->min_offset(), last_min);
+    last_min = q->min_offset();
+    EXPECT_OK(q->Sync());
+  }
+  writer.join();
+  reader.join();
+  ASSERT_OK(q->ApplyLogMinOffset(EntryFor(kEntries / 2).physical_offset).status());
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(q->min_offset(), kEntries / 2);
+  EXPECT_EQ(q->max_offset(), kEntries);
+  std::vector<QueueEntry> tail;
+  ASSERT_EQ(q->ReadEntries(kEntries - 1, 1, &tail), 1u);
+  EXPECT_TRUE(SameEntry(tail[0], EntryFor(kEntries - 1)));
 }
 
 }  // namespace
