@@ -32,6 +32,9 @@ namespace mqstore {
 enum class TransactionResolution : int;
 struct TransactionEndResult;
 struct TransactionCheckResult;
+// Declared in mqstore/send_back.h; include it to call SendBack.
+struct SendBackRequest;
+struct SendBackResult;
 
 enum class PutStatus {
   kOk,  // stored; durable if the flush mode promises it
@@ -199,6 +202,13 @@ class Store {
   // `max_checks`, for the broker to ask their producers about; those checked
   // transaction_check_max times are given up (moved to TRANS_CHECK_MAX_TIME_TOPIC).
   virtual Result<TransactionCheckResult> CheckTransactions(size_t max_checks) = 0;
+
+  // ---- Retry and dead letter (mqstore/send_back.h, docs/format/retry.md)
+  // Stores a copy of the consumed record at request.physical_offset for the consumer group
+  // to see again: in %RETRY%<group> after delay level 3 + its reconsume times, or, once it
+  // was reconsumed the group's retry_max_times (16), in %DLQ%<group>. Errors: kNotFound (no
+  // record there), kInvalidArgument (bad group, a system topic's record), the put errors.
+  virtual Result<SendBackResult> SendBack(const SendBackRequest& request) = 0;
 
   // Delay levels and timers are delivered by a background thread that wakes when a parked
   // message arrives and when the next one is due by the store's Clock. This wakes it and

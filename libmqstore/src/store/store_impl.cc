@@ -7,6 +7,7 @@
 
 #include "queue/queue_time_search.h"
 #include "recovery/recovery.h"
+#include "retry/send_back.h"
 #include "retention/retention_policy.h"
 #include "schedule/delay_levels.h"
 #include "schedule/file_progress_store.h"
@@ -696,6 +697,12 @@ Result<TransactionEndResult> StoreImpl::EndTransaction(int64_t half_physical_off
 Result<TransactionCheckResult> StoreImpl::CheckTransactions(size_t max_checks) {
   if (!open_.load()) return Status::FailedPrecondition("store is closed");
   return transactions_->Check(options_.clock->NowMillis(), max_checks);
+}
+
+Result<SendBackResult> StoreImpl::SendBack(const SendBackRequest& request) {
+  // Not under lifecycle_mu_: the copy is put through this store.
+  if (!open_.load()) return Status::FailedPrecondition("store is closed");
+  return SendMessageBack(*this, metadata(), request);
 }
 
 Status StoreImpl::AwaitScheduleRound(int timeout_ms) {

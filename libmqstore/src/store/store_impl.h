@@ -8,6 +8,7 @@
 //   ScheduleService (schedule/)  delay levels and timers: parks at put, re-puts when due
 //   RetentionService (retention/) deletes old segments; refuses puts on a full disk
 //   TransactionService (transaction/) half messages: end, check
+//   SendMessageBack (retry/)     consumed message -> retry / dead-letter topic
 #ifndef MQSTORE_STORE_STORE_IMPL_H_
 #define MQSTORE_STORE_STORE_IMPL_H_
 
@@ -68,6 +69,7 @@ class StoreImpl final : public Store {
   Result<TransactionEndResult> EndTransaction(int64_t half_physical_offset,
                                               TransactionResolution resolution) override;
   Result<TransactionCheckResult> CheckTransactions(size_t max_checks) override;
+  Result<SendBackResult> SendBack(const SendBackRequest& request) override;
 
  private:
   // Appends prepared records, waits for durability as the flush mode says and fills `out`
