@@ -93,6 +93,20 @@ Result<std::optional<int64_t>> RequestedDeliverMs(std::string_view props, int64_
   return std::optional<int64_t>();
 }
 
+// One pass over the property names: does the message ask for scheduled delivery at all?
+// Every put goes through RewriteForSchedule, and almost none does; this keeps their cost to
+// one scan instead of one per request property.
+bool HasScheduleRequest(std::string_view encoded) {
+  bool found = false;
+  ForEachProperty(encoded, [&found](std::string_view name, std::string_view) {
+    if (found || name.empty() || (name[0] != 'D' && name[0] != 'T' && name[0] != '_')) return;
+    found = name == property::kDelayLevel || name == sprop::kTimerDelaySec ||
+            name == sprop::kTimerDelayMs || name == sprop::kTimerDeliverMs ||
+            name == sprop::kStartDeliverTime;
+  });
+  return found;
+}
+
 ScheduleRewrite ParkedIn(const MessageView& message, std::string_view topic, int32_t queue_id) {
   ScheduleRewrite r;
   r.topic = std::string(topic);
@@ -126,6 +140,7 @@ Result<std::optional<ScheduleRewrite>> RewriteForSchedule(const MessageView& mes
       transaction == sysflag::kTransactionRollback) {
     return Out();
   }
+  if (!HasScheduleRequest(message.properties)) return Out();
 
   if (std::optional<std::string_view> delay =
           FindProperty(message.properties, property::kDelayLevel)) {
