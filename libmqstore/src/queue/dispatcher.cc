@@ -61,6 +61,12 @@ void Dispatcher::SetListener(ArrivalListener listener) {
   has_listener_.store(static_cast<bool>(listener_));
 }
 
+void Dispatcher::SetTopicHook(std::vector<std::string> topics,
+                              std::function<void(std::string_view)> hook) {
+  hooked_topics_ = std::move(topics);
+  topic_hook_ = std::move(hook);
+}
+
 Status Dispatcher::error() const {
   std::lock_guard<std::mutex> l(mu_);
   return error_;
@@ -135,9 +141,14 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
       }
     }
     pos += r.total_size;
-    if (listen && queued && GetsQueueOffset(r.sys_flag)) {
-      std::lock_guard<std::mutex> l(mu_);
-      if (listener_) listener_(r.topic, r.queue_id, r.queue_offset + 1);
+    if (queued && GetsQueueOffset(r.sys_flag)) {
+      for (const std::string& topic : hooked_topics_) {
+        if (r.topic == topic) topic_hook_(r.topic);
+      }
+      if (listen) {
+        std::lock_guard<std::mutex> l(mu_);
+        if (listener_) listener_(r.topic, r.queue_id, r.queue_offset + 1);
+      }
     }
   }
   return pos;

@@ -13,7 +13,9 @@
 #include <condition_variable>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "index/index_service.h"
 #include "log/commit_log.h"
@@ -43,6 +45,11 @@ class Dispatcher {
   // if dispatch stopped on one.
   Status AwaitDispatched(int64_t offset, int timeout_ms);
   void SetListener(ArrivalListener listener);
+  // Calls `hook` (from the dispatcher thread, without locks) for every queued record of one
+  // of `topics`: the store's own watchers (the schedulers) pay two string compares per
+  // record instead of a locked std::function call. REQUIRES: before Start. The hook must
+  // not block.
+  void SetTopicHook(std::vector<std::string> topics, std::function<void(std::string_view)> hook);
   Status error() const;
 
  private:
@@ -66,6 +73,8 @@ class Dispatcher {
   Status error_;                 // GUARDED_BY(mu_)
   ArrivalListener listener_;     // GUARDED_BY(mu_)
   std::atomic<bool> has_listener_{false};
+  std::vector<std::string> hooked_topics_;  // set before Start, then read-only
+  std::function<void(std::string_view)> topic_hook_;
 };
 
 }  // namespace mqstore

@@ -130,17 +130,21 @@ MessageView ScheduleRewrite::Apply(const MessageView& original) const {
   return v;
 }
 
+bool MayRequestSchedule(const MessageView& message) {
+  if (message.topic == kScheduleTopic || message.topic == kTimerTopic) return false;
+  int32_t transaction = message.sys_flag & sysflag::kTransactionMask;
+  if (transaction == sysflag::kTransactionPrepared ||
+      transaction == sysflag::kTransactionRollback) {
+    return false;
+  }
+  return HasScheduleRequest(message.properties);
+}
+
 Result<std::optional<ScheduleRewrite>> RewriteForSchedule(const MessageView& message,
                                                           const ScheduleRewriteOptions& options,
                                                           int64_t now_ms) {
   using Out = std::optional<ScheduleRewrite>;
-  if (message.topic == kScheduleTopic || message.topic == kTimerTopic) return Out();
-  int32_t transaction = message.sys_flag & sysflag::kTransactionMask;
-  if (transaction == sysflag::kTransactionPrepared ||
-      transaction == sysflag::kTransactionRollback) {
-    return Out();
-  }
-  if (!HasScheduleRequest(message.properties)) return Out();
+  if (!MayRequestSchedule(message)) return Out();
 
   if (std::optional<std::string_view> delay =
           FindProperty(message.properties, property::kDelayLevel)) {

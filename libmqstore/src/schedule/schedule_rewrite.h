@@ -68,6 +68,12 @@ Result<std::optional<ScheduleRewrite>> RewriteForSchedule(const MessageView& mes
                                                           const ScheduleRewriteOptions& options,
                                                           int64_t now_ms);
 
+// Whether `message` may ask for scheduled delivery at all: one pass over its property
+// names, and false for the schedule topics and prepared or rolled-back messages. A put
+// for which it is false is stored as given (RewriteForSchedule returns nullopt), so the
+// store checks it before reading the clock.
+bool MayRequestSchedule(const MessageView& message);
+
 // Builds the message to deliver from a parked record: topic and queue from REAL_TOPIC and
 // REAL_QID, properties without DELAY, REAL_*, TIMER_*, __STARTDELIVERTIME and __CRC32#,
 // everything else as stored. `out` points into `record`'s buffers and into `*properties`,

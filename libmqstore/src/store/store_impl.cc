@@ -258,6 +258,15 @@ Status StoreImpl::Open() {
   MQ_RETURN_IF_ERROR(retention_->ApplyLogMinOffset());
   checkpointed_dispatch_.store(recovered.end);
 
+  if (options_.enable_schedule) {
+    // Wakes the schedulers when a parked message becomes readable (they start below).
+    dispatcher_.SetTopicHook({std::string(schedule::kScheduleTopic),
+                              std::string(schedule::kTimerTopic)},
+                             [this](std::string_view topic) {
+                               ScheduleService* s = schedule_listener_.load(std::memory_order_acquire);
+                               if (s != nullptr) s->OnArrival(topic);
+                             });
+  }
   log_.StartAllocator();
   dispatcher_.Start(dispatch_from, recovered.end);
   std::vector<StoreMaintenance::Task> tasks;
@@ -308,7 +317,6 @@ Status StoreImpl::StartSchedule() {
   MQ_ASSIGN_OR_RETURN(schedule_,
                       ScheduleService::Start(env_, dir_, *this, options_.clock, progress_, o));
   schedule_listener_.store(schedule_.get(), std::memory_order_release);
-  SetArrivalListener(nullptr);  // installs the schedule's hook
   return Status::OK();
 }
 
@@ -485,7 +493,7 @@ Result<MessageView> StoreImpl::RewriteForStorage(const MessageView& message,
                                                  Rewrites* rewrites) {
   MQ_ASSIGN_OR_RETURN(rewrites->half, RewriteForHalf(message));
   if (rewrites->half) return rewrites->half->Apply(message);
-  if (!options_.enable_schedule) return message;
+  if (!options_.enable_schedule || !MayRequestSchedule(message)) return message;
   MQ_ASSIGN_OR_RETURN(rewrites->parked, RewriteForSchedule(message, rewrite_options_,
                                                            options_.clock->NowMillis()));
   return rewrites->parked ? rewrites->parked->Apply(message) : message;
@@ -673,18 +681,7 @@ Status StoreImpl::AwaitDispatched(int64_t physical_end, int timeout_ms) {
 }
 
 void StoreImpl::SetArrivalListener(ArrivalListener listener) {
-  if (!options_.enable_schedule) {
-    dispatcher_.SetListener(std::move(listener));
-    return;
-  }
-  // The schedulers are woken by arrivals in their topics, whatever the user listens to.
-  dispatcher_.SetListener([this, listener = std::move(listener)](
-                              std::string_view topic, int32_t queue_id, int64_t next_offset) {
-    if (ScheduleService* schedule = schedule_listener_.load(std::memory_order_acquire)) {
-      schedule->OnArrival(topic);
-    }
-    if (listener) listener(topic, queue_id, next_offset);
-  });
+  dispatcher_.SetListener(std::move(listener));
 }
 
 Result<TransactionEndResult> StoreImpl::EndTransaction(int64_t half_physical_offset,

@@ -128,7 +128,7 @@ class StoreImpl final : public Store {
   std::unique_ptr<TransactionService> transactions_;
   std::mutex schedule_mu_;                     // serialises StartSchedule / StopSchedule
   std::shared_ptr<ScheduleService> schedule_;  // null without StoreOptions::enable_schedule
-  // What the dispatcher's arrival listener sees; cleared only after the dispatcher stopped.
+  // What the dispatcher's topic hook sees; cleared only after the dispatcher stopped.
   std::atomic<ScheduleService*> schedule_listener_{nullptr};
 
   // Puts hold it shared; Close takes it exclusively so no put is half-done at close.
