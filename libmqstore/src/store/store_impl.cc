@@ -367,6 +367,8 @@ Status StoreImpl::Close() {
   if (!open_.load()) return Status::FailedPrecondition("store is not open");
   Status schedule_stopped = StopSchedule();
   if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
+  // Service calls in flight finish (their puts now fail); later ones see the store closed.
+  { std::unique_lock<std::shared_mutex> drain(services_mu_); }
   std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   retention_maintenance_.reset();
   maintenance_.reset();
@@ -687,17 +689,20 @@ void StoreImpl::SetArrivalListener(ArrivalListener listener) {
 Result<TransactionEndResult> StoreImpl::EndTransaction(int64_t half_physical_offset,
                                                        TransactionResolution resolution) {
   // Not under lifecycle_mu_: the service puts through this store.
+  std::shared_lock<std::shared_mutex> services(services_mu_);
   if (!open_.load()) return Status::FailedPrecondition("store is closed");
   return transactions_->EndTransaction(half_physical_offset, resolution);
 }
 
 Result<TransactionCheckResult> StoreImpl::CheckTransactions(size_t max_checks) {
+  std::shared_lock<std::shared_mutex> services(services_mu_);
   if (!open_.load()) return Status::FailedPrecondition("store is closed");
   return transactions_->Check(options_.clock->NowMillis(), max_checks);
 }
 
 Result<SendBackResult> StoreImpl::SendBack(const SendBackRequest& request) {
   // Not under lifecycle_mu_: the copy is put through this store.
+  std::shared_lock<std::shared_mutex> services(services_mu_);
   if (!open_.load()) return Status::FailedPrecondition("store is closed");
   return SendMessageBack(*this, metadata(), request);
 }

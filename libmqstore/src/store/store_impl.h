@@ -126,6 +126,10 @@ class StoreImpl final : public Store {
   // Schedule and transaction progress: in the metadata store, else in schedule_progress.
   std::shared_ptr<ScheduleProgressStore> progress_;
   std::unique_ptr<TransactionService> transactions_;
+  // EndTransaction, CheckTransactions and SendBack run outside lifecycle_mu_ (they put
+  // through the store); they hold this shared, and Close waits for them (exclusive) before
+  // it tears down what they use (the transaction service, the metadata store).
+  std::shared_mutex services_mu_;
   std::mutex schedule_mu_;                     // serialises StartSchedule / StopSchedule
   std::shared_ptr<ScheduleService> schedule_;  // null without StoreOptions::enable_schedule
   // What the dispatcher's topic hook sees; cleared only after the dispatcher stopped.
