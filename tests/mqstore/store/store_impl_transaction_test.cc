@@ -2,7 +2,10 @@
 // EndTransaction / CheckTransactions reach the store's TransactionService.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "mqstore/schedule/schedule_test_util.h"
 #include "mqstore/store/store_test_util.h"
@@ -103,6 +106,38 @@ TEST_F(StoreTransactionTest, APreparedMessageCannotAlsoBeDelayed) {
   m.sys_flag = sysflag::kTransactionPrepared;
   m.SetProperty("DELAY", "2");
   EXPECT_TRUE(PutMessage(h_.store.get(), m).status().IsInvalidArgument());
+}
+
+// Close tears down the transaction service and the progress it keeps; calls racing with it
+// either finish before or see the store closed.
+TEST_F(StoreTransactionTest, CallsRacingWithCloseFinishOrSeeItClosed) {
+  std::vector<PutResult> halves;
+  for (int i = 0; i < 50; ++i) halves.push_back(PutPrepared("h" + std::to_string(i)));
+  h_.AwaitAll();
+  h_.clock.Advance(6'000);
+  std::atomic<bool> done{false};
+  std::atomic<int> closed_seen{0};
+  std::atomic<int> calls{0};
+  std::thread caller([&] {
+    for (size_t i = 0; !done.load(); ++i, ++calls) {
+      auto end = h_.store->EndTransaction(halves[i % halves.size()].physical_offset,
+                                          TransactionResolution::kRollback);
+      auto check = h_.store->CheckTransactions(4);
+      for (const Status& s : {end.status(), check.status()}) {
+        if (s.IsFailedPrecondition()) {
+          ++closed_seen;
+        } else {
+          EXPECT_TRUE(s.ok()) << s.ToString();
+        }
+      }
+    }
+  });
+  while (calls.load() < 20) std::this_thread::yield();  // calls are in flight
+  Status closed = h_.store->Close();
+  EXPECT_TRUE(closed.ok()) << closed.ToString();
+  while (closed_seen.load() == 0) std::this_thread::yield();
+  done = true;
+  caller.join();
 }
 
 }  // namespace
