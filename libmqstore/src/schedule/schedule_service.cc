@@ -34,6 +34,7 @@ void ScheduleService::OnArrival(std::string_view topic) {
 Status ScheduleService::AwaitRound(int timeout_ms) {
   // A round in progress may have read its queues before the caller's message arrived:
   // wait for the first one that starts after this call.
+  if (stopped_.load()) return Status::FailedPrecondition("the schedulers are stopped");
   uint64_t round = runner_->RequestRound();
   if (!runner_->AwaitRound(round - 1, timeout_ms)) {
     return Status::TimedOut("no schedule round completed within " + std::to_string(timeout_ms) +
@@ -43,8 +44,7 @@ Status ScheduleService::AwaitRound(int timeout_ms) {
 }
 
 Status ScheduleService::Stop() {
-  if (stopped_) return Status::OK();
-  stopped_ = true;
+  if (stopped_.exchange(true)) return Status::OK();
   runner_->Stop();
   return timer_ ? timer_->Close() : Status::OK();
 }

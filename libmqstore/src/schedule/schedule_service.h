@@ -18,6 +18,7 @@
 #ifndef MQSTORE_SCHEDULE_SCHEDULE_SERVICE_H_
 #define MQSTORE_SCHEDULE_SCHEDULE_SERVICE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -65,7 +66,8 @@ class ScheduleService {
   // Cheap and non-blocking (the dispatcher calls it for every record).
   void OnArrival(std::string_view topic);
   // Wakes the runner and waits until a round that started after this call has completed.
-  // kTimedOut after `timeout_ms`; otherwise that round's status.
+  // kTimedOut after `timeout_ms`; kFailedPrecondition once stopped; otherwise that round's
+  // status.
   Status AwaitRound(int timeout_ms);
   // Stops the runner after its current round and commits the timer's progress. The store
   // must still accept puts. Idempotent.
@@ -81,7 +83,7 @@ class ScheduleService {
   std::vector<std::unique_ptr<DelayScheduler>> delay_schedulers_;
   std::unique_ptr<TimerScheduler> timer_;
   std::unique_ptr<ScheduleRunner> runner_;
-  bool stopped_ = false;
+  std::atomic<bool> stopped_{false};
 };
 
 }  // namespace mqstore
