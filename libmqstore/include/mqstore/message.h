@@ -49,6 +49,8 @@ inline constexpr std::string_view kRecordCrc = "__CRC32#";
 // Properties are stored as RocketMQ encodes them: name 0x01 value 0x02, repeated.
 // Encodes name/value pairs; pairs with an empty name or value are skipped.
 std::string EncodeProperties(const std::vector<std::pair<std::string, std::string>>& props);
+// Appends one pair (name 0x01 value 0x02) to an encoded property string.
+void AppendProperty(std::string_view name, std::string_view value, std::string* encoded);
 // Calls fn(name, value) for every well-formed pair (non-empty name and value) of an encoded
 // property string, in order, with views into `encoded`; malformed pairs are skipped
 // (lenient, like RocketMQ's decoder).

@@ -8,14 +8,17 @@
 
 namespace mqstore {
 
+void AppendProperty(std::string_view name, std::string_view value, std::string* encoded) {
+  encoded->append(name);
+  encoded->push_back('\x01');
+  encoded->append(value);
+  encoded->push_back('\x02');
+}
+
 std::string EncodeProperties(const std::vector<std::pair<std::string, std::string>>& props) {
   std::string out;
   for (const auto& [name, value] : props) {
-    if (name.empty() || value.empty()) continue;
-    out += name;
-    out += '\x01';
-    out += value;
-    out += '\x02';
+    if (!name.empty() && !value.empty()) AppendProperty(name, value, &out);
   }
   return out;
 }

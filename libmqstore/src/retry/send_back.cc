@@ -10,39 +10,19 @@
 #include "meta/meta_validation.h"
 #include "mqstore/transaction.h"
 #include "schedule/schedule_names.h"
+#include "schedule/schedule_rewrite.h"
 #include "transaction/transaction_names.h"
 
 namespace mqstore {
 namespace {
 
-namespace sprop = schedule::prop;
-
-// Properties the copy does not inherit: the whole-record CRC (the store writes a fresh one),
-// put-time instructions that would act again (WAIT, schedule and timer requests and their
-// bookkeeping, TRAN_MSG, which would make the copy a new half message), and the reconsume
-// count, which is rewritten.
-constexpr std::array<std::string_view, 17> kNotInherited = {
-    property::kRecordCrc,
-    property::kWaitStoreMsgOk,
-    property::kDelayLevel,
-    sprop::kRealTopic,
-    sprop::kRealQueueId,
-    sprop::kTimerDeliverMs,
-    sprop::kTimerDelaySec,
-    sprop::kTimerDelayMs,
-    sprop::kStartDeliverTime,
-    sprop::kTimerOutMs,
-    sprop::kTimerEnqueueMs,
-    sprop::kTimerDequeueMs,
-    sprop::kTimerRollTimes,
-    sprop::kTimerDeleteUniqueKey,
-    sprop::kTimerDelayLevel,
-    property::kReconsumeTime,
-    transaction::prop::kTransactionPrepared,
-};
-
+// Properties the copy does not inherit: the whole-record CRC, schedule requests and their
+// bookkeeping (the schedule's own list, so both stay in step), put-time instructions that
+// would act again (WAIT; TRAN_MSG, which would make the copy a new half message), and the
+// reconsume count, which is rewritten.
 bool IsInherited(std::string_view name) {
-  return std::find(kNotInherited.begin(), kNotInherited.end(), name) == kNotInherited.end();
+  return !IsScheduleBookkeeping(name) && name != property::kWaitStoreMsgOk &&
+         name != property::kReconsumeTime && name != transaction::prop::kTransactionPrepared;
 }
 
 // Topics whose records are parked or bookkeeping: nobody consumes them, so nobody sends them
@@ -51,13 +31,6 @@ constexpr std::array<std::string_view, 5> kSystemTopics = {
     schedule::kScheduleTopic, schedule::kTimerTopic,       transaction::kHalfTopic,
     transaction::kOpTopic,    transaction::kCheckMaxTopic,
 };
-
-void AppendProperty(std::string_view name, std::string_view value, std::string* out) {
-  out->append(name);
-  out->push_back('\x01');
-  out->append(value);
-  out->push_back('\x02');
-}
 
 // FNV-1a: stable across builds and platforms (std::hash is not), so a message's retries land
 // in the same retry queue wherever the store runs.

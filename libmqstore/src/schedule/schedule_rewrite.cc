@@ -24,7 +24,9 @@ constexpr std::array<std::string_view, 14> kNotDelivered = {
     sprop::kTimerDelayLevel,  property::kRecordCrc,
 };
 
-bool IsNotDelivered(std::string_view name) {
+}  // namespace
+
+bool IsScheduleBookkeeping(std::string_view name) {
   // Every such name starts with one of these; most properties are rejected here.
   char c = name.empty() ? '\0' : name[0];
   if (c != 'D' && c != 'R' && c != 'T' && c != '_') return false;
@@ -34,19 +36,14 @@ bool IsNotDelivered(std::string_view name) {
   return false;
 }
 
-void AppendProperty(std::string_view name, std::string_view value, std::string* out) {
-  out->append(name);
-  out->push_back('\x01');
-  out->append(value);
-  out->push_back('\x02');
-}
+namespace {
 
 // Appends the well-formed pairs of `encoded` that a delivered message keeps to `out`, each
 // as name 0x01 value 0x02, in their original order.
 void CopyDeliveredProperties(std::string_view encoded, std::string* out) {
   out->reserve(out->size() + encoded.size() + 64);
   ForEachProperty(encoded, [out](std::string_view name, std::string_view value) {
-    if (!IsNotDelivered(name)) AppendProperty(name, value, out);
+    if (!IsScheduleBookkeeping(name)) AppendProperty(name, value, out);
   });
 }
 
@@ -188,7 +185,7 @@ Status RestoreForDelivery(const ParsedRecord& record, std::string* properties, M
   std::optional<std::string_view> topic;
   std::optional<std::string_view> qid_text;
   ForEachProperty(record.properties, [&](std::string_view name, std::string_view value) {
-    if (!IsNotDelivered(name)) {
+    if (!IsScheduleBookkeeping(name)) {
       AppendProperty(name, value, properties);
     } else if (name == sprop::kRealTopic) {
       if (!topic) topic = value;

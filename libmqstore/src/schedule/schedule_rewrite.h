@@ -81,6 +81,11 @@ bool MayRequestSchedule(const MessageView& message);
 // Errors: kCorruption when REAL_TOPIC is missing or REAL_QID is not a queue id.
 Status RestoreForDelivery(const ParsedRecord& record, std::string* properties, MessageView* out);
 
+// Whether a property is one a delivered message never carries: a schedule request (DELAY,
+// TIMER_*, __STARTDELIVERTIME), the parking bookkeeping (REAL_TOPIC, REAL_QID, timer state)
+// or the whole-record CRC. RestoreForDelivery drops them; so does a retry copy.
+bool IsScheduleBookkeeping(std::string_view name);
+
 // The delivery time a parked timer record carries (TIMER_OUT_MS); nullopt when missing or
 // malformed.
 std::optional<int64_t> TimerOutMs(std::string_view encoded_properties);

@@ -19,13 +19,6 @@ constexpr std::array<std::string_view, 5> kScheduleRequests = {
     property::kDelayLevel, sprop::kTimerDeliverMs, sprop::kTimerDelaySec, sprop::kTimerDelayMs,
     sprop::kStartDeliverTime};
 
-void AppendProperty(std::string_view name, std::string_view value, std::string* out) {
-  out->append(name);
-  out->push_back('\x01');
-  out->append(value);
-  out->push_back('\x02');
-}
-
 template <size_t N>
 bool IsOneOf(std::string_view name, const std::array<std::string_view, N>& names) {
   for (std::string_view n : names) {
