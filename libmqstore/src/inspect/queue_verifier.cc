@@ -254,9 +254,11 @@ Result<std::string> QueueVerifier::CheckEntry(const QueueFiles& queue, const Que
 void QueueVerifier::CheckQueuesWithoutFiles() {
   for (const auto& [key, span] : facts_.queues) {
     if (span.next_below_restart == 0) continue;
+    // (A named copy: clang 14 cannot capture a structured binding in a lambda.)
+    const auto& queue = key;
     bool has_files = std::any_of(
         layout_.queues.begin(), layout_.queues.end(),
-        [&](const QueueFiles& q) { return q.topic == key.first && q.queue_id == key.second; });
+        [&](const QueueFiles& q) { return q.topic == queue.first && q.queue_id == queue.second; });
     if (has_files) continue;
     sink_->Report(Severity::kCorruption,
                   filename::ConsumeQueueDir(layout_.dir, key.first, key.second), -1,

@@ -4,13 +4,13 @@
 
 namespace mqstore {
 
-ScheduleService::ScheduleService(Clock* clock, std::shared_ptr<ScheduleProgressStore> progress)
-    : clock_(clock), progress_(std::move(progress)) {}
+ScheduleService::ScheduleService(std::shared_ptr<ScheduleProgressStore> progress)
+    : progress_(std::move(progress)) {}
 
 Result<std::unique_ptr<ScheduleService>> ScheduleService::Start(
     Env* env, const std::string& store_dir, Store& store, Clock* clock,
     std::shared_ptr<ScheduleProgressStore> progress, const ScheduleServiceOptions& options) {
-  std::unique_ptr<ScheduleService> service(new ScheduleService(clock, std::move(progress)));
+  std::unique_ptr<ScheduleService> service(new ScheduleService(std::move(progress)));
   service->delay_schedulers_ =
       MakeDelaySchedulers(store, *service->progress_, options.levels, options.delay);
   std::vector<ScheduledTask*> tasks;

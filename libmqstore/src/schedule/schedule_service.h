@@ -76,9 +76,8 @@ class ScheduleService {
   ScheduleServiceStats stats() const;
 
  private:
-  ScheduleService(Clock* clock, std::shared_ptr<ScheduleProgressStore> progress);
+  explicit ScheduleService(std::shared_ptr<ScheduleProgressStore> progress);
 
-  Clock* const clock_;
   std::shared_ptr<ScheduleProgressStore> progress_;
   std::vector<std::unique_ptr<DelayScheduler>> delay_schedulers_;
   std::unique_ptr<TimerScheduler> timer_;
