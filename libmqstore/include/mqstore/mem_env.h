@@ -5,7 +5,8 @@
 // renamed or removed file survives a crash only once Env::SyncDir was called on its parent.
 //
 // CrashCopy() builds a new, independent MemEnv holding what would survive a power cut right
-// now, optionally keeping a seeded random part of the unsynced bytes (torn writes). The store
+// now, optionally keeping a seeded random part of the unsynced bytes (torn writes), possibly
+// with flipped bits. The store
 // that was using this env keeps running untouched; a test opens a new store on the copy.
 #ifndef MQSTORE_MEM_ENV_H_
 #define MQSTORE_MEM_ENV_H_
@@ -25,7 +26,11 @@ enum class CrashMode {
   kTornPrefix,
   // Each unsynced 4 KiB page independently survives or not (mmap writeback order).
   kRandomPages,
+  // As kRandomPages, and a surviving page has 1-3 of its unsynced bytes bit-flipped (a
+  // device that garbled a write in flight). Synced bytes are never touched.
+  kCorruptUnsynced,
 };
+inline constexpr int kCrashModeCount = 4;
 
 struct CrashOptions {
   CrashMode mode = CrashMode::kDropUnsynced;

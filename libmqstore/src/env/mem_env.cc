@@ -380,12 +380,22 @@ class MemEnvImpl final : public MemEnv {
       for (size_t i = first; i < k; ++i) image[i] = current_at(i);
       keep_end = std::max(keep_end, std::min(k, cur));
     } else {
+      const size_t durable_size = state.durable.size();
       for (size_t page = first / kPage * kPage; page < last; page += kPage) {
         if (rng() & 1) continue;
         size_t end = std::min(page + kPage, last);
         if (end > image.size()) image.resize(end, 0);
-        for (size_t i = page; i < end; ++i) image[i] = current_at(i);
+        std::vector<size_t> unsynced;
+        for (size_t i = page; i < end; ++i) {
+          if (i >= durable_size || current_at(i) != state.durable[i]) unsynced.push_back(i);
+          image[i] = current_at(i);
+        }
         keep_end = std::max(keep_end, std::min(end, cur));
+        if (mode != CrashMode::kCorruptUnsynced || unsynced.empty()) continue;
+        for (int flips = 1 + static_cast<int>(rng() % 3); flips > 0; --flips) {
+          size_t at = unsynced[rng() % unsynced.size()];
+          image[at] = static_cast<char>(image[at] ^ (1 << (rng() % 8)));
+        }
       }
     }
     image.resize(keep_end);

@@ -56,7 +56,9 @@ Status DecodeIndexHeader(std::string_view src, IndexHeader* out) {
       h.used_slots > h.entry_count || (h.entry_count > 0 && h.used_slots == 0) ||
       h.begin_offset < 0 || h.end_offset < h.begin_offset ||
       h.end_timestamp_ms < h.begin_timestamp_ms ||
-      h.end_timestamp_ms - h.begin_timestamp_ms > int64_t{std::numeric_limits<uint32_t>::max()}) {
+      // (Unsigned: exact after the end >= begin check, where int64 subtraction could overflow.)
+      static_cast<uint64_t>(h.end_timestamp_ms) - static_cast<uint64_t>(h.begin_timestamp_ms) >
+          std::numeric_limits<uint32_t>::max()) {
     return Status::Corruption("index header fields are inconsistent");
   }
   *out = h;
@@ -272,7 +274,7 @@ IndexHeader IndexFile::durable_header() const {
   return HeaderOf(synced_, header_sequence_);
 }
 
-void IndexFile::RestoreSlotHeads() {
+Status IndexFile::RestoreSlotHeads() {
   const uint32_t count = progress_.entry_count;
   constexpr uint32_t kUnresolved = std::numeric_limits<uint32_t>::max();
   std::unordered_map<uint32_t, uint32_t> stale;  // slot -> newest entry <= count
@@ -290,6 +292,18 @@ void IndexFile::RestoreSlotHeads() {
   for (const auto& [slot, head] : stale) {
     StoreHead(slot, head == kUnresolved ? 0 : head, std::memory_order_relaxed);
   }
+  if (stale.empty()) return Status::OK();
+  return file_->Sync(SlotPos(0), SlotPos(geometry_.slot_count));
+}
+
+Status IndexFile::RebuildSlotHeads() {
+  for (uint32_t s = 0; s < geometry_.slot_count; ++s) StoreHead(s, 0, std::memory_order_relaxed);
+  // Oldest first, so each slot ends at its newest entry. Entries within the count were
+  // synced before the header that counts them.
+  for (uint32_t n = 1; n <= progress_.entry_count; ++n) {
+    StoreHead(EntryAt(n).key_hash % geometry_.slot_count, n, std::memory_order_relaxed);
+  }
+  return file_->Sync(SlotPos(0), SlotPos(geometry_.slot_count));
 }
 
 uint32_t IndexFile::EntriesBelow(int64_t physical_end) const {
@@ -322,8 +336,15 @@ Status IndexFile::TruncateFrom(int64_t physical_end) {
   }
   Progress p = old;
   p.entry_count = keep;
-  for (const auto& [slot, head] : new_heads) {
-    if (head == 0) --p.used_slots;
+  // Recount the used slots from the table rather than adjusting the old count: a head that
+  // did not match the entries (damage) would leave a count the header decoder rejects.
+  // Any head still past `keep` belonged to such a chain and is cleared.
+  p.used_slots = 0;
+  for (uint32_t s = 0; s < geometry_.slot_count; ++s) {
+    auto it = new_heads.find(s);
+    uint32_t head = it != new_heads.end() ? it->second : LoadHead(s, std::memory_order_relaxed);
+    if (head > keep) new_heads[s] = head = 0;
+    if (head != 0) ++p.used_slots;
   }
   if (keep == 0) {
     p.begin_timestamp_ms = 0;

@@ -143,7 +143,14 @@ class IndexFile {
   // After an unclean stop: slot heads that point past the header's entry count (written
   // back after the last Sync, their entries possibly lost) are set to the newest entry of
   // their slot within the count, found by scanning the entry array backwards.
-  void RestoreSlotHeads();
+  Status RestoreSlotHeads();
+  // After a crash: every slot head is recomputed from the entries within the header's
+  // count (one pass over them). Heads written after the last Sync were not durable, and a
+  // device that garbled unsynced pages may leave a head at any value, even one within the
+  // count that belongs to another slot or to an older entry of its own.
+  // Both sync the slot table: the file may never be written again (the next record may go to
+  // a new file), and a later Load trusts the heads of every file but the last.
+  Status RebuildSlotHeads();
   // Drops every entry pointing at or past `physical_end` and clips the end, durably: syncs
   // what is appended, writes the new header, then unlinks the dropped entries from their
   // slots (newest first, so each head falls back along its chain) and syncs the slots.

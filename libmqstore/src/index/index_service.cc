@@ -109,7 +109,7 @@ std::optional<int64_t> ParseIndexFileName(std::string_view name) {
 IndexService::IndexService(Env* env, std::string root, IndexOptions options)
     : env_(env), root_(std::move(root)), options_(options) {}
 
-Status IndexService::Load() {
+Status IndexService::Load(bool after_crash) {
   if (options_.slot_count == 0 || options_.max_entries_per_file == 0) {
     return Status::InvalidArgument("index files need at least one slot and one entry");
   }
@@ -148,7 +148,10 @@ Status IndexService::Load() {
       return Status::Corruption(files[i]->path() + " begins before the previous index file ends");
     }
   }
-  if (!files.empty()) files.back()->RestoreSlotHeads();
+  if (!files.empty()) {
+    MQ_RETURN_IF_ERROR(after_crash ? files.back()->RebuildSlotHeads()
+                                   : files.back()->RestoreSlotHeads());
+  }
 
   last_timestamp_ms_ = 0;
   for (const auto& f : files) {

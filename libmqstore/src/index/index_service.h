@@ -100,10 +100,11 @@ class IndexService {
   IndexService& operator=(const IndexService&) = delete;
 
   // Opens the existing files. Each is taken at its newest valid header; the last one's slot
-  // heads are repaired (IndexFile::RestoreSlotHeads); files after the last one with a valid
-  // header (created, never flushed) are removed. kCorruption when an earlier file is
-  // unreadable; kInvalidArgument for bad options. Must be called once, before anything else.
-  Status Load();
+  // heads are repaired (IndexFile::RestoreSlotHeads), or with `after_crash` recomputed
+  // (IndexFile::RebuildSlotHeads); files after the last one with a valid header (created,
+  // never flushed) are removed. kCorruption when an earlier file is unreadable;
+  // kInvalidArgument for bad options. Must be called once, before anything else.
+  Status Load(bool after_crash = false);
 
   // Indexes `record`. A record below indexed_end() was indexed before and is ignored (re-dispatch
   // after recovery); a gap above it is allowed (records that are not dispatched to the index).

@@ -62,7 +62,10 @@ QueueSlots::LoadedEnd QueueSlots::FindLoadedEnd() const {
   int64_t prev_end = -1;
   for (int64_t q = first_; q < end_; ++q) {
     QueueEntryInfo e = At(q);
-    if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end) break;
+    if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end ||
+        e.physical_offset > INT64_MAX - e.size) {
+      break;  // (as ConsumeQueue::Load)
+    }
     prev_end = e.physical_offset + e.size;
     out.max_offset = q + 1;
   }

@@ -63,7 +63,10 @@ Status ConsumeQueue::Load() {
     uint64_t pos = 0;
     for (; pos + kQueueEntrySize <= f->size(); pos += kQueueEntrySize) {
       QueueEntry e = DecodeQueueEntry(f->data() + pos);
-      if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end) break;
+      if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end ||
+          e.physical_offset > INT64_MAX - e.size) {
+        break;  // (the last test: garbage whose end would overflow)
+      }
       prev_end = e.physical_offset + e.size;
     }
     end_byte = f->base() + static_cast<int64_t>(pos);
@@ -105,12 +108,14 @@ QueueEntry ConsumeQueue::EntryAt(int64_t queue_offset) const {
   return DecodeQueueEntry(f->data() + (byte - f->base()));
 }
 
-int64_t ConsumeQueue::FirstOffsetAtOrAfterLocked(int64_t physical_offset) const {
+int64_t ConsumeQueue::FirstOffsetAtOrAfterLocked(int64_t physical_offset,
+                                                 const QueueEntryCheck& trusted) const {
   // Entries are sorted by physical offset: binary search.
   int64_t lo = min_offset(), hi = max_offset();
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    if (EntryAt(mid).physical_offset >= physical_offset) {
+    QueueEntry e = EntryAt(mid);
+    if (e.physical_offset >= physical_offset || (trusted && !trusted(*this, mid, e))) {
       hi = mid;
     } else {
       lo = mid + 1;
@@ -119,16 +124,17 @@ int64_t ConsumeQueue::FirstOffsetAtOrAfterLocked(int64_t physical_offset) const 
   return lo;
 }
 
-int64_t ConsumeQueue::FirstOffsetAtOrAfter(int64_t physical_offset) const {
+int64_t ConsumeQueue::FirstOffsetAtOrAfter(int64_t physical_offset,
+                                           const QueueEntryCheck& trusted) const {
   std::shared_lock<std::shared_mutex> l(files_mu_);
-  return FirstOffsetAtOrAfterLocked(physical_offset);
+  return FirstOffsetAtOrAfterLocked(physical_offset, trusted);
 }
 
-Status ConsumeQueue::TruncateFrom(int64_t physical_offset) {
+Status ConsumeQueue::TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted) {
   std::unique_lock<std::shared_mutex> l(files_mu_);
   int64_t max = max_offset();
   int64_t min = min_offset();
-  int64_t lo = FirstOffsetAtOrAfterLocked(physical_offset);
+  int64_t lo = FirstOffsetAtOrAfterLocked(physical_offset, trusted);
   if (lo == max) return Status::OK();
   int64_t cut_byte = lo * kQueueEntrySize;
   while (!files_.empty() && files_.back()->base() > cut_byte) {
@@ -242,7 +248,7 @@ Result<size_t> ConsumeQueue::ApplyLogMinOffset(int64_t log_min_offset) {
   {
     std::shared_lock<std::shared_mutex> l(files_mu_);
     if (files_.empty()) return size_t{0};
-    new_min = FirstOffsetAtOrAfterLocked(log_min_offset);
+    new_min = FirstOffsetAtOrAfterLocked(log_min_offset, nullptr);
   }
   // Readers check min_offset() before reading entries: from here on a read below it is told
   // "offset too small" instead of finding entries whose records are gone.

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -40,6 +41,13 @@ inline constexpr int kQueueEntrySize = 20;
 void EncodeQueueEntry(const QueueEntry& e, char* dst);
 QueueEntry DecodeQueueEntry(const char* src);
 
+class ConsumeQueue;
+// Whether entry `queue_offset` of `queue` is trustworthy. Recovery passes one that checks an
+// entry against the commit log: entries written after the last checkpoint were not synced,
+// and a crash may leave them torn or garbage (docs/design/recovery.md).
+using QueueEntryCheck =
+    std::function<bool(const ConsumeQueue& queue, int64_t queue_offset, const QueueEntry& entry)>;
+
 class ConsumeQueue {
  public:
   ConsumeQueue(Env* env, std::string root, std::string topic, int32_t queue_id,
@@ -51,11 +59,15 @@ class ConsumeQueue {
   // Maps the existing files and finds the last entry: scanning the last file forward, the
   // queue ends at the first entry that is empty or not after its predecessor.
   Status Load();
-  // Removes entries whose record starts at or after `physical_offset` (recovery).
-  Status TruncateFrom(int64_t physical_offset);
-  // The queue offset of the first entry whose record starts at or after `physical_offset`
-  // (max_offset() if none): what max_offset() would be after TruncateFrom. Changes nothing.
-  int64_t FirstOffsetAtOrAfter(int64_t physical_offset) const;
+  // Removes entries whose record starts at or after `physical_offset` (recovery), and with
+  // `trusted`, every entry from the first one it rejects.
+  Status TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted = nullptr);
+  // The queue offset of the first entry whose record starts at or after `physical_offset`,
+  // or (with `trusted`) that `trusted` rejects; max_offset() if none: what max_offset() would
+  // be after TruncateFrom. Changes nothing. Entries before that point must all pass: a
+  // binary search relies on it.
+  int64_t FirstOffsetAtOrAfter(int64_t physical_offset,
+                               const QueueEntryCheck& trusted = nullptr) const;
 
   // Appends the entry for `queue_offset`. An offset below max_offset() is a replay and is
   // ignored; one above it is a gap and kCorruption. REQUIRES: single writer.
@@ -86,7 +98,8 @@ class ConsumeQueue {
   std::string dir() const;
   // REQUIRES: files_mu_ held; min_offset() <= queue_offset < max_offset().
   QueueEntry EntryAt(int64_t queue_offset) const;
-  int64_t FirstOffsetAtOrAfterLocked(int64_t physical_offset) const;
+  int64_t FirstOffsetAtOrAfterLocked(int64_t physical_offset,
+                                     const QueueEntryCheck& trusted) const;
 
   Env* const env_;
   const std::string root_;

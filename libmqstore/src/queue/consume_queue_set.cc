@@ -29,9 +29,9 @@ Status ConsumeQueueSet::Load() {
   return Status::OK();
 }
 
-Status ConsumeQueueSet::TruncateFrom(int64_t physical_offset) {
+Status ConsumeQueueSet::TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted) {
   std::shared_lock<std::shared_mutex> l(mu_);
-  for (auto& [_, q] : queues_) MQ_RETURN_IF_ERROR(q->TruncateFrom(physical_offset));
+  for (auto& [_, q] : queues_) MQ_RETURN_IF_ERROR(q->TruncateFrom(physical_offset, trusted));
   return Status::OK();
 }
 

@@ -36,9 +36,17 @@ void Dispatcher::Stop() {
 
 Status Dispatcher::AwaitDispatched(int64_t offset, int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  // An attempt under way when this call began may fail on a disk that has room by now; the
+  // one after it began later.
+  const uint64_t attempts_at_start = failed_attempts_.load(std::memory_order_acquire);
   while (dispatched() < offset) {
+    const uint64_t attempts = failed_attempts_.load(std::memory_order_acquire);
     Status e = error();
-    if (!e.ok()) return e;
+    if (!e.ok()) {
+      if (!e.IsResourceExhausted() || attempts >= attempts_at_start + 2) return e;
+      retry_.store(true, std::memory_order_release);
+      wake_->Notify();
+    }
     auto now = std::chrono::steady_clock::now();
     if (now >= deadline) {
       return Status::TimedOut("offset " + std::to_string(offset) + " not dispatched within " +
@@ -48,6 +56,10 @@ Status Dispatcher::AwaitDispatched(int64_t offset, int timeout_ms) {
     if (dispatched() >= offset) {
       progress_.CancelWait();
       break;
+    }
+    if (failed_attempts_.load() != attempts) {
+      progress_.CancelWait();
+      continue;
     }
     progress_.Wait(key, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
                             std::chrono::milliseconds(1));
@@ -94,7 +106,27 @@ void Dispatcher::Loop() {
       continue;
     }
     int64_t next = DispatchSome(pos, limit);
-    if (next == pos) return;  // error recorded; stop dispatching
+    if (next == pos) {
+      if (!error().IsResourceExhausted()) return;  // error recorded; stop dispatching
+      // A full disk: try the record again when asked, at the next wake-up or after a while
+      // (space may come back at any time: retention, an operator).
+      blocked_.store(true, std::memory_order_release);
+      failed_attempts_.fetch_add(1, std::memory_order_acq_rel);
+      progress_.Notify();
+      auto key = wake_->PrepareWait();
+      if (stop_.load() || retry_.exchange(false)) {
+        wake_->CancelWait();
+        continue;
+      }
+      wake_->Wait(key, std::chrono::milliseconds(100));
+      retry_.store(false);
+      continue;
+    }
+    if (blocked_.load(std::memory_order_relaxed)) {
+      std::lock_guard<std::mutex> l(mu_);
+      if (error_.IsResourceExhausted()) error_ = Status::OK();
+      blocked_.store(false, std::memory_order_release);
+    }
     pos = next;
     dispatched_.store(pos, std::memory_order_release);
     progress_.Notify();

@@ -6,6 +6,11 @@
 // record is dispatched microseconds after its append without polling. It never passes the
 // dispatch limit: the appended offset in kAsync mode, the durable offset in kSync mode (a
 // consumer must not see a record a crash could take back).
+//
+// A full disk (kResourceExhausted from creating a queue or index file) does not stop it: it
+// is blocked() and tries the record again after a while, at every wake-up, and when
+// AwaitDispatched asks, so dispatch resumes by itself once there is room. Any other error
+// stops it for good.
 #ifndef MQSTORE_QUEUE_DISPATCHER_H_
 #define MQSTORE_QUEUE_DISPATCHER_H_
 
@@ -42,8 +47,11 @@ class Dispatcher {
 
   int64_t dispatched() const { return dispatched_.load(std::memory_order_acquire); }
   // Returns once dispatched() >= `offset`; kTimedOut after `timeout_ms`; the dispatch error
-  // if dispatch stopped on one.
+  // if dispatch stopped on one. While blocked() it asks for another attempt and returns
+  // kResourceExhausted only if one begun after the call failed too.
   Status AwaitDispatched(int64_t offset, int timeout_ms);
+  // True while dispatch is held up by a full disk.
+  bool blocked() const { return blocked_.load(std::memory_order_acquire); }
   void SetListener(ArrivalListener listener);
   // Calls `hook` (from the dispatcher thread, without locks) for every queued record of one
   // of `topics`: the store's own watchers (the schedulers) pay two string compares per
@@ -66,6 +74,9 @@ class Dispatcher {
 
   std::atomic<int64_t> dispatched_{0};
   std::atomic<bool> stop_{false};
+  std::atomic<bool> blocked_{false};
+  std::atomic<uint64_t> failed_attempts_{0};  // attempts that ended blocked by a full disk
+  std::atomic<bool> retry_{false};            // a waiter wants another attempt now
   std::thread thread_;
   EventCount progress_;
 

@@ -63,7 +63,9 @@ Result<std::optional<CheckpointData>> Checkpoint::Read(Env* env, const std::stri
   std::optional<CheckpointData> best;
   Status last_error = Status::Corruption(path + ": empty checkpoint file");
   for (size_t slot = 0; slot < 2; ++slot) {
-    if (n < (slot + 1) * kCheckpointSlotSize) break;
+    // A slot the file ends inside still counts when its CRC-covered bytes are all there: the
+    // next write extends the file, and that slot would then be read again (and could win).
+    if (n < slot * kCheckpointSlotSize + kCheckpointSlotPayload + 4) break;
     CheckpointData d;
     Status s = DecodeCheckpointSlot(
         std::string_view(buf).substr(slot * kCheckpointSlotSize, kCheckpointSlotSize), &d);
@@ -81,10 +83,19 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::OpenForWrite(
     Env* env, const std::string& path, const std::optional<CheckpointData>& last) {
   bool existed = env->FileExists(path);
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kCreate));
-  if (!existed) {
-    MQ_RETURN_IF_ERROR(file->Allocate(2 * kCheckpointSlotSize));
-    MQ_RETURN_IF_ERROR(file->Sync());
-    MQ_RETURN_IF_ERROR(env->SyncDir(DirName(path)));
+  MQ_ASSIGN_OR_RETURN(uint64_t size, file->Size());
+  if (size < 2 * kCheckpointSlotSize) {
+    // Both slots get their disk space now, so that no later write needs any (a full disk must
+    // not stop checkpoints). On a failure a file made here goes again: an empty checkpoint
+    // would look like a lost one at the next open.
+    Status s = file->Allocate(2 * kCheckpointSlotSize);
+    if (s.ok()) s = file->Sync();
+    if (s.ok()) s = env->SyncDir(DirName(path));
+    if (!s.ok()) {
+      file.reset();
+      if (!existed) env->RemoveFile(path).IgnoreError();  // the error to report is `s`
+      return s;
+    }
   }
   return std::unique_ptr<Checkpoint>(
       new Checkpoint(std::move(file), last ? last->sequence + 1 : 1));

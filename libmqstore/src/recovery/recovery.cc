@@ -34,6 +34,25 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   }
   start = std::clamp(start, log_min, log_max);
 
+  // Queue entries of records below `start` were synced before the checkpoint was written;
+  // later ones may be torn or garbage after a crash. So an entry counts only if the log
+  // agrees: it points at a record of its queue, with its queue offset and size. (Entries
+  // below the log's first segment cannot be checked; they are older than any garbage.)
+  QueueEntryCheck durable_entry = [&](const ConsumeQueue& q, int64_t queue_offset,
+                                      const QueueEntry& e) {
+    if (e.physical_offset < log_min) return true;
+    if (e.physical_offset >= start) return false;
+    auto seg = log->SegmentFor(e.physical_offset);
+    if (!seg) return false;
+    uint64_t in_seg = static_cast<uint64_t>(e.physical_offset - seg->base());
+    RecordSummary r;
+    if (CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r) != RecordCheck::kRecord) {
+      return false;
+    }
+    return r.physical_offset == e.physical_offset && r.total_size == e.size &&
+           r.queue_offset == queue_offset && r.queue_id == q.queue_id() && r.topic == q.topic();
+  };
+
   // Pass 1, read-only: find the end. Nothing may change before we know the store is sound.
   // Each queue's next offset is what it will be after truncation to `start`.
   std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> next_offsets;
@@ -41,7 +60,7 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
     auto it = next_offsets.find(QueueKeyLess::View(topic, queue_id));
     if (it != next_offsets.end()) return it->second;
     auto q = queues->Find(topic, queue_id);
-    int64_t next = q ? q->FirstOffsetAtOrAfter(start) : 0;
+    int64_t next = q ? q->FirstOffsetAtOrAfter(start, durable_entry) : 0;
     return next_offsets.emplace(std::make_pair(std::string(topic), queue_id), next)
         .first->second;
   };
@@ -83,7 +102,7 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   }
 
   // Pass 2: cut the queues at `start` and re-dispatch [start, end), already validated.
-  MQ_RETURN_IF_ERROR(queues->TruncateFrom(start));
+  MQ_RETURN_IF_ERROR(queues->TruncateFrom(start, durable_entry));
   for (int64_t at = start; at < pos;) {
     auto seg = log->SegmentFor(at);
     uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
@@ -101,6 +120,31 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   out.end = pos;
   out.scanned_bytes = static_cast<uint64_t>(pos - start);
   return out;
+}
+
+Status CheckLogRange(const CommitLog& log, int64_t from, int64_t to) {
+  for (int64_t at = from; at < to;) {
+    auto seg = log.SegmentFor(at);
+    if (!seg) return Status::Corruption("commit log offset " + std::to_string(at) + ": no segment");
+    uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
+    RecordSummary r;
+    std::string problem;
+    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r, &problem);
+    if (check == RecordCheck::kBlank) {
+      at = seg->end();
+      continue;
+    }
+    if (check == RecordCheck::kEnd || r.physical_offset != at) {
+      return Status::Corruption(
+          "commit log offset " + std::to_string(at) + " (below the recovered end " +
+          std::to_string(to) + "): " +
+          (check == RecordCheck::kEnd ? problem
+                                      : "record says it is at " + std::to_string(r.physical_offset)) +
+          " (run mqdump verify)");
+    }
+    at += r.total_size;
+  }
+  return Status::OK();
 }
 
 }  // namespace mqstore

@@ -39,6 +39,12 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
                                      const std::optional<CheckpointData>& checkpoint,
                                      bool zero_tail);
 
+// Checks that [from, to) of the log is a run of well-formed records and blanks (structure
+// and physical offsets; not the checksums). The store re-indexes the range from the index's
+// durable point, which may lie below the recovery start: a damaged record there would stop
+// the dispatcher after Open returned. kCorruption naming the first bad offset.
+Status CheckLogRange(const CommitLog& log, int64_t from, int64_t to);
+
 }  // namespace mqstore
 
 #endif  // MQSTORE_RECOVERY_RECOVERY_H_

@@ -118,7 +118,10 @@ Status StoreImpl::Open() {
   {
     MQ_ASSIGN_OR_RETURN(auto marker, env_->OpenFile(filename::AbortMarker(dir_), OpenMode::kCreate));
     MQ_RETURN_IF_ERROR(marker->Truncate(0));
-    MQ_RETURN_IF_ERROR(marker->Write(0, std::to_string(getpid()) + "\n"));
+    // Only its presence matters: a store must open on a full disk (to be read, and to take
+    // puts again once there is room) even when the pid does not fit.
+    Status wrote = marker->Write(0, std::to_string(getpid()) + "\n");
+    if (!wrote.IsResourceExhausted()) MQ_RETURN_IF_ERROR(wrote);
     MQ_RETURN_IF_ERROR(marker->Sync());
     MQ_RETURN_IF_ERROR(env_->SyncDir(dir_));
   }
@@ -128,7 +131,7 @@ Status StoreImpl::Open() {
   // point (only to the index: the queues are complete up to recovered.end).
   int64_t dispatch_from = recovered.end;
   if (index_) {
-    Status loaded = index_->Load();
+    Status loaded = index_->Load(recovered_from_crash_);
     if (loaded.IsCorruption()) {
       // Derived data: the user may drop it and the store re-indexes the log at the next open.
       return loaded.WithContext("the hash index is damaged; remove " + dir_ +
@@ -137,6 +140,9 @@ Status StoreImpl::Open() {
     MQ_RETURN_IF_ERROR(loaded);
     MQ_RETURN_IF_ERROR(index_->TruncateFrom(recovered.end));
     dispatch_from = std::max(std::min(index_->indexed_end(), recovered.end), log_.min_offset());
+    // Recovery validated the log from its start only; the dispatcher must not stop on a
+    // damaged record below it after Open has returned.
+    MQ_RETURN_IF_ERROR(CheckLogRange(log_, dispatch_from, recovered.start));
   }
   if (options_.enable_metadata && env_ == Env::Default()) {
     MQ_ASSIGN_OR_RETURN(metadata_, OpenMetadataStore(filename::MetaDir(dir_), MetadataOptions{}));
@@ -299,6 +305,16 @@ Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> recor
     return Status::ResourceExhausted("disk usage is above disk_refuse_writes_percent (" +
                                      std::to_string(options_.disk_refuse_writes_percent) +
                                      "%); puts resume when old segments are removed");
+  }
+  if (dispatcher_.blocked()) {
+    // A full disk keeps the dispatcher from making a queue or index file: refuse puts rather
+    // than pile up records no consumer can read. It tries again now, so puts resume by
+    // themselves once there is room.
+    Status s = dispatcher_.AwaitDispatched(VisibleLimit(), options_.sync_flush_timeout_ms);
+    if (s.IsResourceExhausted()) {
+      return s.WithContext("the consume queues cannot follow the log; puts resume when there "
+                           "is room");
+    }
   }
   // Single puts are the common case: keep their bookkeeping off the heap.
   AppendedRecord one;

@@ -415,6 +415,35 @@ TEST_F(MemEnvTest, RandomPagesKeepsWholePagesOnly) {
   }
 }
 
+TEST_F(MemEnvTest, CorruptUnsyncedFlipsBitsOnlyInUnsyncedBytesOfSurvivingPages) {
+  auto f = Create("/d/f");
+  ASSERT_OK(env_->SyncDir("/d"));
+  // Page 0 fully synced; page 1 half synced; pages 1 (second half) to 3 unsynced.
+  ASSERT_OK(f->Write(0, std::string(kPage + kPage / 2, 'd')));
+  ASSERT_OK(f->Sync());
+  ASSERT_OK(f->Write(kPage + kPage / 2, std::string(2 * kPage + kPage / 2, 'n')));
+  const std::string durable = Contents(env_.get(), "/d/f").substr(0, kPage + kPage / 2);
+  int corrupted = 0;
+  for (uint64_t seed = 0; seed < 200; ++seed) {
+    std::string got = Contents(Crash(CrashMode::kCorruptUnsynced, seed).get(), "/d/f");
+    ASSERT_GE(got.size(), durable.size()) << "seed " << seed;
+    ASSERT_EQ(got.substr(0, durable.size()), durable) << "seed " << seed << ": synced bytes changed";
+    bool flipped = false;
+    for (size_t i = durable.size(); i < got.size(); ++i) {
+      // An unsynced byte is the new byte, zero (its page was dropped, a later one kept), or
+      // the new byte with 1-3 bits flipped.
+      if (got[i] != 'n' && got[i] != '\0') {
+        flipped = true;
+        int bits = __builtin_popcount(static_cast<unsigned char>(got[i] ^ 'n'));
+        ASSERT_LE(bits, 3) << "seed " << seed << " byte " << i;
+      }
+    }
+    corrupted += flipped;
+  }
+  EXPECT_GT(corrupted, 20) << "bits were hardly ever flipped";
+  EXPECT_LT(corrupted, 200) << "every crash corrupted (a surviving page set should be empty sometimes)";
+}
+
 // Regression test (fixed bug): MemFile::ZeroRange (mem_env.cc:117) does not check writable_, so a file opened
 // kReadOnly can be modified; every other mutator returns kFailedPrecondition, and POSIX
 // fails with EBADF.

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "mqstore/crash/instrumented_mem_env.h"
+#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
 #include "util/coding.h"
@@ -54,7 +54,7 @@ class IndexFileTest : public ::testing::Test {
     auto f = IndexFile::Open(env, kPath);
     EXPECT_TRUE(f.ok()) << f.status().ToString();
     if (!f.ok()) return nullptr;
-    (*f)->RestoreSlotHeads();
+    EXPECT_TRUE((*f)->RestoreSlotHeads().ok());
     return std::move(f).value();
   }
 
@@ -227,6 +227,37 @@ TEST_F(IndexFileTest, RestoreSlotHeadsUndoesHeadsPastTheCount) {
   EXPECT_EQ(FindAll(*f, 1), (std::vector<int64_t>{1300, 1000}));
 }
 
+// Regression test (found by CrashRecoveryTest with CrashMode::kCorruptUnsynced): a slot
+// page written after the last Sync and garbled by the crash left heads *within* the count,
+// pointing at another slot's entry or at an older entry of their own. RestoreSlotHeads
+// trusted them and lookups by key missed records; after a crash every head is recomputed.
+TEST_F(IndexFileTest, RebuildSlotHeadsRepairsGarbledHeadsWithinTheCount) {
+  {
+    auto f = NewFile();
+    AppendRecord(f.get(), 0, {1});
+    AppendRecord(f.get(), 1, {5, 2});
+    AppendRecord(f.get(), 2, {6});
+    ASSERT_OK(f->Sync());  // 4 entries; slot 1: 2 -> 1, slot 2: 4 -> 3
+  }
+  char word[4];
+  EncodeBig32(word, 3);  // slot 1 -> entry 3, which belongs to slot 2
+  Overwrite(env_.get(), kPath, kIndexHeaderSize + 4, std::string(word, 4));
+  EncodeBig32(word, 3);  // slot 2 -> entry 3, older than its head 4
+  Overwrite(env_.get(), kPath, kIndexHeaderSize + 8, std::string(word, 4));
+  EncodeBig32(word, 9);  // slot 3 (empty) -> past the count
+  Overwrite(env_.get(), kPath, kIndexHeaderSize + 12, std::string(word, 4));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<IndexFile> f, IndexFile::Open(env_.get(), kPath));
+  ASSERT_OK(f->RebuildSlotHeads());
+  EXPECT_EQ(f->SlotHead(0), 0u);
+  EXPECT_EQ(f->SlotHead(1), 2u);
+  EXPECT_EQ(f->SlotHead(2), 4u);
+  EXPECT_EQ(f->SlotHead(3), 0u);
+  EXPECT_EQ(FindAll(*f, 1), (std::vector<int64_t>{1000}));
+  EXPECT_EQ(FindAll(*f, 5), (std::vector<int64_t>{1100}));
+  EXPECT_EQ(FindAll(*f, 6), (std::vector<int64_t>{1200}));
+  EXPECT_EQ(FindAll(*f, 2), (std::vector<int64_t>{1100}));
+}
+
 TEST_F(IndexFileTest, TruncateFromDropsTheSuffixAndRelinksSlots) {
   auto f = NewFile();
   AppendRecord(f.get(), 0, {1, 2});
@@ -308,7 +339,7 @@ TEST_F(IndexFileTest, CrashAtAnyPointOfSyncOrTruncateLeavesAConsistentFile) {
                                         << " seed " << seed);
         auto base = NewMemEnv();
         ASSERT_OK(base->CreateDir("/idx"));
-        test::InstrumentedMemEnv env(base.get());
+        test::FaultInjectionEnv env(base.get());
         auto f = NewFile(&env);
         ASSERT_NE(f, nullptr);
         for (int i = 0; i < 3; ++i) AppendRecord(f.get(), i, records[i]);

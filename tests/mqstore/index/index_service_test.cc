@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "mqstore/crash/instrumented_mem_env.h"
+#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
 
@@ -459,7 +459,7 @@ TEST(IndexServiceCrashTest, PowerCutsInsideFlushTruncateAndRoll) {
       SCOPED_TRACE(testing::Message() << "target " << target << " mode " << static_cast<int>(mode));
       auto base = NewMemEnv();
       ASSERT_OK(base->CreateDir("/store"));
-      test::InstrumentedMemEnv env(base.get());
+      test::FaultInjectionEnv env(base.get());
       IndexService index(&env, "/store", options);
       ASSERT_OK(index.Load());
       for (size_t i = 0; i < 10; ++i) ASSERT_OK(index.Add(records[i].View()));

@@ -251,6 +251,27 @@ TEST_F(ConsumeQueueTest, TruncateFromDropsEntriesAtOrAfterThePhysicalOffset) {
   ExpectEntries(*reloaded, 7);
 }
 
+// Regression test (found by CrashRecoveryTest with CrashMode::kCorruptUnsynced): entries
+// written after the last checkpoint were garbled by the crash, and one now pointed below the
+// recovery start. The binary search took it (and what it skipped) for durable, so recovery
+// expected wrong queue offsets and refused the store or cut acknowledged records. Recovery
+// now passes a check against the log; the queue ends at the first entry it rejects.
+TEST_F(ConsumeQueueTest, TruncateFromStopsAtTheFirstEntryTheCheckRejects) {
+  auto q = NewQueue();
+  AppendEntries(q.get(), 0, 6);
+  ASSERT_OK(q->Append(6, QueueEntry{1050, 60, 0}));  // garbage: below the start, wrong place
+  ASSERT_OK(q->Append(7, QueueEntry{1100, 60, 0}));
+  AppendEntries(q.get(), 8, 10);
+  const int64_t start = EntryFor(8).physical_offset;
+  QueueEntryCheck matches_the_log = [](const ConsumeQueue&, int64_t i, const QueueEntry& e) {
+    return SameEntry(e, EntryFor(i));  // what the log would say
+  };
+  EXPECT_EQ(q->FirstOffsetAtOrAfter(start, matches_the_log), 6);
+  ASSERT_OK(q->TruncateFrom(start, matches_the_log));
+  ExpectEntries(*q, 6);
+  EXPECT_EQ(q->last_record_end(), EntryFor(5).physical_offset + EntryFor(5).size);
+}
+
 TEST_F(ConsumeQueueTest, TruncateFromAtAFileBoundaryKeepsThatFileEmpty) {
   auto q = NewQueue();
   AppendEntries(q.get(), 0, 10);

@@ -14,7 +14,7 @@
 #include <tuple>
 #include <vector>
 
-#include "mqstore/crash/instrumented_mem_env.h"
+#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "mqstore/store.h"
 #include "mqstore/store/store_test_util.h"
@@ -333,7 +333,7 @@ TEST_P(StoreConcurrencyTest, CloseIsNotStarvedByAStreamOfPuts) {
 // 4 KiB segment; a running store never needs to remove a segment.
 TEST(StoreSegmentRollTest, TheAppenderAndTheAllocatorNeverCreateTheSameSegment) {
   std::unique_ptr<MemEnv> mem = NewMemEnv();
-  test::InstrumentedMemEnv env(mem.get());
+  test::FaultInjectionEnv env(mem.get());
   StoreOptions o;
   o.env = &env;
   o.commitlog_segment_bytes = 4096;

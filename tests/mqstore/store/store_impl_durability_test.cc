@@ -10,7 +10,7 @@
 #include <thread>
 #include <vector>
 
-#include "mqstore/crash/instrumented_mem_env.h"
+#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "mqstore/queue/log_harness.h"
 #include "mqstore/store.h"
@@ -119,7 +119,7 @@ TEST_P(SyncFlushTest, ABatchWaitsUnlessEveryMessageSaysNoWait) {
   for (const PutResult& item : m.items) EXPECT_TRUE(item.durable);
 }
 
-// SYNC_FLUSH with a disk that does not complete syncs (InstrumentedMemEnv's sync gate).
+// SYNC_FLUSH with a disk that does not complete syncs (FaultInjectionEnv's sync gate).
 class StuckSyncTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -142,7 +142,7 @@ class StuckSyncTest : public ::testing::Test {
   }
 
   std::unique_ptr<MemEnv> mem_ = NewMemEnv();
-  test::InstrumentedMemEnv env_{mem_.get()};
+  test::FaultInjectionEnv env_{mem_.get()};
   std::unique_ptr<Store> store_;
   std::vector<std::thread> threads_;
 };
