@@ -1,18 +1,68 @@
 #!/usr/bin/env bash
-# Builds everything and runs the whole test suite. Installs what it needs first (apt-get, as
-# root). Safe to run again: the build directory is reused incrementally.
-#   BUILD_DIR   build directory (default: build/test)
-#   CTEST_ARGS  extra arguments for ctest (e.g. "-R Crash")
+# Builds everything and runs the whole test suite, then the same tests built with clang's
+# AddressSanitizer + UndefinedBehaviorSanitizer, then every libFuzzer target. Installs what
+# it needs first (apt-get, as root). Safe to run again: build directories are reused.
+#   BUILD_DIR          main build directory (default: build/test)
+#   SANITIZE_BUILD_DIR sanitizer + fuzzer build directory (default: build/sanitize)
+#   CTEST_ARGS         extra arguments for both ctest runs (e.g. "-R Crash")
+#   MQ_SANITIZERS=0    skip the sanitizer build and tests
+#   MQ_FUZZ_SECONDS    seconds per fuzz target (default 60; 0 skips fuzzing)
+#   MQ_CRASH_SEEDS     seeds per randomized crash test (default 1000 here, 150 under ASan)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/install-deps.sh
 
 BUILD_DIR="${BUILD_DIR:-build/test}"
+SANITIZE_BUILD_DIR="${SANITIZE_BUILD_DIR:-build/sanitize}"
+FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-60}"
+status=0
+summary=()
+
+# ---- 1. The main build (gcc, warnings as errors) and every test. ----
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQ_WERROR=ON \
       -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=ON
 cmake --build "$BUILD_DIR" --parallel "$(nproc)"
-
-# ctest prints the closing "N% tests passed, N tests failed out of N" summary.
+# 2 x 1000 randomized crash seeds (CrashRecoveryTest) plus the schedule crash seeds.
 # shellcheck disable=SC2086
-ctest --test-dir "$BUILD_DIR" --output-on-failure --parallel "$(nproc)" --timeout 900 ${CTEST_ARGS:-}
+if MQ_CRASH_SEEDS="${MQ_CRASH_SEEDS:-1000}" ctest --test-dir "$BUILD_DIR" --output-on-failure \
+     --parallel "$(nproc)" --timeout 900 ${CTEST_ARGS:-} | tee "$BUILD_DIR/ctest.log"; then
+  :
+else
+  status=1
+fi
+summary+=("tests:            $(grep -E 'tests passed|tests failed' "$BUILD_DIR/ctest.log" | tail -1)")
+
+# ---- 2. ASan + UBSan (clang): the same tests, then the fuzz targets. ----
+if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$SANITIZE_BUILD_DIR" -G Ninja \
+        -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQ_WERROR=ON -DMQ_SANITIZE=address,undefined \
+        -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=OFF
+  cmake --build "$SANITIZE_BUILD_DIR" --parallel "$(nproc)"
+  export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
+  export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+  # Fewer crash seeds: the sanitizers look for memory errors, not rarer crash points.
+  # shellcheck disable=SC2086
+  if MQ_CRASH_SEEDS="${MQ_SANITIZE_CRASH_SEEDS:-150}" ctest --test-dir "$SANITIZE_BUILD_DIR" \
+       --output-on-failure --parallel "$(nproc)" --timeout 1800 ${CTEST_ARGS:-} \
+       | tee "$SANITIZE_BUILD_DIR/ctest.log"; then
+    :
+  else
+    status=1
+  fi
+  summary+=("ASan+UBSan tests: $(grep -E 'tests passed|tests failed' "$SANITIZE_BUILD_DIR/ctest.log" | tail -1)")
+  if [ "$FUZZ_SECONDS" != "0" ]; then
+    if BUILD_DIR="$SANITIZE_BUILD_DIR" bash scripts/fuzz.sh "$FUZZ_SECONDS" \
+         | tee "$SANITIZE_BUILD_DIR/fuzz.log"; then
+      :
+    else
+      status=1
+    fi
+    summary+=("fuzzing:          $(grep -E 'fuzzers passed' "$SANITIZE_BUILD_DIR/fuzz.log" | tail -1)")
+  fi
+fi
+
+echo
+echo "==== summary ===="
+printf '%s\n' "${summary[@]}"
+exit "$status"
