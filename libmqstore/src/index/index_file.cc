@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 #include <unordered_map>
+#include <vector>
 
 #include "util/coding.h"
 #include "util/crc32.h"
@@ -345,6 +346,17 @@ Status IndexFile::TruncateFrom(int64_t physical_end) {
     uint32_t head = it != new_heads.end() ? it->second : LoadHead(s, std::memory_order_relaxed);
     if (head > keep) new_heads[s] = head = 0;
     if (head != 0) ++p.used_slots;
+  }
+  if (p.used_slots > keep || (keep > 0 && p.used_slots == 0)) {
+    // Heads that cannot be right (more used slots than entries, or entries but no head):
+    // damage within the count. Recompute every head from the entries kept, oldest first.
+    std::vector<uint32_t> heads(geometry_.slot_count, 0);
+    for (uint32_t n = 1; n <= keep; ++n) heads[EntryAt(n).key_hash % geometry_.slot_count] = n;
+    p.used_slots = 0;
+    for (uint32_t s = 0; s < geometry_.slot_count; ++s) {
+      new_heads[s] = heads[s];
+      if (heads[s] != 0) ++p.used_slots;
+    }
   }
   if (keep == 0) {
     p.begin_timestamp_ms = 0;

@@ -263,9 +263,11 @@ Status ParseRecord(std::string_view bytes, bool verify_checksums, ParsedRecord* 
   uint64_t u64 = 0;
   if (!GetBig32(&in, &u32)) return Status::Corruption("record shorter than its size field");
   out->total_size = static_cast<int32_t>(u32);
-  if (out->total_size <= 0 || static_cast<size_t>(out->total_size) > bytes.size()) {
+  // (At least the size and the magic: a smaller size once made the subtraction below wrap,
+  // and the fields were parsed from past the record. Found by record_fuzzer.)
+  if (out->total_size < 8 || static_cast<size_t>(out->total_size) > bytes.size()) {
     return Status::Corruption("record size " + std::to_string(out->total_size) +
-                              " exceeds the " + std::to_string(bytes.size()) +
+                              " is below 8 or exceeds the " + std::to_string(bytes.size()) +
                               " bytes available");
   }
   in = bytes.substr(4, static_cast<size_t>(out->total_size) - 4);

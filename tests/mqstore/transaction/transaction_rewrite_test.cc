@@ -223,7 +223,10 @@ TEST_F(TransactionRewriteTest, CommitOfAHalfWithoutItsDestinationIsCorruption) {
 
 TEST_F(TransactionRewriteTest, CheckCopiesCountChecksAndNameTheFirstHalf) {
   MessageView half;
-  HalfProperties(Prepared("Orders", 2, "b"), &half);
+  // (A named message: `half` views its topic and body. Found by AddressSanitizer: a
+  // temporary here left them dangling.)
+  const Message prepared = Prepared("Orders", 2, "b");
+  HalfProperties(prepared, &half);
   FakeRecord original(half, 500, /*queue_offset=*/8);
   EXPECT_EQ(TransactionOffsetOf(original.parsed), 8);
   EXPECT_EQ(CheckTimesOf(original.parsed.properties), 0);
