@@ -37,7 +37,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   // Queue entries of records below `start` were synced before the checkpoint was written;
   // later ones may be torn or garbage after a crash. So an entry counts only if the log
   // agrees: it points at a record of its queue, with its queue offset and size. (Entries
-  // below the log's first segment cannot be checked; they are older than any garbage.)
+  // pointing below the log's first segment cannot be checked and are taken for the durable
+  // prefix they normally are; garbage pointing there is a known gap: 0005-crash-testing.md.)
   QueueEntryCheck durable_entry = [&](const ConsumeQueue& q, int64_t queue_offset,
                                       const QueueEntry& e) {
     if (e.physical_offset < log_min) return true;
@@ -136,8 +137,8 @@ Status CheckLogRange(const CommitLog& log, int64_t from, int64_t to) {
     }
     if (check == RecordCheck::kEnd || r.physical_offset != at) {
       return Status::Corruption(
-          "commit log offset " + std::to_string(at) + " (below the recovered end " +
-          std::to_string(to) + "): " +
+          "commit log offset " + std::to_string(at) + " (below " + std::to_string(to) +
+          ", where recovery began validating): " +
           (check == RecordCheck::kEnd ? problem
                                       : "record says it is at " + std::to_string(r.physical_offset)) +
           " (run mqdump verify)");
