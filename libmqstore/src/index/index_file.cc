@@ -231,7 +231,11 @@ IndexHeader IndexFile::HeaderOf(const Progress& p, uint64_t sequence) const {
   IndexHeader h;
   h.sequence = sequence;
   h.geometry = geometry_;
-  h.used_slots = p.used_slots;
+  // A statistic kept by Append; heads damaged within the count (a slot pointing into another
+  // slot's chain) make it drift. Never write a value the decoder would reject (found by
+  // index_fuzzer: an append after such damage wrote used_slots 0 with one entry).
+  h.used_slots = std::clamp(p.used_slots, p.entry_count > 0 ? 1u : 0u,
+                            std::min(p.entry_count, geometry_.slot_count));
   h.entry_count = p.entry_count;
   h.begin_timestamp_ms = p.begin_timestamp_ms;
   h.end_timestamp_ms = p.end_timestamp_ms;

@@ -285,6 +285,26 @@ TEST_F(IndexFileTest, TruncateFromRecomputesHeadsThatCannotBeRight) {
   EXPECT_EQ(reopened->entry_count(), 1u);
 }
 
+// Regression test (found by index_fuzzer): Append counts a slot as newly used only when its
+// head is 0, so a damaged head made the count drift, and Sync wrote used_slots 0 with one
+// entry, a header its own decoder rejects. The header writer now keeps it in range.
+TEST_F(IndexFileTest, AnAppendBehindADamagedHeadStillWritesAValidHeader) {
+  {
+    auto f = NewFile();
+    ASSERT_OK(f->Sync());  // no entries
+  }
+  char word[4];
+  EncodeBig32(word, 5);  // slot 1 -> entry 5, past the count
+  Overwrite(env_.get(), kPath, kIndexHeaderSize + 4, std::string(word, 4));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<IndexFile> f, IndexFile::Open(env_.get(), kPath));
+  AppendRecord(f.get(), 0, {1});
+  ASSERT_OK(f->Sync());
+  f.reset();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<IndexFile> reopened, IndexFile::Open(env_.get(), kPath));
+  EXPECT_EQ(reopened->entry_count(), 1u);
+  EXPECT_EQ(reopened->durable_header().used_slots, 1u);
+}
+
 TEST_F(IndexFileTest, TruncateFromDropsTheSuffixAndRelinksSlots) {
   auto f = NewFile();
   AppendRecord(f.get(), 0, {1, 2});
