@@ -51,6 +51,11 @@ Status DecodeCheckpointSlot(std::string_view slot, CheckpointData* out) {
       out->log_min_offset < 0) {
     return Status::Corruption("checkpoint slot has a negative offset");
   }
+  // The next write takes sequence + 1: the largest value has no successor, and a slot holding
+  // it would beat every later write (found by checkpoint_fuzzer).
+  if (out->sequence == UINT64_MAX) {
+    return Status::Corruption("checkpoint slot has the largest sequence (no successor)");
+  }
   return Status::OK();
 }
 

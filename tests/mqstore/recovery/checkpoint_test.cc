@@ -84,6 +84,17 @@ TEST(CheckpointSlotTest, RejectsShortZeroBadMagicAndNegativeOffsets) {
   EXPECT_TRUE(DecodeCheckpointSlot(EncodeCheckpointSlot(negative), &out).IsCorruption());
 }
 
+// Regression test (found by checkpoint_fuzzer): a slot with the largest sequence beat every
+// later write, whose sequence wrapped to 0, so a stale checkpoint was read back.
+TEST(CheckpointSlotTest, TheLargestSequenceIsCorruption) {
+  CheckpointData d = MakeData(3);
+  d.sequence = UINT64_MAX;
+  CheckpointData out;
+  EXPECT_TRUE(DecodeCheckpointSlot(EncodeCheckpointSlot(d), &out).IsCorruption());
+  d.sequence = UINT64_MAX - 1;
+  EXPECT_TRUE(DecodeCheckpointSlot(EncodeCheckpointSlot(d), &out).ok());
+}
+
 TEST(CheckpointSlotTest, AnotherVersionIsNotSupported) {
   std::string slot = EncodeCheckpointSlot(MakeData(1));
   EncodeBig32(slot.data() + 4, kCheckpointVersion + 1);
