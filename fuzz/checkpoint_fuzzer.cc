@@ -27,8 +27,7 @@ namespace {
 constexpr uint8_t kFixCrcs = 0x1;
 
 std::optional<CheckpointData> DecodeSlot(std::string_view file, size_t slot) {
-  // A slot counts when its CRC-covered bytes are there (Checkpoint::Read).
-  if (file.size() < slot * kCheckpointSlotSize + kCheckpointSlotPayload + 4) return std::nullopt;
+  if (!CheckpointSlotPresent(file.size(), slot)) return std::nullopt;
   std::string_view bytes = file.substr(slot * kCheckpointSlotSize, kCheckpointSlotSize);
   CheckpointData d;
   if (!DecodeCheckpointSlot(bytes, &d).ok()) return std::nullopt;
@@ -58,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (flags & kFixCrcs) {
     for (size_t slot = 0; slot < 2; ++slot) {
       size_t at = slot * kCheckpointSlotSize;
-      if (file.size() < at + kCheckpointSlotPayload + 4) break;
+      if (!CheckpointSlotPresent(file.size(), slot)) break;
       EncodeBig32(file.data() + at + kCheckpointSlotPayload,
                   crc32::Value(file.data() + at, kCheckpointSlotPayload));
     }

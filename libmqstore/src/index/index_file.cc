@@ -301,12 +301,18 @@ Status IndexFile::RestoreSlotHeads() {
   return file_->Sync(SlotPos(0), SlotPos(geometry_.slot_count));
 }
 
+std::vector<uint32_t> IndexFile::HeadsOfEntries(uint32_t count) const {
+  std::vector<uint32_t> heads(geometry_.slot_count, 0);
+  // Oldest first, so each slot ends at its newest entry.
+  for (uint32_t n = 1; n <= count; ++n) heads[EntryAt(n).key_hash % geometry_.slot_count] = n;
+  return heads;
+}
+
 Status IndexFile::RebuildSlotHeads() {
-  for (uint32_t s = 0; s < geometry_.slot_count; ++s) StoreHead(s, 0, std::memory_order_relaxed);
-  // Oldest first, so each slot ends at its newest entry. Entries within the count were
-  // synced before the header that counts them.
-  for (uint32_t n = 1; n <= progress_.entry_count; ++n) {
-    StoreHead(EntryAt(n).key_hash % geometry_.slot_count, n, std::memory_order_relaxed);
+  // Entries within the count were synced before the header that counts them.
+  std::vector<uint32_t> heads = HeadsOfEntries(progress_.entry_count);
+  for (uint32_t s = 0; s < geometry_.slot_count; ++s) {
+    StoreHead(s, heads[s], std::memory_order_relaxed);
   }
   return file_->Sync(SlotPos(0), SlotPos(geometry_.slot_count));
 }
@@ -353,9 +359,8 @@ Status IndexFile::TruncateFrom(int64_t physical_end) {
   }
   if (p.used_slots > keep || (keep > 0 && p.used_slots == 0)) {
     // Heads that cannot be right (more used slots than entries, or entries but no head):
-    // damage within the count. Recompute every head from the entries kept, oldest first.
-    std::vector<uint32_t> heads(geometry_.slot_count, 0);
-    for (uint32_t n = 1; n <= keep; ++n) heads[EntryAt(n).key_hash % geometry_.slot_count] = n;
+    // damage within the count. Recompute every head from the entries kept.
+    std::vector<uint32_t> heads = HeadsOfEntries(keep);
     p.used_slots = 0;
     for (uint32_t s = 0; s < geometry_.slot_count; ++s) {
       new_heads[s] = heads[s];

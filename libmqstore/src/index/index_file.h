@@ -183,6 +183,8 @@ class IndexFile {
   }
   uint32_t LoadHead(uint32_t slot, std::memory_order order) const;
   void StoreHead(uint32_t slot, uint32_t n, std::memory_order order);
+  // Every slot's head as entries 1..`count` alone make it: each slot's newest entry, or 0.
+  std::vector<uint32_t> HeadsOfEntries(uint32_t count) const;
   void Publish(const Progress& p);
   // The header that says `p`, numbered `sequence`.
   IndexHeader HeaderOf(const Progress& p, uint64_t sequence) const;

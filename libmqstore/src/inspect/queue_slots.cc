@@ -62,10 +62,7 @@ QueueSlots::LoadedEnd QueueSlots::FindLoadedEnd() const {
   int64_t prev_end = -1;
   for (int64_t q = first_; q < end_; ++q) {
     QueueEntryInfo e = At(q);
-    if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end ||
-        e.physical_offset > INT64_MAX - e.size) {
-      break;  // (as ConsumeQueue::Load)
-    }
+    if (!EntryCanFollow(e.physical_offset, e.size, prev_end)) break;  // as ConsumeQueue::Load
     prev_end = e.physical_offset + e.size;
     out.max_offset = q + 1;
   }

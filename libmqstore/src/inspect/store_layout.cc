@@ -193,7 +193,7 @@ Result<CheckpointState> ReadCheckpointState(Env* env, const std::string& path) {
   MQ_RETURN_IF_ERROR(file->Read(0, buf.size(), buf.data(), &n));
   for (size_t i = 0; i < 2; ++i) {
     CheckpointSlot& slot = state.slots[i];
-    if (n < i * kCheckpointSlotSize + kCheckpointSlotPayload + 4) {  // as Checkpoint::Read
+    if (!CheckpointSlotPresent(n, i)) {
       slot.problem = "missing: the file is only " + std::to_string(state.file_bytes) + " bytes";
       continue;
     }

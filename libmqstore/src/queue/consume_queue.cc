@@ -63,10 +63,7 @@ Status ConsumeQueue::Load() {
     uint64_t pos = 0;
     for (; pos + kQueueEntrySize <= f->size(); pos += kQueueEntrySize) {
       QueueEntry e = DecodeQueueEntry(f->data() + pos);
-      if (e.size <= 0 || e.physical_offset < 0 || e.physical_offset < prev_end ||
-          e.physical_offset > INT64_MAX - e.size) {
-        break;  // (the last test: garbage whose end would overflow)
-      }
+      if (!EntryCanFollow(e.physical_offset, e.size, prev_end)) break;
       prev_end = e.physical_offset + e.size;
     }
     end_byte = f->base() + static_cast<int64_t>(pos);

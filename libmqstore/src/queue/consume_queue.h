@@ -41,6 +41,15 @@ inline constexpr int kQueueEntrySize = 20;
 void EncodeQueueEntry(const QueueEntry& e, char* dst);
 QueueEntry DecodeQueueEntry(const char* src);
 
+// Whether an entry can follow one whose record ended at `prev_end` (-1 for the first): a
+// positive size, a record starting at or after `prev_end`, and an end that fits in int64
+// (garbage could overflow it). Load ends a queue at the first entry that cannot; so does
+// the inspector.
+inline bool EntryCanFollow(int64_t physical_offset, int64_t size, int64_t prev_end) {
+  return size > 0 && physical_offset >= 0 && physical_offset >= prev_end &&
+         physical_offset <= INT64_MAX - size;
+}
+
 class ConsumeQueue;
 // Whether entry `queue_offset` of `queue` is trustworthy. Recovery passes one that checks an
 // entry against the commit log: entries written after the last checkpoint were not synced,

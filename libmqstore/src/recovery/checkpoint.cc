@@ -68,9 +68,7 @@ Result<std::optional<CheckpointData>> Checkpoint::Read(Env* env, const std::stri
   std::optional<CheckpointData> best;
   Status last_error = Status::Corruption(path + ": empty checkpoint file");
   for (size_t slot = 0; slot < 2; ++slot) {
-    // A slot the file ends inside still counts when its CRC-covered bytes are all there: the
-    // next write extends the file, and that slot would then be read again (and could win).
-    if (n < slot * kCheckpointSlotSize + kCheckpointSlotPayload + 4) break;
+    if (!CheckpointSlotPresent(n, slot)) break;
     CheckpointData d;
     Status s = DecodeCheckpointSlot(
         std::string_view(buf).substr(slot * kCheckpointSlotSize, kCheckpointSlotSize), &d);

@@ -33,6 +33,13 @@ inline constexpr uint32_t kCheckpointVersion = 1;
 inline constexpr size_t kCheckpointSlotSize = 4096;
 inline constexpr size_t kCheckpointSlotPayload = 56;  // bytes covered by the CRC
 
+// Whether a checkpoint file of `file_bytes` holds slot `slot`: its CRC-covered bytes are all
+// there. A slot the file ends inside still counts, because the next write extends the file
+// and that slot would be read again (and could win).
+inline bool CheckpointSlotPresent(size_t file_bytes, size_t slot) {
+  return file_bytes >= slot * kCheckpointSlotSize + kCheckpointSlotPayload + 4;
+}
+
 // Slot codec (exposed for tests, mqdump and the fuzzer).
 std::string EncodeCheckpointSlot(const CheckpointData& data);
 // kCorruption when the slot is not a valid checkpoint.

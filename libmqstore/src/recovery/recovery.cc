@@ -1,10 +1,44 @@
 #include "recovery/recovery.h"
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <string>
 
 namespace mqstore {
+
+namespace {
+
+// Calls `visit` for every record in [from, to), skipping blanks; kCorruption at the first
+// position that holds neither a record (structure only, not the checksums) nor a blank.
+Status ForEachRecord(const CommitLog& log, int64_t from, int64_t to,
+                     const std::function<Status(const RecordSummary&, int64_t)>& visit) {
+  for (int64_t at = from; at < to;) {
+    auto seg = log.SegmentFor(at);
+    if (!seg) return Status::Corruption("commit log offset " + std::to_string(at) + ": no segment");
+    uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
+    RecordSummary r;
+    std::string problem;
+    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r, &problem);
+    if (check == RecordCheck::kBlank) {
+      at = seg->end();
+      continue;
+    }
+    if (check == RecordCheck::kEnd || r.physical_offset != at) {
+      return Status::Corruption(
+          "commit log offset " + std::to_string(at) + ": " +
+          (check == RecordCheck::kEnd
+               ? problem
+               : "record says it is at " + std::to_string(r.physical_offset)) +
+          " (run mqdump verify)");
+    }
+    MQ_RETURN_IF_ERROR(visit(r, at));
+    at += r.total_size;
+  }
+  return Status::OK();
+}
+
+}  // namespace
 
 Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
                                      const std::optional<CheckpointData>& checkpoint,
@@ -104,18 +138,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
 
   // Pass 2: cut the queues at `start` and re-dispatch [start, end), already validated.
   MQ_RETURN_IF_ERROR(queues->TruncateFrom(start, durable_entry));
-  for (int64_t at = start; at < pos;) {
-    auto seg = log->SegmentFor(at);
-    uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
-    RecordSummary r;
-    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r);
-    if (check == RecordCheck::kBlank) {
-      at = seg->end();
-      continue;
-    }
-    MQ_RETURN_IF_ERROR(queues->Apply(r, at));
-    at += r.total_size;
-  }
+  MQ_RETURN_IF_ERROR(ForEachRecord(
+      *log, start, pos, [&](const RecordSummary& r, int64_t at) { return queues->Apply(r, at); }));
   MQ_RETURN_IF_ERROR(log->TruncateTo(pos, zero_tail));
   out.start = start;
   out.end = pos;
@@ -124,28 +148,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
 }
 
 Status CheckLogRange(const CommitLog& log, int64_t from, int64_t to) {
-  for (int64_t at = from; at < to;) {
-    auto seg = log.SegmentFor(at);
-    if (!seg) return Status::Corruption("commit log offset " + std::to_string(at) + ": no segment");
-    uint64_t in_seg = static_cast<uint64_t>(at - seg->base());
-    RecordSummary r;
-    std::string problem;
-    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg), false, &r, &problem);
-    if (check == RecordCheck::kBlank) {
-      at = seg->end();
-      continue;
-    }
-    if (check == RecordCheck::kEnd || r.physical_offset != at) {
-      return Status::Corruption(
-          "commit log offset " + std::to_string(at) + " (below " + std::to_string(to) +
-          ", where recovery began validating): " +
-          (check == RecordCheck::kEnd ? problem
-                                      : "record says it is at " + std::to_string(r.physical_offset)) +
-          " (run mqdump verify)");
-    }
-    at += r.total_size;
-  }
-  return Status::OK();
+  return ForEachRecord(log, from, to, [](const RecordSummary&, int64_t) { return Status::OK(); })
+      .WithContext("below " + std::to_string(to) + ", where recovery began validating");
 }
 
 }  // namespace mqstore
