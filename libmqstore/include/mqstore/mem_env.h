@@ -6,7 +6,7 @@
 //
 // CrashCopy() builds a new, independent MemEnv holding what would survive a power cut right
 // now, optionally keeping a seeded random part of the unsynced bytes (torn writes), possibly
-// with flipped bits. The store
+// with flipped bits. The copy is one instant: syncs from other threads wait for it. The store
 // that was using this env keeps running untouched; a test opens a new store on the copy.
 #ifndef MQSTORE_MEM_ENV_H_
 #define MQSTORE_MEM_ENV_H_

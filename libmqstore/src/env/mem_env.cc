@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <shared_mutex>
 
 namespace mqstore {
 namespace {
@@ -60,8 +61,9 @@ class MemEnvImpl;
 
 class MemMappedRegion final : public MappedRegion {
  public:
-  MemMappedRegion(std::shared_ptr<FileState> state, char* data, size_t size)
-      : state_(std::move(state)), data_(data), size_(size) {}
+  MemMappedRegion(std::shared_ptr<FileState> state, char* data, size_t size,
+                  std::shared_mutex* durability_mu)
+      : state_(std::move(state)), data_(data), size_(size), durability_mu_(durability_mu) {}
   ~MemMappedRegion() override {
     std::lock_guard<std::mutex> l(state_->mu);
     --state_->map_count;
@@ -69,6 +71,7 @@ class MemMappedRegion final : public MappedRegion {
   char* data() const override { return data_; }
   size_t size() const override { return size_; }
   Status Sync(size_t offset, size_t len) override {
+    std::shared_lock<std::shared_mutex> durability(*durability_mu_);
     std::lock_guard<std::mutex> l(state_->mu);
     size_t end = std::min(offset + len, state_->size);
     if (state_->durable.size() < state_->size) state_->durable.resize(state_->size, 0);
@@ -82,6 +85,7 @@ class MemMappedRegion final : public MappedRegion {
   std::shared_ptr<FileState> state_;
   char* data_;
   size_t size_;
+  std::shared_mutex* durability_mu_;
 };
 
 class MemFile final : public File {
@@ -98,11 +102,7 @@ class MemFile final : public File {
     return Status::OK();
   }
   Status Write(uint64_t offset, std::string_view data) override;
-  Status Sync() override {
-    std::lock_guard<std::mutex> l(state_->mu);
-    state_->durable.assign(state_->buf.get(), state_->buf.get() + state_->size);
-    return Status::OK();
-  }
+  Status Sync() override;
   Status Allocate(uint64_t size) override;
   Status Truncate(uint64_t size) override;
   Status ZeroRange(uint64_t offset, uint64_t len) override {
@@ -117,17 +117,7 @@ class MemFile final : public File {
     std::lock_guard<std::mutex> l(state_->mu);
     return static_cast<uint64_t>(state_->size);
   }
-  Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
-    if (writable && !writable_) return Status::FailedPrecondition("read-only file " + path());
-    std::lock_guard<std::mutex> l(state_->mu);
-    if (len == 0 || len > state_->size) {
-      return Status::InvalidArgument("cannot map " + std::to_string(len) + " bytes of " +
-                                     path());
-    }
-    ++state_->map_count;
-    return std::unique_ptr<MappedRegion>(
-        std::make_unique<MemMappedRegion>(state_, state_->buf.get(), len));
-  }
+  Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override;
 
  private:
   std::shared_ptr<FileState> state_;
@@ -238,6 +228,7 @@ class MemEnvImpl final : public MemEnv {
 
   Status SyncDir(const std::string& d) override {
     std::string dir = Normalize(d);
+    std::shared_lock<std::shared_mutex> durability(durability_mu_);
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = durable_files_.begin(); it != durable_files_.end();) {
       if (Parent(it->first) == dir && !files_.count(it->first)) {
@@ -295,6 +286,10 @@ class MemEnvImpl final : public MemEnv {
   std::unique_ptr<MemEnv> CrashCopy(const CrashOptions& options) override {
     auto copy = std::make_unique<MemEnvImpl>();
     std::mt19937_64 rng(options.seed);
+    // A power cut is one instant: no sync may land between copying one file and the next
+    // (a store syncing in the background would otherwise yield an image no crash can make,
+    // e.g. a later index file's header durable and an earlier one's not).
+    std::unique_lock<std::shared_mutex> durability(durability_mu_);
     // File locks are taken after the env lock is released: writers take them in the other
     // order (file, then env for space accounting).
     std::map<std::string, std::shared_ptr<FileState>> durable_files;
@@ -349,6 +344,10 @@ class MemEnvImpl final : public MemEnv {
     used_ += new_size - old_size;
     return true;
   }
+
+  // Held shared by everything that changes what a crash would leave (file and directory
+  // syncs), exclusively by CrashCopy. Taken before mu_ and before any file's mutex.
+  std::shared_mutex durability_mu_;
 
  private:
   static size_t Accounted(FileState* s) {
@@ -410,6 +409,24 @@ class MemEnvImpl final : public MemEnv {
   uint64_t capacity_ = 1ull << 40;
   uint64_t used_ = 0;
 };
+
+Status MemFile::Sync() {
+  std::shared_lock<std::shared_mutex> durability(env_->durability_mu_);
+  std::lock_guard<std::mutex> l(state_->mu);
+  state_->durable.assign(state_->buf.get(), state_->buf.get() + state_->size);
+  return Status::OK();
+}
+
+Result<std::unique_ptr<MappedRegion>> MemFile::Map(size_t len, bool writable) {
+  if (writable && !writable_) return Status::FailedPrecondition("read-only file " + path());
+  std::lock_guard<std::mutex> l(state_->mu);
+  if (len == 0 || len > state_->size) {
+    return Status::InvalidArgument("cannot map " + std::to_string(len) + " bytes of " + path());
+  }
+  ++state_->map_count;
+  return std::unique_ptr<MappedRegion>(
+      std::make_unique<MemMappedRegion>(state_, state_->buf.get(), len, &env_->durability_mu_));
+}
 
 Status MemFile::Write(uint64_t offset, std::string_view data) {
   if (!writable_) return Status::FailedPrecondition("read-only file " + path());
