@@ -68,14 +68,22 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   }
   start = std::clamp(start, log_min, log_max);
 
+  // Per queue, the queue offset of its first record at or after `start` (filled by pass 1).
+  std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> first_offset_from_start;
+
   // Queue entries of records below `start` were synced before the checkpoint was written;
   // later ones may be torn or garbage after a crash. So an entry counts only if the log
-  // agrees: it points at a record of its queue, with its queue offset and size. (Entries
-  // pointing below the log's first segment cannot be checked and are taken for the durable
-  // prefix they normally are; garbage pointing there is a known gap: 0005-crash-testing.md.)
+  // agrees: it points at a record of its queue, with its queue offset and size.
   QueueEntryCheck durable_entry = [&](const ConsumeQueue& q, int64_t queue_offset,
                                       const QueueEntry& e) {
-    if (e.physical_offset < log_min) return true;
+    if (e.physical_offset < log_min) {
+      // Retention removed its record, so the log cannot vouch for it: taken for the durable
+      // prefix such entries normally are, unless it claims an offset the log gives to a
+      // record at or after `start` (queue offsets follow log order). Garbage at the end of
+      // a queue with no record from `start` on is a known gap: 0005-crash-testing.md.
+      auto claimed = first_offset_from_start.find(QueueKeyLess::View(q.topic(), q.queue_id()));
+      return claimed == first_offset_from_start.end() || queue_offset < claimed->second;
+    }
     if (e.physical_offset >= start) return false;
     auto seg = log->SegmentFor(e.physical_offset);
     if (!seg) return false;
@@ -89,15 +97,17 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   };
 
   // Pass 1, read-only: find the end. Nothing may change before we know the store is sound.
-  // Each queue's next offset is what it will be after truncation to `start`.
+  // Each queue's next offset is what it will be after truncation to `start`; it is computed
+  // at the queue's first record from `start` on, once that record's offset is known.
   std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> next_offsets;
-  auto next_offset = [&](std::string_view topic, int32_t queue_id) -> int64_t& {
-    auto it = next_offsets.find(QueueKeyLess::View(topic, queue_id));
+  auto next_offset = [&](const RecordSummary& r) -> int64_t& {
+    auto it = next_offsets.find(QueueKeyLess::View(r.topic, r.queue_id));
     if (it != next_offsets.end()) return it->second;
-    auto q = queues->Find(topic, queue_id);
+    auto key = std::make_pair(std::string(r.topic), r.queue_id);
+    first_offset_from_start.emplace(key, r.queue_offset);
+    auto q = queues->Find(r.topic, r.queue_id);
     int64_t next = q ? q->FirstOffsetAtOrAfter(start, durable_entry) : 0;
-    return next_offsets.emplace(std::make_pair(std::string(topic), queue_id), next)
-        .first->second;
+    return next_offsets.emplace(std::move(key), next).first->second;
   };
   int64_t pos = start;
   std::string problem = "end of the last segment";
@@ -118,7 +128,7 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
       break;
     }
     if (GetsQueueOffset(r.sys_flag)) {
-      int64_t& expected = next_offset(r.topic, r.queue_id);
+      int64_t& expected = next_offset(r);
       if (r.queue_offset != expected) {
         problem = "queue offset " + std::to_string(r.queue_offset) + " of " +
                   std::string(r.topic) + "/" + std::to_string(r.queue_id) + ", expected " +

@@ -173,6 +173,54 @@ TEST_F(RecoveryTest, QueueEntriesForRecordsPastTheEndAreDropped) {
   ExpectQueue("TopicB", 1, 3);
 }
 
+// Retention removed the log's first segment and the queue files pointing into it, so an
+// entry pointing there cannot be checked against the log. A garbage entry of that kind (torn
+// or never synced) in the slot the log gives to a later record is dropped: the log decides
+// the queue offsets. (Found by the crash suite, seed 1285 with MQ_CRASH_KNOWN_GAPS=1: the
+// entry was trusted, the record's queue offset then looked like a discontinuity, and
+// recovery cut acknowledged records off the log after a second power cut.)
+TEST_F(RecoveryTest, AGarbageEntryBelowTheLogsFirstSegmentYieldsToTheLogsQueueOffset) {
+  ASSERT_OK(writer_.AppendMany("TopicA", 0, 16));
+  ASSERT_OK(writer_.AppendMany("TopicB", 1, 30));
+  ASSERT_OK(writer_.DispatchAll());
+  ASSERT_OK(writer_.SyncLog());
+  ASSERT_OK(writer_.queues().SyncAll());
+  const int64_t dispatched = LogEnd();
+  ASSERT_OK_AND_ASSIGN(AppendedRecord next, writer_.Append(MakeMessage("TopicA", 0, "later")));
+  ASSERT_EQ(next.queue_offset, 16);
+  ASSERT_OK(writer_.SyncLog());
+  ASSERT_LT(writer_.appended()[15].physical_offset + writer_.appended()[15].size,
+            static_cast<int64_t>(kSegmentBytes));
+  ASSERT_GE(next.physical_offset, static_cast<int64_t>(kSegmentBytes));
+
+  // Retention: segment 0 and TopicA's queue files (all pointing into it) are gone.
+  ASSERT_OK(env_->RemoveFile(writer_.SegmentPath(0)));
+  for (int64_t base = 0; base < 16 * kQueueEntrySize; base += 4 * kQueueEntrySize) {
+    ASSERT_OK(env_->RemoveFile(writer_.QueueFilePath("TopicA", 0, base)));
+  }
+  // The slot of queue offset 16 holds garbage that points into the removed segment.
+  std::string file(4 * kQueueEntrySize, '\0');
+  EncodeQueueEntry(QueueEntry{64, 150, 7}, file.data());
+  const std::string path = writer_.QueueFilePath("TopicA", 0, 16 * kQueueEntrySize);
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<File> f, env_->OpenFile(path, OpenMode::kCreate));
+    ASSERT_OK(f->Write(0, file));
+    ASSERT_OK(f->Sync());
+  }
+
+  ASSERT_OK_AND_ASSIGN(RecoveryOutcome out,
+                       Recover(env_.get(), writer_.Checkpoint(LogEnd(), dispatched)));
+  EXPECT_EQ(out.end, LogEnd());
+  auto q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->min_offset(), 16);
+  ASSERT_EQ(q->max_offset(), 17);
+  std::vector<QueueEntry> entries = AllEntries(*q);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].physical_offset, next.physical_offset);
+  EXPECT_EQ(entries[0].size, next.size);
+}
+
 TEST_F(RecoveryTest, DamageBelowTheDurableOffsetIsCorruptionAndTheLogIsLeftAlone) {
   AppendAlternating(10);
   ASSERT_OK(writer_.DispatchUpTo(EndOf(Rec(2))));
@@ -222,6 +270,27 @@ TEST_F(RecoveryTest, AQueueOffsetDiscontinuityBelowTheDurableOffsetIsCorruption)
   ASSERT_OK(writer_.SyncLog());
   auto out = Recover(env_.get(), writer_.Checkpoint(LogEnd(), 0));
   EXPECT_TRUE(out.status().IsCorruption()) << out.status().ToString();
+}
+
+// The other way round: entries the log confirms keep their offsets, and a record after the
+// checkpoint that repeats one of them (a stale record from before an earlier truncation) is
+// where the log ends, not a reason to drop the entries.
+TEST_F(RecoveryTest, ARecordRepeatingAConfirmedQueueOffsetIsTheEndOfTheLog) {
+  ASSERT_OK(writer_.AppendMany("TopicA", 0, 4));
+  ASSERT_OK(writer_.DispatchAll());
+  ASSERT_OK(writer_.queues().SyncAll());
+  const int64_t dispatched = LogEnd();
+  ASSERT_OK_AND_ASSIGN(AppendedRecord stale,
+                       writer_.AppendAt(MakeMessage("TopicA", 0, "stale"), 2));
+  ASSERT_OK(writer_.SyncLog());
+  ASSERT_OK_AND_ASSIGN(RecoveryOutcome out,
+                       Recover(env_.get(), writer_.Checkpoint(dispatched, dispatched)));
+  EXPECT_EQ(out.end, stale.physical_offset);
+  auto q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  std::vector<QueueEntry> entries = AllEntries(*q);
+  ASSERT_EQ(entries.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(entries[i].physical_offset, Rec(i).physical_offset);
 }
 
 TEST_F(RecoveryTest, ARecordCopiedToTheWrongPositionIsTheEndOfTheLog) {
