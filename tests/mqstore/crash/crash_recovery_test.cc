@@ -374,6 +374,7 @@ Status RunCrashCase(const CrashCase& c, CrashTotals* totals) {
     third.reset();
     const CrashOptions after_close = RandomCrash(rng, c.retention);
     std::unique_ptr<TestEnv> closed = Wrap(second->env.CrashCopy(after_close));
+    MQ_RETURN_IF_ERROR(test::VerifyFilesAfterCleanClose(&closed->env, kDir));
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<Store> reopened, OpenStore(c, &closed->env));
     if (reopened->Stats().recovered_from_crash) {
       return Status::Corruption("a clean close was taken for a crash");
