@@ -106,12 +106,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(files.empty() || files[0].size() != file_bytes || max == expected_end,
              "Load ended the queue at " + std::to_string(max) + ", the format says " +
                  std::to_string(expected_end));
-  // TODO(bug): the inspector reads a last file of the wrong size (a multiple of 20 bytes)
-  // that Load removes, so it shows entries the store does not have. Reported; compared only
-  // when every file has its proper size.
-  const bool sizes_right = std::all_of(
-      files.begin(), files.end(), [&](const std::string& f) { return f.size() == file_bytes; });
-  if (sizes_right && inspected >= 0 && inspected < 64 && min == first_base / kQueueEntrySize) {
+  // The inspector takes the first file's size for the configured one (it does not know the
+  // store's options), so it agrees with Load whenever that first file has its proper size,
+  // also when a last file of another size is there for Load to remove (a fixed bug: it read
+  // that file's entries).
+  const bool first_size_right = !files.empty() && files[0].size() == file_bytes;
+  if (first_size_right && inspected >= 0 && inspected < 64 &&
+      min == first_base / kQueueEntrySize) {
     FUZZ_CHECK(inspected == max - min, "the inspector sees " + std::to_string(inspected) +
                                            " entries, Load " + std::to_string(max - min));
   }

@@ -12,6 +12,9 @@ Result<QueueSlots> QueueSlots::Open(FileCache* cache, const QueueFiles& queue) {
   int64_t expected_base = -1;
   for (const QueueFile& f : queue.files) {
     if (f.file_bytes == 0 || f.file_bytes % kQueueEntrySize != 0) break;
+    // The first file shows the configured size; ConsumeQueue::Load removes a last file of
+    // another size (a crash while creating it) and refuses one elsewhere: none is the queue.
+    if (f.file_bytes != queue.files.front().file_bytes) break;
     if (expected_base >= 0 && f.base_byte_offset != expected_base) break;
     if (f.base_byte_offset % kQueueEntrySize != 0) break;
     MQ_ASSIGN_OR_RETURN(auto data, cache->Get(f.path));

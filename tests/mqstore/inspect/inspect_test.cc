@@ -12,6 +12,7 @@
 #include "mqstore/inspect/inspect_test_util.h"
 #include "mqstore/mem_env.h"
 #include "mqstore/store.h"
+#include "queue/consume_queue.h"
 #include "recovery/checkpoint.h"
 #include "support/test_util.h"
 #include "util/filename.h"
@@ -329,6 +330,51 @@ TEST(InspectOpenTest, MissingDirectoryAndNonStoreAreErrors) {
   test::TempDir dir;
   EXPECT_TRUE(StoreInspector::Open(dir.Sub("nope")).status().IsNotFound());
   EXPECT_TRUE(StoreInspector::Open(dir.path()).status().IsInvalidArgument());
+}
+
+// A last queue file of another size than the first (a crash while creating it) is removed
+// by the next open, so the inspector shows none of its entries either (found by
+// consume_queue_fuzzer: it read them, and listed entries the store does not have).
+TEST(InspectQueueTest, AWrongSizedLastQueueFileIsNotPartOfTheQueue) {
+  test::TempDir dir;
+  StoreOptions options;
+  options.commitlog_segment_bytes = kSegmentBytes;
+  options.consume_queue_entries_per_file = 4;
+  int64_t log_end = 0;
+  {
+    ASSERT_OK_AND_ASSIGN(auto store, Store::Open(options, dir.path()));
+    for (int i = 0; i < 8; ++i) {  // two full queue files
+      Message m = test::MakeMessage("TopicA", 0, "body-" + std::to_string(i));
+      std::string props;
+      ASSERT_OK_AND_ASSIGN(PutResult put, store->Put(m.View(&props)));
+      log_end = put.physical_offset + put.record_size;
+    }
+    ASSERT_OK(store->Close());
+  }
+  // Two entries that would follow the last one, in a third file of 40 bytes, not 80.
+  std::string extra(2 * kQueueEntrySize, '\0');
+  EncodeQueueEntry(QueueEntry{log_end, 100, 0}, extra.data());
+  EncodeQueueEntry(QueueEntry{log_end + 100, 100, 0}, extra.data() + kQueueEntrySize);
+  const std::string third =
+      filename::ConsumeQueueFile(dir.path(), "TopicA", 0, 8 * kQueueEntrySize);
+  std::ofstream(third, std::ios::binary) << extra;
+
+  auto inspector = Inspect(dir.path());
+  ASSERT_NE(inspector, nullptr);
+  ASSERT_OK_AND_ASSIGN(auto it, inspector->NewQueueIterator("TopicA", 0, 0));
+  int64_t seen = 0;
+  for (; it->Valid(); it->Next()) {
+    EXPECT_LT(it->entry().physical_offset, log_end);
+    ++seen;
+  }
+  EXPECT_EQ(seen, 8);
+  VerifyResult v = RunVerify(dir.path());
+  EXPECT_TRUE(v.Has(Severity::kNote, third, -1, "the next open removes it")) << v.Dump();
+
+  // And the store agrees: it removes the file and the queue holds the eight.
+  ASSERT_OK_AND_ASSIGN(auto reopened, Store::Open(options, dir.path()));
+  EXPECT_FALSE(std::filesystem::exists(third));
+  ASSERT_OK(reopened->Close());
 }
 
 TEST(InspectCrashTest, VerifyAgreesWithRecoveryAfterCrashes) {
