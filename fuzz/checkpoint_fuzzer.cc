@@ -20,6 +20,7 @@
 #include "recovery/checkpoint.h"
 #include "util/coding.h"
 #include "util/crc32.h"
+#include "util/sequence.h"
 
 namespace mqstore::fuzz {
 namespace {
@@ -35,6 +36,7 @@ std::optional<CheckpointData> DecodeSlot(std::string_view file, size_t slot) {
   FUZZ_CHECK(
       again.substr(0, kCheckpointSlotPayload + 4) == bytes.substr(0, kCheckpointSlotPayload + 4),
       "a decoded slot does not re-encode to its bytes");
+  if (CopyOfSequence(d.sequence) != slot) return std::nullopt;  // write N goes to slot N % 2
   return d;
 }
 
@@ -70,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::optional<CheckpointData> best;
   int best_slot = -1;
   for (int i = 0; i < 2; ++i) {
-    if (slots[i] && (!best || slots[i]->sequence > best->sequence)) {
+    if (slots[i] && (!best || SequenceNewer(slots[i]->sequence, best->sequence))) {
       best = slots[i];
       best_slot = i;
     }

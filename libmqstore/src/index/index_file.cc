@@ -52,7 +52,7 @@ Status DecodeIndexHeader(std::string_view src, IndexHeader* out) {
   h.end_timestamp_ms = static_cast<int64_t>(DecodeBig64(p + 40));
   h.begin_offset = static_cast<int64_t>(DecodeBig64(p + 48));
   h.end_offset = static_cast<int64_t>(DecodeBig64(p + 56));
-  if (h.sequence == 0 || h.geometry.slot_count == 0 || h.geometry.max_entries == 0 ||
+  if (h.geometry.slot_count == 0 || h.geometry.max_entries == 0 ||
       h.entry_count > h.geometry.max_entries || h.used_slots > h.geometry.slot_count ||
       h.used_slots > h.entry_count || (h.entry_count > 0 && h.used_slots == 0) ||
       h.begin_offset < 0 || h.end_offset < h.begin_offset ||
@@ -112,7 +112,8 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
       IndexHeader h;
       Status s = DecodeIndexHeader(
           std::string_view(buf + copy * kIndexHeaderCopySize, kIndexHeaderCopySize), &h);
-      if (s.ok() && h.sequence % 2 == copy && (!found || h.sequence > newest.sequence)) {
+      if (s.ok() && CopyOfSequence(h.sequence) == copy &&
+          (!found || SequenceNewer(h.sequence, newest.sequence))) {
         newest = h;
         found = true;
       } else if (!s.ok() && !s.IsCorruption()) {
@@ -134,6 +135,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
   file->progress_ = p;
   file->synced_ = p;
   file->header_sequence_ = newest.sequence;
+  file->header_written_ = true;
   file->Publish(p);
   return file;
 }
@@ -247,10 +249,11 @@ IndexHeader IndexFile::HeaderOf(const Progress& p, uint64_t sequence) const {
 Status IndexFile::WriteHeader(const Progress& p) {
   IndexHeader h = HeaderOf(p, header_sequence_ + 1);
   // The other copy still holds the previous header: a torn write here loses only this one.
-  uint64_t pos = (h.sequence % 2) * kIndexHeaderCopySize;
+  uint64_t pos = CopyOfSequence(h.sequence) * kIndexHeaderCopySize;
   EncodeIndexHeader(h, file_->data() + pos);
   MQ_RETURN_IF_ERROR(file_->Sync(pos, pos + kIndexHeaderCopySize));
   header_sequence_ = h.sequence;
+  header_written_ = true;
   return Status::OK();
 }
 
@@ -261,7 +264,7 @@ Status IndexFile::Sync() {
     std::lock_guard<std::mutex> l(progress_mu_);
     p = progress_;
   }
-  if (header_sequence_ != 0 && p == synced_) return Status::OK();
+  if (header_written_ && p == synced_) return Status::OK();
   if (p.entry_count != synced_.entry_count) {
     uint32_t from = std::min(p.entry_count, synced_.entry_count);
     MQ_RETURN_IF_ERROR(file_->Sync(EntryPos(from + 1), EntryPos(p.entry_count + 1)));

@@ -40,6 +40,7 @@
 
 #include "mqstore/env.h"
 #include "util/mapped_file.h"
+#include "util/sequence.h"
 
 namespace mqstore {
 
@@ -64,7 +65,7 @@ struct IndexGeometry {
 
 // The fields of one header copy.
 struct IndexHeader {
-  uint64_t sequence = 0;  // which copy is newer; write N goes to copy N % 2
+  uint64_t sequence = 0;  // which copy is newer (util/sequence.h); write N goes to copy N % 2
   IndexGeometry geometry;
   uint32_t used_slots = 0;
   uint32_t entry_count = 0;
@@ -204,7 +205,8 @@ class IndexFile {
 
   mutable std::mutex sync_mu_;    // one Sync at a time
   Progress synced_;               // GUARDED_BY(sync_mu_)
-  uint64_t header_sequence_ = 0;  // GUARDED_BY(sync_mu_); 0: no header on disk yet
+  uint64_t header_sequence_ = 0;  // GUARDED_BY(sync_mu_)
+  bool header_written_ = false;   // GUARDED_BY(sync_mu_); whether a header is on disk
 };
 
 }  // namespace mqstore

@@ -5,6 +5,7 @@
 #include "index/index_service.h"
 #include "inspect/log_position.h"
 #include "util/coding.h"
+#include "util/sequence.h"
 
 namespace mqstore {
 
@@ -31,13 +32,13 @@ Result<IndexFileReader> IndexFileReader::Open(FileCache* cache, const HashIndexF
       continue;
     }
     // Write N goes to copy N % 2 (IndexFile::Open applies the same rule).
-    if (copy.header.sequence % 2 != c) {
+    if (CopyOfSequence(copy.header.sequence) != c) {
       copy.problem = "sequence " + std::to_string(copy.header.sequence) + " belongs in copy " +
-                     std::to_string(copy.header.sequence % 2);
+                     std::to_string(CopyOfSequence(copy.header.sequence));
       continue;
     }
     copy.valid = true;
-    if (reader.newest_ < 0 || copy.header.sequence > reader.header()->sequence) {
+    if (reader.newest_ < 0 || SequenceNewer(copy.header.sequence, reader.header()->sequence)) {
       reader.newest_ = static_cast<int>(c);
     }
   }

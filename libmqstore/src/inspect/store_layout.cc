@@ -8,6 +8,7 @@
 #include "log/record_codec.h"
 #include "recovery/checkpoint.h"
 #include "util/filename.h"
+#include "util/sequence.h"
 
 namespace mqstore {
 namespace {
@@ -207,11 +208,16 @@ Result<CheckpointState> ReadCheckpointState(Env* env, const std::string& path) {
       slot.problem = slot.blank ? "never written (all zeros)" : std::string(s.message());
       continue;
     }
+    if (CopyOfSequence(d.sequence) != i) {
+      slot.problem = "sequence " + std::to_string(d.sequence) + " belongs in slot " +
+                     std::to_string(CopyOfSequence(d.sequence));
+      continue;
+    }
     slot.valid = true;
     slot.fields =
         CheckpointFields{d.sequence,       d.log_durable_offset, d.dispatch_durable_offset,
                          d.log_min_offset, d.segment_bytes,      d.written_at_ms};
-    if (state.newest_slot < 0 || d.sequence > state.newest()->sequence) {
+    if (state.newest_slot < 0 || SequenceNewer(d.sequence, state.newest()->sequence)) {
       state.newest_slot = static_cast<int>(i);
     }
   }

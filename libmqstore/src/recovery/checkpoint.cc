@@ -3,6 +3,7 @@
 #include "util/coding.h"
 #include "util/crc32.h"
 #include "util/mapped_file.h"
+#include "util/sequence.h"
 
 namespace mqstore {
 
@@ -51,11 +52,6 @@ Status DecodeCheckpointSlot(std::string_view slot, CheckpointData* out) {
       out->log_min_offset < 0) {
     return Status::Corruption("checkpoint slot has a negative offset");
   }
-  // The next write takes sequence + 1: the largest value has no successor, and a slot holding
-  // it would beat every later write (found by checkpoint_fuzzer).
-  if (out->sequence == UINT64_MAX) {
-    return Status::Corruption("checkpoint slot has the largest sequence (no successor)");
-  }
   return Status::OK();
 }
 
@@ -76,7 +72,13 @@ Result<std::optional<CheckpointData>> Checkpoint::Read(Env* env, const std::stri
       last_error = s.WithContext(path + " slot " + std::to_string(slot));
       continue;
     }
-    if (!best || d.sequence > best->sequence) best = d;
+    if (CopyOfSequence(d.sequence) != slot) {
+      last_error = Status::Corruption(path + " slot " + std::to_string(slot) + " holds sequence " +
+                                      std::to_string(d.sequence) + ", which belongs in slot " +
+                                      std::to_string(CopyOfSequence(d.sequence)));
+      continue;
+    }
+    if (!best || SequenceNewer(d.sequence, best->sequence)) best = d;
   }
   if (!best) return last_error;
   return best;
@@ -107,7 +109,7 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::OpenForWrite(
 Status Checkpoint::Write(CheckpointData data) {
   data.sequence = next_sequence_;
   std::string slot = EncodeCheckpointSlot(data);
-  MQ_RETURN_IF_ERROR(file_->Write((data.sequence % 2) * kCheckpointSlotSize, slot));
+  MQ_RETURN_IF_ERROR(file_->Write(CopyOfSequence(data.sequence) * kCheckpointSlotSize, slot));
   MQ_RETURN_IF_ERROR(file_->Sync());
   ++next_sequence_;
   return Status::OK();
