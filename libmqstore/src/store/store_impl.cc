@@ -266,6 +266,14 @@ Status StoreImpl::Close() {
   if (!open_.load()) return Status::FailedPrecondition("store is not open");
   Status schedule_stopped = StopSchedule();
   if (!open_.exchange(false)) return Status::FailedPrecondition("store is not open");
+  // Taken out now, not under lifecycle_mu_: a timer round holds its scheduler's mutex while
+  // it puts (lifecycle_mu_), and Stats holds schedule_mu_ while it reads that scheduler, so
+  // schedule_mu_ under lifecycle_mu_ would close a lock-order cycle (ThreadSanitizer).
+  std::shared_ptr<ScheduleService> schedule;
+  {
+    std::lock_guard<std::mutex> l(schedule_mu_);
+    schedule = std::move(schedule_);
+  }
   // Service calls in flight finish (their puts now fail); later ones see the store closed.
   { std::unique_lock<std::shared_mutex> drain(services_mu_); }
   std::unique_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
@@ -277,10 +285,7 @@ Status StoreImpl::Close() {
   }
   dispatcher_.Stop();
   schedule_listener_.store(nullptr, std::memory_order_release);
-  {
-    std::lock_guard<std::mutex> l(schedule_mu_);
-    schedule_.reset();  // before the metadata store its progress may live in
-  }
+  schedule.reset();  // before the metadata store its progress may live in
   transactions_.reset();
   progress_.reset();
   Status s = WriteCheckpoint();
