@@ -66,6 +66,16 @@ Status DecodeIndexHeader(std::string_view src, IndexHeader* out) {
   return Status::OK();
 }
 
+Status DecodeIndexHeaderAt(std::string_view src, size_t copy, IndexHeader* out) {
+  MQ_RETURN_IF_ERROR(DecodeIndexHeader(src, out));
+  if (CopyOfSequence(out->sequence) != copy) {
+    return Status::Corruption("index header copy " + std::to_string(copy) + " holds sequence " +
+                              std::to_string(out->sequence) + ", which belongs in copy " +
+                              std::to_string(CopyOfSequence(out->sequence)));
+  }
+  return Status::OK();
+}
+
 void EncodeIndexEntry(const IndexEntry& e, char* dst) {
   EncodeBig32(dst, e.key_hash);
   EncodeBig64(dst + 4, static_cast<uint64_t>(e.physical_offset));
@@ -110,10 +120,9 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
     for (size_t copy = 0; copy < 2; ++copy) {
       if (n < (copy + 1) * kIndexHeaderCopySize) break;
       IndexHeader h;
-      Status s = DecodeIndexHeader(
-          std::string_view(buf + copy * kIndexHeaderCopySize, kIndexHeaderCopySize), &h);
-      if (s.ok() && CopyOfSequence(h.sequence) == copy &&
-          (!found || SequenceNewer(h.sequence, newest.sequence))) {
+      Status s = DecodeIndexHeaderAt(
+          std::string_view(buf + copy * kIndexHeaderCopySize, kIndexHeaderCopySize), copy, &h);
+      if (s.ok() && (!found || SequenceNewer(h.sequence, newest.sequence))) {
         newest = h;
         found = true;
       } else if (!s.ok() && !s.IsCorruption()) {

@@ -84,6 +84,9 @@ void EncodeIndexHeader(const IndexHeader& header, char* dst);
 // kCorruption when `src` is not a valid header copy (short, bad CRC or magic, inconsistent
 // fields); kNotSupported for another version.
 Status DecodeIndexHeader(std::string_view src, IndexHeader* out);
+// DecodeIndexHeader of header copy `copy`, which must also be the copy its sequence goes to
+// (write N goes to copy N % 2): a valid copy for IndexFile::Open and the inspector.
+Status DecodeIndexHeaderAt(std::string_view src, size_t copy, IndexHeader* out);
 
 struct IndexEntry {
   uint32_t key_hash = 0;

@@ -26,15 +26,9 @@ Result<IndexFileReader> IndexFileReader::Open(FileCache* cache, const HashIndexF
       copy.problem = "never written (all zeros)";
       continue;
     }
-    Status s = DecodeIndexHeader(bytes, &copy.header);
+    Status s = DecodeIndexHeaderAt(bytes, c, &copy.header);
     if (!s.ok()) {
       copy.problem = std::string(s.message());
-      continue;
-    }
-    // Write N goes to copy N % 2 (IndexFile::Open applies the same rule).
-    if (CopyOfSequence(copy.header.sequence) != c) {
-      copy.problem = "sequence " + std::to_string(copy.header.sequence) + " belongs in copy " +
-                     std::to_string(CopyOfSequence(copy.header.sequence));
       continue;
     }
     copy.valid = true;

@@ -203,14 +203,9 @@ Result<CheckpointState> ReadCheckpointState(Env* env, const std::string& path) {
         std::string_view(buf).substr(i * kCheckpointSlotSize, kCheckpointSlotSize);
     slot.blank = bytes.find_first_not_of('\0') == std::string_view::npos;
     CheckpointData d;
-    Status s = DecodeCheckpointSlot(bytes, &d);
+    Status s = DecodeCheckpointSlotAt(bytes, i, &d);
     if (!s.ok()) {
       slot.problem = slot.blank ? "never written (all zeros)" : std::string(s.message());
-      continue;
-    }
-    if (CopyOfSequence(d.sequence) != i) {
-      slot.problem = "sequence " + std::to_string(d.sequence) + " belongs in slot " +
-                     std::to_string(CopyOfSequence(d.sequence));
       continue;
     }
     slot.valid = true;

@@ -55,6 +55,16 @@ Status DecodeCheckpointSlot(std::string_view slot, CheckpointData* out) {
   return Status::OK();
 }
 
+Status DecodeCheckpointSlotAt(std::string_view bytes, size_t slot, CheckpointData* out) {
+  MQ_RETURN_IF_ERROR(DecodeCheckpointSlot(bytes, out));
+  if (CopyOfSequence(out->sequence) != slot) {
+    return Status::Corruption("checkpoint slot " + std::to_string(slot) + " holds sequence " +
+                              std::to_string(out->sequence) + ", which belongs in slot " +
+                              std::to_string(CopyOfSequence(out->sequence)));
+  }
+  return Status::OK();
+}
+
 Result<std::optional<CheckpointData>> Checkpoint::Read(Env* env, const std::string& path) {
   if (!env->FileExists(path)) return std::optional<CheckpointData>();
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, env->OpenFile(path, OpenMode::kReadOnly));
@@ -66,16 +76,10 @@ Result<std::optional<CheckpointData>> Checkpoint::Read(Env* env, const std::stri
   for (size_t slot = 0; slot < 2; ++slot) {
     if (!CheckpointSlotPresent(n, slot)) break;
     CheckpointData d;
-    Status s = DecodeCheckpointSlot(
-        std::string_view(buf).substr(slot * kCheckpointSlotSize, kCheckpointSlotSize), &d);
+    Status s = DecodeCheckpointSlotAt(
+        std::string_view(buf).substr(slot * kCheckpointSlotSize, kCheckpointSlotSize), slot, &d);
     if (!s.ok()) {
       last_error = s.WithContext(path + " slot " + std::to_string(slot));
-      continue;
-    }
-    if (CopyOfSequence(d.sequence) != slot) {
-      last_error = Status::Corruption(path + " slot " + std::to_string(slot) + " holds sequence " +
-                                      std::to_string(d.sequence) + ", which belongs in slot " +
-                                      std::to_string(CopyOfSequence(d.sequence)));
       continue;
     }
     if (!best || SequenceNewer(d.sequence, best->sequence)) best = d;

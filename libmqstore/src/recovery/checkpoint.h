@@ -44,6 +44,9 @@ inline bool CheckpointSlotPresent(size_t file_bytes, size_t slot) {
 std::string EncodeCheckpointSlot(const CheckpointData& data);
 // kCorruption when the slot is not a valid checkpoint.
 Status DecodeCheckpointSlot(std::string_view slot, CheckpointData* out);
+// DecodeCheckpointSlot of the bytes of slot `slot`, which must also be the slot its sequence
+// goes to (write N goes to slot N % 2): a valid slot for Checkpoint::Read and the inspector.
+Status DecodeCheckpointSlotAt(std::string_view bytes, size_t slot, CheckpointData* out);
 
 class Checkpoint {
  public:

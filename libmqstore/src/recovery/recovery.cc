@@ -68,8 +68,13 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   }
   start = std::clamp(start, log_min, log_max);
 
-  // Per queue, the queue offset of its first record at or after `start` (filled by pass 1).
-  std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> first_offset_from_start;
+  // Per queue with a record at or after `start` (filled by pass 1): the queue offset of the
+  // first such record, and the offset the next one must have.
+  struct QueueScan {
+    int64_t first_from_start = 0;
+    int64_t next = 0;
+  };
+  std::map<std::pair<std::string, int32_t>, QueueScan, QueueKeyLess> scans;
 
   // Queue entries of records below `start` were synced before the checkpoint was written;
   // later ones may be torn or garbage after a crash. So an entry counts only if the log
@@ -81,8 +86,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
       // prefix such entries normally are, unless it claims an offset the log gives to a
       // record at or after `start` (queue offsets follow log order). Garbage at the end of
       // a queue with no record from `start` on is a known gap: 0005-crash-testing.md.
-      auto claimed = first_offset_from_start.find(QueueKeyLess::View(q.topic(), q.queue_id()));
-      return claimed == first_offset_from_start.end() || queue_offset < claimed->second;
+      auto scan = scans.find(QueueKeyLess::View(q.topic(), q.queue_id()));
+      return scan == scans.end() || queue_offset < scan->second.first_from_start;
     }
     if (e.physical_offset >= start) return false;
     auto seg = log->SegmentFor(e.physical_offset);
@@ -98,16 +103,16 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
 
   // Pass 1, read-only: find the end. Nothing may change before we know the store is sound.
   // Each queue's next offset is what it will be after truncation to `start`; it is computed
-  // at the queue's first record from `start` on, once that record's offset is known.
-  std::map<std::pair<std::string, int32_t>, int64_t, QueueKeyLess> next_offsets;
+  // at the queue's first record from `start` on, once that record's offset is in `scans`.
   auto next_offset = [&](const RecordSummary& r) -> int64_t& {
-    auto it = next_offsets.find(QueueKeyLess::View(r.topic, r.queue_id));
-    if (it != next_offsets.end()) return it->second;
-    auto key = std::make_pair(std::string(r.topic), r.queue_id);
-    first_offset_from_start.emplace(key, r.queue_offset);
+    auto it = scans.find(QueueKeyLess::View(r.topic, r.queue_id));
+    if (it != scans.end()) return it->second.next;
+    it = scans.emplace(std::make_pair(std::string(r.topic), r.queue_id),
+                       QueueScan{r.queue_offset, 0})
+             .first;
     auto q = queues->Find(r.topic, r.queue_id);
-    int64_t next = q ? q->FirstOffsetAtOrAfter(start, durable_entry) : 0;
-    return next_offsets.emplace(std::move(key), next).first->second;
+    it->second.next = q ? q->FirstOffsetAtOrAfter(start, durable_entry) : 0;
+    return it->second.next;
   };
   int64_t pos = start;
   std::string problem = "end of the last segment";
