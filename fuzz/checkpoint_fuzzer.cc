@@ -18,7 +18,7 @@
 #include "inspect/store_layout.h"
 #include "mqstore/mem_env.h"
 #include "recovery/checkpoint.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 #include "util/sequence.h"
 

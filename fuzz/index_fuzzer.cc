@@ -23,7 +23,7 @@
 #include "fuzz_store.h"
 #include "index/index_file.h"
 #include "mqstore/mem_env.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace {

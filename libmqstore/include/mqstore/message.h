@@ -146,6 +146,15 @@ struct ParsedRecord {
 // the whole-record CRC. kCorruption names the first field that is wrong.
 Status ParseRecord(std::string_view bytes, bool verify_checksums, ParsedRecord* out);
 
+// Topic rules: 1..127 characters of [A-Za-z0-9_|%-], or up to 255 for retry topics
+// ("%RETRY%..."). kInvalidArgument otherwise; nothing with such a topic is stored.
+Status ValidateTopic(std::string_view topic);
+
+// RocketMQ's tag hash (a consume-queue entry's tags code, and what a subscription's codeSet
+// holds): Java String.hashCode() of the TAGS value over UTF-16 code units, sign-extended;
+// 0 for an empty value.
+int64_t TagsHashCode(std::string_view tags);
+
 // The broker-style offset message id: store host + physical offset, uppercase hex
 // (32 characters for IPv4, 56 for IPv6).
 std::string MakeOffsetMessageId(const SocketAddress& store_host, int64_t physical_offset);

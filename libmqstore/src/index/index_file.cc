@@ -6,7 +6,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace mqstore {

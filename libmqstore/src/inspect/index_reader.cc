@@ -4,7 +4,7 @@
 
 #include "index/index_service.h"
 #include "inspect/log_position.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/sequence.h"
 
 namespace mqstore {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "log/record_format.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 

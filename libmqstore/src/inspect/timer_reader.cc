@@ -4,7 +4,7 @@
 #include <map>
 
 #include "schedule/timer_scheduler.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace mqstore {

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "mqstore/message.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "log/record_format.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace mqstore {

@@ -40,12 +40,7 @@ void WriteRecord(const PreparedRecord& prepared, const SocketAddress& store_host
 // Writes the 8-byte blank header that declares the last `remaining` bytes of a segment empty.
 void WriteBlankRecord(int32_t remaining, char* dst);
 
-// Topic rules: 1..127 characters of [A-Za-z0-9_|%-], or up to 255 for retry topics
-// ("%RETRY%..."). kInvalidArgument otherwise.
-Status ValidateTopic(std::string_view topic);
-
-// RocketMQ's tag hash: Java String.hashCode() of the TAGS value, sign-extended; 0 if none.
-int64_t TagsHashCode(std::string_view tags);
+// ValidateTopic and TagsHashCode are public: mqstore/message.h.
 
 // What the dispatcher and recovery need from a record without a full parse.
 struct RecordSummary {

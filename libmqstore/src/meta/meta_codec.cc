@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 

@@ -1,6 +1,6 @@
 // Keys and values of the metadata databases, byte by byte as docs/format/meta.md shows them.
 //
-// Integers are big-endian (util/coding.h), so integer key parts sort numerically under
+// Integers are big-endian (mqstore/coding.h), so integer key parts sort numerically under
 // LMDB's bytewise key order. Names inside composite keys end in a 0x00 byte: names cannot
 // contain one (their character set is [A-Za-z0-9_|%-]), and "group 0x00" is then a prefix
 // of exactly that group's keys. Every value starts with a version byte so that a value

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/filename.h"
 
 namespace mqstore {

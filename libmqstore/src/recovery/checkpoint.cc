@@ -1,6 +1,6 @@
 #include "recovery/checkpoint.h"
 
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 #include "util/mapped_file.h"
 #include "util/sequence.h"

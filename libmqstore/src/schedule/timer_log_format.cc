@@ -3,7 +3,7 @@
 #include <cstring>
 #include <string>
 
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace mqstore {

@@ -8,7 +8,7 @@
 #include "mqstore/format/golden.h"
 #include "recovery/checkpoint.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 namespace {

@@ -8,7 +8,7 @@
 #include "log/record_format.h"
 #include "mqstore/format/golden.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 namespace {

@@ -10,7 +10,7 @@
 #include "mqstore/format/golden.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 
 namespace mqstore {

@@ -9,7 +9,7 @@
 #include "schedule/timer_log.h"
 #include "schedule/timer_log_format.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 namespace {

@@ -10,7 +10,7 @@
 #include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 namespace {

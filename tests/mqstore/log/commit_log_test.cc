@@ -14,7 +14,7 @@
 #include "log_test_util.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/filename.h"
 
 namespace mqstore {

@@ -9,7 +9,7 @@
 #include "log/record_format.h"
 #include "log_test_util.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 namespace mqstore {
 namespace {

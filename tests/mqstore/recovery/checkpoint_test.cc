@@ -9,7 +9,7 @@
 #include "mqstore/mem_env.h"
 #include "mqstore/queue/log_harness.h"
 #include "support/test_util.h"
-#include "util/coding.h"
+#include "mqstore/coding.h"
 #include "util/crc32.h"
 #include "util/sequence.h"
 

@@ -1,4 +1,4 @@
-#include "util/coding.h"
+#include "mqstore/coding.h"
 
 #include <gtest/gtest.h>
 

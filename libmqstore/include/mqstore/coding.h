@@ -1,10 +1,11 @@
-// Fixed-width integer coding, the only place byte order is decided.
+// Fixed-width integer coding, the only place byte order is decided (the store, the remoting
+// protocol and the shells all use it).
 //
 // Every store file and the RocketMQ wire format are big-endian (Java's ByteBuffer default),
 // so the store uses the Big* functions throughout. Little-endian helpers exist for formats
 // that are defined little-endian (none on disk today).
-#ifndef MQSTORE_UTIL_CODING_H_
-#define MQSTORE_UTIL_CODING_H_
+#ifndef MQSTORE_CODING_H_
+#define MQSTORE_CODING_H_
 
 #include <cstdint>
 #include <cstring>
@@ -92,4 +93,4 @@ inline uint32_t DecodeLittle32(const char* src) {
 
 }  // namespace mqstore
 
-#endif  // MQSTORE_UTIL_CODING_H_
+#endif  // MQSTORE_CODING_H_
