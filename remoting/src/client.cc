@@ -1,0 +1,402 @@
+// RemotingClient: one cached connection per address, opened on first use and again after it
+// closed. Concurrent callers for the same address share one connect attempt.
+#include <asio/connect.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "address.h"
+#include "connection.h"
+#include "io_pool.h"
+#include "remoting/log_sink.h"
+#include "remoting/transport.h"
+
+namespace mqremoting {
+namespace {
+
+using internal::ConnectionImpl;
+using internal::IoPool;
+using internal::Strand;
+using Clock = std::chrono::steady_clock;
+
+constexpr Millis kStopGrace{5000};
+// Connect waits this much past connect_timeout before giving up on the attempt's own timer
+// (which only fails to fire when the transport is being shut down).
+constexpr Millis kConnectWaitSlack{2000};
+
+using ConnectionResult = Result<std::shared_ptr<ConnectionImpl>>;
+using ConnectCallback = std::function<void(ConnectionResult)>;
+
+class ClientState;
+
+// One TCP connect to one address: resolve, connect, bounded by connect_timeout. Every waiter
+// gets the one result.
+class ConnectAttempt : public std::enable_shared_from_this<ConnectAttempt> {
+ public:
+  ConnectAttempt(std::shared_ptr<IoPool> pool, std::string address,
+                 std::weak_ptr<ClientState> client)
+      : pool_(std::move(pool)),
+        address_(std::move(address)),
+        client_(std::move(client)),
+        strand_(asio::make_strand(pool_->context())),
+        resolver_(strand_),
+        socket_(strand_),
+        timer_(strand_) {}
+
+  void Start(Millis timeout);
+  // Stops the attempt (shutdown); it finishes with kAborted.
+  void Cancel();
+  // Sets the result once, wakes Wait and runs the callbacks.
+  void Finish(ConnectionResult result);
+
+  // Calls `callback` with the result, now when there is one (on this thread), else when it
+  // comes (on a transport thread).
+  void OnDone(ConnectCallback callback);
+  // Waits at most `timeout` for the result.
+  ConnectionResult Wait(Millis timeout);
+
+  const std::string& address() const { return address_; }
+
+ private:
+  void OnResolved(const asio::error_code& ec, asio::ip::tcp::resolver::results_type results);
+  void OnConnected(const asio::error_code& ec);
+  Status Failure(std::string_view what, const asio::error_code& ec) const;
+
+  const std::shared_ptr<IoPool> pool_;
+  const std::string address_;
+  const std::weak_ptr<ClientState> client_;
+  Strand strand_;
+  asio::ip::basic_resolver<asio::ip::tcp, Strand> resolver_;
+  internal::Socket socket_;
+  asio::basic_waitable_timer<Clock, asio::wait_traits<Clock>, Strand> timer_;
+  Millis timeout_{0};
+  bool timed_out_ = false;  // strand
+  bool cancelled_ = false;  // strand
+
+  std::mutex mu_;
+  std::condition_variable done_;
+  std::optional<ConnectionResult> result_;
+  std::vector<ConnectCallback> callbacks_;
+};
+
+// What the client object and its connections' close callbacks share.
+class ClientState : public std::enable_shared_from_this<ClientState> {
+ public:
+  ClientState(const ClientOptions& options, std::shared_ptr<RequestHandler> handler)
+      : options_(options),
+        handler_(std::move(handler)),
+        pool_(std::make_shared<IoPool>(options.io_threads)) {
+    pool_->Start();
+  }
+
+  const ClientOptions& options() const { return options_; }
+
+  // The open connection to `address`, or the attempt that will give it (started if new).
+  // Exactly one of the two is set, unless the client is shut down (then neither).
+  void Lookup(const std::string& address, std::shared_ptr<ConnectionImpl>* connection,
+              std::shared_ptr<ConnectAttempt>* attempt) {
+    bool start = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_down_) return;
+      Slot& slot = slots_[address];
+      if (slot.connection && slot.connection->is_open()) {
+        *connection = slot.connection;
+        return;
+      }
+      slot.connection.reset();
+      if (!slot.attempt) {
+        slot.attempt = std::make_shared<ConnectAttempt>(pool_, address, weak_from_this());
+        start = true;
+      }
+      *attempt = slot.attempt;
+    }
+    if (start) (*attempt)->Start(options_.connect_timeout);
+  }
+
+  // Called by an attempt with its socket connected: the connection joins the cache.
+  ConnectionResult Adopt(const std::shared_ptr<ConnectAttempt>& attempt, internal::Socket socket) {
+    internal::ConnectionSettings settings;
+    settings.limits = options_.limits;
+    settings.handler = handler_;
+    settings.on_closed = [weak = weak_from_this(), address = attempt->address()](uint64_t id) {
+      if (auto self = weak.lock()) self->Forget(address, id);
+    };
+    auto connection =
+        std::make_shared<ConnectionImpl>(pool_, std::move(socket), std::move(settings));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_down_) return Status::Aborted("the remoting client is shut down");
+      Slot& slot = slots_[attempt->address()];
+      if (slot.attempt == attempt) slot.attempt.reset();
+      slot.connection = connection;
+    }
+    connection->Start();
+    return connection;
+  }
+
+  // Called by an attempt that failed.
+  void AttemptFailed(const std::shared_ptr<ConnectAttempt>& attempt) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = slots_.find(attempt->address());
+    if (it != slots_.end() && it->second.attempt == attempt) slots_.erase(it);
+  }
+
+  void Shutdown() {
+    std::vector<std::shared_ptr<ConnectionImpl>> connections;
+    std::vector<std::shared_ptr<ConnectAttempt>> attempts;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (shut_down_) return;
+      shut_down_ = true;
+      for (auto& [address, slot] : slots_) {
+        if (slot.connection) connections.push_back(slot.connection);
+        if (slot.attempt) attempts.push_back(slot.attempt);
+      }
+      slots_.clear();
+    }
+    for (auto& attempt : attempts) attempt->Cancel();
+    for (auto& connection : connections) connection->Close();
+    pool_->Stop(kStopGrace);
+    // An attempt whose completion did not run before the threads stopped still owes its
+    // waiters an answer.
+    for (auto& attempt : attempts) {
+      attempt->Finish(Status::Aborted("the remoting client is shut down"));
+    }
+  }
+
+ private:
+  struct Slot {
+    std::shared_ptr<ConnectionImpl> connection;
+    std::shared_ptr<ConnectAttempt> attempt;
+  };
+
+  void Forget(const std::string& address, uint64_t id) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = slots_.find(address);
+    if (it == slots_.end() || !it->second.connection || it->second.connection->id() != id) return;
+    it->second.connection.reset();
+    if (!it->second.attempt) slots_.erase(it);
+  }
+
+  const ClientOptions options_;
+  const std::shared_ptr<RequestHandler> handler_;
+  const std::shared_ptr<IoPool> pool_;
+
+  std::mutex mu_;
+  bool shut_down_ = false;
+  std::map<std::string, Slot, std::less<>> slots_;
+};
+
+void ConnectAttempt::Start(Millis timeout) {
+  timeout_ = timeout;
+  Result<internal::HostPort> target = internal::ParseHostPort(address_);
+  if (!target.ok()) {
+    Finish(Status::IOError(target.status().message()));
+    return;
+  }
+  asio::post(strand_, [self = shared_from_this(), target = std::move(target).value()] {
+    if (self->cancelled_) return;
+    self->timer_.expires_after(self->timeout_);
+    self->timer_.async_wait([self](const asio::error_code& ec) {
+      if (ec) return;
+      self->timed_out_ = true;
+      asio::error_code ignored;
+      self->resolver_.cancel();
+      self->socket_.close(ignored);
+    });
+    self->resolver_.async_resolve(
+        target.host, std::to_string(target.port), asio::ip::resolver_base::numeric_service,
+        [self](const asio::error_code& ec, asio::ip::tcp::resolver::results_type results) {
+          self->OnResolved(ec, std::move(results));
+        });
+  });
+}
+
+Status ConnectAttempt::Failure(std::string_view what, const asio::error_code& ec) const {
+  if (timed_out_) {
+    return Status::TimedOut("connecting to " + address_ + " took longer than " +
+                            std::to_string(timeout_.count()) + " ms");
+  }
+  if (cancelled_) return Status::Aborted("the remoting client is shut down");
+  return Status::IOError(std::string(what) + " " + address_ + ": " + ec.message());
+}
+
+void ConnectAttempt::OnResolved(const asio::error_code& ec,
+                                asio::ip::tcp::resolver::results_type results) {
+  if (ec || timed_out_ || cancelled_) {
+    timer_.cancel();
+    Finish(Failure("cannot resolve", ec ? ec : asio::error::operation_aborted));
+    return;
+  }
+  asio::async_connect(socket_, results,
+                      [self = shared_from_this()](const asio::error_code& connect_ec,
+                                                  const asio::ip::tcp::endpoint& /*endpoint*/) {
+                        self->OnConnected(connect_ec);
+                      });
+}
+
+void ConnectAttempt::OnConnected(const asio::error_code& ec) {
+  timer_.cancel();
+  if (ec || timed_out_ || cancelled_) {
+    Finish(Failure("cannot connect to", ec ? ec : asio::error::operation_aborted));
+    return;
+  }
+  auto client = client_.lock();
+  if (!client) {
+    Finish(Status::Aborted("the remoting client is gone"));
+    return;
+  }
+  Finish(client->Adopt(shared_from_this(), std::move(socket_)));
+}
+
+void ConnectAttempt::Cancel() {
+  asio::post(strand_, [self = shared_from_this()] {
+    self->cancelled_ = true;
+    asio::error_code ignored;
+    self->timer_.cancel();
+    self->resolver_.cancel();
+    self->socket_.close(ignored);
+  });
+}
+
+void ConnectAttempt::Finish(ConnectionResult result) {
+  std::vector<ConnectCallback> callbacks;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (result_) return;
+    result_.emplace(std::move(result));
+    callbacks.swap(callbacks_);
+    done_.notify_all();
+  }
+  if (!result_->ok()) {
+    if (auto client = client_.lock()) client->AttemptFailed(shared_from_this());
+  }
+  for (auto& callback : callbacks) callback(*result_);
+}
+
+void ConnectAttempt::OnDone(ConnectCallback callback) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!result_) {
+      callbacks_.push_back(std::move(callback));
+      return;
+    }
+  }
+  callback(*result_);
+}
+
+ConnectionResult ConnectAttempt::Wait(Millis timeout) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (!done_.wait_for(lock, timeout, [this] { return result_.has_value(); })) {
+    return Status::TimedOut("connecting to " + address_ + " did not finish in time");
+  }
+  return *result_;
+}
+
+class RemotingClientImpl final : public RemotingClient {
+ public:
+  RemotingClientImpl(const ClientOptions& options, std::shared_ptr<RequestHandler> handler)
+      : state_(std::make_shared<ClientState>(options, std::move(handler))) {}
+
+  ~RemotingClientImpl() override { Shutdown(); }
+
+  Result<std::shared_ptr<Connection>> Connect(const std::string& address) override {
+    std::shared_ptr<ConnectionImpl> connection;
+    std::shared_ptr<ConnectAttempt> attempt;
+    state_->Lookup(address, &connection, &attempt);
+    if (connection) return std::shared_ptr<Connection>(std::move(connection));
+    if (!attempt) return Status::Aborted("the remoting client is shut down");
+    if (IoPool::OnTransportThread()) {
+      return Status::FailedPrecondition(
+          "connecting to " + address +
+          " would block a transport thread; use InvokeAsync (the connect goes on)");
+    }
+    ConnectionResult result = attempt->Wait(state_->options().connect_timeout + kConnectWaitSlack);
+    if (!result.ok()) return result.status();
+    return std::shared_ptr<Connection>(std::move(result).value());
+  }
+
+  Result<RemotingCommand> InvokeSync(const std::string& address, RemotingCommand request,
+                                     Millis timeout) override {
+    const Clock::time_point start = Clock::now();
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Connection> connection, Connect(address));
+    Millis left = timeout - std::chrono::duration_cast<Millis>(Clock::now() - start);
+    if (left <= Millis(0)) {
+      return Status::TimedOut("connecting to " + address + " used up the " +
+                              std::to_string(timeout.count()) + " ms of the call");
+    }
+    return connection->InvokeSync(std::move(request), left);
+  }
+
+  void InvokeAsync(const std::string& address, RemotingCommand request, Millis timeout,
+                   Connection::ResponseCallback done) override {
+    const Clock::time_point start = Clock::now();
+    auto shared_request = std::make_shared<RemotingCommand>(std::move(request));
+    WithConnection(address, [shared_request, timeout, start, address,
+                             done = std::move(done)](ConnectionResult connection) {
+      if (!connection.ok()) {
+        done(connection.status());
+        return;
+      }
+      Millis left = timeout - std::chrono::duration_cast<Millis>(Clock::now() - start);
+      if (left <= Millis(0)) {
+        done(Status::TimedOut("connecting to " + address + " used up the " +
+                              std::to_string(timeout.count()) + " ms of the call"));
+        return;
+      }
+      (*connection)->Invoke(std::move(*shared_request), left, done);
+    });
+  }
+
+  Status InvokeOneway(const std::string& address, RemotingCommand request) override {
+    if (IoPool::OnTransportThread()) {
+      // Cannot wait for a connect here: send once connected, and log a failure.
+      auto shared_request = std::make_shared<RemotingCommand>(std::move(request));
+      WithConnection(address, [shared_request, address](ConnectionResult connection) {
+        if (!connection.ok()) {
+          Log(LogLevel::kWarn, "remoting: oneway request to " + address +
+                                   " not sent: " + connection.status().ToString());
+          return;
+        }
+        (*connection)->SendOneway(std::move(*shared_request));
+      });
+      return Status::OK();
+    }
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<Connection> connection, Connect(address));
+    connection->SendOneway(std::move(request));
+    return Status::OK();
+  }
+
+  void Shutdown() override { state_->Shutdown(); }
+
+ private:
+  void WithConnection(const std::string& address, ConnectCallback callback) {
+    std::shared_ptr<ConnectionImpl> connection;
+    std::shared_ptr<ConnectAttempt> attempt;
+    state_->Lookup(address, &connection, &attempt);
+    if (connection) {
+      callback(std::move(connection));
+    } else if (attempt) {
+      attempt->OnDone(std::move(callback));
+    } else {
+      callback(Status::Aborted("the remoting client is shut down"));
+    }
+  }
+
+  const std::shared_ptr<ClientState> state_;
+};
+
+}  // namespace
+
+std::unique_ptr<RemotingClient> RemotingClient::Create(const ClientOptions& options,
+                                                       std::shared_ptr<RequestHandler> handler) {
+  return std::make_unique<RemotingClientImpl>(options, std::move(handler));
+}
+
+}  // namespace mqremoting

@@ -1,0 +1,305 @@
+#include "remoting/command.h"
+
+#include <charconv>
+#include <limits>
+
+#include "json_header.h"
+#include "mqstore/coding.h"
+#include "remoting/codes.h"
+#include "utf8.h"
+
+namespace mqremoting {
+namespace {
+
+using mqstore::GetBig16;
+using mqstore::GetBig32;
+using mqstore::GetBytes;
+
+constexpr uint32_t kHeaderLengthMask = 0xFFFFFF;
+
+// LanguageCode ordinals (RocketMQ's LanguageCode enum).
+constexpr std::string_view kLanguageNames[] = {
+    "JAVA",  "CPP",  "DOTNET", "PYTHON", "DELPHI", "ERLANG", "RUBY",
+    "OTHER", "HTTP", "GO",     "PHP",    "OMS",    "RUST",   "NODE_JS",
+};
+constexpr uint8_t kOtherLanguage = 7;
+
+Status Truncated(std::string_view what) {
+  return Status::InvalidArgument("the binary header ends inside " + std::string(what));
+}
+
+// A length-prefixed string of the binary header (int32 length; 0 means null).
+Status GetBinaryString(std::string_view* in, std::string_view what,
+                       std::optional<std::string>* out) {
+  uint32_t length;
+  if (!GetBig32(in, &length)) return Truncated(std::string(what) + " length");
+  if (length > std::numeric_limits<int32_t>::max()) {
+    return Status::InvalidArgument("the binary header's " + std::string(what) +
+                                   " length is negative");
+  }
+  std::string_view bytes;
+  if (!GetBytes(in, length, &bytes)) return Truncated(what);
+  if (length == 0) {
+    out->reset();
+  } else {
+    *out = internal::SanitizeUtf8(bytes);
+  }
+  return Status::OK();
+}
+
+Status DecodeBinaryExtFields(std::string_view in, RemotingCommand* command) {
+  while (!in.empty()) {
+    uint16_t key_length;
+    std::string_view key;
+    uint32_t value_length;
+    std::string_view value;
+    if (!GetBig16(&in, &key_length)) return Truncated("an extFields key length");
+    if (!GetBytes(&in, key_length, &key)) return Truncated("an extFields key");
+    if (!GetBig32(&in, &value_length)) return Truncated("an extFields value length");
+    if (value_length > std::numeric_limits<int32_t>::max()) {
+      return Status::InvalidArgument("the binary header's extFields value length is negative");
+    }
+    if (!GetBytes(&in, value_length, &value)) return Truncated("an extFields value");
+    command->ext_fields[internal::SanitizeUtf8(key)] = internal::SanitizeUtf8(value);
+  }
+  return Status::OK();
+}
+
+// RocketMQ's own header layout (RocketMQSerializable): fixed fields, remark, ext fields.
+Status DecodeBinaryHeader(std::string_view in, RemotingCommand* command) {
+  uint16_t code;
+  std::string_view language;
+  uint16_t version;
+  uint32_t opaque;
+  uint32_t flag;
+  if (!GetBig16(&in, &code)) return Truncated("the code");
+  if (!GetBytes(&in, 1, &language)) return Truncated("the language");
+  if (!GetBig16(&in, &version)) return Truncated("the version");
+  if (!GetBig32(&in, &opaque)) return Truncated("the opaque");
+  if (!GetBig32(&in, &flag)) return Truncated("the flag");
+  // Java shorts: sign-extended.
+  command->code = static_cast<int16_t>(code);
+  command->language = LanguageName(static_cast<uint8_t>(language[0]));
+  command->version = static_cast<int16_t>(version);
+  command->opaque = static_cast<int32_t>(opaque);
+  command->flag = static_cast<int32_t>(flag);
+  MQ_RETURN_IF_ERROR(GetBinaryString(&in, "remark", &command->remark));
+  uint32_t ext_length;
+  if (!GetBig32(&in, &ext_length)) return Truncated("the extFields length");
+  if (ext_length > std::numeric_limits<int32_t>::max()) {
+    return Status::InvalidArgument("the binary header's extFields length is negative");
+  }
+  std::string_view ext;
+  if (!GetBytes(&in, ext_length, &ext)) return Truncated("the extFields");
+  // Bytes after the ext fields are ignored, as Java does.
+  return DecodeBinaryExtFields(ext, command);
+}
+
+template <typename Int>
+std::optional<Int> ParseDecimal(std::string_view text) {
+  // Java's parseInt / parseLong accept one leading sign.
+  if (!text.empty() && text.front() == '+') {
+    text.remove_prefix(1);
+    if (!text.empty() && (text.front() == '-' || text.front() == '+')) return std::nullopt;
+  }
+  Int value;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) return std::nullopt;
+  return value;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i] >= 'A' && a[i] <= 'Z' ? static_cast<char>(a[i] - 'A' + 'a') : a[i];
+    if (x != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+size_t RemotingCommand::body_size() const {
+  size_t size = body.size();
+  for (const BodySlice& slice : body_slices) size += slice.bytes.size();
+  return size;
+}
+
+std::string RemotingCommand::BodyBytes() const {
+  std::string bytes;
+  bytes.reserve(body_size());
+  bytes += body;
+  for (const BodySlice& slice : body_slices) bytes += slice.bytes;
+  return bytes;
+}
+
+RemotingCommand RemotingCommand::Request(int32_t code) {
+  RemotingCommand command;
+  command.code = code;
+  command.version = version::kCurrent;
+  return command;
+}
+
+RemotingCommand RemotingCommand::ResponseTo(const RemotingCommand& request, int32_t code,
+                                            std::string_view remark) {
+  RemotingCommand command;
+  command.code = code;
+  command.version = version::kCurrent;
+  command.opaque = request.opaque;
+  command.flag = flag::kResponse;
+  if (!remark.empty()) command.remark = std::string(remark);
+  return command;
+}
+
+const std::string* RemotingCommand::FindExt(std::string_view key) const {
+  auto it = ext_fields.find(key);
+  return it == ext_fields.end() ? nullptr : &it->second;
+}
+
+const std::string* ExtFieldReader::Find(std::string_view name, bool required) {
+  const std::string* value = command_.FindExt(name);
+  if (value == nullptr && required) {
+    Fail(Status::InvalidArgument("the custom header field " + std::string(name) + " is null"));
+  }
+  return value;
+}
+
+void ExtFieldReader::Fail(Status status) {
+  if (status_.ok()) status_ = std::move(status);
+}
+
+std::string ExtFieldReader::String(std::string_view name) {
+  const std::string* value = Find(name, /*required=*/true);
+  return value ? *value : std::string();
+}
+
+int32_t ExtFieldReader::Int(std::string_view name) {
+  if (Find(name, /*required=*/true) == nullptr) return 0;
+  return OptInt(name).value_or(0);
+}
+
+int64_t ExtFieldReader::Long(std::string_view name) {
+  if (Find(name, /*required=*/true) == nullptr) return 0;
+  return OptLong(name).value_or(0);
+}
+
+bool ExtFieldReader::Bool(std::string_view name) {
+  if (Find(name, /*required=*/true) == nullptr) return false;
+  return OptBool(name).value_or(false);
+}
+
+std::optional<std::string> ExtFieldReader::OptString(std::string_view name) {
+  const std::string* value = Find(name, /*required=*/false);
+  if (value == nullptr) return std::nullopt;
+  return *value;
+}
+
+std::optional<int32_t> ExtFieldReader::OptInt(std::string_view name) {
+  const std::string* value = Find(name, /*required=*/false);
+  if (value == nullptr) return std::nullopt;
+  std::optional<int32_t> number = ParseDecimal<int32_t>(*value);
+  if (!number) {
+    Fail(Status::InvalidArgument("the custom header field " + std::string(name) +
+                                 " is not a number: '" + *value + "'"));
+  }
+  return number;
+}
+
+std::optional<int64_t> ExtFieldReader::OptLong(std::string_view name) {
+  const std::string* value = Find(name, /*required=*/false);
+  if (value == nullptr) return std::nullopt;
+  std::optional<int64_t> number = ParseDecimal<int64_t>(*value);
+  if (!number) {
+    Fail(Status::InvalidArgument("the custom header field " + std::string(name) +
+                                 " is not a number: '" + *value + "'"));
+  }
+  return number;
+}
+
+std::optional<bool> ExtFieldReader::OptBool(std::string_view name) {
+  const std::string* value = Find(name, /*required=*/false);
+  if (value == nullptr) return std::nullopt;
+  return EqualsIgnoreCase(*value, "true");
+}
+
+Result<uint32_t> DecodeFrameLength(const char prefix[4], const CodecLimits& limits) {
+  uint32_t length = mqstore::DecodeBig32(prefix);
+  if (length < 4) {
+    return Status::InvalidArgument("frame length " + std::to_string(length) +
+                                   " is shorter than the 4-byte header length word");
+  }
+  if (length > limits.max_frame_bytes) {
+    return Status::InvalidArgument("frame length " + std::to_string(length) +
+                                   " exceeds the limit of " +
+                                   std::to_string(limits.max_frame_bytes) + " bytes");
+  }
+  return length;
+}
+
+Result<RemotingCommand> DecodeFrame(std::string_view frame) {
+  uint32_t word;
+  if (!GetBig32(&frame, &word)) {
+    return Status::InvalidArgument("the frame is shorter than its 4-byte header length word");
+  }
+  uint32_t serialize_type = word >> 24;
+  uint32_t header_length = word & kHeaderLengthMask;
+  std::string_view header;
+  if (!GetBytes(&frame, header_length, &header)) {
+    return Status::InvalidArgument("header length " + std::to_string(header_length) +
+                                   " runs past the end of the frame (" +
+                                   std::to_string(frame.size()) + " bytes follow)");
+  }
+  RemotingCommand command;
+  if (serialize_type == static_cast<uint32_t>(SerializeType::kJson)) {
+    MQ_RETURN_IF_ERROR(internal::DecodeJsonHeader(header, &command));
+  } else if (serialize_type == static_cast<uint32_t>(SerializeType::kRocketMq)) {
+    MQ_RETURN_IF_ERROR(DecodeBinaryHeader(header, &command));
+  } else {
+    return Status::InvalidArgument("unknown header serialize type " +
+                                   std::to_string(serialize_type));
+  }
+  command.body.assign(frame.data(), frame.size());
+  return command;
+}
+
+std::string EncodeHeaderJson(const RemotingCommand& command) {
+  std::string json;
+  internal::AppendJsonHeader(command, &json);
+  return json;
+}
+
+std::string EncodeFramePrefix(const RemotingCommand& command) {
+  // The header is written in place after two words that are filled in once its size is known.
+  std::string prefix(8, '\0');
+  prefix.reserve(160 + command.ext_fields.size() * 48);
+  internal::AppendJsonHeader(command, &prefix);
+  size_t header_length = prefix.size() - 8;
+  size_t frame_length = 4 + header_length + command.body_size();
+  mqstore::EncodeBig32(prefix.data(), static_cast<uint32_t>(frame_length));
+  mqstore::EncodeBig32(prefix.data() + 4,
+                       (static_cast<uint32_t>(SerializeType::kJson) << 24) |
+                           static_cast<uint32_t>(header_length & kHeaderLengthMask));
+  return prefix;
+}
+
+std::string EncodeFrame(const RemotingCommand& command) {
+  std::string frame = EncodeFramePrefix(command);
+  frame.reserve(frame.size() + command.body_size());
+  frame += command.body;
+  for (const BodySlice& slice : command.body_slices) frame += slice.bytes;
+  return frame;
+}
+
+std::string_view LanguageName(uint8_t code) {
+  if (code < std::size(kLanguageNames)) return kLanguageNames[code];
+  return kLanguageNames[kOtherLanguage];
+}
+
+uint8_t LanguageCode(std::string_view name) {
+  for (size_t i = 0; i < std::size(kLanguageNames); ++i) {
+    if (kLanguageNames[i] == name) return static_cast<uint8_t>(i);
+  }
+  return kOtherLanguage;
+}
+
+}  // namespace mqremoting

@@ -1,0 +1,967 @@
+// The transport end to end over 127.0.0.1: RemotingServer, RemotingClient and the connection
+// between them (remoting/src/server.cc, client.cc, connection.cc).
+#include "remoting/transport.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "mqstore/coding.h"
+#include "remoting/codes.h"
+#include "remoting/log_sink.h"
+
+namespace mqremoting {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Millis kLong{10000};  // generous bound for anything that should happen
+
+// Waits until `condition` holds; false after `timeout`.
+bool WaitFor(const std::function<bool()>& condition, Millis timeout = kLong) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+// A handler whose behaviour each test sets; it records what it saw.
+class TestHandler : public RequestHandler {
+ public:
+  using OnRequestFn = std::function<void(const std::shared_ptr<Connection>&, RemotingCommand)>;
+
+  explicit TestHandler(OnRequestFn on_request = nullptr) : on_request_(std::move(on_request)) {}
+
+  void OnRequest(const std::shared_ptr<Connection>& connection, RemotingCommand request) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      codes_.push_back(request.code);
+    }
+    requests_.fetch_add(1);
+    if (on_request_) {
+      on_request_(connection, std::move(request));
+    } else if (!request.is_oneway()) {
+      Echo(connection, request);
+    }
+  }
+  void OnConnected(const std::shared_ptr<Connection>& connection) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    connected_.push_back(connection);
+  }
+  void OnClosed(const std::shared_ptr<Connection>& /*connection*/) override {
+    closed_.fetch_add(1);
+  }
+
+  // Answers with code SUCCESS, the request's body and an "echo" field holding its code.
+  static void Echo(const std::shared_ptr<Connection>& connection, const RemotingCommand& request) {
+    RemotingCommand response = RemotingCommand::ResponseTo(request, response_code::kSuccess);
+    response.SetExt("echo", int64_t{request.code});
+    if (const std::string* tag = request.FindExt("tag")) response.SetExt("tag", *tag);
+    response.body = request.body;
+    connection->Send(std::move(response));
+  }
+
+  int requests() const { return requests_.load(); }
+  int closed() const { return closed_.load(); }
+  std::shared_ptr<Connection> connection(size_t i) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return i < connected_.size() ? connected_[i] : nullptr;
+  }
+  size_t connected() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return connected_.size();
+  }
+
+ private:
+  OnRequestFn on_request_;
+  std::atomic<int> requests_{0};
+  std::atomic<int> closed_{0};
+  std::mutex mu_;
+  std::vector<int32_t> codes_;
+  std::vector<std::shared_ptr<Connection>> connected_;
+};
+
+// Requests the handler keeps unanswered until the test releases them.
+class HeldRequests {
+ public:
+  void Hold(const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+    std::lock_guard<std::mutex> lock(mu_);
+    held_.emplace_back(connection, std::move(request));
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return held_.size();
+  }
+  // Answers the oldest held request (echo); false when none is held.
+  bool AnswerOne() {
+    std::pair<std::shared_ptr<Connection>, RemotingCommand> entry;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (held_.empty()) return false;
+      entry = std::move(held_.front());
+      held_.pop_front();
+    }
+    TestHandler::Echo(entry.first, entry.second);
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::deque<std::pair<std::shared_ptr<Connection>, RemotingCommand>> held_;
+};
+
+// Collects log lines for the duration of a test.
+class LogCapture {
+ public:
+  LogCapture() {
+    SetLogSink([this](LogLevel level, std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.emplace_back(level, std::string(line));
+    });
+  }
+  ~LogCapture() { SetLogSink(nullptr); }
+  std::vector<std::pair<LogLevel, std::string>> lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+  size_t CountContaining(std::string_view text) {
+    size_t n = 0;
+    for (const auto& [level, line] : lines()) n += line.find(text) != std::string::npos;
+    return n;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::pair<LogLevel, std::string>> lines_;
+};
+
+// A plain blocking TCP socket for writing arbitrary bytes at a server.
+class RawSocket {
+ public:
+  explicit RawSocket(uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~RawSocket() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool Write(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      bytes.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+  // Reads exactly `n` bytes; false on EOF, error or the 10 s receive timeout.
+  bool ReadExactly(size_t n, std::string* out) {
+    out->resize(n);
+    size_t got = 0;
+    while (got < n) {
+      ssize_t r = ::recv(fd_, out->data() + got, n - got, 0);
+      if (r <= 0) return false;
+      got += static_cast<size_t>(r);
+    }
+    return true;
+  }
+  Result<RemotingCommand> ReadFrame() {
+    std::string prefix;
+    if (!ReadExactly(4, &prefix)) return Status::IOError("no frame");
+    uint32_t length = mqstore::DecodeBig32(prefix.data());
+    std::string rest;
+    if (!ReadExactly(length, &rest)) return Status::IOError("short frame");
+    return DecodeFrame(rest);
+  }
+  // True when the peer closed the connection (EOF or reset) within the receive timeout.
+  bool SeesClose() {
+    char byte;
+    for (;;) {
+      ssize_t r = ::recv(fd_, &byte, 1, 0);
+      if (r == 0) return true;
+      if (r < 0) return errno == ECONNRESET;
+    }
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+std::string Address(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+
+class TransportTest : public ::testing::Test {
+ protected:
+  void StartServer(std::shared_ptr<RequestHandler> handler, ServerOptions options = {}) {
+    options.bind_address = "127.0.0.1";
+    options.port = 0;
+    auto server = RemotingServer::Start(options, std::move(handler));
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  std::unique_ptr<RemotingClient> NewClient(std::shared_ptr<RequestHandler> handler = nullptr) {
+    ClientOptions options;
+    options.io_threads = 2;
+    return RemotingClient::Create(options, std::move(handler));
+  }
+
+  std::string server_address() const { return Address(server_->port()); }
+
+  std::unique_ptr<RemotingServer> server_;
+};
+
+TEST_F(TransportTest, RequestAndResponseOverLoopback) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+
+  RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
+  request.body = "heartbeat body";
+  request.SetExt("tag", "t1");
+  Result<RemotingCommand> response = client->InvokeSync(server_address(), request, kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_TRUE(response->is_response());
+  EXPECT_EQ(response->code, response_code::kSuccess);
+  EXPECT_EQ(*response->FindExt("echo"), std::to_string(request_code::kHeartBeat));
+  EXPECT_EQ(*response->FindExt("tag"), "t1");
+  EXPECT_EQ(response->body, "heartbeat body");
+  EXPECT_EQ(response->version, version::kCurrent);
+  EXPECT_EQ(handler->requests(), 1);
+  EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(TransportTest, AddressesOfBothEnds) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  auto connection = client->Connect("localhost:" + std::to_string(server_->port()));
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  EXPECT_EQ((*connection)->remote_address(), server_address());
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() == 1; }));
+  auto server_side = handler->connection(0);
+  EXPECT_EQ(server_side->remote_address(), (*connection)->local_address());
+  EXPECT_EQ(server_side->local_address(), server_address());
+  EXPECT_NE(server_side->id(), (*connection)->id());
+}
+
+TEST_F(TransportTest, IPv4PeersOfADualStackServerAreShownAsIPv4) {
+  auto handler = std::make_shared<TestHandler>();
+  ServerOptions options;
+  options.bind_address = "::";
+  auto server = RemotingServer::Start(options, handler);
+  if (!server.ok()) GTEST_SKIP() << "no IPv6 here: " << server.status().ToString();
+  auto client = NewClient();
+  auto connection = client->Connect(Address((*server)->port()));
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() == 1; }));
+  EXPECT_EQ(handler->connection(0)->remote_address(), (*connection)->local_address());
+  EXPECT_EQ(handler->connection(0)->remote_address().rfind("127.0.0.1:", 0), 0u);
+}
+
+TEST_F(TransportTest, ManyConnectionsAndConcurrentRequests) {
+  auto handler = std::make_shared<TestHandler>();
+  ServerOptions options;
+  options.io_threads = 3;
+  StartServer(handler, options);
+  constexpr int kClients = 6;
+  constexpr int kThreadsPerClient = 3;
+  constexpr int kRequestsPerThread = 100;
+  std::vector<std::unique_ptr<RemotingClient>> clients;
+  for (int i = 0; i < kClients; ++i) clients.push_back(NewClient());
+
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < kClients; ++c) {
+    for (int t = 0; t < kThreadsPerClient; ++t) {
+      threads.emplace_back([&, c, t] {
+        for (int i = 0; i < kRequestsPerThread; ++i) {
+          RemotingCommand request = RemotingCommand::Request(1000 + c);
+          std::string tag = std::to_string(c) + "/" + std::to_string(t) + "/" + std::to_string(i);
+          request.SetExt("tag", tag);
+          request.body = std::string(static_cast<size_t>(i * 37), 'x');
+          auto response = clients[c]->InvokeSync(server_address(), std::move(request), kLong);
+          if (response.ok() && *response->FindExt("tag") == tag &&
+              *response->FindExt("echo") == std::to_string(1000 + c) &&
+              response->body.size() == static_cast<size_t>(i * 37)) {
+            good.fetch_add(1);
+          }
+        }
+      });
+    }
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(good.load(), kClients * kThreadsPerClient * kRequestsPerThread);
+  EXPECT_EQ(server_->connection_count(), static_cast<size_t>(kClients));
+}
+
+TEST_F(TransportTest, ManyAsyncInvokesOnOneConnectionEachGetTheirOwnResponse) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  constexpr int kCalls = 2000;
+  std::atomic<int> good{0};
+  std::atomic<int> done{0};
+  for (int i = 0; i < kCalls; ++i) {
+    RemotingCommand request = RemotingCommand::Request(7);
+    request.SetExt("tag", int64_t{i});
+    client->InvokeAsync(server_address(), std::move(request), kLong,
+                        [&, i](Result<RemotingCommand> response) {
+                          if (response.ok() && *response->FindExt("tag") == std::to_string(i)) {
+                            good.fetch_add(1);
+                          }
+                          done.fetch_add(1);
+                        });
+  }
+  ASSERT_TRUE(WaitFor([&] { return done.load() == kCalls; }));
+  EXPECT_EQ(good.load(), kCalls);
+  EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(TransportTest, LargeFramesBothWays) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  std::string body(3 << 20, '\0');
+  for (size_t i = 0; i < body.size(); ++i) body[i] = static_cast<char>(i * 131 + (i >> 9));
+  RemotingCommand request = RemotingCommand::Request(11);
+  request.body = body;
+  auto response = client->InvokeSync(server_address(), request, kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_TRUE(response->body == body);
+  // A small one after it still works (the read buffer shrank back or not, frames still split).
+  response = client->InvokeSync(server_address(), RemotingCommand::Request(12), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+}
+
+TEST_F(TransportTest, ResponsesMayComeOutOfOrder) {
+  HeldRequests held;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        if (request.code == request_code::kPullMessage) {
+          held.Hold(connection, std::move(request));  // a long-polled pull
+        } else {
+          TestHandler::Echo(connection, request);
+        }
+      });
+  StartServer(handler);
+  auto client = NewClient();
+
+  std::mutex mu;
+  std::optional<Result<RemotingCommand>> pull_result;
+  RemotingCommand pull = RemotingCommand::Request(request_code::kPullMessage);
+  pull.SetExt("tag", "pull");
+  client->InvokeAsync(server_address(), pull, kLong, [&](Result<RemotingCommand> response) {
+    std::lock_guard<std::mutex> lock(mu);
+    pull_result.emplace(std::move(response));
+  });
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
+
+  RemotingCommand send = RemotingCommand::Request(request_code::kSendMessageV2);
+  send.SetExt("tag", "send");
+  auto send_response = client->InvokeSync(server_address(), send, kLong);
+  ASSERT_TRUE(send_response.ok()) << send_response.status().ToString();
+  EXPECT_EQ(*send_response->FindExt("tag"), "send");
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_FALSE(pull_result.has_value());
+  }
+
+  ASSERT_TRUE(held.AnswerOne());
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return pull_result.has_value();
+  }));
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_TRUE(pull_result->ok()) << pull_result->status().ToString();
+  EXPECT_EQ(*(*pull_result)->FindExt("tag"), "pull");
+}
+
+TEST_F(TransportTest, OnewayRequestsAreNotAnsweredAndEndWhenTheHandlerReturns) {
+  std::atomic<int> oneway_seen{0};
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        if (request.is_oneway()) {
+          oneway_seen.fetch_add(1);
+          return;
+        }
+        TestHandler::Echo(connection, request);
+      });
+  StartServer(handler);
+
+  RawSocket raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  RemotingCommand oneway = RemotingCommand::Request(request_code::kUpdateConsumerOffset);
+  oneway.opaque = 5;
+  oneway.flag = flag::kOneway;
+  RemotingCommand normal = RemotingCommand::Request(request_code::kHeartBeat);
+  normal.opaque = 6;
+  ASSERT_TRUE(raw.Write(EncodeFrame(oneway) + EncodeFrame(normal)));
+  auto first = raw.ReadFrame();
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->opaque, 6);  // nothing came back for opaque 5
+  EXPECT_EQ(oneway_seen.load(), 1);
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+}
+
+TEST_F(TransportTest, SendOnewaySetsTheFlagAndGetsNoAnswer) {
+  std::atomic<int> oneway_seen{0};
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        if (request.is_oneway()) {
+          oneway_seen.fetch_add(1);
+          // Even a handler that answers a oneway request must not break the connection.
+          connection->Send(RemotingCommand::ResponseTo(request, 0));
+          return;
+        }
+        TestHandler::Echo(connection, request);
+      });
+  StartServer(handler);
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeOneway(server_address(), RemotingCommand::Request(15)).ok());
+  ASSERT_TRUE(WaitFor([&] { return oneway_seen.load() == 1; }));
+  auto response = client->InvokeSync(server_address(), RemotingCommand::Request(34), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+}
+
+TEST_F(TransportTest, InvokeTimesOutAndCallsBackExactlyOnce) {
+  HeldRequests held;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        held.Hold(connection, std::move(request));
+      });
+  StartServer(handler);
+  auto client = NewClient();
+  auto connection = client->Connect(server_address());
+  ASSERT_TRUE(connection.ok());
+
+  std::atomic<int> calls{0};
+  std::mutex mu;
+  std::optional<Status> status;
+  (*connection)->Invoke(RemotingCommand::Request(99), 100ms, [&](Result<RemotingCommand> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    status = r.status();
+    calls.fetch_add(1);
+  });
+  ASSERT_TRUE(WaitFor([&] { return calls.load() == 1; }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_TRUE(status->IsTimedOut()) << status->ToString();
+  }
+  // The late answer matches nothing; closing does not call back again.
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
+  ASSERT_TRUE(held.AnswerOne());
+  Result<RemotingCommand> sync = (*connection)->InvokeSync(RemotingCommand::Request(98), 100ms);
+  EXPECT_TRUE(sync.status().IsTimedOut()) << sync.status().ToString();
+  (*connection)->Close();
+  EXPECT_FALSE((*connection)->is_open());
+  EXPECT_EQ(calls.load(), 1);
+}
+
+TEST_F(TransportTest, TimeoutsWithDifferentDeadlinesFireInTheirOwnOrder) {
+  auto handler = std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>&, RemotingCommand) {});  // never answers
+  StartServer(handler);
+  auto client = NewClient();
+  auto connection = client->Connect(server_address());
+  ASSERT_TRUE(connection.ok());
+  std::mutex mu;
+  std::vector<int> order;
+  // A long timeout first, then a short one: the short one must not wait for the long one.
+  (*connection)->Invoke(RemotingCommand::Request(1), 60000ms, [&](Result<RemotingCommand> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(r.status().IsTimedOut() ? 1 : -1);
+  });
+  (*connection)->Invoke(RemotingCommand::Request(2), 50ms, [&](Result<RemotingCommand> r) {
+    std::lock_guard<std::mutex> lock(mu);
+    order.push_back(r.status().IsTimedOut() ? 2 : -2);
+  });
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return !order.empty();
+  }));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    EXPECT_EQ(order, std::vector<int>{2});
+  }
+  (*connection)->Close();  // the long one is aborted, not timed out
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_EQ(order, (std::vector<int>{2, -1}));
+}
+
+TEST_F(TransportTest, ServerRequestsAreAnsweredByTheClientsHandler) {
+  auto server_handler = std::make_shared<TestHandler>();
+  StartServer(server_handler);
+  auto client_handler = std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        RemotingCommand response = RemotingCommand::ResponseTo(request, response_code::kSuccess);
+        response.SetExt("consumerGroup", *request.FindExt("consumerGroup"));
+        response.SetExt("from", "client");
+        connection->Send(std::move(response));
+      });
+  auto client = NewClient(client_handler);
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(34), kLong).ok());
+  ASSERT_TRUE(WaitFor([&] { return server_handler->connected() == 1; }));
+
+  RemotingCommand notify = RemotingCommand::Request(request_code::kCheckTransactionState);
+  notify.SetExt("consumerGroup", "G");
+  auto response = server_handler->connection(0)->InvokeSync(notify, kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(*response->FindExt("from"), "client");
+  EXPECT_EQ(*response->FindExt("consumerGroup"), "G");
+  EXPECT_EQ(client_handler->requests(), 1);
+  EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(TransportTest, AClientWithoutAHandlerAnswersRequestCodeNotSupported) {
+  auto server_handler = std::make_shared<TestHandler>();
+  StartServer(server_handler);
+  LogCapture log;
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(34), kLong).ok());
+  ASSERT_TRUE(WaitFor([&] { return server_handler->connected() == 1; }));
+  auto to_client = server_handler->connection(0);
+
+  to_client->SendOneway(RemotingCommand::Request(request_code::kNotifyConsumerIdsChanged));
+  auto response = to_client->InvokeSync(RemotingCommand::Request(307), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->code, response_code::kRequestCodeNotSupported);
+  EXPECT_EQ(response->remark, " request type 307 not supported");
+  // The oneway request got no answer (it would have been logged as matching no request).
+  EXPECT_EQ(log.CountContaining("matches no request"), 0u);
+}
+
+TEST_F(TransportTest, BadFramesCloseOnlyTheirConnectionWithOneLogLine) {
+  struct Case {
+    std::string name;
+    std::string bytes;
+  };
+  std::string garbage_header = std::string("\0\0\0\x0b\0\0\0\x07{nope!}", 15);
+  std::string oversized;
+  mqstore::PutBig32(&oversized, (16u << 20) + 1);
+  std::string too_short;
+  mqstore::PutBig32(&too_short, 3);
+  std::string bad_type;
+  mqstore::PutBig32(&bad_type, 6);
+  mqstore::PutBig32(&bad_type, (5u << 24) | 2);
+  bad_type += "{}";
+  const Case cases[] = {{"garbage JSON", garbage_header},
+                        {"oversized", oversized},
+                        {"too short", too_short},
+                        {"serialize type", bad_type}};
+
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong).ok());
+
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    LogCapture log;
+    {
+      RawSocket raw(server_->port());
+      ASSERT_TRUE(raw.connected());
+      ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 2; }));
+      ASSERT_TRUE(raw.Write(c.bytes));
+      EXPECT_TRUE(raw.SeesClose());
+    }
+    ASSERT_TRUE(WaitFor([&] { return server_->connection_count() == 1; }));
+    auto lines = log.lines();
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].first, LogLevel::kWarn);
+    EXPECT_NE(lines[0].second.find("bad frame"), std::string::npos) << lines[0].second;
+    // The other connection is unaffected.
+    auto response = client->InvokeSync(server_address(), RemotingCommand::Request(2), kLong);
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+  }
+}
+
+TEST_F(TransportTest, TheInflightLimitHoldsBackFurtherRequests) {
+  HeldRequests held;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        held.Hold(connection, std::move(request));
+      });
+  ServerOptions options;
+  options.max_inflight_requests_per_connection = 2;
+  StartServer(handler, options);
+  auto client = NewClient();
+
+  constexpr int kCalls = 5;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < kCalls; ++i) {
+    client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                        [&](Result<RemotingCommand> r) { answered.fetch_add(r.ok() ? 1 : 100); });
+  }
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 2; }));
+  // Give the transport every chance to (wrongly) deliver a third.
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(handler->requests(), 2);
+
+  ASSERT_TRUE(held.AnswerOne());
+  ASSERT_TRUE(WaitFor([&] { return handler->requests() == 3; }));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(handler->requests(), 3);
+  EXPECT_EQ(held.size(), 2u);
+
+  while (answered.load() < kCalls) {
+    if (!held.AnswerOne()) std::this_thread::sleep_for(1ms);
+    ASSERT_LT(answered.load(), 100);
+  }
+  ASSERT_TRUE(WaitFor([&] { return answered.load() == kCalls; }));
+  EXPECT_EQ(handler->requests(), kCalls);
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+}
+
+TEST_F(TransportTest, AwaitIdleWaitsForUnansweredRequests) {
+  HeldRequests held;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        held.Hold(connection, std::move(request));
+      });
+  StartServer(handler);
+  EXPECT_TRUE(server_->AwaitIdle(0ms));
+  auto client = NewClient();
+  std::atomic<bool> answered{false};
+  client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                      [&](Result<RemotingCommand> r) { answered = r.ok(); });
+  ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
+  EXPECT_FALSE(server_->AwaitIdle(20ms));
+
+  std::thread answer([&] {
+    std::this_thread::sleep_for(50ms);
+    held.AnswerOne();
+  });
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+  answer.join();
+  // Idle means the response was written: the client gets it.
+  EXPECT_TRUE(WaitFor([&] { return answered.load(); }));
+}
+
+TEST_F(TransportTest, ABrokenConnectionEndsItsRequestsForAwaitIdle) {
+  HeldRequests held;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        held.Hold(connection, std::move(request));
+      });
+  StartServer(handler);
+  {
+    auto client = NewClient();
+    client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                        [](Result<RemotingCommand>) {});
+    ASSERT_TRUE(WaitFor([&] { return held.size() == 1; }));
+    EXPECT_FALSE(server_->AwaitIdle(0ms));
+  }  // the client goes away with its request unanswered
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+  EXPECT_TRUE(WaitFor([&] { return handler->closed() == 1; }));
+  held.AnswerOne();  // answering on a closed connection is harmless
+}
+
+TEST_F(TransportTest, BodySlicesAreWrittenAndTheirPinsReleased) {
+  std::weak_ptr<std::string> pin_watch;
+  std::mutex mu;
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        auto mapped = std::make_shared<std::string>("....record-one....record-two....");
+        {
+          std::lock_guard<std::mutex> lock(mu);
+          pin_watch = mapped;
+        }
+        RemotingCommand response = RemotingCommand::ResponseTo(request, 0);
+        response.body = "[";
+        response.body_slices.push_back({std::string_view(*mapped).substr(4, 10), mapped});
+        response.body_slices.push_back({std::string_view(*mapped).substr(18, 10), mapped});
+        response.body_slices.push_back({std::string_view(), mapped});  // empty slices are fine
+        connection->Send(std::move(response));
+      });
+  StartServer(handler);
+  auto client = NewClient();
+  auto response = client->InvokeSync(server_address(), RemotingCommand::Request(11), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->body, "[record-onerecord-two");
+  EXPECT_TRUE(WaitFor([&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return pin_watch.expired();
+  }));
+}
+
+TEST_F(TransportTest, StoppingTheServerAbortsPendingInvokes) {
+  auto handler = std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>&, RemotingCommand) {});  // never answers
+  StartServer(handler);
+  auto client = NewClient(std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>&, RemotingCommand) {}));  // neither does the client
+  ASSERT_TRUE(client->Connect(server_address()).ok());
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() == 1; }));
+  auto server_side = handler->connection(0);
+
+  // The server's own call to the client, and the client's calls to the server.
+  std::atomic<int> aborted{0};
+  std::atomic<int> other{0};
+  auto count = [&](Result<RemotingCommand> r) {
+    (r.status().code() == Status::Code::kAborted ? aborted : other).fetch_add(1);
+  };
+  server_side->Invoke(RemotingCommand::Request(40), kLong, count);
+  for (int i = 0; i < 3; ++i) {
+    client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong, count);
+  }
+  ASSERT_TRUE(WaitFor([&] { return handler->requests() == 3; }));
+  server_->Stop();
+  server_->Stop();  // idempotent
+  EXPECT_EQ(server_->connection_count(), 0u);
+  EXPECT_FALSE(server_side->is_open());
+  ASSERT_TRUE(WaitFor([&] { return aborted.load() + other.load() == 4; }));
+  EXPECT_EQ(aborted.load(), 4);
+  EXPECT_EQ(handler->closed(), 1);
+  // Using a connection of a stopped server is harmless.
+  server_side->Send(RemotingCommand::Request(1));
+  server_side->Invoke(RemotingCommand::Request(1), kLong, count);
+  EXPECT_EQ(aborted.load(), 5);
+}
+
+TEST_F(TransportTest, ShuttingDownTheClientAbortsItsPendingInvokes) {
+  auto handler =
+      std::make_shared<TestHandler>([](const std::shared_ptr<Connection>&, RemotingCommand) {});
+  StartServer(handler);
+  auto client = NewClient();
+  std::atomic<int> aborted{0};
+  for (int i = 0; i < 3; ++i) {
+    client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                        [&](Result<RemotingCommand> r) {
+                          if (r.status().code() == Status::Code::kAborted) aborted.fetch_add(1);
+                        });
+  }
+  ASSERT_TRUE(WaitFor([&] { return handler->requests() == 3; }));
+  client->Shutdown();
+  EXPECT_EQ(aborted.load(), 3);
+  client->Shutdown();
+  auto after = client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong);
+  EXPECT_EQ(after.status().code(), Status::Code::kAborted);
+  EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }));
+}
+
+TEST_F(TransportTest, TheClientReconnectsAfterTheConnectionCloses) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  auto first = client->Connect(server_address());
+  ASSERT_TRUE(first.ok());
+  auto again = client->Connect(server_address());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ((*first)->id(), (*again)->id());  // cached
+
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() == 1; }));
+  handler->connection(0)->Close();  // the server drops it
+  ASSERT_TRUE(WaitFor([&] { return !(*first)->is_open(); }));
+
+  auto response = client->InvokeSync(server_address(), RemotingCommand::Request(3), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  auto second = client->Connect(server_address());
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE((*second)->id(), (*first)->id());
+  EXPECT_TRUE((*second)->is_open());
+  EXPECT_EQ(handler->connected(), 2u);
+}
+
+TEST_F(TransportTest, ConcurrentConnectsShareOneConnection) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  constexpr int kThreads = 8;
+  std::vector<uint64_t> ids(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] {
+      auto connection = client->Connect(server_address());
+      if (connection.ok()) ids[i] = (*connection)->id();
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (uint64_t id : ids) EXPECT_EQ(id, ids[0]);
+  EXPECT_NE(ids[0], 0u);
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() >= 1; }));
+  EXPECT_EQ(server_->connection_count(), 1u);
+}
+
+TEST_F(TransportTest, ConnectFailures) {
+  // A port that is bound but not listening refuses connections (and stays ours meanwhile).
+  int bound = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(bound, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::getsockname(bound, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const uint16_t free_port = ntohs(address.sin_port);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{bound};
+  auto client = NewClient();
+  auto refused = client->Connect(Address(free_port));
+  EXPECT_TRUE(refused.status().IsIOError()) << refused.status().ToString();
+  for (const char* bad :
+       {"no-port", "127.0.0.1:", "127.0.0.1:0", "127.0.0.1:70000", ":80", "127.0.0.1:x"}) {
+    auto connection = client->Connect(bad);
+    EXPECT_TRUE(connection.status().IsIOError()) << bad << ": " << connection.status().ToString();
+  }
+  std::atomic<bool> called{false};
+  client->InvokeAsync(Address(free_port), RemotingCommand::Request(1), kLong,
+                      [&](Result<RemotingCommand> r) { called = r.status().IsIOError(); });
+  EXPECT_TRUE(WaitFor([&] { return called.load(); }));
+  EXPECT_TRUE(client->InvokeOneway(Address(free_port), RemotingCommand::Request(1)).IsIOError());
+}
+
+TEST_F(TransportTest, AnOccupiedPortIsAnIOErrorNamingTheAddress) {
+  StartServer(std::make_shared<TestHandler>());
+  ServerOptions options;
+  options.bind_address = "127.0.0.1";
+  options.port = server_->port();
+  auto second = RemotingServer::Start(options, std::make_shared<TestHandler>());
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsIOError());
+  EXPECT_NE(second.status().message().find(server_address()), std::string_view::npos)
+      << second.status().ToString();
+}
+
+TEST_F(TransportTest, StopAcceptingKeepsExistingConnections) {
+  StartServer(std::make_shared<TestHandler>());
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong).ok());
+  server_->StopAccepting();
+  server_->StopAccepting();
+  auto other = NewClient();
+  EXPECT_FALSE(other->Connect(server_address()).ok());
+  auto response = client->InvokeSync(server_address(), RemotingCommand::Request(2), kLong);
+  EXPECT_TRUE(response.ok()) << response.status().ToString();
+}
+
+TEST_F(TransportTest, BlockingCallsOnATransportThreadAreRefused) {
+  std::mutex mu;
+  std::vector<Status> seen;
+  auto other_server_handler = std::make_shared<TestHandler>();
+  ServerOptions options;
+  options.bind_address = "127.0.0.1";
+  auto other_server = RemotingServer::Start(options, other_server_handler);
+  ASSERT_TRUE(other_server.ok());
+  auto inner_client = NewClient();
+  std::string other_address = Address((*other_server)->port());
+  auto handler = std::make_shared<TestHandler>(
+      [&](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        std::lock_guard<std::mutex> lock(mu);
+        seen.push_back(connection->InvokeSync(RemotingCommand::Request(1), 10ms).status());
+        seen.push_back(inner_client->Connect(other_address).status());
+        seen.push_back(inner_client->InvokeOneway(other_address, RemotingCommand::Request(5)));
+        TestHandler::Echo(connection, request);
+      });
+  StartServer(handler);
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong).ok());
+  std::lock_guard<std::mutex> lock(mu);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_TRUE(seen[0].IsFailedPrecondition()) << seen[0].ToString();
+  EXPECT_TRUE(seen[1].IsFailedPrecondition()) << seen[1].ToString();
+  EXPECT_TRUE(seen[2].ok()) << seen[2].ToString();  // sent once connected
+  EXPECT_TRUE(WaitFor([&] { return other_server_handler->requests() == 1; }));
+}
+
+TEST_F(TransportTest, AThrowingHandlerAnswersSystemError) {
+  LogCapture log;
+  auto handler = std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>&, RemotingCommand) -> void {
+        throw std::runtime_error("boom");
+      });
+  StartServer(handler);
+  auto client = NewClient();
+  auto response = client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->code, response_code::kSystemError);
+  EXPECT_EQ(response->remark, "boom");
+  EXPECT_EQ(log.CountContaining("boom"), 1u);
+  EXPECT_TRUE(server_->AwaitIdle(kLong));
+}
+
+TEST_F(TransportTest, PipelinedFramesInOneWriteAreAllServed) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  RawSocket raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  std::string batch;
+  constexpr int kFrames = 300;
+  for (int i = 1; i <= kFrames; ++i) {
+    RemotingCommand request = RemotingCommand::Request(10);
+    request.opaque = i;
+    request.body = std::string(static_cast<size_t>(i), 'b');
+    batch += EncodeFrame(request);
+  }
+  // Split at an awkward place so that frames straddle reads.
+  ASSERT_TRUE(raw.Write(std::string_view(batch).substr(0, 7)));
+  std::this_thread::sleep_for(5ms);
+  ASSERT_TRUE(raw.Write(std::string_view(batch).substr(7)));
+  std::set<int32_t> opaques;
+  for (int i = 0; i < kFrames; ++i) {
+    auto response = raw.ReadFrame();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->body.size(), static_cast<size_t>(response->opaque));
+    opaques.insert(response->opaque);
+  }
+  EXPECT_EQ(opaques.size(), static_cast<size_t>(kFrames));
+}
+
+TEST_F(TransportTest, BinaryHeaderRequestsGetJsonResponses) {
+  StartServer(std::make_shared<TestHandler>());
+  RawSocket raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  std::string header;
+  mqstore::PutBig16(&header, 34);    // code
+  header.push_back(0);               // JAVA
+  mqstore::PutBig16(&header, 479);   // version
+  mqstore::PutBig32(&header, 4242);  // opaque
+  mqstore::PutBig32(&header, 0);     // flag
+  mqstore::PutBig32(&header, 0);     // no remark
+  mqstore::PutBig32(&header, 0);     // no ext fields
+  std::string frame;
+  mqstore::PutBig32(&frame, static_cast<uint32_t>(4 + header.size()));
+  mqstore::PutBig32(&frame, (1u << 24) | static_cast<uint32_t>(header.size()));
+  frame += header;
+  ASSERT_TRUE(raw.Write(frame));
+  std::string prefix;
+  ASSERT_TRUE(raw.ReadExactly(8, &prefix));
+  EXPECT_EQ(static_cast<uint8_t>(prefix[4]), 0);  // JSON
+  std::string rest;
+  ASSERT_TRUE(raw.ReadExactly(mqstore::DecodeBig32(prefix.data()) - 4, &rest));
+  EXPECT_EQ(rest.front(), '{');
+  EXPECT_NE(rest.find("\"opaque\":4242"), std::string::npos) << rest;
+}
+
+TEST_F(TransportTest, DestroyingWithoutStopIsSafe) {
+  StartServer(std::make_shared<TestHandler>());
+  auto client = NewClient();
+  ASSERT_TRUE(client->InvokeSync(server_address(), RemotingCommand::Request(1), kLong).ok());
+  client.reset();
+  server_.reset();
+}
+
+}  // namespace
+}  // namespace mqremoting
