@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# The main job. Until the broker lands (issue 5) this runs the embedded demo: it opens the
-# store in STORE_DIR (default: ./store), appends messages with SYNC_FLUSH, reads them back
-# through their queue, verifies every record's checksums, closes the store, and then runs
-# `mqdump verify` and `mqdump stats` on it. Run it again and it appends more to the same store.
-#   STORE_DIR  store directory (default: ./store)
-#   COUNT      messages to append (default: 100000)
+# The main job: builds mqbroker and runs it in the foreground with an embedded name server,
+# on a store in ./data, the way a RocketMQ user starts a single broker:
+#   clients connect to the name server at 127.0.0.1:9876; the broker listens on 10911.
+# Ctrl-C (SIGINT) or SIGTERM stop it gracefully (in-flight requests finish, consumer offsets
+# are persisted, the store is flushed and closed cleanly). Run it again and it reopens the
+# same store. Extra arguments go to mqbroker (see `mqbroker --help`), e.g.
+#   bash scripts/run.sh -c broker.conf        RocketMQ broker.conf keys
+#   bash scripts/run.sh -n host:9876          register with external name servers instead
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -13,11 +15,6 @@ bash scripts/install-deps.sh
 BUILD_DIR="${BUILD_DIR:-build/release}"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQ_BUILD_TESTS=OFF \
       -DMQ_BUILD_BENCHMARKS=OFF >/dev/null
-cmake --build "$BUILD_DIR" --parallel "$(nproc)"
+cmake --build "$BUILD_DIR" --parallel "$(nproc)" --target mqbroker mqnamesrv mqdump
 
-STORE_DIR="${STORE_DIR:-./store}"
-"$BUILD_DIR/examples/mqstore_demo" "$STORE_DIR" "${COUNT:-100000}"
-if [ -x "$BUILD_DIR/tools/mqdump/mqdump" ]; then
-  "$BUILD_DIR/tools/mqdump/mqdump" verify "$STORE_DIR"
-  "$BUILD_DIR/tools/mqdump/mqdump" stats "$STORE_DIR"
-fi
+exec "$BUILD_DIR/broker-shell/mqbroker" "$@"

@@ -15,6 +15,8 @@ bash scripts/install-deps.sh
 
 BUILD_DIR="${BUILD_DIR:-build/test}"
 SANITIZE_BUILD_DIR="${SANITIZE_BUILD_DIR:-build/sanitize}"
+# The real-client tests (tests/interop) run the npm package ali-ons against the servers.
+BUILD_DIR="$BUILD_DIR" bash scripts/install-interop-deps.sh
 FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-60}"
 status=0
 summary=()
@@ -37,7 +39,8 @@ summary+=("tests:            $(grep -E 'tests passed|tests failed' "$BUILD_DIR/c
 if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
   CC=clang CXX=clang++ cmake -S . -B "$SANITIZE_BUILD_DIR" -G Ninja \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQ_WERROR=ON -DMQ_SANITIZE=address,undefined \
-        -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=OFF
+        -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=OFF \
+        -DMQ_INTEROP_NODE_MODULES="$PWD/$BUILD_DIR/interop/node_modules"
   cmake --build "$SANITIZE_BUILD_DIR" --parallel "$(nproc)"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
   export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"

@@ -1,0 +1,62 @@
+'use strict';
+// Scenario: the C++ client (client-lite, through the built mqadmin) and ali-ons exchange
+// messages both ways with identical body, tags, keys and user properties:
+//   mqadmin sendMessage  -> ali-ons push consumer
+//   ali-ons producer     -> mqadmin consumeMessage
+// Environment: MQADMIN (path of the built mqadmin) besides the harness's MQNAMESRV / MQBROKER.
+const assert = require('assert');
+const childProcess = require('child_process');
+const h = require('./harness');
+
+const COUNT = 3;
+
+function mqadmin(cluster, args) {
+  const binary = process.env.MQADMIN;
+  if (!binary) throw new Error('set MQADMIN to the built mqadmin executable');
+  return childProcess.execFileSync(binary, [args[0], '-n', cluster.namesrvAddr, ...args.slice(1)],
+      { encoding: 'utf8', timeout: 30000 });
+}
+
+h.runScenario('CppExchange', async cluster => {
+  const topic = h.uniqueName('InteropCpp');
+  await cluster.createTopic(topic, 2);
+
+  // C++ -> ali-ons.
+  const fromCpp = [];
+  for (let i = 0; i < COUNT; i++) {
+    const out = mqadmin(cluster, ['sendMessage', '-t', topic, '-p', `cpp-body-${i}`,
+      '-c', 'TagCpp', '-k', `cpp-key-${i}`, '--property', `color=blue-${i}`]);
+    assert.match(out, /SEND_OK/, `mqadmin sendMessage printed: ${out}`);
+    fromCpp.push(i);
+  }
+  const consumer = await h.startConsumer(cluster, { group: h.uniqueName('CID_cpp'), topic });
+  await h.waitUntil(() => consumer.deliveries.length >= COUNT, 60000,
+      () => `ali-ons received ${consumer.deliveries.length} of ${COUNT}`);
+  for (const i of fromCpp) {
+    const got = consumer.deliveries.filter(d => d.body.toString() === `cpp-body-${i}`);
+    assert.strictEqual(got.length, 1, `ali-ons got cpp-body-${i} ${got.length} times`);
+    assert.strictEqual(got[0].tags, 'TagCpp');
+    assert.strictEqual(got[0].keys, `cpp-key-${i}`);
+    assert.strictEqual(got[0].properties.color, `blue-${i}`);
+  }
+  h.assertNoUnexpectedErrors(consumer, 'consumer');
+  await h.closeClient(consumer, 'consumer');
+
+  // ali-ons -> C++.
+  const producer = await h.startProducer(cluster);
+  const { Message } = h.aliOns();
+  for (let i = 0; i < COUNT; i++) {
+    const message = new Message(topic, 'TagJs', Buffer.from(`js-body-${i}`));
+    message.keys = [`js-key-${i}`];
+    message.properties.color = `green-${i}`;
+    await h.sendAll(producer, [message]);
+  }
+  await h.closeClient(producer, 'producer');
+  const out = mqadmin(cluster, ['consumeMessage', '-t', topic, '-c', String(2 * COUNT),
+    '--wait-ms', '20000']);
+  for (let i = 0; i < COUNT; i++) {
+    const line = new RegExp(`TAGS: \\[TagJs\\] KEYS: \\[js-key-${i}\\] BODY: js-body-${i}\\n` +
+        `  PROPERTY: color=green-${i}\\n`);
+    assert.match(out, line, `mqadmin consumeMessage output lacks js message ${i}:\n${out}`);
+  }
+});
