@@ -139,7 +139,10 @@ class BrokerTest : public ::testing::Test {
   }
 
   // The records of a pull (or query) body.
+  // The records point into `body`, which must outlive them (hence no temporaries).
   // `verify_checksums`: false for bodies the broker re-encodes (a checked half message).
+  static std::vector<mqstore::ParsedRecord> Records(std::string&& body,
+                                                    bool verify_checksums = true) = delete;
   static std::vector<mqstore::ParsedRecord> Records(const std::string& body,
                                                     bool verify_checksums = true) {
     std::vector<mqstore::ParsedRecord> records;
@@ -263,7 +266,8 @@ TEST_F(BrokerTest, AHeldPullIsAnsweredByTheNextMessage) {
   mqstore::Result<RemotingCommand> response = pull.get();
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   ASSERT_EQ(response->code, code::kSuccess) << response->remark.value_or("");
-  auto records = Records(response->BodyBytes());
+  const std::string body = response->BodyBytes();
+  auto records = Records(body);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].body, "wake");
 }
@@ -298,7 +302,8 @@ TEST_F(BrokerTest, ATagSubscriptionGetsOnlyItsTags) {
   AwaitDispatched();
   RemotingCommand response = CallBroker(PullRequest("CID_A", "Orders", 0, 0, 0, "TagB || TagC"));
   ASSERT_EQ(response.code, code::kSuccess) << response.remark.value_or("");
-  auto records = Records(response.BodyBytes());
+  const std::string body = response.BodyBytes();
+  auto records = Records(body);
   ASSERT_EQ(records.size(), 3u);
   for (const auto& record : records) {
     EXPECT_EQ(mqstore::FindProperty(record.properties, "TAGS").value_or(""), "TagB");
@@ -422,7 +427,8 @@ TEST_F(BrokerTest, ABatchIsStoredAsConsecutiveMessages) {
   const std::string ids = Ext(sent, "msgId");
   EXPECT_EQ(std::count(ids.begin(), ids.end(), ','), 2) << ids;
   AwaitDispatched();
-  auto records = Records(CallBroker(PullRequest("CID_A", "Orders", 0, 0, 0)).BodyBytes());
+  const std::string pulled = CallBroker(PullRequest("CID_A", "Orders", 0, 0, 0)).BodyBytes();
+  auto records = Records(pulled);
   ASSERT_EQ(records.size(), 3u);
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(records[i].body, "b" + std::to_string(i));
@@ -434,7 +440,8 @@ TEST_F(BrokerTest, ASentBackMessageComesBackThroughTheRetryTopic) {
   CreateTopic("Orders", 1);
   ASSERT_EQ(CallBroker(SendRequest("Orders", 0, "retry me", "TagA")).code, code::kSuccess);
   AwaitDispatched();
-  auto records = Records(CallBroker(PullRequest("CID_R", "Orders", 0, 0, 0)).BodyBytes());
+  const std::string body = CallBroker(PullRequest("CID_R", "Orders", 0, 0, 0)).BodyBytes();
+  auto records = Records(body);
   ASSERT_EQ(records.size(), 1u);
 
   RemotingCommand back = RemotingCommand::Request(rc::kConsumerSendMsgBack);
@@ -450,7 +457,8 @@ TEST_F(BrokerTest, ASentBackMessageComesBackThroughTheRetryTopic) {
   RemotingCommand retried =
       Call(broker_addr_, PullRequest("CID_R", "%RETRY%CID_R", 0, 0, 15000), 20s);
   ASSERT_EQ(retried.code, code::kSuccess) << retried.remark.value_or("");
-  auto copies = Records(retried.BodyBytes());
+  const std::string retried_body = retried.BodyBytes();
+  auto copies = Records(retried_body);
   ASSERT_EQ(copies.size(), 1u);
   EXPECT_EQ(copies[0].body, "retry me");
   EXPECT_EQ(copies[0].reconsume_times, 1);
@@ -477,7 +485,8 @@ TEST_F(BrokerTest, AMessageIsFoundByKeyAndByOffset) {
     std::this_thread::sleep_for(50ms);
   }
   ASSERT_EQ(found.code, code::kSuccess) << found.remark.value_or("");
-  auto records = Records(found.BodyBytes());
+  const std::string body = found.BodyBytes();
+  auto records = Records(body);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].body, "findme");
 
@@ -487,7 +496,8 @@ TEST_F(BrokerTest, AMessageIsFoundByKeyAndByOffset) {
   view.SetExt("offset", decoded->second);
   RemotingCommand viewed = CallBroker(std::move(view));
   ASSERT_EQ(viewed.code, code::kSuccess);
-  EXPECT_EQ(Records(viewed.BodyBytes()).at(0).body, "findme");
+  const std::string viewed_body = viewed.BodyBytes();
+  EXPECT_EQ(Records(viewed_body).at(0).body, "findme");
 }
 
 // Receives the requests a broker sends to its clients.
@@ -545,7 +555,8 @@ TEST_F(BrokerTest, AHalfMessageIsInvisibleUntilCommitted) {
   AwaitDispatched();
   RemotingCommand pulled = CallBroker(PullRequest("CID_T", "Orders", 0, 0, 5000));
   ASSERT_EQ(pulled.code, code::kSuccess) << pulled.remark.value_or("");
-  EXPECT_EQ(Records(pulled.BodyBytes()).at(0).body, "half");
+  const std::string body = pulled.BodyBytes();
+  EXPECT_EQ(Records(body).at(0).body, "half");
 
   RemotingCommand bad = RemotingCommand::Request(rc::kEndTransaction);
   bad.SetExt("producerGroup", "PID_TX");
@@ -605,7 +616,8 @@ TEST_F(BrokerTest, AnUnresolvedHalfMessageIsCheckedWithItsProducer) {
   ASSERT_TRUE(ended.ok() && ended->code == code::kSuccess);
   RemotingCommand pulled = CallBroker(PullRequest("CID_T", "Orders", 0, 0, 10000));
   ASSERT_EQ(pulled.code, code::kSuccess) << pulled.remark.value_or("");
-  EXPECT_EQ(Records(pulled.BodyBytes()).at(0).body, "forgotten");
+  const std::string pulled_body = pulled.BodyBytes();
+  EXPECT_EQ(Records(pulled_body).at(0).body, "forgotten");
   producer->Shutdown();
 }
 
