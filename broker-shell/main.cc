@@ -20,23 +20,14 @@
 #include "broker.h"
 #include "broker_config.h"
 #include "name_server.h"
-#include "remoting/log_sink.h"
 #include "server_common/daemon.h"
 #include "server_common/logger.h"
 #include "server_common/properties.h"
+#include "server_common/server_process.h"
 
 namespace {
 
 constexpr std::string_view kComponent = "mqbroker";
-
-void RouteRemotingLogs() {
-  mqremoting::SetLogSink([](mqremoting::LogLevel level, std::string_view line) {
-    mqserver::LogLevel mapped = level == mqremoting::LogLevel::kError  ? mqserver::LogLevel::kError
-                                : level == mqremoting::LogLevel::kWarn ? mqserver::LogLevel::kWarn
-                                                                       : mqserver::LogLevel::kInfo;
-    mqserver::DefaultLogger().Log(mapped, "remoting", line);
-  });
-}
 
 int Fail(const std::string& what, const mqstore::Status& status) {
   std::cerr << "mqbroker: " << what << ": " << status.ToString() << "\n";
@@ -116,35 +107,15 @@ int main(int argc, char** argv) {
   }
 
   // ---- Process plumbing, before any thread exists
-  auto signals = mqserver::ShutdownSignals::Install();
-  if (!signals.ok()) return Fail("installing signal handling", signals.status());
-  std::optional<mqserver::DaemonHandle> daemon_handle;
-  if (daemon) {
-    if (pid_file.empty()) pid_file = "./mqbroker.pid";
-    if (log_file.empty()) log_file = "./logs/mqbroker.log";
-    auto handle = mqserver::Daemonize({log_file + ".out"});
-    if (!handle.ok()) return Fail("daemonizing", handle.status());
-    daemon_handle.emplace(std::move(handle).value());
-  }
-  auto fail_start = [&](const std::string& what, const mqstore::Status& status) {
-    if (daemon_handle) daemon_handle->NotifyFailed(status.WithContext(what));
-    mqserver::DefaultLogger().Error(kComponent, what, {{"status", status}});
-    return Fail(what, status);
-  };
+  mqserver::ServerProcessOptions process_options;
+  process_options.program = "mqbroker";
+  process_options.daemon = daemon;
+  process_options.pid_file = pid_file;
+  process_options.log_file = log_file;
+  process_options.warnings = std::move(warnings);
+  auto process = mqserver::ServerProcess::Begin(std::move(process_options));
+  if (!process.ok()) return 1;  // reported
   mqserver::Logger& log = mqserver::DefaultLogger();
-  if (!log_file.empty()) {
-    if (mqstore::Status s = log.LogToFile({log_file}); !s.ok()) {
-      return fail_start("opening the log file", s);
-    }
-  }
-  RouteRemotingLogs();
-  std::unique_ptr<mqserver::PidFile> pid;
-  if (!pid_file.empty()) {
-    auto acquired = mqserver::PidFile::Acquire(pid_file);
-    if (!acquired.ok()) return fail_start("taking the pid file", acquired.status());
-    pid = std::move(acquired).value();
-  }
-  for (const std::string& warning : warnings) log.Warn(kComponent, warning);
 
   // ---- Servers
   std::unique_ptr<mqnamesrv::NameServer> namesrv;
@@ -153,16 +124,17 @@ int main(int argc, char** argv) {
     options.bind_address = config.bindAddress;
     options.port = static_cast<uint16_t>(embedded_namesrv_port);
     auto started = mqnamesrv::NameServer::Start(options);
-    if (!started.ok()) return fail_start("starting the embedded name server", started.status());
+    if (!started.ok())
+      return (*process)->FailStart("starting the embedded name server", started.status());
     namesrv = std::move(started).value();
     log.Info(kComponent, "embedded name server started", {{"port", namesrv->port()}});
   }
   auto broker = mqbroker::Broker::Start(config);
-  if (!broker.ok()) return fail_start("starting the broker", broker.status());
+  if (!broker.ok()) return (*process)->FailStart("starting the broker", broker.status());
   log.Info(kComponent, "ready", {{"port", (*broker)->port()}, {"namesrvAddr", config.namesrvAddr}});
-  if (daemon_handle) daemon_handle->NotifyReady();
+  (*process)->Ready();
 
-  int signal = (*signals)->Wait();
+  int signal = (*process)->WaitForShutdown();
   log.Info(kComponent, "stopping", {{"signal", mqserver::ShutdownSignals::SignalName(signal)}});
   mqstore::Status closed = (*broker)->Shutdown();
   if (namesrv) namesrv->Stop();

@@ -15,10 +15,10 @@
 
 #include "name_server.h"
 #include "namesrv_config.h"
-#include "remoting/log_sink.h"
 #include "server_common/daemon.h"
 #include "server_common/logger.h"
 #include "server_common/properties.h"
+#include "server_common/server_process.h"
 
 namespace {
 
@@ -67,41 +67,15 @@ int main(int argc, char** argv) {
     return Fail("bad configuration", valid);
   }
 
-  auto signals = mqserver::ShutdownSignals::Install();
-  if (!signals.ok()) return Fail("installing signal handling", signals.status());
-  std::optional<mqserver::DaemonHandle> daemon_handle;
-  if (daemon) {
-    if (pid_file.empty()) pid_file = "./mqnamesrv.pid";
-    if (log_file.empty()) log_file = "./logs/mqnamesrv.log";
-    auto handle = mqserver::Daemonize({log_file + ".out"});
-    if (!handle.ok()) return Fail("daemonizing", handle.status());
-    daemon_handle.emplace(std::move(handle).value());
-  }
+  mqserver::ServerProcessOptions process_options;
+  process_options.program = "mqnamesrv";
+  process_options.daemon = daemon;
+  process_options.pid_file = pid_file;
+  process_options.log_file = log_file;
+  process_options.warnings = std::move(warnings);
+  auto process = mqserver::ServerProcess::Begin(std::move(process_options));
+  if (!process.ok()) return 1;  // reported
   mqserver::Logger& log = mqserver::DefaultLogger();
-  auto fail_start = [&](const std::string& what, const mqstore::Status& status) {
-    if (daemon_handle) daemon_handle->NotifyFailed(status.WithContext(what));
-    log.Error(kComponent, what, {{"status", status}});
-    return Fail(what, status);
-  };
-  if (!log_file.empty()) {
-    if (mqstore::Status s = log.LogToFile({log_file}); !s.ok()) {
-      return fail_start("opening the log file", s);
-    }
-  }
-  mqremoting::SetLogSink([](mqremoting::LogLevel level, std::string_view line) {
-    mqserver::DefaultLogger().Log(level == mqremoting::LogLevel::kError ? mqserver::LogLevel::kError
-                                  : level == mqremoting::LogLevel::kWarn
-                                      ? mqserver::LogLevel::kWarn
-                                      : mqserver::LogLevel::kInfo,
-                                  "remoting", line);
-  });
-  std::unique_ptr<mqserver::PidFile> pid;
-  if (!pid_file.empty()) {
-    auto acquired = mqserver::PidFile::Acquire(pid_file);
-    if (!acquired.ok()) return fail_start("taking the pid file", acquired.status());
-    pid = std::move(acquired).value();
-  }
-  for (const std::string& warning : warnings) log.Warn(kComponent, warning);
 
   mqnamesrv::NameServerOptions options;
   options.bind_address = config.bindAddress;
@@ -109,11 +83,11 @@ int main(int argc, char** argv) {
   options.scan_interval = std::chrono::milliseconds(config.scanNotActiveBrokerInterval);
   options.enable_all_topic_list = config.enableAllTopicList;
   auto server = mqnamesrv::NameServer::Start(options);
-  if (!server.ok()) return fail_start("starting", server.status());
+  if (!server.ok()) return (*process)->FailStart("starting", server.status());
   log.Info(kComponent, "ready", {{"port", (*server)->port()}});
-  if (daemon_handle) daemon_handle->NotifyReady();
+  (*process)->Ready();
 
-  int signal = (*signals)->Wait();
+  int signal = (*process)->WaitForShutdown();
   log.Info(kComponent, "stopping", {{"signal", mqserver::ShutdownSignals::SignalName(signal)}});
   (*server)->Stop();
   log.Info(kComponent, "stopped");

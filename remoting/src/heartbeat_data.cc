@@ -7,6 +7,8 @@
 #include <string>
 #include <utility>
 
+#include "json_fields.h"
+
 namespace mqremoting {
 
 using mqstore::Result;
@@ -28,14 +30,6 @@ std::string Index(std::string_view where, size_t i) {
 
 Status Malformed(const std::string& path, std::string_view what) {
   return Status::InvalidArgument("heartbeat body: " + path + " " + std::string(what));
-}
-
-// The value under `key`, or nullptr when it is absent or null (fastjson omits nulls, other
-// clients may write them).
-const json* FindField(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
 }
 
 // Leaves *out unchanged when the field is absent and not `required`.

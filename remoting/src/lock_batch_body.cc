@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "json_fields.h"
+
 namespace mqremoting {
 
 using mqstore::Result;
@@ -15,13 +17,6 @@ namespace {
 
 Status Malformed(std::string_view body, const std::string& path, std::string_view what) {
   return Status::InvalidArgument(std::string(body) + ": " + path + " " + std::string(what));
-}
-
-// The value under `key`, or nullptr when it is absent or null.
-const json* FindField(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
 }
 
 Result<MessageQueue> ParseQueue(std::string_view body, const json& object,

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "json_fields.h"
+
 namespace mqremoting {
 namespace {
 
@@ -13,12 +15,6 @@ using nlohmann::json;
 
 // ---- Reading fields. A missing or null field keeps the default (fastjson does the same);
 // a present one of the wrong type is an error naming the field.
-
-const json* FindField(const json& object, const char* key) {
-  auto it = object.find(key);
-  if (it == object.end() || it->is_null()) return nullptr;
-  return &*it;
-}
 
 Status WrongType(std::string_view key, std::string_view expected) {
   return Status::InvalidArgument(std::string(key) + ": expected " + std::string(expected));

@@ -22,6 +22,7 @@
 #include "remoting/heartbeat_data.h"
 #include "remoting/route_data.h"
 #include "remoting/transport.h"
+#include "support/server_test_util.h"
 #include "support/test_util.h"
 
 namespace mqbroker {
@@ -37,13 +38,11 @@ constexpr auto kTimeout = 10s;
 class BrokerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    mqnamesrv::NameServerOptions namesrv_options;
-    namesrv_options.bind_address = "127.0.0.1";
-    namesrv_options.port = 0;
-    auto namesrv = mqnamesrv::NameServer::Start(namesrv_options);
+    auto namesrv = mqstore::test::StartLoopbackNameServer();
     ASSERT_TRUE(namesrv.ok()) << namesrv.status().ToString();
     namesrv_ = std::move(namesrv).value();
     namesrv_addr_ = "127.0.0.1:" + std::to_string(namesrv_->port());
+    config_ = mqstore::test::LoopbackBrokerConfig(dir_.path(), namesrv_addr_);
     client_ = mqremoting::RemotingClient::Create({});
     StartBroker();
   }
@@ -58,14 +57,6 @@ class BrokerTest : public ::testing::Test {
 
   void StartBroker() {
     BrokerConfig& config = config_;
-    config.listenPort = 0;
-    config.bindAddress = "127.0.0.1";
-    config.brokerIP1 = "127.0.0.1";
-    config.maxHashSlotNum = 1000;  // small index files (the default ones are 420 MB)
-    config.maxIndexNum = 4000;
-    config.namesrvAddr = namesrv_addr_;
-    config.storePathRootDir = dir_.path();
-    config.mappedFileSizeCommitLog = 4 << 20;
     // Every delay level 1 s: a send-back (level 3 + retries) comes back within seconds.
     config.messageDelayLevel = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
     auto broker = Broker::Start(config);

@@ -17,6 +17,7 @@
 #include "mqstore/store.h"
 #include "name_server.h"
 #include "remoting/transport.h"
+#include "support/server_test_util.h"
 #include "support/test_util.h"
 
 namespace mqclient {
@@ -24,23 +25,12 @@ namespace mqclient {
 class ClusterFixture : public ::testing::Test {
  protected:
   void SetUp() override {
-    mqnamesrv::NameServerOptions namesrv_options;
-    namesrv_options.bind_address = "127.0.0.1";
-    namesrv_options.port = 0;
-    auto namesrv = mqnamesrv::NameServer::Start(namesrv_options);
+    auto namesrv = mqstore::test::StartLoopbackNameServer();
     ASSERT_TRUE(namesrv.ok()) << namesrv.status().ToString();
     namesrv_ = std::move(namesrv).value();
     namesrv_addr_ = "127.0.0.1:" + std::to_string(namesrv_->port());
 
-    mqbroker::BrokerConfig config;
-    config.listenPort = 0;
-    config.bindAddress = "127.0.0.1";
-    config.brokerIP1 = "127.0.0.1";
-    config.maxHashSlotNum = 1000;
-    config.maxIndexNum = 4000;
-    config.namesrvAddr = namesrv_addr_;
-    config.storePathRootDir = dir_.path();
-    config.mappedFileSizeCommitLog = 4 << 20;
+    mqbroker::BrokerConfig config = mqstore::test::LoopbackBrokerConfig(dir_.path(), namesrv_addr_);
     auto broker = mqbroker::Broker::Start(config);
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(broker).value();
