@@ -42,14 +42,19 @@ constexpr std::chrono::milliseconds kOffsetPersistInterval{1000};
 constexpr std::chrono::milliseconds kHousekeepingInterval{10000};
 
 // Routes each request to its processor on the executor for its kind, as RocketMQ's broker
-// does with one thread pool per processor. A full executor, or a send that waited in its
-// queue longer than waitTimeMillsInSendQueue, is answered SYSTEM_BUSY at once: producers see
+// does with one thread pool per processor. A full executor, or a task that waited in its
+// queue longer than its route allows, is answered SYSTEM_BUSY at once: clients see
 // back-pressure instead of a growing queue and time-outs.
+//
+// Sends are the exception: they run on the transport thread that read them, because a put
+// never blocks on the disk (Store::PutAsync), and a hand-off to another thread per message
+// cost more than the put itself (docs/design/0009-send-path.md). Their back-pressure is the
+// connection's in-flight limit and SendProcessor's bound on sends waiting for the disk.
 class RequestDispatcher : public mqremoting::RequestHandler {
  public:
   struct Route {
     Processor* processor = nullptr;
-    BoundedExecutor* executor = nullptr;
+    BoundedExecutor* executor = nullptr;  // null: on the transport thread
     // > 0: a task that waited longer than this in the queue is refused with SYSTEM_BUSY.
     std::chrono::milliseconds max_queue_wait{0};
   };
@@ -74,6 +79,10 @@ class RequestDispatcher : public mqremoting::RequestHandler {
       return;
     }
     const Route route = it->second;
+    if (route.executor == nullptr) {
+      route.processor->Process(connection, std::move(request));
+      return;
+    }
     auto queued_at = std::chrono::steady_clock::now();
     auto shared_request = std::make_shared<RemotingCommand>(std::move(request));
     bool accepted = route.executor->TrySubmit([route, connection, shared_request, queued_at] {
@@ -232,11 +241,14 @@ Status Broker::Impl::Init() {
   transaction_checker = std::make_unique<TransactionChecker>(
       &context, std::chrono::milliseconds(config.transactionCheckInterval));
 
-  auto send_wait = std::chrono::milliseconds(config.waitTimeMillsInSendQueue);
   for (int32_t code : {request_code::kSendMessage, request_code::kSendMessageV2,
-                       request_code::kSendBatchMessage, request_code::kConsumerSendMsgBack}) {
-    dispatcher->SetRoute(code, {send_processor.get(), send_executor.get(), send_wait});
+                       request_code::kSendBatchMessage}) {
+    dispatcher->SetRoute(code, {send_processor.get(), nullptr});
   }
+  // A send-back reads the consumed record and waits for its copy's put: an executor's job.
+  dispatcher->SetRoute(request_code::kConsumerSendMsgBack,
+                       {send_processor.get(), send_executor.get(),
+                        std::chrono::milliseconds(config.waitTimeMillsInSendQueue)});
   for (int32_t code : {request_code::kPullMessage, request_code::kLitePullMessage}) {
     dispatcher->SetRoute(code, {pull_processor.get(), pull_executor.get()});
   }

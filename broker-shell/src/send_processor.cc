@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "broker_config.h"
 #include "mqstore/coding.h"
 #include "mqstore/metadata.h"
 #include "mqstore/send_back.h"
@@ -186,6 +187,15 @@ int32_t PutResponseCode(mqstore::PutStatus status) {
                                                          : response_code::kSuccess;
 }
 
+// What answering a request needs of it once the request itself is gone: its opaque, and
+// its flag (a oneway request gets no answer).
+RemotingCommand ResponseShape(const RemotingCommand& request) {
+  RemotingCommand shape;
+  shape.opaque = request.opaque;
+  shape.flag = request.flag;
+  return shape;
+}
+
 void AddSendResponseFields(std::string unique_id, RemotingCommand* response) {
   response->SetExt("transactionId", std::move(unique_id));
   response->SetExt("MSG_REGION", std::string(kDefaultRegion));
@@ -227,6 +237,19 @@ void SendProcessor::Process(const std::shared_ptr<mqremoting::Connection>& conne
   }
 }
 
+bool SendProcessor::AdmitDiskWait(const std::shared_ptr<mqremoting::Connection>& connection,
+                                  const RemotingCommand& request) {
+  const int64_t limit = context_->config->sendThreadPoolQueueCapacity;
+  if (awaiting_disk_->fetch_add(1, std::memory_order_acq_rel) >= limit) {
+    awaiting_disk_->fetch_sub(1, std::memory_order_acq_rel);
+    ReplyError(connection, request, response_code::kSystemBusy,
+               "[PC_SYNCHRONIZED]broker busy, start flow control for a while: " +
+                   std::to_string(limit) + " sends are waiting for the disk");
+    return false;
+  }
+  return true;
+}
+
 void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& connection,
                             const RemotingCommand& request) {
   std::optional<SendHeader> accepted =
@@ -234,6 +257,7 @@ void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& conne
   if (!accepted) return;
   SendHeader& header = *accepted;
   DivertExhaustedRetry(*context_, request, &header);
+  if (!AdmitDiskWait(connection, request)) return;
 
   std::string unique_id = CompleteProperties(*context_, &header.properties);
   mqstore::MessageView message;
@@ -247,17 +271,24 @@ void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& conne
   message.born_host = PeerAddress(*connection);
   message.reconsume_times = header.reconsume_times;
 
-  mqstore::Result<mqstore::PutResult> put = context_->store->Put(message);
-  if (!put.ok()) {
-    ReplyError(connection, request, ResponseCodeOf(put.status()), put.status().ToString());
-    return;
-  }
-  RemotingCommand response = RemotingCommand::ResponseTo(request, PutResponseCode(put->status));
-  response.SetExt("msgId", put->offset_message_id());
-  response.SetExt("queueId", int64_t{header.queue_id});
-  response.SetExt("queueOffset", put->queue_offset);
-  AddSendResponseFields(std::move(unique_id), &response);
-  Reply(connection, request, std::move(response));
+  // Answered when the store says the put is done: at once, or in SYNC_FLUSH once durable
+  // (on the store's sync thread). Nothing of `request` is needed then but its opaque and flag.
+  context_->store->PutAsync(
+      message, [connection, shape = ResponseShape(request), queue_id = header.queue_id,
+                unique_id = std::move(unique_id),
+                awaiting_disk = awaiting_disk_](mqstore::Result<mqstore::PutResult> put) mutable {
+        awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
+        if (!put.ok()) {
+          ReplyError(connection, shape, ResponseCodeOf(put.status()), put.status().ToString());
+          return;
+        }
+        RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
+        response.SetExt("msgId", put->offset_message_id());
+        response.SetExt("queueId", int64_t{queue_id});
+        response.SetExt("queueOffset", put->queue_offset);
+        AddSendResponseFields(std::move(unique_id), &response);
+        Reply(connection, shape, std::move(response));
+      });
 }
 
 namespace {
@@ -328,23 +359,28 @@ void SendProcessor::SendBatch(const std::shared_ptr<mqremoting::Connection>& con
     message.born_host = born_host;
     messages.push_back(message);
   }
-  mqstore::Result<mqstore::BatchPutResult> put = context_->store->PutBatch(messages);
-  if (!put.ok()) {
-    ReplyError(connection, request, ResponseCodeOf(put.status()), put.status().ToString());
-    return;
-  }
-  std::string message_ids;
-  for (const mqstore::PutResult& one : put->items) {
-    if (!message_ids.empty()) message_ids.push_back(',');
-    message_ids.append(one.offset_message_id());
-  }
-  RemotingCommand response = RemotingCommand::ResponseTo(request, PutResponseCode(put->status));
-  response.SetExt("msgId", std::move(message_ids));
-  response.SetExt("queueId", int64_t{header.queue_id});
-  response.SetExt("queueOffset", put->items.front().queue_offset);
-  response.SetExt("MSG_REGION", std::string(kDefaultRegion));
-  response.SetExt("TRACE_ON", true);
-  Reply(connection, request, std::move(response));
+  if (!AdmitDiskWait(connection, request)) return;
+  context_->store->PutBatchAsync(
+      messages, [connection, shape = ResponseShape(request), queue_id = header.queue_id,
+                 awaiting_disk = awaiting_disk_](mqstore::Result<mqstore::BatchPutResult> put) {
+        awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
+        if (!put.ok()) {
+          ReplyError(connection, shape, ResponseCodeOf(put.status()), put.status().ToString());
+          return;
+        }
+        std::string message_ids;
+        for (const mqstore::PutResult& one : put->items) {
+          if (!message_ids.empty()) message_ids.push_back(',');
+          message_ids.append(one.offset_message_id());
+        }
+        RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
+        response.SetExt("msgId", std::move(message_ids));
+        response.SetExt("queueId", int64_t{queue_id});
+        response.SetExt("queueOffset", put->items.front().queue_offset);
+        response.SetExt("MSG_REGION", std::string(kDefaultRegion));
+        response.SetExt("TRACE_ON", true);
+        Reply(connection, shape, std::move(response));
+      });
 }
 
 void SendProcessor::SendBack(const std::shared_ptr<mqremoting::Connection>& connection,

@@ -63,11 +63,11 @@ struct BatchPutResult {
 };
 
 enum class ReadStatus {
-  kFound,            // at least one message returned
-  kNoNewMessage,     // offset == max offset (RocketMQ OFFSET_OVERFLOW_ONE)
-  kOffsetTooSmall,   // offset < min offset; next_offset = min offset
-  kOffsetTooLarge,   // offset > max offset (OFFSET_OVERFLOW_BADLY); next_offset = max offset
-  kNoSuchQueue,      // the topic/queue has never received a message
+  kFound,           // at least one message returned
+  kNoNewMessage,    // offset == max offset (RocketMQ OFFSET_OVERFLOW_ONE)
+  kOffsetTooSmall,  // offset < min offset; next_offset = min offset
+  kOffsetTooLarge,  // offset > max offset (OFFSET_OVERFLOW_BADLY); next_offset = max offset
+  kNoSuchQueue,     // the topic/queue has never received a message
 };
 const char* ReadStatusName(ReadStatus status);
 
@@ -81,7 +81,7 @@ struct ReadResult {
   ReadStatus status = ReadStatus::kNoSuchQueue;
   int64_t next_offset = 0;  // where the next read should start
   int64_t min_offset = 0;
-  int64_t max_offset = 0;   // one past the last readable message
+  int64_t max_offset = 0;  // one past the last readable message
   std::vector<StoredMessage> messages;
   uint64_t total_bytes = 0;
   std::vector<std::shared_ptr<const void>> pins;  // keep `messages` valid
@@ -114,9 +114,9 @@ struct StoreStats {
   // StoreOptions::disk_refuse_writes_percent, as of the last retention round.
   bool writes_refused = false;
   // Scheduled delivery (zero without StoreOptions::enable_schedule).
-  uint64_t schedule_rounds = 0;        // scheduler rounds completed since open
-  uint64_t timers_pending = 0;         // timer messages waiting for their time
-  uint64_t timers_delivered = 0;       // timer messages delivered since open
+  uint64_t schedule_rounds = 0;   // scheduler rounds completed since open
+  uint64_t timers_pending = 0;    // timer messages waiting for their time
+  uint64_t timers_delivered = 0;  // timer messages delivered since open
 };
 
 // Called by the dispatcher thread after a message becomes readable (long polling hook).
@@ -151,6 +151,20 @@ class Store {
   // Appends messages contiguously and atomically with respect to other puts; queue offsets of
   // one queue are consecutive. Validation failure of any message rejects the whole batch.
   virtual Result<BatchPutResult> PutBatch(std::span<const MessageView> messages) = 0;
+
+  // Put and PutBatch without waiting for the disk (RocketMQ's asyncPutMessage): a server can
+  // keep any number of sends in flight on a few threads, and one sync acknowledges all of
+  // them. `done` runs exactly once with what Put / PutBatch would have returned:
+  //   - with FlushMode::kSync (and WAIT=true), on the store's sync thread once the record is
+  //     durable, with PutStatus::kFlushDiskTimeout after sync_flush_timeout_ms, or with the
+  //     sync error; the message views need not outlive the call;
+  //   - otherwise, and for every error found before the append, before the call returns.
+  // `done` must be quick and must not call Put, PutBatch, Flush or Close (they may wait for
+  // the thread `done` runs on).
+  using PutCallback = std::function<void(Result<PutResult>)>;
+  using BatchPutCallback = std::function<void(Result<BatchPutResult>)>;
+  virtual void PutAsync(const MessageView& message, PutCallback done) = 0;
+  virtual void PutBatchAsync(std::span<const MessageView> messages, BatchPutCallback done) = 0;
 
   // Reads up to `max_messages` messages / `max_bytes` bytes (at least one message when any is
   // available) of topic/queue starting at queue offset `offset`.

@@ -50,12 +50,14 @@ void LogFlusher::SyncLoop() {
     int64_t to = log_->written();
     if (s.ok() && to > from) s = log_->Sync(from, to);
     if (!s.ok()) {
+      Status sticky = s.WithContext("commit log sync failed; the store refuses writes");
       {
         std::lock_guard<std::mutex> l(mu_);
-        error_ = s.WithContext("commit log sync failed; the store refuses writes");
+        error_ = sticky;
       }
       failed_.store(true, std::memory_order_release);
       done_.Notify();
+      callbacks_.Fail(sticky);
       continue;
     }
     if (to <= from) {
@@ -72,12 +74,30 @@ void LogFlusher::SyncLoop() {
     // Before the waiters go: by the time a put returns, the dispatcher has been told.
     if (on_durable_) on_durable_();
     done_.Notify();
+    callbacks_.Release(to);
   }
 }
 
 void LogFlusher::RequestDurable(int64_t offset) {
   if (durable() >= offset) return;
   StartThread();
+  if (Request(offset)) work_.Notify();
+}
+
+void LogFlusher::NotifyWhenDurable(int64_t offset, DurableCallbacks::Clock::time_point deadline,
+                                   DurableCallbacks::Callback done) {
+  if (failed_.load(std::memory_order_acquire)) {
+    done(error());
+    return;
+  }
+  if (durable() >= offset) {
+    done(Status::OK());
+    return;
+  }
+  StartThread();
+  // Registered before the request: the sync that covers `offset` then releases it (and if
+  // one already did, Add sees the released offset and runs it at once).
+  callbacks_.Add(offset, deadline, std::move(done));
   if (Request(offset)) work_.Notify();
 }
 
@@ -93,8 +113,8 @@ Status LogFlusher::WaitDurable(int64_t offset, int timeout_ms) {
     if (Request(offset)) work_.Notify();
     auto wait = std::chrono::milliseconds(10);  // without a timeout: re-look now and then
     if (timeout_ms >= 0) {
-      auto left = std::chrono::duration_cast<std::chrono::microseconds>(deadline -
-                                                                        SteadyClock::now());
+      auto left =
+          std::chrono::duration_cast<std::chrono::microseconds>(deadline - SteadyClock::now());
       if (left.count() <= 0) {
         return Status::TimedOut("offset " + std::to_string(offset) + " not durable within " +
                                 std::to_string(timeout_ms) + " ms");

@@ -1,17 +1,21 @@
 // LogFlusher: turns appended commit-log bytes into durable ones.
 //
 // Group commit (FlushMode::kSync): a put waits in WaitDurable(end) while the flusher's own
-// thread writes out (CommitLog::WriteOut, buffered mode) and syncs everything appended so far (covering every waiter that arrived meanwhile),
-// publishes the new durable offset and wakes them. Waiters that arrive during a sync are
-// covered by the next one. So N concurrent puts cost about one sync per sync latency, not N
-// syncs; and because no put runs the sync itself, every put can honour its timeout even
-// when the disk is stuck. The thread starts on the first wait.
+// thread writes out (CommitLog::WriteOut, buffered mode) and syncs everything appended so far
+// (covering every waiter that arrived meanwhile), publishes the new durable offset and wakes them.
+// Waiters that arrive during a sync are covered by the next one. So N concurrent puts cost about
+// one sync per sync latency, not N syncs; and because no put runs the sync itself, every put can
+// honour its timeout even when the disk is stuck. The thread starts on the first wait.
+//
+// Callbacks (Store::PutAsync in kSync): NotifyWhenDurable(end, deadline, done) registers a
+// completion instead of blocking a thread; the sync thread runs the ones each sync covers
+// (see durable_callbacks.h).
 //
 // Periodic flush (both modes): FlushAll() every flush_interval_ms from the store's
 // maintenance thread, so that records put without waiting still become durable.
 //
-// A failed write-out or sync is sticky: after it the store cannot know what reached the disk (the kernel
-// may have dropped the dirty pages), so every later wait returns the same error.
+// A failed write-out or sync is sticky: after it the store cannot know what reached the disk (the
+// kernel may have dropped the dirty pages), so every later wait returns the same error.
 #ifndef MQSTORE_LOG_LOG_FLUSHER_H_
 #define MQSTORE_LOG_LOG_FLUSHER_H_
 
@@ -22,6 +26,7 @@
 #include <thread>
 
 #include "log/commit_log.h"
+#include "log/durable_callbacks.h"
 #include "mqstore/status.h"
 #include "util/event_count.h"
 
@@ -47,6 +52,12 @@ class LogFlusher {
   // does not wait for the disk still should not sit in the write buffer until the next
   // periodic flush).
   void RequestDurable(int64_t offset);
+  // Runs `done` once log bytes below `offset` are durable: OK on the sync thread (or at once
+  // when they already are), kTimedOut at `deadline` (the bytes become durable later), or the
+  // sticky sync error. `done` must be quick and must not wait for the flusher (no Put,
+  // WaitDurable or FlushAll).
+  void NotifyWhenDurable(int64_t offset, DurableCallbacks::Clock::time_point deadline,
+                         DurableCallbacks::Callback done);
   // Makes everything appended so far durable.
   Status FlushAll() { return WaitDurable(log_->appended(), -1); }
 
@@ -77,6 +88,8 @@ class LogFlusher {
   // for why that matters when one sync releases many puts).
   EventCount work_;  // the sync thread sleeps here
   EventCount done_;  // waiters sleep here; notified after every sync and on failure
+
+  DurableCallbacks callbacks_;  // destroyed after the thread stops (declared before it)
 
   mutable std::mutex mu_;
   Status error_;        // GUARDED_BY(mu_)

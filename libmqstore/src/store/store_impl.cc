@@ -18,11 +18,16 @@
 namespace mqstore {
 const char* ReadStatusName(ReadStatus status) {
   switch (status) {
-    case ReadStatus::kFound: return "FOUND";
-    case ReadStatus::kNoNewMessage: return "NO_NEW_MESSAGE";
-    case ReadStatus::kOffsetTooSmall: return "OFFSET_TOO_SMALL";
-    case ReadStatus::kOffsetTooLarge: return "OFFSET_TOO_LARGE";
-    case ReadStatus::kNoSuchQueue: return "NO_SUCH_QUEUE";
+    case ReadStatus::kFound:
+      return "FOUND";
+    case ReadStatus::kNoNewMessage:
+      return "NO_NEW_MESSAGE";
+    case ReadStatus::kOffsetTooSmall:
+      return "OFFSET_TOO_SMALL";
+    case ReadStatus::kOffsetTooLarge:
+      return "OFFSET_TOO_LARGE";
+    case ReadStatus::kNoSuchQueue:
+      return "NO_SUCH_QUEUE";
   }
   return "UNKNOWN";
 }
@@ -41,16 +46,16 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
       log_(env_, dir_, LogOptions(options_)),
       flusher_(&log_, [this] { durable_event_.Notify(); }),
       queues_(env_, dir_, options_.consume_queue_entries_per_file),
-      index_(options_.enable_index ? std::make_unique<IndexService>(
-                                         env_, dir_,
-                                         IndexOptions{options_.index_slots_per_file,
-                                                      options_.index_entries_per_file})
-                                   : nullptr),
-      dispatcher_(&log_, &queues_, index_.get(), [this] { return VisibleLimit(); },
-                  // In kSync the dispatch limit moves with the durable offset only: waking
-                  // the dispatcher at every append would be a futex call per put for nothing.
-                  options_.flush_mode == FlushMode::kSync ? &durable_event_
-                                                          : &log_.append_event()),
+      index_(options_.enable_index
+                 ? std::make_unique<IndexService>(
+                       env_, dir_,
+                       IndexOptions{options_.index_slots_per_file, options_.index_entries_per_file})
+                 : nullptr),
+      dispatcher_(
+          &log_, &queues_, index_.get(), [this] { return VisibleLimit(); },
+          // In kSync the dispatch limit moves with the durable offset only: waking
+          // the dispatcher at every append would be a futex call per put for nothing.
+          options_.flush_mode == FlushMode::kSync ? &durable_event_ : &log_.append_event()),
       rewrite_options_(RewriteOptions(options_)) {}
 
 StoreImpl::~StoreImpl() {
@@ -84,10 +89,9 @@ Status StoreImpl::Open() {
   }
   if (checkpoint && checkpoint->segment_bytes != 0 &&
       checkpoint->segment_bytes != options_.commitlog_segment_bytes) {
-    return Status::InvalidArgument(
-        "store was created with commitlog_segment_bytes=" +
-        std::to_string(checkpoint->segment_bytes) + ", options say " +
-        std::to_string(options_.commitlog_segment_bytes));
+    return Status::InvalidArgument("store was created with commitlog_segment_bytes=" +
+                                   std::to_string(checkpoint->segment_bytes) + ", options say " +
+                                   std::to_string(options_.commitlog_segment_bytes));
   }
   recovered_from_crash_ = env_->FileExists(filename::AbortMarker(dir_)) || checkpoint_lost;
 
@@ -110,13 +114,14 @@ Status StoreImpl::Open() {
 
   MQ_ASSIGN_OR_RETURN(checkpoint_, Checkpoint::OpenForWrite(env_, checkpoint_path, checkpoint));
   MQ_RETURN_IF_ERROR(queues_.SyncAll());
-  MQ_RETURN_IF_ERROR(checkpoint_->Write(CheckpointData{
-      0, recovered.end, recovered.end, log_.min_offset(), options_.commitlog_segment_bytes,
-      options_.clock->NowMillis()}));
+  MQ_RETURN_IF_ERROR(checkpoint_->Write(
+      CheckpointData{0, recovered.end, recovered.end, log_.min_offset(),
+                     options_.commitlog_segment_bytes, options_.clock->NowMillis()}));
 
   // Present from now until a clean close: its presence at the next open means a crash.
   {
-    MQ_ASSIGN_OR_RETURN(auto marker, env_->OpenFile(filename::AbortMarker(dir_), OpenMode::kCreate));
+    MQ_ASSIGN_OR_RETURN(auto marker,
+                        env_->OpenFile(filename::AbortMarker(dir_), OpenMode::kCreate));
     MQ_RETURN_IF_ERROR(marker->Truncate(0));
     // Only its presence matters: a store must open on a full disk (to be read, and to take
     // puts again once there is room) even when the pid does not fit.
@@ -159,12 +164,12 @@ Status StoreImpl::Open() {
 
   if (options_.enable_schedule) {
     // Wakes the schedulers when a parked message becomes readable (they start below).
-    dispatcher_.SetTopicHook({std::string(schedule::kScheduleTopic),
-                              std::string(schedule::kTimerTopic)},
-                             [this](std::string_view topic) {
-                               ScheduleService* s = schedule_listener_.load(std::memory_order_acquire);
-                               if (s != nullptr) s->OnArrival(topic);
-                             });
+    dispatcher_.SetTopicHook(
+        {std::string(schedule::kScheduleTopic), std::string(schedule::kTimerTopic)},
+        [this](std::string_view topic) {
+          ScheduleService* s = schedule_listener_.load(std::memory_order_acquire);
+          if (s != nullptr) s->OnArrival(topic);
+        });
   }
   log_.StartAllocator();
   dispatcher_.Start(dispatch_from, recovered.end);
@@ -302,8 +307,8 @@ Status StoreImpl::Close() {
   return result;
 }
 
-Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
-                                           bool wait_for_durability, std::span<PutResult> out) {
+Result<int64_t> StoreImpl::AppendRecords(std::span<const PreparedRecord> records,
+                                         std::span<PutResult> out) {
   MQ_RETURN_IF_ERROR(flusher_.error());
   if (!retention_->writes_allowed()) {
     // RocketMQ's DISK_FULL: puts resume by themselves once retention frees space.
@@ -317,8 +322,9 @@ Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> recor
     // themselves once there is room.
     Status s = dispatcher_.AwaitDispatched(VisibleLimit(), options_.sync_flush_timeout_ms);
     if (s.IsResourceExhausted()) {
-      return s.WithContext("the consume queues cannot follow the log; puts resume when there "
-                           "is room");
+      return s.WithContext(
+          "the consume queues cannot follow the log; puts resume when there "
+          "is room");
     }
   }
   // Single puts are the common case: keep their bookkeeping off the heap.
@@ -331,29 +337,53 @@ Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> recor
   }
   int64_t ts = 0;
   MQ_RETURN_IF_ERROR(log_.Append(records, &offsets_, appended, &ts));
-  int64_t end = appended.back().physical_offset + appended.back().size;
-  PutStatus status = PutStatus::kOk;
-  if (wait_for_durability) {
-    Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
-    if (s.IsTimedOut()) {
-      status = PutStatus::kFlushDiskTimeout;
-    } else if (!s.ok()) {
-      return s;
-    }
-  } else if (log_.buffered()) {
-    // Not waiting, but the record is only in the write buffer: have it written out soon.
-    flusher_.RequestDurable(end);
-  }
-  bool durable = flusher_.durable() >= end;
+  const int64_t end = appended.back().physical_offset + appended.back().size;
+  const bool durable = flusher_.durable() >= end;
   for (size_t i = 0; i < records.size(); ++i) {
     PutResult& r = out[i];
-    r.status = status;
+    r.status = PutStatus::kOk;
     r.durable = durable;
     r.physical_offset = appended[i].physical_offset;
     r.record_size = appended[i].size;
     r.queue_offset = appended[i].queue_offset;
     r.store_timestamp_ms = ts;
     r.store_host = options_.store_host;
+  }
+  return end;
+}
+
+void StoreImpl::RequestWriteOut(int64_t end) {
+  // Not waiting, but the record may be only in the write buffer: have it written out soon
+  // rather than at the next periodic flush.
+  if (log_.buffered()) flusher_.RequestDurable(end);
+}
+
+bool StoreImpl::WaitsForDisk(std::span<const MessageView> messages) const {
+  if (options_.flush_mode != FlushMode::kSync) return false;
+  for (const MessageView& message : messages) {
+    if (FindProperty(message.properties, property::kWaitStoreMsgOk) != "false") return true;
+  }
+  return false;
+}
+
+Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
+                                           bool wait_for_durability, std::span<PutResult> out) {
+  MQ_ASSIGN_OR_RETURN(int64_t end, AppendRecords(records, out));
+  if (!wait_for_durability) {
+    RequestWriteOut(end);
+    return PutStatus::kOk;
+  }
+  PutStatus status = PutStatus::kOk;
+  Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
+  if (s.IsTimedOut()) {
+    status = PutStatus::kFlushDiskTimeout;
+  } else if (!s.ok()) {
+    return s;
+  }
+  const bool durable = flusher_.durable() >= end;
+  for (PutResult& r : out) {
+    r.status = status;
+    r.durable = durable;
   }
   return status;
 }
@@ -367,14 +397,105 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
   PreparedRecord prepared;
   MQ_RETURN_IF_ERROR(
       PrepareRecord(to_store, options_.store_host, options_.max_message_bytes, &prepared));
-  bool wait = options_.flush_mode == FlushMode::kSync &&
-              FindProperty(message.properties, property::kWaitStoreMsgOk) != "false";
   PutResult result;
-  MQ_RETURN_IF_ERROR(AppendAndWait({&prepared, 1}, wait, {&result, 1}).status());
+  MQ_RETURN_IF_ERROR(
+      AppendAndWait({&prepared, 1}, WaitsForDisk({&message, 1}), {&result, 1}).status());
   return result;
 }
 
-Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
+namespace {
+
+// What a put's results say once the wait for the disk ended with `waited` (OK or kTimedOut).
+PutStatus ApplyWait(const Status& waited, std::span<PutResult> results) {
+  const PutStatus status = waited.ok() ? PutStatus::kOk : PutStatus::kFlushDiskTimeout;
+  for (PutResult& r : results) {
+    r.status = status;
+    r.durable = waited.ok();
+  }
+  return status;
+}
+
+}  // namespace
+
+DurableCallbacks::Clock::time_point StoreImpl::SyncFlushDeadline() const {
+  return DurableCallbacks::Clock::now() + std::chrono::milliseconds(options_.sync_flush_timeout_ms);
+}
+
+void StoreImpl::PutAsync(const MessageView& message, PutCallback done) {
+  PutResult result;
+  int64_t end = 0;
+  {
+    if (!open_.load(std::memory_order_relaxed)) {
+      done(Status::FailedPrecondition("store is closed"));
+      return;
+    }
+    std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+    if (!open_.load(std::memory_order_relaxed)) {
+      done(Status::FailedPrecondition("store is closed"));
+      return;
+    }
+    Rewrites rewrites;
+    Result<MessageView> to_store = RewriteForStorage(message, &rewrites);
+    PreparedRecord prepared;
+    Status s = to_store.status();
+    if (s.ok()) {
+      s = PrepareRecord(*to_store, options_.store_host, options_.max_message_bytes, &prepared);
+    }
+    Result<int64_t> appended = s.ok() ? AppendRecords({&prepared, 1}, {&result, 1}) : s;
+    if (!appended.ok()) {
+      lifecycle.unlock();
+      done(appended.status());
+      return;
+    }
+    end = *appended;
+  }
+  if (!WaitsForDisk({&message, 1}) || result.durable) {
+    RequestWriteOut(end);
+    done(std::move(result));
+    return;
+  }
+  flusher_.NotifyWhenDurable(end, SyncFlushDeadline(),
+                             [result, done = std::move(done)](Status waited) mutable {
+                               if (!waited.ok() && !waited.IsTimedOut()) {
+                                 done(std::move(waited));
+                                 return;
+                               }
+                               ApplyWait(waited, {&result, 1});
+                               done(std::move(result));
+                             });
+}
+
+void StoreImpl::PutBatchAsync(std::span<const MessageView> messages, BatchPutCallback done) {
+  BatchPutResult batch;
+  int64_t end = 0;
+  {
+    Result<int64_t> appended = AppendBatch(messages, &batch);
+    if (!appended.ok()) {
+      done(appended.status());
+      return;
+    }
+    end = *appended;
+  }
+  if (!WaitsForDisk(messages) || batch.durable) {
+    RequestWriteOut(end);
+    done(std::move(batch));
+    return;
+  }
+  flusher_.NotifyWhenDurable(
+      end, SyncFlushDeadline(),
+      [batch = std::move(batch), done = std::move(done)](Status waited) mutable {
+        if (!waited.ok() && !waited.IsTimedOut()) {
+          done(std::move(waited));
+          return;
+        }
+        batch.status = ApplyWait(waited, batch.items);
+        batch.durable = waited.ok();
+        done(std::move(batch));
+      });
+}
+
+Result<int64_t> StoreImpl::AppendBatch(std::span<const MessageView> messages,
+                                       BatchPutResult* batch) {
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
   std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
@@ -384,34 +505,46 @@ Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages
   // live until the append is done (and the vectors are never resized).
   std::vector<Rewrites> rewrites(messages.size());
   std::vector<MessageView> to_store(messages.size());
-  bool wait = false;
   for (size_t i = 0; i < messages.size(); ++i) {
     Result<MessageView> view = RewriteForStorage(messages[i], &rewrites[i]);
     Status s = view.status();
     if (s.ok()) {
       to_store[i] = *view;
-      s = PrepareRecord(to_store[i], options_.store_host, options_.max_message_bytes,
-                        &prepared[i]);
+      s = PrepareRecord(to_store[i], options_.store_host, options_.max_message_bytes, &prepared[i]);
     }
     if (!s.ok()) return s.WithContext("batch message " + std::to_string(i));
-    wait = wait || FindProperty(messages[i].properties, property::kWaitStoreMsgOk) != "false";
   }
+  batch->items.resize(messages.size());
+  MQ_ASSIGN_OR_RETURN(int64_t end, AppendRecords(prepared, batch->items));
+  batch->status = PutStatus::kOk;
+  batch->durable = batch->items.front().durable;
+  return end;
+}
+
+Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
   BatchPutResult batch;
-  batch.items.resize(messages.size());
-  MQ_ASSIGN_OR_RETURN(batch.status,
-                      AppendAndWait(prepared, options_.flush_mode == FlushMode::kSync && wait,
-                                    batch.items));
-  batch.durable = batch.items.front().durable;
+  MQ_ASSIGN_OR_RETURN(int64_t end, AppendBatch(messages, &batch));
+  if (!WaitsForDisk(messages)) {
+    RequestWriteOut(end);
+    return batch;
+  }
+  Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
+  if (!s.ok() && !s.IsTimedOut()) return s;
+  batch.status = s.ok() ? PutStatus::kOk : PutStatus::kFlushDiskTimeout;
+  batch.durable = flusher_.durable() >= end;
+  for (PutResult& r : batch.items) {
+    r.status = batch.status;
+    r.durable = batch.durable;
+  }
   return batch;
 }
 
-Result<MessageView> StoreImpl::RewriteForStorage(const MessageView& message,
-                                                 Rewrites* rewrites) {
+Result<MessageView> StoreImpl::RewriteForStorage(const MessageView& message, Rewrites* rewrites) {
   MQ_ASSIGN_OR_RETURN(rewrites->half, RewriteForHalf(message));
   if (rewrites->half) return rewrites->half->Apply(message);
   if (!options_.enable_schedule || !MayRequestSchedule(message)) return message;
-  MQ_ASSIGN_OR_RETURN(rewrites->parked, RewriteForSchedule(message, rewrite_options_,
-                                                           options_.clock->NowMillis()));
+  MQ_ASSIGN_OR_RETURN(rewrites->parked,
+                      RewriteForSchedule(message, rewrite_options_, options_.clock->NowMillis()));
   return rewrites->parked ? rewrites->parked->Apply(message) : message;
 }
 
@@ -448,7 +581,8 @@ Result<ReadResult> StoreImpl::Read(std::string_view topic, int32_t queue_id, int
   result.messages.reserve(entries.size());
   int64_t next = offset;
   for (const QueueEntry& e : entries) {
-    if (!result.messages.empty() && result.total_bytes + static_cast<uint64_t>(e.size) > max_bytes) {
+    if (!result.messages.empty() &&
+        result.total_bytes + static_cast<uint64_t>(e.size) > max_bytes) {
       break;
     }
     if (!seg || e.physical_offset < seg->base() || e.physical_offset >= seg->end()) {
@@ -503,8 +637,8 @@ Result<int64_t> StoreImpl::GetQueueOffsetByTime(std::string_view topic, int32_t 
   if (!queue) {
     return Status::NotFound("no queue " + std::string(topic) + "/" + std::to_string(queue_id));
   }
-  return FindQueueOffsetByTime(*queue, [this](int64_t offset) { return StoreTimeAt(offset); },
-                               timestamp_ms);
+  return FindQueueOffsetByTime(
+      *queue, [this](int64_t offset) { return StoreTimeAt(offset); }, timestamp_ms);
 }
 
 Result<int64_t> StoreImpl::GetEarliestStoreTime(std::string_view topic, int32_t queue_id) {
@@ -541,15 +675,14 @@ Result<RecordView> StoreImpl::ReadVisibleRecord(int64_t offset, RecordSummary* s
   return RecordView{seg->View(in_seg, static_cast<uint64_t>(r.total_size)), offset, seg};
 }
 
-Result<std::vector<RecordView>> StoreImpl::QueryByKey(std::string_view topic,
-                                                      std::string_view key, int64_t begin_ms,
-                                                      int64_t end_ms, size_t max_results) {
+Result<std::vector<RecordView>> StoreImpl::QueryByKey(std::string_view topic, std::string_view key,
+                                                      int64_t begin_ms, int64_t end_ms,
+                                                      size_t max_results) {
   if (!index_) return Status::FailedPrecondition("the store has no index (enable_index is off)");
   std::vector<RecordView> out;
   // Candidates may include hash collisions: ask for a few more and check each record.
   MQ_ASSIGN_OR_RETURN(std::vector<int64_t> offsets,
-                      index_->Query(topic, key, begin_ms, end_ms, max_results + 8,
-                                    VisibleLimit()));
+                      index_->Query(topic, key, begin_ms, end_ms, max_results + 8, VisibleLimit()));
   for (int64_t offset : offsets) {
     if (out.size() >= max_results) break;
     RecordSummary summary;

@@ -30,9 +30,9 @@
 #include "retention/retention_service.h"
 #include "schedule/schedule_rewrite.h"
 #include "schedule/schedule_service.h"
+#include "store/store_maintenance.h"
 #include "transaction/transaction_rewrite.h"
 #include "transaction/transaction_service.h"
-#include "store/store_maintenance.h"
 
 namespace mqstore {
 
@@ -47,6 +47,8 @@ class StoreImpl final : public Store {
   Status Close() override;
   Result<PutResult> Put(const MessageView& message) override;
   Result<BatchPutResult> PutBatch(std::span<const MessageView> messages) override;
+  void PutAsync(const MessageView& message, PutCallback done) override;
+  void PutBatchAsync(std::span<const MessageView> messages, BatchPutCallback done) override;
   Result<ReadResult> Read(std::string_view topic, int32_t queue_id, int64_t offset,
                           int32_t max_messages, uint64_t max_bytes) override;
   Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) override;
@@ -72,10 +74,20 @@ class StoreImpl final : public Store {
   Result<SendBackResult> SendBack(const SendBackRequest& request) override;
 
  private:
-  // Appends prepared records, waits for durability as the flush mode says and fills `out`
-  // (one per record). Returns the batch's PutStatus.
-  Result<PutStatus> AppendAndWait(std::span<const PreparedRecord> records,
-                                  bool wait_for_durability, std::span<PutResult> out);
+  // Appends prepared records (refusing them on a full disk or after a sync failure) and fills
+  // `out`, one per record. Returns the log offset after the last record.
+  Result<int64_t> AppendRecords(std::span<const PreparedRecord> records, std::span<PutResult> out);
+  // AppendRecords, then waits for durability when `wait_for_durability`.
+  Result<PutStatus> AppendAndWait(std::span<const PreparedRecord> records, bool wait_for_durability,
+                                  std::span<PutResult> out);
+  // Checks, rewrites and appends a batch; fills `batch` as if nobody waits for the disk.
+  Result<int64_t> AppendBatch(std::span<const MessageView> messages, BatchPutResult* batch);
+  // Whether a put of `messages` is acknowledged only once durable (kSync, unless every
+  // message says WAIT=false).
+  bool WaitsForDisk(std::span<const MessageView> messages) const;
+  // For a put that does not wait: a record still in the write buffer is written out soon.
+  void RequestWriteOut(int64_t end);
+  DurableCallbacks::Clock::time_point SyncFlushDeadline() const;
   // Offset below which records may be read (durable in kSync mode, appended otherwise).
   int64_t VisibleLimit() const;
   Status WriteCheckpoint();

@@ -80,6 +80,28 @@ TEST_F(LogFlusherTest, WaitDurableMakesRecordsSurviveACrash) {
   EXPECT_EQ(on_durable_calls_.load(), 1);
 }
 
+TEST_F(LogFlusherTest, NotifyWhenDurableRunsOnceTheRecordsSurviveACrash) {
+  int64_t first = Put();
+  int64_t second = Put();
+  std::promise<std::pair<Status, size_t>> acked;
+  // What a power cut at the moment of the callback would leave.
+  flusher_->NotifyWhenDurable(second, std::chrono::steady_clock::now() + std::chrono::seconds(20),
+                              [&](Status s) { acked.set_value({s, RecordsSurvivingACrash()}); });
+  auto [status, surviving] = acked.get_future().get();
+  ASSERT_OK(status);
+  EXPECT_EQ(surviving, 2u);
+  EXPECT_GE(flusher_->durable(), second);
+  // Already durable: runs at once, on the caller, without another sync.
+  uint64_t syncs = flusher_->sync_count();
+  bool ran = false;
+  flusher_->NotifyWhenDurable(first, std::chrono::steady_clock::now(), [&](Status s) {
+    EXPECT_OK(s);
+    ran = true;
+  });
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(flusher_->sync_count(), syncs);
+}
+
 TEST_F(LogFlusherTest, OneSyncCoversEverythingAppendedSoFar) {
   int64_t first_end = Put();
   for (int i = 0; i < 3; ++i) Put();
