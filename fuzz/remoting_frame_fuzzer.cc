@@ -5,14 +5,18 @@
 // every decoded field, EncodeFrame. Checked: a frame that decodes re-encodes (always as JSON)
 // to a frame whose prefix and header-length word are consistent and that decodes to the same
 // code, flag, opaque, version, language, remark, ext fields and body; encoding is stable.
+// The JSON header decoder's fast path agrees with nlohmann wherever it handles a header, and
+// it handles every header we encode.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "mqstore/coding.h"
+#include "json_header.h"  // internal: the fast decoder and the nlohmann one
 #include "remoting/command.h"
 
 namespace mqremoting {
@@ -33,6 +37,32 @@ bool SameCommand(const RemotingCommand& a, const RemotingCommand& b) {
   return a.code == b.code && a.flag == b.flag && a.opaque == b.opaque && a.version == b.version &&
          a.language == b.language && a.remark == b.remark && a.ext_fields == b.ext_fields &&
          a.BodyBytes() == b.BodyBytes();
+}
+
+bool SameHeader(const RemotingCommand& a, const RemotingCommand& b) {
+  return a.code == b.code && a.flag == b.flag && a.opaque == b.opaque && a.version == b.version &&
+         a.language == b.language && a.remark == b.remark && a.ext_fields == b.ext_fields;
+}
+
+// The fast JSON header decoder against nlohmann: where the fast path says it handled the
+// text, nlohmann accepts it too and decodes the same fields. Returns whether it was handled.
+bool CheckJsonHeaderPaths(std::string_view header) {
+  RemotingCommand slow;
+  Status slow_status = internal::DecodeJsonHeaderSlow(header, &slow);
+  RemotingCommand fast;
+  if (!internal::TryDecodeJsonHeaderFast(header, &fast)) return false;
+  FUZZ_CHECK(slow_status.ok(), "the fast JSON path accepted a header nlohmann rejects");
+  FUZZ_CHECK(SameHeader(fast, slow), "the fast JSON path decoded other fields than nlohmann");
+  return true;
+}
+
+// The JSON header of `frame` (the bytes after the length prefix), if it has one.
+std::optional<std::string_view> JsonHeaderOf(std::string_view frame) {
+  if (frame.size() < 4) return std::nullopt;
+  uint32_t word = mqstore::DecodeBig32(frame.data());
+  size_t length = word & 0xFFFFFF;
+  if ((word >> 24) != 0 || length > frame.size() - 4) return std::nullopt;
+  return frame.substr(4, length);
 }
 
 void ReadEveryField(const RemotingCommand& command) {
@@ -63,6 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(*length >= 4 && *length <= limits.max_frame_bytes, "a bad length was accepted");
     if (*length < frame.size()) frame = frame.substr(0, *length);
   }
+  if (std::optional<std::string_view> header = JsonHeaderOf(frame)) CheckJsonHeaderPaths(*header);
   Result<RemotingCommand> decoded = DecodeFrame(frame);
   if (!decoded.ok()) {
     FUZZ_CHECK(decoded.status().IsInvalidArgument(), "a decode error is not kInvalidArgument");
@@ -82,6 +113,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Result<uint32_t> encoded_length = DecodeFrameLength(encoded.data(), CodecLimits{~0u});
   FUZZ_CHECK(encoded_length.ok(), "the encoded length prefix does not decode");
 
+  std::optional<std::string_view> encoded_header =
+      JsonHeaderOf(std::string_view(encoded).substr(4));
+  FUZZ_CHECK(encoded_header && CheckJsonHeaderPaths(*encoded_header),
+             "the fast JSON path does not handle a header we encoded");
   Result<RemotingCommand> again = DecodeFrame(std::string_view(encoded).substr(4));
   FUZZ_CHECK(again.ok(), "a re-encoded frame does not decode");
   FUZZ_CHECK(SameCommand(*decoded, *again), "a re-encoded frame decodes to another command");

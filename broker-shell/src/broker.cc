@@ -275,6 +275,13 @@ Status Broker::Impl::Init() {
   });
   dispatcher->Open();
 
+  // Registered before Start returns, as RocketMQ's broker does: a client that finds the
+  // broker up also finds its routes. A name server that is down is not fatal; the
+  // registrar's thread keeps trying every period.
+  if (Status registered = registrar->RegisterNow(); !registered.ok()) {
+    log.Warn(kLogComponent, "first registration with the name servers failed; retrying",
+             {{"status", registered}});
+  }
   registrar->Start();
   transaction_checker->Start();
   housekeeping = std::thread([this] { Housekeeping(); });

@@ -330,6 +330,19 @@ TEST_F(BrokerTest, APullWithoutSubscriptionUsesTheHeartbeatsOne) {
   EXPECT_EQ(Ext(response, "nextBeginOffset"), "1");
 }
 
+TEST_F(BrokerTest, TheBrokerIsRoutableAsSoonAsStartReturns) {
+  // No waiting: Start registered with the name server before it returned.
+  RemotingCommand info = RemotingCommand::Request(rc::kGetBrokerClusterInfo);
+  RemotingCommand answer = Call(namesrv_addr_, std::move(info));
+  ASSERT_EQ(answer.code, code::kSuccess);
+  auto cluster = mqremoting::DecodeJson<mqremoting::ClusterInfo>(answer.body);
+  ASSERT_TRUE(cluster.ok()) << cluster.status().ToString();
+  ASSERT_EQ(cluster->broker_addr_table.count(config_.brokerName), 1u);
+  RemotingCommand route = RemotingCommand::Request(rc::kGetRouteInfoByTopic);
+  route.SetExt("topic", "TBW102");
+  EXPECT_EQ(Call(namesrv_addr_, std::move(route)).code, code::kSuccess);
+}
+
 TEST_F(BrokerTest, AHeartbeatRegistersTheConsumerAndItsRoutableRetryTopic) {
   mqremoting::HeartbeatData heartbeat;
   heartbeat.client_id = "10.0.0.5@4242";
