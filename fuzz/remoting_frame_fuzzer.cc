@@ -15,8 +15,8 @@
 #include <string>
 #include <string_view>
 
-#include "mqstore/coding.h"
 #include "json_header.h"  // internal: the fast decoder and the nlohmann one
+#include "mqstore/coding.h"
 #include "remoting/command.h"
 
 namespace mqremoting {
