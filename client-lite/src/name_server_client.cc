@@ -82,6 +82,13 @@ Result<RemotingCommand> NameServerClient::Invoke(const RemotingCommand& request)
 
 Result<mqremoting::TopicRouteData> NameServerClient::GetRoute(const std::string& topic,
                                                               bool refresh) {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      GetSharedRoute(topic, refresh));
+  return *route;
+}
+
+Result<std::shared_ptr<const mqremoting::TopicRouteData>> NameServerClient::GetSharedRoute(
+    const std::string& topic, bool refresh) {
   if (!refresh) {
     std::lock_guard<std::mutex> lock(mu_);
     if (auto it = routes_.find(topic); it != routes_.end()) return it->second;
@@ -93,16 +100,21 @@ Result<mqremoting::TopicRouteData> NameServerClient::GetRoute(const std::string&
     Invalidate(topic);
     return ResponseStatus(response, "route of topic " + topic);
   }
-  MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData route,
+  MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData decoded,
                       mqremoting::DecodeJson<mqremoting::TopicRouteData>(response.BodyBytes()));
+  auto route = std::make_shared<const mqremoting::TopicRouteData>(std::move(decoded));
   std::lock_guard<std::mutex> lock(mu_);
-  routes_[topic] = route;
+  std::shared_ptr<const mqremoting::TopicRouteData>& cached = routes_[topic];
+  // An unchanged route keeps the cached object and the version: nothing derived is stale.
+  if (cached && *cached == *route) return cached;
+  cached = route;
+  route_version_.fetch_add(1, std::memory_order_acq_rel);
   return route;
 }
 
 void NameServerClient::Invalidate(const std::string& topic) {
   std::lock_guard<std::mutex> lock(mu_);
-  routes_.erase(topic);
+  if (routes_.erase(topic) != 0) route_version_.fetch_add(1, std::memory_order_acq_rel);
 }
 
 Result<mqremoting::ClusterInfo> NameServerClient::GetClusterInfo() {

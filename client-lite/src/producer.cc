@@ -81,6 +81,24 @@ std::string_view SendStatusName(SendStatus status) {
   return "UNKNOWN";
 }
 
+// What a send needs of a topic's route, built once per route version: the writable queues of
+// brokers with a master, each with that master's address, and every broker's master (for
+// SendToQueue). Immutable once built; shared by the sends that use it.
+struct Producer::PublishInfo {
+  uint64_t route_version = 0;  // NameServerClient::route_version() before it was built
+  bool via_default_topic = false;
+  std::vector<MessageQueue> queues;
+  std::vector<std::string> addresses;                        // addresses[i]: master of queues[i]
+  std::vector<std::pair<std::string, std::string>> masters;  // broker name, master address
+
+  const std::string* MasterOf(std::string_view broker_name) const {
+    for (const auto& [name, address] : masters) {
+      if (name == broker_name) return &address;
+    }
+    return nullptr;
+  }
+};
+
 Producer::Producer(ProducerOptions options)
     : options_(std::move(options)), minter_(options_.host_ipv4) {}
 
@@ -93,73 +111,176 @@ Status Producer::Start() {
   remoting_ = mqremoting::RemotingClient::Create({});
   name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
                                                     options_.send_timeout);
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    publish_.clear();
+  }
   started_ = true;
+  if (options_.route_refresh_interval.count() > 0) {
+    {
+      std::lock_guard<std::mutex> lock(refresh_mu_);
+      refresh_stop_ = false;
+    }
+    refresher_ = std::thread([this] { RefreshLoop(); });
+  }
   return Status::OK();
 }
 
 void Producer::Shutdown() {
   if (!started_.exchange(false)) return;
-  remoting_->Shutdown();
+  {
+    std::lock_guard<std::mutex> lock(refresh_mu_);
+    refresh_stop_ = true;
+  }
+  refresh_wake_.notify_all();
+  remoting_->Shutdown();  // a refresh under way fails at once
+  if (refresher_.joinable()) refresher_.join();
 }
 
-Result<std::vector<MessageQueue>> Producer::WritableQueues(const std::string& topic, bool refresh,
-                                                           bool* via_default_topic) {
-  *via_default_topic = false;
-  Result<mqremoting::TopicRouteData> route = name_server_->GetRoute(topic, refresh);
-  if (!route.ok() && route.status().IsNotFound() && !options_.create_topic_key.empty()) {
-    // No such topic yet: send over the default topic's brokers, which may create it.
-    route = name_server_->GetRoute(options_.create_topic_key, refresh);
-    if (!route.ok()) {
-      return Status::NotFound("no route for topic " + topic + " (nor for " +
-                              options_.create_topic_key + ": " + route.status().ToString() + ")");
+void Producer::RefreshLoop() {
+  std::unique_lock<std::mutex> lock(refresh_mu_);
+  for (;;) {
+    if (refresh_wake_.wait_for(lock, options_.route_refresh_interval,
+                               [this] { return refresh_stop_; })) {
+      return;
     }
-    *via_default_topic = true;
+    lock.unlock();
+    // A name server that does not answer now is asked again next time; sends go on with
+    // the routes they have.
+    RefreshRoutes().IgnoreError();
+    lock.lock();
   }
-  if (!route.ok()) return route.status();
-  std::vector<MessageQueue> queues;
+}
+
+Status Producer::RefreshRoutes() {
+  if (!started_) return Status::FailedPrecondition("the producer is not started");
+  std::vector<std::string> topics;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    for (const auto& [topic, info] : publish_) topics.push_back(topic);
+  }
+  Status first_error;
+  for (const std::string& topic : topics) {
+    Result<PublishInfoPtr> info = GetPublishInfo(topic, /*refresh=*/true);
+    if (!info.ok() && first_error.ok()) first_error = info.status();
+  }
+  return first_error;
+}
+
+Result<Producer::RoutePtr> Producer::ResolveRoute(const std::string& topic, bool fetch,
+                                                  bool* via_default_topic) {
+  *via_default_topic = false;
+  Result<RoutePtr> route = name_server_->GetSharedRoute(topic, fetch);
+  if (route.ok() || !route.status().IsNotFound() || options_.create_topic_key.empty()) {
+    return route;
+  }
+  // No such topic yet: send over the default topic's brokers, which may create it.
+  route = name_server_->GetSharedRoute(options_.create_topic_key, fetch);
+  if (!route.ok()) {
+    return Status::NotFound("no route for topic " + topic + " (nor for " +
+                            options_.create_topic_key + ": " + route.status().ToString() + ")");
+  }
+  *via_default_topic = true;
+  return route;
+}
+
+Result<Producer::PublishInfoPtr> Producer::BuildPublishInfo(const std::string& topic) {
+  // The version is read before the routes the info is built from: a change racing with the
+  // build leaves the info looking stale (built once more), never a stale info looking current.
+  uint64_t version = name_server_->route_version();
+  bool via_default = false;
+  MQ_ASSIGN_OR_RETURN(RoutePtr route, ResolveRoute(topic, /*fetch=*/false, &via_default));
+  if (const uint64_t after = name_server_->route_version(); after != version) {
+    // The route was fetched just now (it was not cached), or changed meanwhile: take it
+    // again under the newer version, from the cache this time.
+    version = after;
+    MQ_ASSIGN_OR_RETURN(route, ResolveRoute(topic, /*fetch=*/false, &via_default));
+  }
+  auto info = std::make_shared<PublishInfo>();
+  info->route_version = version;
+  info->via_default_topic = via_default;
+  for (const mqremoting::BrokerData& broker : route->broker_datas) {
+    auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
+    if (it != broker.broker_addrs.end()) info->masters.emplace_back(broker.broker_name, it->second);
+  }
   for (const mqremoting::QueueData& data : route->queue_datas) {
     if ((data.perm & mqremoting::perm::kWrite) == 0) continue;
-    if (MasterAddress(*route, data.broker_name).empty()) continue;
+    const std::string* master = info->MasterOf(data.broker_name);
+    if (master == nullptr) continue;
     int32_t count = data.write_queue_nums;
-    if (*via_default_topic) count = std::min(count, options_.default_topic_queue_nums);
-    for (int32_t id = 0; id < count; ++id) queues.push_back({topic, data.broker_name, id});
+    if (via_default) count = std::min(count, options_.default_topic_queue_nums);
+    for (int32_t id = 0; id < count; ++id) {
+      info->queues.push_back({topic, data.broker_name, id});
+      info->addresses.push_back(*master);
+    }
   }
-  if (queues.empty()) {
+  if (info->queues.empty()) {
     return Status::NotFound("topic " + topic + " has no writable queue on a broker with a master");
   }
-  return queues;
+  publish_info_builds_.fetch_add(1, std::memory_order_relaxed);
+  return PublishInfoPtr(std::move(info));
+}
+
+Result<Producer::PublishInfoPtr> Producer::GetPublishInfo(const std::string& topic, bool refresh) {
+  if (refresh) {
+    bool via_default = false;
+    MQ_RETURN_IF_ERROR(ResolveRoute(topic, /*fetch=*/true, &via_default).status());
+  }
+  const uint64_t version = name_server_->route_version();
+  PublishInfoPtr cached;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    if (auto it = publish_.find(topic); it != publish_.end()) cached = it->second;
+  }
+  if (cached && cached->route_version == version) return cached;
+
+  Result<PublishInfoPtr> built = BuildPublishInfo(topic);
+  PublishInfoPtr chosen;
+  if (built.ok()) {
+    chosen = std::move(built).value();
+  } else if (cached && !refresh && !built.status().IsNotFound()) {
+    // No route to rebuild from right now (no name server answered, or this is a transport
+    // thread, which cannot wait for one): go on with the last one, marked current so that
+    // every send does not try again; the next route change or refresh rebuilds it. (A route
+    // saying there is nothing to send to, kNotFound, is an answer and is passed on.)
+    auto kept = std::make_shared<PublishInfo>(*cached);
+    kept->route_version = version;
+    chosen = std::move(kept);
+  } else {
+    return built.status();
+  }
+  std::lock_guard<std::mutex> lock(publish_mu_);
+  PublishInfoPtr& slot = publish_[topic];
+  // Of two builds racing, the one from the newer routes stays.
+  if (!slot || slot->route_version <= chosen->route_version) slot = chosen;
+  return chosen;
 }
 
 Result<SendResult> Producer::Send(const Message& message) {
   if (!started_) return Status::FailedPrecondition("the producer is not started");
-  bool via_default = false;
-  MQ_ASSIGN_OR_RETURN(std::vector<MessageQueue> queues,
-                      WritableQueues(message.topic, /*refresh=*/false, &via_default));
+  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(message.topic, /*refresh=*/false));
   std::string failed_broker;
   std::string failures;
   const int attempts = 1 + std::max(0, options_.retry_times_when_send_failed);
   for (int attempt = 0; attempt < attempts; ++attempt) {
     if (attempt > 0) {
-      bool refreshed_via_default = false;
-      Result<std::vector<MessageQueue>> fresh =
-          WritableQueues(message.topic, /*refresh=*/true, &refreshed_via_default);
-      if (fresh.ok()) {
-        queues = std::move(fresh).value();
-        via_default = refreshed_via_default;
-      }
+      Result<PublishInfoPtr> fresh = GetPublishInfo(message.topic, /*refresh=*/true);
+      if (fresh.ok()) info = std::move(fresh).value();
     }
     // Round robin, skipping the broker that just failed when another one is there.
-    MessageQueue queue = queues[next_queue_.fetch_add(1) % queues.size()];
-    if (!failed_broker.empty() && queue.broker_name == failed_broker) {
-      for (size_t i = 0; i < queues.size(); ++i) {
-        const MessageQueue& candidate = queues[next_queue_.fetch_add(1) % queues.size()];
-        if (candidate.broker_name != failed_broker) {
-          queue = candidate;
+    const size_t count = info->queues.size();
+    size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
+    if (!failed_broker.empty() && info->queues[index].broker_name == failed_broker) {
+      for (size_t i = 0; i < count; ++i) {
+        size_t candidate = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
+        if (info->queues[candidate].broker_name != failed_broker) {
+          index = candidate;
           break;
         }
       }
     }
-    Result<SendResult> sent = SendOnce(message, queue, via_default);
+    const MessageQueue& queue = info->queues[index];
+    Result<SendResult> sent = SendOnce(message, queue, info->addresses[index]);
     if (sent.ok()) {
       sent->attempts = attempt + 1;
       return sent;
@@ -177,37 +298,38 @@ Result<SendResult> Producer::Send(const Message& message) {
 
 Result<SendResult> Producer::SendToQueue(const Message& message, const MessageQueue& queue) {
   if (!started_) return Status::FailedPrecondition("the producer is not started");
-  return SendOnce(message, queue, /*via_default_topic=*/false);
-}
-
-Result<std::string> Producer::PrepareSend(const Message& message, const MessageQueue& queue,
-                                          bool via_default_topic, RemotingCommand* request,
-                                          SendResult* result) {
-  MQ_ASSIGN_OR_RETURN(
-      mqremoting::TopicRouteData route,
-      name_server_->GetRoute(via_default_topic ? options_.create_topic_key : queue.topic));
-  std::string address = MasterAddress(route, queue.broker_name);
-  if (address.empty()) {
+  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(queue.topic, /*refresh=*/false));
+  const std::string* address = info->MasterOf(queue.broker_name);
+  if (address == nullptr) {
     return Status::NotFound("broker " + queue.broker_name + " has no master for topic " +
                             queue.topic);
   }
+  return SendOnce(message, queue, *address);
+}
+
+void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
+                           RemotingCommand* request, SendResult* result) {
   result->unique_id = minter_.Next();
   result->queue = queue;
   *request = RemotingCommand::Request(request_code::kSendMessageV2);
-  request->SetExt("a", options_.group);
-  request->SetExt("b", queue.topic);
-  request->SetExt("c", options_.create_topic_key);
-  request->SetExt("d", options_.default_topic_queue_nums);
-  request->SetExt("e", queue.queue_id);
-  request->SetExt("f", int32_t{0});
-  request->SetExt("g", NowMs());
-  request->SetExt("h", message.flag);
-  request->SetExt("i", EncodeSendProperties(message, result->unique_id));
-  request->SetExt("j", int32_t{0});
-  request->SetExt("k", false);
-  request->SetExt("m", false);
-  request->body = message.body;
-  return address;
+  // SEND_MESSAGE_V2's fields a..m, the text SetExt would give, added in key order so that
+  // each lands at the end of the map without a search (this runs for every message).
+  auto add = [request](const char* key, std::string value) {
+    request->ext_fields.emplace_hint(request->ext_fields.end(), key, std::move(value));
+  };
+  add("a", options_.group);
+  add("b", queue.topic);
+  add("c", options_.create_topic_key);
+  add("d", std::to_string(options_.default_topic_queue_nums));
+  add("e", std::to_string(queue.queue_id));
+  add("f", "0");
+  add("g", std::to_string(NowMs()));
+  add("h", std::to_string(message.flag));
+  add("i", EncodeSendProperties(message, result->unique_id));
+  add("j", "0");
+  add("k", "false");
+  add("m", "false");
+  request->body = message.body;  // the one copy of the body; the transport moves it on
 }
 
 void Producer::SendAsync(const Message& message, SendCallback done) {
@@ -215,22 +337,17 @@ void Producer::SendAsync(const Message& message, SendCallback done) {
     done(Status::FailedPrecondition("the producer is not started"));
     return;
   }
-  bool via_default = false;
-  Result<std::vector<MessageQueue>> queues =
-      WritableQueues(message.topic, /*refresh=*/false, &via_default);
-  if (!queues.ok()) {
-    done(queues.status());
+  Result<PublishInfoPtr> info = GetPublishInfo(message.topic, /*refresh=*/false);
+  if (!info.ok()) {
+    done(info.status());
     return;
   }
-  const MessageQueue& queue = (*queues)[next_queue_.fetch_add(1) % queues->size()];
+  const PublishInfo& publish = **info;
+  const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % publish.queues.size();
   RemotingCommand request;
   SendResult result;
-  Result<std::string> address = PrepareSend(message, queue, via_default, &request, &result);
-  if (!address.ok()) {
-    done(address.status());
-    return;
-  }
-  remoting_->InvokeAsync(*address, std::move(request), options_.send_timeout,
+  PrepareSend(message, publish.queues[index], &request, &result);
+  remoting_->InvokeAsync(publish.addresses[index], std::move(request), options_.send_timeout,
                          [result = std::move(result),
                           done = std::move(done)](Result<RemotingCommand> response) mutable {
                            if (!response.ok()) {
@@ -242,11 +359,10 @@ void Producer::SendAsync(const Message& message, SendCallback done) {
 }
 
 Result<SendResult> Producer::SendOnce(const Message& message, const MessageQueue& queue,
-                                      bool via_default_topic) {
+                                      const std::string& address) {
   RemotingCommand request;
   SendResult result;
-  MQ_ASSIGN_OR_RETURN(std::string address,
-                      PrepareSend(message, queue, via_default_topic, &request, &result));
+  PrepareSend(message, queue, &request, &result);
   MQ_ASSIGN_OR_RETURN(RemotingCommand response,
                       remoting_->InvokeSync(address, std::move(request), options_.send_timeout));
   Result<SendResult> sent = CompleteSend(response, std::move(result));

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <memory>
+#include <string_view>
 #include <utility>
 
 #include "remoting/codes.h"
@@ -59,10 +61,10 @@ void PullConsumer::Shutdown() {
 
 Result<std::vector<MessageQueue>> PullConsumer::FetchQueues(const std::string& topic) {
   if (!remoting_) return Status::FailedPrecondition("the consumer is not started");
-  MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData route,
-                      name_server_->GetRoute(topic, /*refresh=*/true));
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(topic, /*refresh=*/true));
   std::vector<MessageQueue> queues;
-  for (const mqremoting::QueueData& data : route.queue_datas) {
+  for (const mqremoting::QueueData& data : route->queue_datas) {
     if ((data.perm & mqremoting::perm::kRead) == 0) continue;
     for (int32_t id = 0; id < data.read_queue_nums; ++id) {
       queues.push_back({topic, data.broker_name, id});
@@ -76,11 +78,13 @@ Result<std::vector<MessageQueue>> PullConsumer::FetchQueues(const std::string& t
 }
 
 Result<std::string> PullConsumer::BrokerAddress(const MessageQueue& queue) {
-  MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData route, name_server_->GetRoute(queue.topic));
-  std::string address = MasterAddress(route, queue.broker_name);
+  // The cached route itself (shared, not copied): a pull costs one lookup, no route copy.
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(queue.topic));
+  std::string address = MasterAddress(*route, queue.broker_name);
   if (address.empty()) {
-    MQ_ASSIGN_OR_RETURN(route, name_server_->GetRoute(queue.topic, /*refresh=*/true));
-    address = MasterAddress(route, queue.broker_name);
+    MQ_ASSIGN_OR_RETURN(route, name_server_->GetSharedRoute(queue.topic, /*refresh=*/true));
+    address = MasterAddress(*route, queue.broker_name);
   }
   if (address.empty()) {
     return Status::NotFound("broker " + queue.broker_name + " of topic " + queue.topic +
@@ -137,7 +141,15 @@ Result<PullResult> PullConsumer::Pull(const MessageQueue& queue, int64_t offset,
   result.max_offset = fields.OptLong("maxOffset").value_or(0);
   MQ_RETURN_IF_ERROR(fields.status());
   if (result.status == PullStatus::kFound) {
-    MQ_ASSIGN_OR_RETURN(result.messages, DecodeMessages(response.BodyBytes()));
+    // A received frame holds its body in `body`; decode it in place rather than through
+    // BodyBytes(), which would copy every message of the batch once more.
+    std::string joined;
+    std::string_view body = response.body;
+    if (!response.body_slices.empty()) {
+      joined = response.BodyBytes();
+      body = joined;
+    }
+    MQ_ASSIGN_OR_RETURN(result.messages, DecodeMessages(body));
   }
   return result;
 }
@@ -207,8 +219,9 @@ Status PullConsumer::SendHeartbeat() {
     subscription.topic = topic;
     subscription.sub_string = options_.subscription;
     consumer.subscriptions.push_back(subscription);
-    MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData route, name_server_->GetRoute(topic));
-    for (const mqremoting::BrokerData& broker : route.broker_datas) {
+    MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                        name_server_->GetSharedRoute(topic));
+    for (const mqremoting::BrokerData& broker : route->broker_datas) {
       auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
       if (it != broker.broker_addrs.end()) addresses.insert(it->second);
     }

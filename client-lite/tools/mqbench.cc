@@ -1,14 +1,21 @@
 // mqbench: load client for a running name server + broker.
 //
 //   mqbench produce -n NAMESRV -t TOPIC --producers P --inflight W --size B --count N
-//   mqbench consume -n NAMESRV -t TOPIC -g GROUP --count N
-//   mqbench --mode {sync|async|consume} ...   (the form /work/shared/peers/mq.sh templates)
+//   mqbench consume -n NAMESRV -t TOPIC -g GROUP --count N --batch B
+//   mqbench --mode {sync|async|consume} -n NAMESRV -t TOPIC --size B --count N --window W
+//           --batch B [--producers P]   (the form /work/shared/peers/mq.sh templates)
 //
-// Produce: P threads, each with its own Producer, keeps W asynchronous sends in flight
-// (Producer::SendAsync with a window; sync mode = W 1). Latency is send -> response. A failed
-// send is counted as an error and sent again (within a budget) so that N messages are stored.
-// Consume: one thread per queue long-polls from offset 0 until N messages arrived; latency is
-// receive time - born timestamp (the producer's clock, millisecond resolution).
+// Produce: P producers (each its own Producer, connection and transport thread) keep W
+// asynchronous sends in flight each, as a closed loop: a producer starts W sends, and each
+// completion (on the producer's transport thread) records the result and sends the next
+// message right there, so no thread hand-off per message; the producer's own thread only
+// waits for the end. Latency is send -> response. A failed send is counted as an error and
+// sent again (within a budget) so that N messages get stored. --mode sync and --mode async
+// produce the same way (P 16, W 16 by default): what differs is the broker's flushDiskType,
+// which the peer script's broker command chooses.
+// Consume: one thread per queue pulls (up to --batch messages a pull, long polling) from
+// offset 0 until N messages arrived; the rate is N over the time until the N-th arrived.
+// Latency is receive time - born timestamp (the producer's clock, millisecond resolution).
 // Both end with one machine-readable line:
 //   msgs_s=N mb_s=N p50_us=N p99_us=N p999_us=N msgs=N
 #include <CLI/CLI.hpp>
@@ -17,6 +24,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -41,6 +49,7 @@ struct BenchOptions {
   size_t size = 1024;
   int64_t count = 10000;
   int create_queues = 8;
+  int batch = 32;  // RocketMQ's default pullBatchSize
   int timeout_s = 60;
 };
 
@@ -83,90 +92,175 @@ Status EnsureTopic(const BenchOptions& options) {
   return admin.CreateTopicInCluster(spec, info.cluster_addr_table.begin()->first).status();
 }
 
+// What every producer of a produce run shares: the message, the claim counter and the totals.
+class ProduceRun {
+ public:
+  explicit ProduceRun(const BenchOptions& options)
+      : options_(options), resend_budget_(options.count / 10 + 100) {
+    message_.topic = options.topic;
+    message_.body.assign(options.size, 'x');
+  }
+
+  const BenchOptions& options() const { return options_; }
+  const mqclient::Message& message() const { return message_; }
+
+  // Takes the next of the --count messages; false once all are taken.
+  bool Claim() { return next_.fetch_add(1, std::memory_order_relaxed) < options_.count; }
+
+  void CountSent() { ok_.fetch_add(1, std::memory_order_relaxed); }
+  // Counts a failed send; true when it may be sent again (the budget lets a dead broker still
+  // end the run).
+  bool CountFailure(const Status& status) {
+    errors_.fetch_add(1, std::memory_order_relaxed);
+    {
+      std::lock_guard<std::mutex> lock(error_mu_);
+      if (first_error_.empty()) first_error_ = status.ToString();
+    }
+    return resend_budget_.fetch_sub(1, std::memory_order_relaxed) > 0;
+  }
+
+  int64_t ok() const { return ok_.load(); }
+  int64_t errors() const { return errors_.load(); }
+  std::string first_error() {
+    std::lock_guard<std::mutex> lock(error_mu_);
+    return first_error_;
+  }
+
+ private:
+  const BenchOptions& options_;
+  mqclient::Message message_;
+  std::atomic<int64_t> next_{0};
+  std::atomic<int64_t> ok_{0};
+  std::atomic<int64_t> errors_{0};
+  std::atomic<int64_t> resend_budget_;
+  std::mutex error_mu_;
+  std::string first_error_;
+};
+
+// One producer of the run: its Producer, its latencies and the count of its send chains
+// ("lanes") still going.
+struct ProducerState {
+  explicit ProducerState(const mqclient::ProducerOptions& producer_options)
+      : producer(producer_options) {}
+
+  void Record(int64_t latency_us) {
+    std::lock_guard<std::mutex> lock(mu);  // uncontended: completions run on one thread
+    latencies_us.push_back(latency_us);
+  }
+  void LaneEnded() {
+    std::lock_guard<std::mutex> lock(mu);
+    if (--active_lanes == 0) all_ended.notify_all();
+  }
+  void AwaitLanes() {
+    std::unique_lock<std::mutex> lock(mu);
+    all_ended.wait(lock, [this] { return active_lanes == 0; });
+  }
+
+  std::mutex mu;
+  std::condition_variable all_ended;
+  int active_lanes = 0;               // guarded by mu
+  std::vector<int64_t> latencies_us;  // guarded by mu
+  mqclient::Producer producer;
+};
+
+// One send chain of a producer, one message in flight at a time: claim a message, send it,
+// and from its completion send the next. A completion that comes back on the calling thread
+// (SendAsync failing at once) continues in Run's loop instead of recursing.
+class Lane {
+ public:
+  Lane(ProduceRun* run, ProducerState* producer) : run_(run), producer_(producer) {}
+
+  void Run() {
+    for (;;) {
+      if (!resend_ && !run_->Claim()) {
+        producer_->LaneEnded();  // the last use of this lane: it may be destroyed now
+        return;
+      }
+      resend_ = false;
+      phase_.store(kSending);
+      sent_at_ = Clock::now();
+      producer_->producer.SendAsync(
+          run_->message(), [this](Result<mqclient::SendResult> result) { OnSent(result); });
+      if (phase_.exchange(kReturned) != kCompleted) return;  // the completion goes on
+    }
+  }
+
+ private:
+  enum Phase { kSending, kReturned, kCompleted };
+
+  void OnSent(const Result<mqclient::SendResult>& result) {
+    if (result.ok()) {
+      producer_->Record(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at_).count());
+      run_->CountSent();
+    } else {
+      resend_ = run_->CountFailure(result.status());
+    }
+    // SendAsync already returned: the chain goes on here, on the transport thread.
+    if (phase_.exchange(kCompleted) == kReturned) Run();
+  }
+
+  ProduceRun* const run_;
+  ProducerState* const producer_;
+  std::atomic<Phase> phase_{kSending};
+  Clock::time_point sent_at_;  // set before the send, read by its completion
+  bool resend_ = false;        // the last send failed and goes again (within the budget)
+};
+
 int Produce(const BenchOptions& options) {
   if (Status ready = EnsureTopic(options); !ready.ok()) {
     std::fprintf(stderr, "mqbench produce: error: %s\n", ready.ToString().c_str());
     return 1;
   }
-  std::atomic<int64_t> next{0}, ok{0}, errors{0};
-  // A failed send (e.g. the broker's flow control) is sent again, so that --count messages
-  // get stored, within a budget so a dead broker still ends the run.
-  std::atomic<int64_t> resend_budget{options.count / 10 + 100};
-  std::mutex latencies_mu;
-  std::vector<int64_t> latencies;
-  latencies.reserve(static_cast<size_t>(options.count));
-  std::string first_error;
-  const std::string body(options.size, 'x');
+  ProduceRun run(options);
+  const int producers = std::max(1, options.producers);
+  const int window = std::max(1, options.inflight);
+  mqclient::ProducerOptions producer_options;
+  producer_options.namesrv_addr = options.namesrv;
+  producer_options.group = "PID_MQBENCH";
+  std::vector<std::unique_ptr<ProducerState>> states;
+  for (int p = 0; p < producers; ++p) {
+    states.push_back(std::make_unique<ProducerState>(producer_options));
+    // Claims are shared, so a producer may take more than its share: leave room.
+    states.back()->latencies_us.reserve(static_cast<size_t>(options.count / producers) +
+                                        static_cast<size_t>(options.count / 10 + window));
+  }
+  std::printf("produce: %d producers x %d in flight, %lld messages of %zu bytes to %s\n", producers,
+              window, static_cast<long long>(options.count), options.size, options.topic.c_str());
+  std::fflush(stdout);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (int p = 0; p < options.producers; ++p) {
-    threads.emplace_back([&] {
-      mqclient::ProducerOptions producer_options;
-      producer_options.namesrv_addr = options.namesrv;
-      producer_options.group = "PID_MQBENCH";
-      mqclient::Producer producer(producer_options);
-      if (Status started = producer.Start(); !started.ok()) {
-        ++errors;
+  for (int p = 0; p < producers; ++p) {
+    threads.emplace_back([&run, &state = *states[p], window] {
+      if (Status started = state.producer.Start(); !started.ok()) {
+        run.CountFailure(started);
         return;
       }
-      std::mutex mu;
-      std::condition_variable cv;
-      int inflight = 0;
-      mqclient::Message message;
-      message.topic = options.topic;
-      message.body = body;
-      // Claims one message at a time; a failed send gives its claim back (next.fetch_sub), so
-      // after draining, look again.
-      auto claim = [&] {
-        if (next.fetch_add(1) < options.count) return true;
-        next.fetch_sub(1);
-        return false;
-      };
-      for (;;) {
-        while (claim()) {
-          {
-            std::unique_lock<std::mutex> lock(mu);
-            cv.wait(lock, [&] { return inflight < options.inflight; });
-            ++inflight;
-          }
-          const auto sent_at = Clock::now();
-          producer.SendAsync(message, [&, sent_at](Result<mqclient::SendResult> result) {
-            int64_t us =
-                std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at)
-                    .count();
-            {
-              std::lock_guard<std::mutex> lock(latencies_mu);
-              if (result.ok()) {
-                latencies.push_back(us);
-              } else if (first_error.empty()) {
-                first_error = result.status().ToString();
-              }
-            }
-            if (result.ok()) {
-              ++ok;
-            } else {
-              ++errors;
-              if (resend_budget.fetch_sub(1) > 0) next.fetch_sub(1);
-            }
-            std::lock_guard<std::mutex> lock(mu);
-            --inflight;
-            cv.notify_all();
-          });
-        }
-        {
-          std::unique_lock<std::mutex> lock(mu);
-          cv.wait(lock, [&] { return inflight == 0; });
-        }
-        if (next.load() >= options.count) break;
+      std::vector<std::unique_ptr<Lane>> lanes;
+      for (int i = 0; i < window; ++i) lanes.push_back(std::make_unique<Lane>(&run, &state));
+      {
+        std::lock_guard<std::mutex> lock(state.mu);
+        state.active_lanes = window;
       }
+      for (auto& lane : lanes) lane->Run();
+      state.AwaitLanes();
+      state.producer.Shutdown();  // joins the transport thread before the lanes go
     });
   }
   for (std::thread& thread : threads) thread.join();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  if (!first_error.empty())
-    std::fprintf(stderr, "mqbench produce: first error: %s\n", first_error.c_str());
-  Report("produce", ok.load(), options.size, seconds, std::move(latencies), errors.load());
-  return ok.load() >= options.count ? 0 : 1;
+  std::vector<int64_t> latencies;
+  size_t total = 0;
+  for (const auto& state : states) total += state->latencies_us.size();
+  latencies.reserve(total);
+  for (const auto& state : states) {
+    latencies.insert(latencies.end(), state->latencies_us.begin(), state->latencies_us.end());
+  }
+  if (std::string error = run.first_error(); !error.empty()) {
+    std::fprintf(stderr, "mqbench produce: first error: %s\n", error.c_str());
+  }
+  Report("produce", run.ok(), options.size, seconds, std::move(latencies), run.errors());
+  return run.ok() >= options.count ? 0 : 1;
 }
 
 int64_t NowMs() {
@@ -188,9 +282,20 @@ int Consume(const BenchOptions& options) {
     std::fprintf(stderr, "mqbench consume: error: %s\n", queues.status().ToString().c_str());
     return 1;
   }
-  std::atomic<int64_t> received{0}, bytes{0}, errors{0};
+  const int32_t batch = std::max(1, options.batch);
+  std::printf("consume: %zu queues, batch %d, %lld messages from %s\n", queues->size(), batch,
+              static_cast<long long>(options.count), options.topic.c_str());
+  std::fflush(stdout);
+  // Messages counted towards --count; a pull that crosses it counts only what was missing,
+  // and stamps the end of the run.
+  std::atomic<int64_t> counted{0}, bytes{0}, errors{0};
+  std::atomic<int64_t> end_ns{0};
   std::mutex latencies_mu;
   std::vector<int64_t> latencies;
+  latencies.reserve(static_cast<size_t>(options.count));
+  std::mutex progress_mu;
+  std::condition_variable progress;
+  size_t running = queues->size();  // guarded by progress_mu
   const auto start = Clock::now();
   const auto deadline = start + std::chrono::seconds(options.timeout_s);
   std::vector<std::thread> threads;
@@ -198,29 +303,54 @@ int Consume(const BenchOptions& options) {
     threads.emplace_back([&, queue] {
       int64_t offset = 0;
       std::vector<int64_t> local;
-      while (received.load() < options.count && Clock::now() < deadline) {
+      while (counted.load(std::memory_order_relaxed) < options.count && Clock::now() < deadline) {
         Result<mqclient::PullResult> pulled =
-            consumer.Pull(queue, offset, 32, std::chrono::milliseconds(500));
+            consumer.Pull(queue, offset, batch, std::chrono::milliseconds(500));
         if (!pulled.ok()) {
-          ++errors;
+          if (counted.load() >= options.count) break;  // cut short by the shutdown at the end
+          errors.fetch_add(1);
           std::this_thread::sleep_for(std::chrono::milliseconds(10));
           continue;
         }
         offset = pulled->next_begin_offset;
-        const int64_t now_ms = NowMs();
-        for (const mqclient::ReceivedMessage& m : pulled->messages) {
-          local.push_back((now_ms - m.born_timestamp_ms) * 1000);
-          bytes += static_cast<int64_t>(m.body.size());
+        const int64_t n = static_cast<int64_t>(pulled->messages.size());
+        if (n == 0) continue;
+        const int64_t before = counted.fetch_add(n);
+        const int64_t take = std::clamp<int64_t>(options.count - before, 0, n);
+        if (take == 0) break;
+        if (before + n >= options.count) {
+          end_ns.store(
+              std::chrono::duration_cast<std::chrono::nanoseconds>((Clock::now() - start)).count());
+          std::lock_guard<std::mutex> lock(progress_mu);
+          progress.notify_all();
         }
-        received += static_cast<int64_t>(pulled->messages.size());
+        const int64_t now_ms = NowMs();
+        for (int64_t i = 0; i < take; ++i) {
+          const mqclient::ReceivedMessage& m = pulled->messages[static_cast<size_t>(i)];
+          local.push_back((now_ms - m.born_timestamp_ms) * 1000);
+          bytes.fetch_add(static_cast<int64_t>(m.body.size()), std::memory_order_relaxed);
+        }
       }
-      std::lock_guard<std::mutex> lock(latencies_mu);
-      latencies.insert(latencies.end(), local.begin(), local.end());
+      {
+        std::lock_guard<std::mutex> lock(latencies_mu);
+        latencies.insert(latencies.end(), local.begin(), local.end());
+      }
+      std::lock_guard<std::mutex> lock(progress_mu);
+      --running;
+      progress.notify_all();
     });
   }
+  {
+    // Once --count arrived, the threads still long-polling empty queues are cut short rather
+    // than waited for.
+    std::unique_lock<std::mutex> lock(progress_mu);
+    progress.wait(lock, [&] { return counted.load() >= options.count || running == 0; });
+  }
+  consumer.Shutdown();
   for (std::thread& thread : threads) thread.join();
-  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  int64_t n = received.load();
+  const int64_t n = std::min(counted.load(), options.count);
+  double seconds = end_ns.load() > 0 ? static_cast<double>(end_ns.load()) / 1e9
+                                     : std::chrono::duration<double>(Clock::now() - start).count();
   size_t average = n > 0 ? static_cast<size_t>(bytes.load() / n) : options.size;
   Report("consume", n, average, seconds, std::move(latencies), errors.load());
   if (n < options.count) {
@@ -236,7 +366,8 @@ void AddCommon(CLI::App* app, BenchOptions* options) {
   app->add_option("-n,--namesrvAddr", options->namesrv, "name server address list")->required();
   app->add_option("-t,--topic", options->topic, "topic (default BenchTopic)");
   app->add_option("--count", options->count, "messages to send / receive (default 10000)");
-  app->add_option("--timeout-s", options->timeout_s, "give up after this long (default 60)");
+  app->add_option("--timeout-s", options->timeout_s,
+                  "give up after this long (default 60; consume only)");
 }
 
 }  // namespace
@@ -244,31 +375,47 @@ void AddCommon(CLI::App* app, BenchOptions* options) {
 int main(int argc, char** argv) {
   CLI::App app{"mqbench: produce / consume load against a name server and broker"};
   BenchOptions produce_options, consume_options, mode_options;
+  // The peer-script form: peer-level load by default (16 producers x 16 in flight).
+  mode_options.producers = 16;
+  mode_options.inflight = 16;
   std::string mode;
 
-  CLI::App* produce = app.add_subcommand("produce", "send --count messages and report rates");
+  CLI::App* produce = app.add_subcommand(
+      "produce", "send --count messages, W in flight per producer, and report rates");
   AddCommon(produce, &produce_options);
-  produce->add_option("--producers", produce_options.producers, "producer threads (default 1)");
-  produce->add_option("--inflight", produce_options.inflight,
-                      "async sends in flight per producer (default 64)");
+  produce->add_option("--producers", produce_options.producers,
+                      "producers, each with its own connection (default 1)");
+  produce->add_option("--inflight,--window", produce_options.inflight,
+                      "sends in flight per producer (default 64)");
   produce->add_option("--size", produce_options.size, "body bytes (default 1024)");
   produce->add_option("--queues", produce_options.create_queues,
                       "queues when the topic has to be created (default 8)");
 
-  CLI::App* consume = app.add_subcommand("consume", "pull --count messages from every queue");
+  CLI::App* consume =
+      app.add_subcommand("consume", "pull --count messages from offset 0 of every queue");
   AddCommon(consume, &consume_options);
   consume->add_option("-g,--consumerGroup", consume_options.group, "group (default CID_MQBENCH)");
+  consume->add_option("--batch", consume_options.batch,
+                      "messages per pull, maxMsgNums (default 32, RocketMQ's pullBatchSize)");
 
   // The peer-script form: one command line for every mode.
-  app.add_option("--mode", mode, "sync | async | consume (instead of a subcommand)");
+  app.add_option("--mode", mode,
+                 "sync | async: produce (the two differ only in the broker's flushDiskType); "
+                 "consume: consume (instead of a subcommand)");
   app.add_option("-n,--namesrvAddr", mode_options.namesrv, "name server address list");
-  app.add_option("-t,--topic", mode_options.topic, "topic");
-  app.add_option("--count", mode_options.count, "messages");
-  app.add_option("--size", mode_options.size, "body bytes");
-  app.add_option("--producers", mode_options.producers, "producer threads");
-  app.add_option("--inflight,--window", mode_options.inflight, "sends in flight (async mode)");
-  app.add_option("-g,--consumerGroup", mode_options.group, "group (consume mode)");
-  app.add_option("--timeout-s", mode_options.timeout_s, "give up after this long");
+  app.add_option("-t,--topic", mode_options.topic, "topic (default BenchTopic)");
+  app.add_option("--count", mode_options.count, "messages (default 10000)");
+  app.add_option("--size", mode_options.size, "body bytes (default 1024)");
+  app.add_option("--producers", mode_options.producers,
+                 "sync/async: producers, each with its own connection (default 16)");
+  app.add_option("--inflight,--window", mode_options.inflight,
+                 "sync/async: sends in flight per producer (default 16)");
+  app.add_option("--queues", mode_options.create_queues,
+                 "sync/async: queues when the topic has to be created (default 8)");
+  app.add_option("--batch", mode_options.batch, "consume: messages per pull (default 32)");
+  app.add_option("-g,--consumerGroup", mode_options.group, "consume: group (default CID_MQBENCH)");
+  app.add_option("--timeout-s", mode_options.timeout_s,
+                 "consume: give up after this long (default 60)");
   CLI11_PARSE(app, argc, argv);
 
   if (produce->parsed()) return Produce(produce_options);
@@ -278,6 +425,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (mode == "consume") return Consume(mode_options);
-  if (mode == "sync") mode_options.inflight = 1;
-  return Produce(mode_options);
+  if (mode == "sync" || mode == "async") return Produce(mode_options);
+  std::fprintf(stderr, "mqbench: --mode must be sync, async or consume, not '%s'\n", mode.c_str());
+  return 1;
 }

@@ -1,5 +1,5 @@
-// mqbench smoke test: the built tool produces then consumes a small count against an
-// in-process name server and broker and prints its machine-readable result line.
+// mqbench end to end: the built tool produces then consumes against an in-process name server
+// and broker, in both command-line forms, and prints its machine-readable result line.
 #include <gtest/gtest.h>
 
 #include <regex>
@@ -10,34 +10,69 @@
 namespace mqclient {
 namespace {
 
-class MqbenchTest : public ClusterFixture {};
+const std::regex kResultLine(
+    "msgs_s=[0-9]+ mb_s=[0-9.]+ p50_us=[0-9]+ p99_us=[0-9]+ p999_us=[0-9]+ msgs=([0-9]+)\n$");
 
-TEST_F(MqbenchTest, ProduceThenConsumeReportsRates) {
-  const std::string bench = std::string(MQBENCH_PATH);
+class MqbenchTest : public ClusterFixture {
+ protected:
+  // Runs mqbench with `args`; expects exit 0 and returns the msgs= of the last line.
+  std::string RunBench(const std::string& args, std::string* out) {
+    int status = Run(std::string(MQBENCH_PATH) + " " + args, out);
+    EXPECT_EQ(status, 0) << *out;
+    std::smatch match;
+    if (!std::regex_search(*out, match, kResultLine)) {
+      ADD_FAILURE() << "no result line at the end of: " << *out;
+      return "";
+    }
+    return match[1];
+  }
+  // The peer script's command line (shared/peers/mq.sh MQ_BENCH_CMD).
+  std::string ModeArgs(const std::string& mode, const std::string& topic, int count) const {
+    return "--mode " + mode + " -n '" + namesrv_addr_ + "' -t " + topic + " --size 100 --count " +
+           std::to_string(count) + " --window 4 --batch 1000";
+  }
+};
+
+TEST_F(MqbenchTest, SubcommandsProduceThenConsumeEveryMessage) {
   const std::string ns = " -n '" + namesrv_addr_ + "' -t BenchSmoke";
   std::string out;
-  ASSERT_EQ(Run(bench + " produce" + ns +
-                    " --producers 2 --inflight 8 --size 100 --count 200 "
-                    "--queues 4",
-                &out),
-            0)
-      << out;
-  const std::regex line(
-      "msgs_s=[0-9]+ mb_s=[0-9.]+ p50_us=[0-9]+ p99_us=[0-9]+ p999_us=[0-9]+ "
-      "msgs=([0-9]+)");
-  std::smatch match;
-  ASSERT_TRUE(std::regex_search(out, match, line)) << out;
-  EXPECT_EQ(match[1], "200");
+  EXPECT_EQ(
+      RunBench("produce" + ns + " --producers 2 --inflight 8 --size 100 --count 200 --queues 4",
+               &out),
+      "200");
+  EXPECT_NE(out.find("produce: 2 producers x 8 in flight"), std::string::npos) << out;
+  EXPECT_NE(out.find(", 0 errors"), std::string::npos) << out;
 
-  ASSERT_EQ(Run(bench + " consume" + ns + " -g CID_SMOKE --count 200 --timeout-s 60", &out), 0)
-      << out;
-  ASSERT_TRUE(std::regex_search(out, match, line)) << out;
-  EXPECT_EQ(match[1], "200");
+  EXPECT_EQ(RunBench("consume" + ns + " -g CID_SMOKE --count 200 --batch 64 --timeout-s 60", &out),
+            "200");
+  EXPECT_NE(out.find("consume: 4 queues, batch 64"), std::string::npos) << out;
+}
 
-  // The peer-script form.
-  ASSERT_EQ(Run(bench + " --mode sync" + ns + " --count 10 --size 10", &out), 0) << out;
-  ASSERT_TRUE(std::regex_search(out, match, line)) << out;
-  EXPECT_EQ(match[1], "10");
+TEST_F(MqbenchTest, SyncAndAsyncModesBothKeepTheWindowInFlight) {
+  std::string out;
+  EXPECT_EQ(RunBench(ModeArgs("async", "ModeAsync", 300) + " --producers 3", &out), "300");
+  EXPECT_NE(out.find("produce: 3 producers x 4 in flight"), std::string::npos) << out;
+  EXPECT_EQ(RunBench(ModeArgs("sync", "ModeSync", 300) + " --producers 3", &out), "300");
+  EXPECT_NE(out.find("produce: 3 producers x 4 in flight"), std::string::npos) << out;
+  // Without --producers / --window: 16 x 16, the peers' load.
+  EXPECT_EQ(RunBench("--mode async -n '" + namesrv_addr_ + "' -t ModeDefault --count 100", &out),
+            "100");
+  EXPECT_NE(out.find("produce: 16 producers x 16 in flight"), std::string::npos) << out;
+}
+
+TEST_F(MqbenchTest, ConsumeModeTakesTheBatchAndCountsExactly) {
+  std::string out;
+  ASSERT_EQ(RunBench(ModeArgs("async", "ModeConsume", 500), &out), "500");
+  EXPECT_EQ(RunBench(ModeArgs("consume", "ModeConsume", 500), &out), "500");
+  EXPECT_NE(out.find("batch 1000"), std::string::npos) << out;
+  // Fewer than there are: exactly --count is counted, not what the last pulls overshot.
+  EXPECT_EQ(RunBench(ModeArgs("consume", "ModeConsume", 123), &out), "123");
+}
+
+TEST_F(MqbenchTest, UnknownModeIsAnError) {
+  std::string out;
+  EXPECT_NE(Run(std::string(MQBENCH_PATH) + " " + ModeArgs("fast", "ModeFast", 10), &out), 0);
+  EXPECT_NE(out.find("--mode must be sync, async or consume"), std::string::npos) << out;
 }
 
 }  // namespace

@@ -1,12 +1,21 @@
 // Producer against an in-process name server and broker: a round trip through a pull consumer
-// keeps every field, and failed sends are retried on another broker's queue.
+// keeps every field, failed sends are retried on another broker's queue, and the per-topic
+// publish info is built once, reused by every send, and rebuilt after a route change once the
+// route was refreshed (explicitly, by a retry, or by the background refresh).
 #include "mqclient/producer.h"
 
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <set>
+#include <string>
+#include <thread>
+#include <vector>
 
 #include "cluster_fixture.h"
 #include "mqclient/pull_consumer.h"
@@ -19,7 +28,56 @@ namespace {
 using namespace std::chrono_literals;
 using mqremoting::RemotingCommand;
 
-class ProducerTest : public ClusterFixture {};
+// Sends `n` messages with SendAsync and waits (bounded) for every completion.
+std::vector<Result<SendResult>> SendAsyncAndWait(Producer& producer, const Message& message,
+                                                 int n) {
+  struct Results {
+    std::mutex mu;
+    std::condition_variable done;
+    std::vector<Result<SendResult>> results;
+  };
+  auto results = std::make_shared<Results>();
+  for (int i = 0; i < n; ++i) {
+    producer.SendAsync(message, [results](Result<SendResult> result) {
+      std::lock_guard<std::mutex> lock(results->mu);
+      results->results.push_back(std::move(result));
+      results->done.notify_all();
+    });
+  }
+  std::unique_lock<std::mutex> lock(results->mu);
+  results->done.wait_for(lock, 30s, [&] { return results->results.size() == size_t(n); });
+  return results->results;
+}
+
+class ProducerTest : public ClusterFixture {
+ protected:
+  // CreateTopic, then waits (bounded) until the name server serves the new queue count.
+  void CreateTopicAndAwaitRoute(const std::string& topic, int queues) {
+    CreateTopic(topic, queues);
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    for (;;) {
+      auto route = namesrv_->registry().GetRoute(topic);
+      if (route && !route->queue_datas.empty() &&
+          route->queue_datas[0].write_queue_nums == queues) {
+        return;
+      }
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "route of " << topic;
+      std::this_thread::sleep_for(5ms);
+    }
+  }
+  ProducerOptions Options() const {
+    ProducerOptions options;
+    options.namesrv_addr = namesrv_addr_;
+    options.route_refresh_interval = 0ms;  // refreshed only where a test says so
+    return options;
+  }
+  static Message MessageTo(const std::string& topic) {
+    Message message;
+    message.topic = topic;
+    message.body = "payload";
+    return message;
+  }
+};
 
 TEST_F(ProducerTest, RoundTripKeepsBodyTagsKeysPropertiesAndIds) {
   CreateTopic("RoundTrip", 2);
@@ -119,13 +177,23 @@ class FakeServer : public mqremoting::RequestHandler {
   void OnRequest(const std::shared_ptr<mqremoting::Connection>& connection,
                  RemotingCommand request) override {
     if (request.code == mqremoting::request_code::kGetRouteInfoByTopic) {
+      ++route_requests;
       RemotingCommand response =
           RemotingCommand::ResponseTo(request, mqremoting::response_code::kSuccess);
-      response.body = mqremoting::EncodeJson(route);
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        response.body = mqremoting::EncodeJson(route);
+      }
       connection->Send(std::move(response));
       return;
     }
     ++refused_sends;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_send_code = request.code;
+      last_send_fields = request.ext_fields;
+      last_send_body = request.body;
+    }
     RemotingCommand response =
         RemotingCommand::ResponseTo(request, send_code, "refused by the test");
     response.SetExt("msgId", "7F00000100002A9F0000000000000000");
@@ -133,9 +201,14 @@ class FakeServer : public mqremoting::RequestHandler {
     response.SetExt("queueOffset", "7");
     connection->Send(std::move(response));
   }
-  mqremoting::TopicRouteData route;
+  std::mutex mu;
+  mqremoting::TopicRouteData route;  // guarded by mu once a producer may ask for it
   int32_t send_code = mqremoting::response_code::kSystemError;
-  std::atomic<int> refused_sends{0};
+  std::atomic<int> refused_sends{0};  // every send request, whatever send_code says
+  std::atomic<int> route_requests{0};
+  int32_t last_send_code = 0;  // the last send request, guarded by mu
+  std::map<std::string, std::string, std::less<>> last_send_fields;
+  std::string last_send_body;
 };
 
 class RetryTest : public ClusterFixture {
@@ -150,12 +223,27 @@ class RetryTest : public ClusterFixture {
     fake_addr_ = "127.0.0.1:" + std::to_string(server_->port());
   }
   void AddBroker(const std::string& name, const std::string& address) {
+    std::lock_guard<std::mutex> lock(fake_->mu);
     fake_->route.queue_datas.push_back({name, 2, 2, 6, 0});
     mqremoting::BrokerData broker;
     broker.cluster = "DefaultCluster";
     broker.broker_name = name;
     broker.broker_addrs[0] = address;
     fake_->route.broker_datas.push_back(broker);
+  }
+  // Takes `name` out of the route the fake name server serves (the broker is gone).
+  void RemoveBroker(const std::string& name) {
+    std::lock_guard<std::mutex> lock(fake_->mu);
+    std::erase_if(fake_->route.queue_datas,
+                  [&](const mqremoting::QueueData& data) { return data.broker_name == name; });
+    std::erase_if(fake_->route.broker_datas,
+                  [&](const mqremoting::BrokerData& data) { return data.broker_name == name; });
+  }
+  ProducerOptions FakeOptions() const {
+    ProducerOptions options;
+    options.namesrv_addr = fake_addr_;  // the fake also serves the route
+    options.route_refresh_interval = 0ms;
+    return options;
   }
   void TearDown() override {
     if (server_) server_->Stop();
@@ -250,6 +338,240 @@ TEST_F(ProducerTest, RouteFailsOverToTheSecondNameServer) {
   Result<SendResult> result = producer.Send(message);
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   EXPECT_EQ(result->queue.queue_id, 0);
+}
+
+TEST_F(ProducerTest, PublishInfoIsBuiltOnceAndSharedBySyncAndAsyncSends) {
+  CreateTopic("Cached", 4);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  const Message message = MessageTo("Cached");
+  std::set<int32_t> queue_ids;
+  for (int i = 0; i < 8; ++i) {
+    Result<SendResult> result = producer.Send(message);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    queue_ids.insert(result->queue.queue_id);
+  }
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 8)) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->queue.broker_name, broker_name_);
+    queue_ids.insert(result->queue.queue_id);
+  }
+  ASSERT_TRUE(producer.SendToQueue(message, {"Cached", broker_name_, 3}).ok());
+  EXPECT_EQ(queue_ids, (std::set<int32_t>{0, 1, 2, 3}));
+  EXPECT_EQ(producer.publish_info_builds(), 1);
+}
+
+TEST_F(ProducerTest, MoreQueuesArePickedUpAfterARefresh) {
+  CreateTopicAndAwaitRoute("Grown", 2);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  const Message message = MessageTo("Grown");
+  std::set<int32_t> queue_ids;
+  for (int i = 0; i < 4; ++i) {
+    Result<SendResult> result = producer.Send(message);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    queue_ids.insert(result->queue.queue_id);
+  }
+  EXPECT_EQ(queue_ids, (std::set<int32_t>{0, 1}));
+
+  CreateTopicAndAwaitRoute("Grown", 4);  // re-created with more queues
+  // Until a refresh the cached route stays in use.
+  queue_ids.clear();
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 8)) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    queue_ids.insert(result->queue.queue_id);
+  }
+  EXPECT_EQ(queue_ids, (std::set<int32_t>{0, 1}));
+  EXPECT_EQ(producer.publish_info_builds(), 1);
+
+  ASSERT_TRUE(producer.RefreshRoutes().ok());
+  EXPECT_EQ(producer.publish_info_builds(), 2);
+  queue_ids.clear();
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 8)) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    queue_ids.insert(result->queue.queue_id);
+  }
+  EXPECT_EQ(queue_ids, (std::set<int32_t>{0, 1, 2, 3}));
+  // A refresh that finds the same route keeps the publish info.
+  ASSERT_TRUE(producer.RefreshRoutes().ok());
+  ASSERT_TRUE(producer.Send(message).ok());
+  EXPECT_EQ(producer.publish_info_builds(), 2);
+}
+
+TEST_F(ProducerTest, BackgroundRefreshPicksUpARouteChange) {
+  CreateTopicAndAwaitRoute("Refreshed", 1);
+  ProducerOptions options = Options();
+  options.route_refresh_interval = 10ms;
+  Producer producer(options);
+  ASSERT_TRUE(producer.Start().ok());
+  const Message message = MessageTo("Refreshed");
+  Result<SendResult> first = producer.Send(message);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->queue.queue_id, 0);
+
+  CreateTopicAndAwaitRoute("Refreshed", 3);
+  // No explicit refresh: the background one brings queue 2 into the rotation.
+  bool reached_new_queue = false;
+  auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (!reached_new_queue && std::chrono::steady_clock::now() < deadline) {
+    Result<SendResult> result = producer.Send(message);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    reached_new_queue = result->queue.queue_id == 2;
+    if (!reached_new_queue) std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_TRUE(reached_new_queue);
+  EXPECT_GE(producer.publish_info_builds(), 2);
+}
+
+// The closed loop mqbench runs: every completion (on the transport thread) sends the next
+// message, also after the cached route was dropped there (a transport thread cannot fetch a
+// route, so the last publish info stays in use).
+TEST_F(ProducerTest, CompletionsSendTheNextMessageOnTheTransportThread) {
+  CreateTopic("Chained", 2);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  const Message message = MessageTo("Chained");
+
+  struct Chain {
+    std::mutex mu;
+    std::condition_variable done;
+    int ok = 0;
+    int failed = 0;
+    std::string first_error;
+  };
+  Chain chain;
+  constexpr int kMessages = 50;
+  std::function<void(Result<SendResult>)> on_sent = [&](Result<SendResult> result) {
+    int finished;
+    {
+      std::lock_guard<std::mutex> lock(chain.mu);
+      if (result.ok()) {
+        ++chain.ok;
+      } else {
+        ++chain.failed;
+        if (chain.first_error.empty()) chain.first_error = result.status().ToString();
+      }
+      finished = chain.ok + chain.failed;
+      if (finished == kMessages) chain.done.notify_all();
+    }
+    if (finished == 1) producer.name_server()->Invalidate("Chained");
+    if (finished < kMessages) producer.SendAsync(message, on_sent);
+  };
+  producer.SendAsync(message, on_sent);  // fetches the route on this thread
+  {
+    std::unique_lock<std::mutex> lock(chain.mu);
+    EXPECT_TRUE(
+        chain.done.wait_for(lock, 30s, [&] { return chain.ok + chain.failed == kMessages; }));
+    EXPECT_EQ(chain.ok, kMessages) << chain.first_error;
+  }
+  EXPECT_EQ(producer.publish_info_builds(), 1);
+  producer.Shutdown();  // no completion runs any more: `on_sent` and `chain` may go
+}
+
+TEST_F(RetryTest, RoutesAreFetchedOncePerTopic) {
+  CreateTopic("FetchedOnce", 2);
+  StartFake();
+  AddBroker(broker_name_, broker_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "FetchedOnce";
+  message.body = "payload";
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(producer.Send(message).ok());
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 5)) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+  }
+  EXPECT_EQ(fake_->route_requests.load(), 1);
+  EXPECT_EQ(producer.publish_info_builds(), 1);
+}
+
+TEST_F(RetryTest, GoneBrokerIsDroppedAfterARefresh) {
+  CreateTopic("Shrunk", 2);
+  StartFake();
+  AddBroker("aaa-gone", fake_addr_);
+  AddBroker(broker_name_, broker_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "Shrunk";
+  message.body = "payload";
+  int failed = 0;
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 8)) {
+    failed += result.ok() ? 0 : 1;
+  }
+  EXPECT_EQ(failed, 4);  // half the queues are the refusing broker's
+  EXPECT_EQ(fake_->refused_sends.load(), 4);
+
+  RemoveBroker("aaa-gone");
+  ASSERT_TRUE(producer.RefreshRoutes().ok());
+  for (const Result<SendResult>& result : SendAsyncAndWait(producer, message, 8)) {
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(result->queue.broker_name, broker_name_);
+  }
+  EXPECT_EQ(fake_->refused_sends.load(), 4);
+  EXPECT_EQ(producer.publish_info_builds(), 2);
+}
+
+TEST_F(RetryTest, RetryRefreshesTheRoute) {
+  CreateTopic("Moved", 2);
+  StartFake();
+  AddBroker("aaa-gone", fake_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "Moved";
+  message.body = "payload";
+  std::vector<Result<SendResult>> warmup = SendAsyncAndWait(producer, message, 1);
+  ASSERT_EQ(warmup.size(), 1u);
+  EXPECT_FALSE(warmup[0].ok());  // refused: the cached route knows only the gone broker
+
+  // The topic moved to the real broker; the producer does not know yet.
+  RemoveBroker("aaa-gone");
+  AddBroker(broker_name_, broker_addr_);
+  Result<SendResult> result = producer.Send(message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->attempts, 2);
+  EXPECT_EQ(result->queue.broker_name, broker_name_);
+  EXPECT_EQ(fake_->refused_sends.load(), 2);
+  // Later sends go straight to the new route.
+  Result<SendResult> next = producer.Send(message);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(next->attempts, 1);
+}
+
+TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
+  StartFake();
+  fake_->send_code = mqremoting::response_code::kSuccess;
+  AddBroker("fields", fake_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "Fields";
+  message.body = std::string(1024, 'b');
+  message.tags = "TagA";
+  message.flag = 5;
+  Result<SendResult> result = producer.Send(message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  std::lock_guard<std::mutex> lock(fake_->mu);
+  EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendMessageV2);
+  std::map<std::string, std::string, std::less<>> fields = fake_->last_send_fields;
+  const std::string born = fields["g"];
+  EXPECT_GT(std::stoll(born), 1600000000000LL) << born;
+  fields.erase("g");
+  EXPECT_EQ(fields, (std::map<std::string, std::string, std::less<>>{
+                        {"a", "PID_MQCLIENT"},
+                        {"b", "Fields"},
+                        {"c", "TBW102"},
+                        {"d", "4"},
+                        {"e", std::to_string(result->queue.queue_id)},
+                        {"f", "0"},
+                        {"h", "5"},
+                        {"i", EncodeSendProperties(message, result->unique_id)},
+                        {"j", "0"},
+                        {"k", "false"},
+                        {"m", "false"},
+                    }));
+  EXPECT_EQ(fake_->last_send_body, message.body);
 }
 
 }  // namespace

@@ -1,9 +1,10 @@
-// PullConsumer: empty queues, long polling, offsets committed and fetched, heartbeats.
+// PullConsumer: empty queues, long polling, batches, offsets committed and fetched, heartbeats.
 #include "mqclient/pull_consumer.h"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
 
 #include "cluster_fixture.h"
@@ -77,6 +78,38 @@ TEST_F(PullConsumerTest, HeartbeatIsAccepted) { EXPECT_TRUE(consumer_->SendHeart
 
 TEST_F(PullConsumerTest, UnknownTopicIsNotFound) {
   EXPECT_TRUE(consumer_->FetchQueues("NoSuchTopic").status().IsNotFound());
+}
+
+TEST_F(PullConsumerTest, PullReturnsUpToTheBatchSizeInOrder) {
+  ProducerOptions options;
+  options.namesrv_addr = namesrv_addr_;
+  Producer producer(options);
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "Pulled";
+  for (int i = 0; i < 40; ++i) {
+    message.body = "m-" + std::to_string(i);
+    ASSERT_TRUE(producer.Send(message).ok());
+  }
+  AwaitDispatched();
+
+  Result<PullResult> all = consumer_->Pull(queue_, 0, 1000);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->status, PullStatus::kFound);
+  ASSERT_EQ(all->messages.size(), 40u);
+  for (int i = 0; i < 40; ++i) {
+    EXPECT_EQ(all->messages[i].body, "m-" + std::to_string(i));
+    EXPECT_EQ(all->messages[i].queue_offset, i);
+  }
+  EXPECT_EQ(all->next_begin_offset, 40);
+  EXPECT_EQ(all->max_offset, 40);
+
+  Result<PullResult> part = consumer_->Pull(queue_, 16, 16);
+  ASSERT_TRUE(part.ok()) << part.status().ToString();
+  ASSERT_EQ(part->messages.size(), 16u);
+  EXPECT_EQ(part->messages.front().body, "m-16");
+  EXPECT_EQ(part->messages.back().body, "m-31");
+  EXPECT_EQ(part->next_begin_offset, 32);
 }
 
 }  // namespace

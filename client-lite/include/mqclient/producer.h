@@ -1,16 +1,26 @@
-// Producer: sends messages synchronously with SEND_MESSAGE_V2, picking writable queues of
-// brokers that have a master round robin and retrying failed sends on another queue (another
-// broker when there is one). Each message gets its UNIQ_KEY from the producer itself.
+// Producer: sends messages with SEND_MESSAGE_V2, picking writable queues of brokers that have
+// a master round robin and retrying failed (synchronous) sends on another queue (another broker
+// when there is one). Each message gets its UNIQ_KEY from the producer itself.
+//
+// Per topic it keeps an immutable "publish info" (the writable queues and each one's master
+// address) built once from the route, so a send costs no route copy and no lookup. It is
+// rebuilt when the name-server client's routes change (a cheap version check on every send),
+// when a failed Send retries (which refreshes the route), and by RefreshRoutes, which a
+// background thread runs every `route_refresh_interval` as RocketMQ's clients do every 30 s.
 #ifndef MQCLIENT_PRODUCER_H_
 #define MQCLIENT_PRODUCER_H_
 
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mqclient/message.h"
@@ -31,6 +41,9 @@ struct ProducerOptions {
   std::string create_topic_key = "TBW102";
   int32_t default_topic_queue_nums = 4;
   std::array<uint8_t, 4> host_ipv4 = {127, 0, 0, 1};  // first bytes of minted unique ids
+  // How often the routes of the topics sent to are fetched again (RocketMQ's
+  // pollNameServerInterval); 0 = only on demand (a retry, RefreshRoutes).
+  std::chrono::milliseconds route_refresh_interval{30000};
 };
 
 enum class SendStatus { kSendOk, kFlushDiskTimeout, kFlushSlaveTimeout, kSlaveNotAvailable };
@@ -52,30 +65,52 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // kInvalidArgument without a name server address.
+  // kInvalidArgument without a name server address. Starts the background route refresh.
   Status Start();
+  // Stops the refresh and the transport; sends in flight complete with an error.
   void Shutdown();
 
   // Sends to a queue chosen round robin, retrying elsewhere on failure. Thread-safe.
   Result<SendResult> Send(const Message& message);
   // Sends to one queue (no retry on another queue).
   Result<SendResult> SendToQueue(const Message& message, const MessageQueue& queue);
-  // Sends to the next queue round robin without waiting; `done` runs once, on a transport
-  // thread (it must not block), with the result. No retry. For load generators.
+  // Sends to the next queue round robin without waiting; `done` runs once with the result,
+  // on a transport thread (it must not block), or at once on this thread when the send cannot
+  // start. No retry. `done` may call SendAsync again (a closed-loop load generator does), as
+  // long as the topic was sent to before from another thread: a transport thread cannot wait
+  // for a route, so a topic's first send there fails.
   using SendCallback = std::function<void(Result<SendResult>)>;
   void SendAsync(const Message& message, SendCallback done);
+
+  // Fetches the route of every topic sent to so far again and rebuilds the publish info of
+  // those whose route changed (what the background refresh does). The first error, after
+  // trying every topic; a topic whose route cannot be fetched keeps its last publish info.
+  Status RefreshRoutes();
+  // How many times a topic's publish info was built (for tests and diagnostics).
+  int64_t publish_info_builds() const { return publish_info_builds_.load(); }
 
   NameServerClient* name_server() { return name_server_.get(); }
 
  private:
-  Result<std::vector<MessageQueue>> WritableQueues(const std::string& topic, bool refresh,
-                                                   bool* via_default_topic);
+  struct PublishInfo;
+  using PublishInfoPtr = std::shared_ptr<const PublishInfo>;
+  using RoutePtr = std::shared_ptr<const mqremoting::TopicRouteData>;
+
+  // The publish info of `topic`: the cached one while the routes have not changed, else one
+  // built again (fetching the route when it is not cached). `refresh` fetches the route first.
+  // When the build fails, a cached one is still returned, unless `refresh`.
+  Result<PublishInfoPtr> GetPublishInfo(const std::string& topic, bool refresh);
+  // Builds from the cached routes (fetching one that is not cached).
+  Result<PublishInfoPtr> BuildPublishInfo(const std::string& topic);
+  // The route of `topic`, or of the default topic when the name servers know no such topic
+  // yet (its brokers may create it).
+  Result<RoutePtr> ResolveRoute(const std::string& topic, bool fetch, bool* via_default_topic);
   Result<SendResult> SendOnce(const Message& message, const MessageQueue& queue,
-                              bool via_default_topic);
-  // The broker address and request for one send; `result` gets the queue and unique id.
-  Result<std::string> PrepareSend(const Message& message, const MessageQueue& queue,
-                                  bool via_default_topic, mqremoting::RemotingCommand* request,
-                                  SendResult* result);
+                              const std::string& address);
+  // The request for one send; `result` gets the queue and unique id.
+  void PrepareSend(const Message& message, const MessageQueue& queue,
+                   mqremoting::RemotingCommand* request, SendResult* result);
+  void RefreshLoop();
 
   const ProducerOptions options_;
   std::unique_ptr<mqremoting::RemotingClient> remoting_;
@@ -83,6 +118,15 @@ class Producer {
   mqremoting::UniqueMessageIdMinter minter_;
   std::atomic<uint32_t> next_queue_{0};
   std::atomic<bool> started_{false};
+  std::atomic<int64_t> publish_info_builds_{0};
+
+  std::mutex publish_mu_;
+  std::map<std::string, PublishInfoPtr, std::less<>> publish_;  // guarded by publish_mu_
+
+  std::mutex refresh_mu_;
+  std::condition_variable refresh_wake_;
+  bool refresh_stop_ = false;  // guarded by refresh_mu_
+  std::thread refresher_;
 };
 
 }  // namespace mqclient
