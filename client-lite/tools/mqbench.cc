@@ -13,6 +13,7 @@
 // sent again (within a budget) so that N messages get stored. --mode sync and --mode async
 // produce the same way (P 16, W 16 by default): what differs is the broker's flushDiskType,
 // which the peer script's broker command chooses.
+// --rate R paces the sends (message n at start + n/R) to measure latency at a throughput.
 // Consume: one thread per queue pulls (up to --batch messages a pull, long polling) from
 // offset 0 until N messages arrived; the rate is N over the time until the N-th arrived.
 // Latency is receive time - born timestamp (the producer's clock, millisecond resolution).
@@ -51,6 +52,7 @@ struct BenchOptions {
   int create_queues = 8;
   int batch = 32;  // RocketMQ's default pullBatchSize
   int timeout_s = 60;
+  double rate = 0;  // produce: messages per second over all producers; 0 = as fast as possible
 };
 
 int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
@@ -106,6 +108,11 @@ class ProduceRun {
 
   // Takes the next of the --count messages; false once all are taken.
   bool Claim() { return next_.fetch_add(1, std::memory_order_relaxed) < options_.count; }
+  // Claim, returning the message's number (0-based), or -1 once all are taken.
+  int64_t ClaimNumber() {
+    int64_t n = next_.fetch_add(1, std::memory_order_relaxed);
+    return n < options_.count ? n : -1;
+  }
 
   void CountSent() { ok_.fetch_add(1, std::memory_order_relaxed); }
   // Counts a failed send; true when it may be sent again (the budget lets a dead broker still
@@ -207,6 +214,41 @@ class Lane {
   bool resend_ = false;        // the last send failed and goes again (within the budget)
 };
 
+// --rate: message n is sent at start + n / rate (by whichever producer claimed it), with at
+// most W in flight per producer, so that latency is measured at a chosen throughput rather
+// than at saturation. Producers' own threads pace and send; completions only record. A
+// failed send is counted, not sent again.
+void RunPacedProducer(ProduceRun* run, ProducerState* state, int window, Clock::time_point start) {
+  const double rate = run->options().rate;
+  int inflight = 0;  // guarded by state->mu
+  for (int64_t n = run->ClaimNumber(); n >= 0; n = run->ClaimNumber()) {
+    std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
+                                              static_cast<double>(n) * 1e9 / rate)));
+    {
+      std::unique_lock<std::mutex> lock(state->mu);
+      state->all_ended.wait(lock, [&] { return inflight < window; });
+      ++inflight;
+    }
+    const auto sent_at = Clock::now();
+    state->producer.SendAsync(
+        run->message(), [run, state, sent_at, &inflight](Result<mqclient::SendResult> result) {
+          const int64_t us =
+              std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
+          std::lock_guard<std::mutex> lock(state->mu);
+          if (result.ok()) {
+            state->latencies_us.push_back(us);
+            run->CountSent();
+          } else {
+            run->CountFailure(result.status());
+          }
+          --inflight;
+          state->all_ended.notify_all();
+        });
+  }
+  std::unique_lock<std::mutex> lock(state->mu);
+  state->all_ended.wait(lock, [&] { return inflight == 0; });
+}
+
 int Produce(const BenchOptions& options) {
   if (Status ready = EnsureTopic(options); !ready.ok()) {
     std::fprintf(stderr, "mqbench produce: error: %s\n", ready.ToString().c_str());
@@ -225,15 +267,24 @@ int Produce(const BenchOptions& options) {
     states.back()->latencies_us.reserve(static_cast<size_t>(options.count / producers) +
                                         static_cast<size_t>(options.count / 10 + window));
   }
-  std::printf("produce: %d producers x %d in flight, %lld messages of %zu bytes to %s\n", producers,
-              window, static_cast<long long>(options.count), options.size, options.topic.c_str());
+  std::printf(
+      "produce: %d producers x %d in flight, %lld messages of %zu bytes to %s%s\n", producers,
+      window, static_cast<long long>(options.count), options.size, options.topic.c_str(),
+      options.rate > 0
+          ? (", paced at " + std::to_string(static_cast<int64_t>(options.rate)) + " msgs/s").c_str()
+          : "");
   std::fflush(stdout);
   const auto start = Clock::now();
   std::vector<std::thread> threads;
   for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&run, &state = *states[p], window] {
+    threads.emplace_back([&run, &state = *states[p], window, start] {
       if (Status started = state.producer.Start(); !started.ok()) {
         run.CountFailure(started);
+        return;
+      }
+      if (run.options().rate > 0) {
+        RunPacedProducer(&run, &state, window, start);
+        state.producer.Shutdown();
         return;
       }
       std::vector<std::unique_ptr<Lane>> lanes;
@@ -390,6 +441,11 @@ int main(int argc, char** argv) {
   produce->add_option("--size", produce_options.size, "body bytes (default 1024)");
   produce->add_option("--queues", produce_options.create_queues,
                       "queues when the topic has to be created (default 8)");
+  produce
+      ->add_option("--rate", produce_options.rate,
+                   "send at this many msgs/s in total (default 0: as fast as the window "
+                   "allows); for latency at a given throughput")
+      ->check(CLI::NonNegativeNumber);
 
   CLI::App* consume =
       app.add_subcommand("consume", "pull --count messages from offset 0 of every queue");
@@ -412,6 +468,9 @@ int main(int argc, char** argv) {
                  "sync/async: sends in flight per producer (default 16)");
   app.add_option("--queues", mode_options.create_queues,
                  "sync/async: queues when the topic has to be created (default 8)");
+  app.add_option("--rate", mode_options.rate,
+                 "sync/async: send at this many msgs/s in total (default 0: unpaced)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", mode_options.batch, "consume: messages per pull (default 32)");
   app.add_option("-g,--consumerGroup", mode_options.group, "consume: group (default CID_MQBENCH)");
   app.add_option("--timeout-s", mode_options.timeout_s,

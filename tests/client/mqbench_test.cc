@@ -69,6 +69,22 @@ TEST_F(MqbenchTest, ConsumeModeTakesTheBatchAndCountsExactly) {
   EXPECT_EQ(RunBench(ModeArgs("consume", "ModeConsume", 123), &out), "123");
 }
 
+TEST_F(MqbenchTest, ARatePacesTheSends) {
+  std::string out;
+  // 300 messages at 1,000 msgs/s: the last is not sent before 299 ms after the start, so
+  // the reported rate cannot exceed the pace (pacing only delays; nothing here is a speed
+  // assertion about the broker).
+  EXPECT_EQ(RunBench(ModeArgs("async", "ModePaced", 300) + " --producers 2 --rate 1000", &out),
+            "300");
+  EXPECT_NE(out.find("paced at 1000 msgs/s"), std::string::npos) << out;
+  std::smatch rate;
+  ASSERT_TRUE(std::regex_search(out, rate, std::regex("msgs_s=([0-9]+) ")));
+  EXPECT_LE(std::stoll(rate[1]), 1000 * 300 / 299) << out;
+  EXPECT_NE(Run(std::string(MQBENCH_PATH) + " " + ModeArgs("async", "ModePaced", 10) + " --rate -5",
+                &out),
+            0);
+}
+
 TEST_F(MqbenchTest, UnknownModeIsAnError) {
   std::string out;
   EXPECT_NE(Run(std::string(MQBENCH_PATH) + " " + ModeArgs("fast", "ModeFast", 10), &out), 0);
