@@ -20,6 +20,17 @@ namespace {
 
 using Json = nlohmann::json;
 
+// Absent fields keep the defaults of a Java RemotingCommand (0, no remark, no fields).
+void ResetToJavaDefaults(RemotingCommand* command) {
+  command->code = 0;
+  command->language = "JAVA";
+  command->version = 0;
+  command->opaque = 0;
+  command->flag = 0;
+  command->remark.reset();
+  command->ext_fields.clear();
+}
+
 void AppendInt(int64_t value, std::string* out) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), value);
@@ -628,13 +639,7 @@ bool FastHeaderParser::SkipValue() {
 }
 
 bool FastHeaderParser::Parse(RemotingCommand* command) {
-  command->code = 0;
-  command->language = "JAVA";
-  command->version = 0;
-  command->opaque = 0;
-  command->flag = 0;
-  command->remark.reset();
-  command->ext_fields.clear();
+  ResetToJavaDefaults(command);
 
   // nlohmann skips a byte order mark at the very start.
   if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
@@ -678,14 +683,7 @@ Status DecodeJsonHeaderSlow(std::string_view text, RemotingCommand* command) {
     Json doc = Json::parse(text.begin(), text.end(), /*cb=*/nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded()) return Status::InvalidArgument("the JSON header does not parse");
     if (!doc.is_object()) return Status::InvalidArgument("the JSON header is not an object");
-    // Absent fields keep the defaults of a Java RemotingCommand (0, no remark, no fields).
-    command->code = 0;
-    command->language = "JAVA";
-    command->version = 0;
-    command->opaque = 0;
-    command->flag = 0;
-    command->remark.reset();
-    command->ext_fields.clear();
+    ResetToJavaDefaults(command);
     for (auto it = doc.begin(); it != doc.end(); ++it) {
       MQ_RETURN_IF_ERROR(DecodeField(it.key(), it.value(), command));
     }

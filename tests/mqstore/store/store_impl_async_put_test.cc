@@ -29,21 +29,8 @@ using test::ReadBack;
 using test::ReadQueue;
 
 constexpr int kWaitMs = 10'000;
-constexpr int kNever = 3'600'000;
 
-StoreOptions BaseOptions(Env* env, FlushMode mode) {
-  StoreOptions o;
-  o.env = env;
-  o.commitlog_segment_bytes = 8192;
-  o.consume_queue_entries_per_file = 4;
-  o.index_slots_per_file = 16;
-  o.index_entries_per_file = 64;
-  o.max_message_bytes = 2048;
-  o.flush_mode = mode;
-  o.flush_interval_ms = kNever;
-  o.checkpoint_interval_ms = kNever;
-  return o;
-}
+StoreOptions BaseOptions(Env* env, FlushMode mode) { return test::SmallStoreOptions(env, mode); }
 
 // Collects the callbacks of asynchronous puts; `durable_at_ack` is the store's durable offset
 // seen inside each callback.

@@ -10,11 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
 #include "mqstore/queue/log_harness.h"
 #include "mqstore/store.h"
 #include "mqstore/store/store_test_util.h"
+#include "support/fault_injection_env.h"
 #include "support/test_util.h"
 
 namespace mqstore {
@@ -28,21 +28,8 @@ using test::ReadBack;
 using test::ReadQueue;
 
 constexpr int kWaitMs = 10'000;
-constexpr int kNever = 3'600'000;  // an interval that does not elapse during a test
 
-StoreOptions BaseOptions(Env* env, FlushMode mode) {
-  StoreOptions o;
-  o.env = env;
-  o.commitlog_segment_bytes = 8192;
-  o.consume_queue_entries_per_file = 4;
-  o.index_slots_per_file = 16;  // tiny index files: they roll often
-  o.index_entries_per_file = 64;
-  o.max_message_bytes = 2048;
-  o.flush_mode = mode;
-  o.flush_interval_ms = kNever;
-  o.checkpoint_interval_ms = kNever;
-  return o;
-}
+StoreOptions BaseOptions(Env* env, FlushMode mode) { return test::SmallStoreOptions(env, mode); }
 
 Message NoWait(Message m) {
   m.SetProperty(std::string(property::kWaitStoreMsgOk), "false");
@@ -229,10 +216,11 @@ TEST_F(StuckSyncTest, AFailedWriteOutFailsThatPutAndEveryLaterOne) {
   EXPECT_EQ(got.size(), 1u);
 }
 
-// Regression test (fixed bug): options.h says a SYNC_FLUSH put waits sync_flush_timeout_ms for durability and then
-// returns kFlushDiskTimeout, but the put that becomes the group-commit leader runs the sync
-// itself (LogFlusher::WaitDurable, log_flusher.cc) and waits as long as the sync takes: with
-// a stuck disk it never returns. (RocketMQ's put waits on a flush service with a timeout.)
+// Regression test (fixed bug): options.h says a SYNC_FLUSH put waits sync_flush_timeout_ms for
+// durability and then returns kFlushDiskTimeout, but the put that becomes the group-commit leader
+// runs the sync itself (LogFlusher::WaitDurable, log_flusher.cc) and waits as long as the sync
+// takes: with a stuck disk it never returns. (RocketMQ's put waits on a flush service with a
+// timeout.)
 TEST_F(StuckSyncTest, APutWhoseOwnSyncIsStuckTimesOut) {
   env_.CloseSyncGate();
   std::future<Result<PutResult>> put = PutAsync(MakeMessage("S", 0, "alone"));

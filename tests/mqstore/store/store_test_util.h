@@ -16,6 +16,22 @@
 
 namespace mqstore::test {
 
+// Small files (segments, queue files and index files roll often) and no periodic flush or
+// checkpoint during a test: what the durability tests build their stores with.
+inline StoreOptions SmallStoreOptions(Env* env, FlushMode mode) {
+  StoreOptions o;
+  o.env = env;
+  o.commitlog_segment_bytes = 8192;
+  o.consume_queue_entries_per_file = 4;
+  o.index_slots_per_file = 16;
+  o.index_entries_per_file = 64;
+  o.max_message_bytes = 2048;
+  o.flush_mode = mode;
+  o.flush_interval_ms = 3'600'000;  // does not elapse during a test
+  o.checkpoint_interval_ms = 3'600'000;
+  return o;
+}
+
 inline Result<PutResult> PutMessage(Store* store, const Message& m) {
   std::string props;
   MessageView view = m.View(&props);
