@@ -431,6 +431,7 @@ void StoreImpl::PutAsync(const MessageView& message, PutCallback done) {
     }
     std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
     if (!open_.load(std::memory_order_relaxed)) {
+      lifecycle.unlock();  // callbacks never run under the store's locks
       done(Status::FailedPrecondition("store is closed"));
       return;
     }
