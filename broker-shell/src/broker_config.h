@@ -84,16 +84,19 @@ struct BrokerConfig {
   bool enablePropertyFilter = false;
 
   // ---- Request processing
-  // RocketMQ uses 1 send thread (appends are serialized anyway); with SYNC_FLUSH group commit
-  // several concurrent sends share one fsync, so we use 4.
+  // Threads for send-backs and transaction ends. Sends themselves run on the I/O threads
+  // and never wait for the disk (docs/design/0009-send-path.md).
   int32_t sendMessageThreadPoolNums = 4;
   // RocketMQ: 16 + 2 x cores. Pulls read mapped memory and parked long polls hold no thread.
   int32_t pullMessageThreadPoolNums = 8;
+  // Queue of that executor, and the most sends that may wait for the disk (SYNC_FLUSH) at
+  // once; past either, SYSTEM_BUSY.
   int32_t sendThreadPoolQueueCapacity = 10000;
   int32_t pullThreadPoolQueueCapacity = 100000;
-  // A send that waited longer than this in the queue is answered SYSTEM_BUSY.
+  // A send-back or transaction end that waited longer than this in the queue is answered
+  // SYSTEM_BUSY.
   int32_t waitTimeMillsInSendQueue = 200;
-  // A put slower than this marks the store busy (RocketMQ's page-cache-busy back-off).
+  // RocketMQ's page-cache-busy back-off. Read and checked, not used yet.
   int32_t osPageCacheBusyTimeOutMills = 1000;
   bool longPollingEnable = true;
   int32_t shortPollingTimeMills = 1000;
