@@ -17,7 +17,7 @@ namespace mqremoting::internal {
 // unspecified (possibly half filled). Never throws.
 //
 // Every request and response passes through here, so the common shape is decoded by a
-// single-pass parser (TryDecodeJsonHeaderFast) and everything else by nlohmann::json
+// single-pass parser (TryDecodeJsonHeaderFast, json_header_fast.cc) and everything else by nlohmann::json
 // (DecodeJsonHeaderSlow); both give the same result for every input.
 Status DecodeJsonHeader(std::string_view text, RemotingCommand* command);
 
@@ -28,6 +28,10 @@ Status DecodeJsonHeader(std::string_view text, RemotingCommand* command);
 // values nested deeper than 64 levels, lone surrogate escapes. When it returns true the
 // command is exactly what DecodeJsonHeaderSlow gives. Never throws.
 bool TryDecodeJsonHeaderFast(std::string_view text, RemotingCommand* command);
+
+// Absent fields keep the defaults of a Java RemotingCommand: code 0, language "JAVA", version,
+// opaque and flag 0, no remark, no ext fields. Both decoders start from here.
+void ResetToJavaDefaults(RemotingCommand* command);
 
 // The reference decoder: nlohmann::json's DOM, then the fields copied into `command`.
 Status DecodeJsonHeaderSlow(std::string_view text, RemotingCommand* command);

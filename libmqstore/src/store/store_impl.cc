@@ -366,26 +366,29 @@ bool StoreImpl::WaitsForDisk(std::span<const MessageView> messages) const {
   return false;
 }
 
-Result<PutStatus> StoreImpl::AppendAndWait(std::span<const PreparedRecord> records,
-                                           bool wait_for_durability, std::span<PutResult> out) {
-  MQ_ASSIGN_OR_RETURN(int64_t end, AppendRecords(records, out));
-  if (!wait_for_durability) {
-    RequestWriteOut(end);
-    return PutStatus::kOk;
-  }
-  PutStatus status = PutStatus::kOk;
-  Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
-  if (s.IsTimedOut()) {
-    status = PutStatus::kFlushDiskTimeout;
-  } else if (!s.ok()) {
-    return s;
-  }
-  const bool durable = flusher_.durable() >= end;
-  for (PutResult& r : out) {
+namespace {
+
+// What a put's results say once the wait for the disk ended with `waited` (OK or kTimedOut).
+PutStatus ApplyWait(const Status& waited, bool durable, std::span<PutResult> results) {
+  const PutStatus status = waited.ok() ? PutStatus::kOk : PutStatus::kFlushDiskTimeout;
+  for (PutResult& r : results) {
     r.status = status;
     r.durable = durable;
   }
   return status;
+}
+
+}  // namespace
+
+Result<PutStatus> StoreImpl::FinishPut(int64_t end, bool wait_for_durability,
+                                       std::span<PutResult> results) {
+  if (!wait_for_durability) {
+    RequestWriteOut(end);
+    return PutStatus::kOk;
+  }
+  Status waited = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
+  if (!waited.ok() && !waited.IsTimedOut()) return waited;
+  return ApplyWait(waited, flusher_.durable() >= end, results);
 }
 
 Result<PutResult> StoreImpl::Put(const MessageView& message) {
@@ -398,24 +401,10 @@ Result<PutResult> StoreImpl::Put(const MessageView& message) {
   MQ_RETURN_IF_ERROR(
       PrepareRecord(to_store, options_.store_host, options_.max_message_bytes, &prepared));
   PutResult result;
-  MQ_RETURN_IF_ERROR(
-      AppendAndWait({&prepared, 1}, WaitsForDisk({&message, 1}), {&result, 1}).status());
+  MQ_ASSIGN_OR_RETURN(int64_t end, AppendRecords({&prepared, 1}, {&result, 1}));
+  MQ_RETURN_IF_ERROR(FinishPut(end, WaitsForDisk({&message, 1}), {&result, 1}).status());
   return result;
 }
-
-namespace {
-
-// What a put's results say once the wait for the disk ended with `waited` (OK or kTimedOut).
-PutStatus ApplyWait(const Status& waited, std::span<PutResult> results) {
-  const PutStatus status = waited.ok() ? PutStatus::kOk : PutStatus::kFlushDiskTimeout;
-  for (PutResult& r : results) {
-    r.status = status;
-    r.durable = waited.ok();
-  }
-  return status;
-}
-
-}  // namespace
 
 DurableCallbacks::Clock::time_point StoreImpl::SyncFlushDeadline() const {
   return DurableCallbacks::Clock::now() + std::chrono::milliseconds(options_.sync_flush_timeout_ms);
@@ -461,7 +450,7 @@ void StoreImpl::PutAsync(const MessageView& message, PutCallback done) {
                                  done(std::move(waited));
                                  return;
                                }
-                               ApplyWait(waited, {&result, 1});
+                               ApplyWait(waited, waited.ok(), {&result, 1});
                                done(std::move(result));
                              });
 }
@@ -489,7 +478,7 @@ void StoreImpl::PutBatchAsync(std::span<const MessageView> messages, BatchPutCal
           done(std::move(waited));
           return;
         }
-        batch.status = ApplyWait(waited, batch.items);
+        batch.status = ApplyWait(waited, waited.ok(), batch.items);
         batch.durable = waited.ok();
         done(std::move(batch));
       });
@@ -525,18 +514,8 @@ Result<int64_t> StoreImpl::AppendBatch(std::span<const MessageView> messages,
 Result<BatchPutResult> StoreImpl::PutBatch(std::span<const MessageView> messages) {
   BatchPutResult batch;
   MQ_ASSIGN_OR_RETURN(int64_t end, AppendBatch(messages, &batch));
-  if (!WaitsForDisk(messages)) {
-    RequestWriteOut(end);
-    return batch;
-  }
-  Status s = flusher_.WaitDurable(end, options_.sync_flush_timeout_ms);
-  if (!s.ok() && !s.IsTimedOut()) return s;
-  batch.status = s.ok() ? PutStatus::kOk : PutStatus::kFlushDiskTimeout;
-  batch.durable = flusher_.durable() >= end;
-  for (PutResult& r : batch.items) {
-    r.status = batch.status;
-    r.durable = batch.durable;
-  }
+  MQ_ASSIGN_OR_RETURN(batch.status, FinishPut(end, WaitsForDisk(messages), batch.items));
+  batch.durable = batch.items.front().durable;
   return batch;
 }
 

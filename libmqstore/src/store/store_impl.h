@@ -77,9 +77,9 @@ class StoreImpl final : public Store {
   // Appends prepared records (refusing them on a full disk or after a sync failure) and fills
   // `out`, one per record. Returns the log offset after the last record.
   Result<int64_t> AppendRecords(std::span<const PreparedRecord> records, std::span<PutResult> out);
-  // AppendRecords, then waits for durability when `wait_for_durability`.
-  Result<PutStatus> AppendAndWait(std::span<const PreparedRecord> records, bool wait_for_durability,
-                                  std::span<PutResult> out);
+  // After a put's records were appended (up to `end`): waits until they are durable and
+  // says so in `results` when `wait_for_durability`, else has them written out soon.
+  Result<PutStatus> FinishPut(int64_t end, bool wait_for_durability, std::span<PutResult> results);
   // Checks, rewrites and appends a batch; fills `batch` as if nobody waits for the disk.
   Result<int64_t> AppendBatch(std::span<const MessageView> messages, BatchPutResult* batch);
   // Whether a put of `messages` is acknowledged only once durable (kSync, unless every
