@@ -20,6 +20,25 @@ BUILD_DIR="$BUILD_DIR" bash scripts/install-interop-deps.sh
 FUZZ_SECONDS="${MQ_FUZZ_SECONDS:-60}"
 status=0
 summary=()
+# Names and last lines of output of the tests that failed in a ctest run, for the summary:
+# CI shows only the end of the log, and the summary is what it ends with.
+failed_tests_report() {
+  local build_dir="$1" stage="$2"
+  local names
+  names=$(sed -n '/The following tests FAILED:/,/^$/p' "$build_dir/ctest.log" | grep -E '^[[:space:]]+[0-9]+ - ' || true)
+  [ -n "$names" ] || return 0
+  failures+=("---- $stage: failed tests ----" "$names")
+  local name
+  while read -r name; do
+    failures+=("---- $stage: last lines of $name ----")
+    failures+=("$(awk -v t="$name" '
+        $0 ~ /^[0-9]+\/[0-9]+ Testing: / { keep = ($3 == t); if (keep) n = 0 }
+        keep { buf[n++ % 40] = $0 }
+        END { for (i = (n > 40 ? n - 40 : 0); i < n; i++) print buf[i % 40] }' \
+        "$build_dir/Testing/Temporary/LastTest.log")")
+  done < <(printf '%s\n' "$names" | sed -E 's/^[[:space:]]+[0-9]+ - ([^ ]+).*/\1/' | head -5)
+}
+failures=()
 
 # ---- 1. The main build (gcc, warnings as errors) and every test. ----
 # No debug info: it is a large part of compile and link time, and failures here are read
@@ -37,6 +56,7 @@ else
   status=1
 fi
 summary+=("tests:            $(grep -E 'tests passed|tests failed' "$BUILD_DIR/ctest.log" | tail -1)")
+failed_tests_report "$BUILD_DIR" "gcc"
 
 # ---- 2. ASan + UBSan (clang): the same tests, then the fuzz targets. ----
 if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
@@ -59,6 +79,7 @@ if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
     status=1
   fi
   summary+=("ASan+UBSan tests: $(grep -E 'tests passed|tests failed' "$SANITIZE_BUILD_DIR/ctest.log" | tail -1)")
+  failed_tests_report "$SANITIZE_BUILD_DIR" "ASan+UBSan"
   if [ "$FUZZ_SECONDS" != "0" ]; then
     if BUILD_DIR="$SANITIZE_BUILD_DIR" bash scripts/fuzz.sh "$FUZZ_SECONDS" \
          | tee "$SANITIZE_BUILD_DIR/fuzz.log"; then
@@ -71,6 +92,10 @@ if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
 fi
 
 echo
+if [ "${#failures[@]}" -gt 0 ]; then
+  printf '%s\n' "${failures[@]}"
+  echo
+fi
 echo "==== summary ===="
 printf '%s\n' "${summary[@]}"
 exit "$status"
