@@ -287,26 +287,30 @@ TEST(AsyncPutCrashTest, AcknowledgedPutsSurviveAPowerCutAtAnyPoint) {
     std::mutex mu;
     std::vector<int> acked;  // message numbers acknowledged before the crash image
     std::atomic<int> answered{0};
-    constexpr int kPuts = 120;
-    // Operation numbers well inside every run: how many syncs a run makes depends on how
-    // the puts happen to group, but 120 puts always make more than 100 operations (the
-    // queue files alone roll every 4 entries).
+    int issued = 0;
+    // How many operations a put makes depends on how the puts happen to group into syncs,
+    // so puts go on in rounds until the crash point is reached (within a generous bound).
+    constexpr int kPutsPerRound = 120;
+    constexpr int kMaxPuts = 20 * kPutsPerRound;
     env.Arm(3 + round * 8, {CrashMode::kDropUnsynced, round}, /*any_thread=*/true);
-    for (int i = 0; i < kPuts; ++i) {
-      PutAsync(store.get(), MakeMessage("C", i % 3, BodyFor(2, i, 200)),
-               [&, i](Result<PutResult> r) {
-                 if (r.ok() && r->status == PutStatus::kOk && !env.crashed()) {
-                   std::lock_guard<std::mutex> l(mu);
-                   acked.push_back(i);
-                 }
-                 answered++;
-               });
+    while (!env.crashed() && issued < kMaxPuts) {
+      for (int n = 0; n < kPutsPerRound; ++n, ++issued) {
+        const int i = issued;
+        PutAsync(store.get(), MakeMessage("C", i % 3, BodyFor(2, i, 200)),
+                 [&, i](Result<PutResult> r) {
+                   if (r.ok() && r->status == PutStatus::kOk && !env.crashed()) {
+                     std::lock_guard<std::mutex> l(mu);
+                     acked.push_back(i);
+                   }
+                   answered++;
+                 });
+      }
+      auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (answered.load() < issued && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      ASSERT_EQ(answered.load(), issued);
     }
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (answered.load() < kPuts && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ASSERT_EQ(answered.load(), kPuts);
     env.Disarm();
     std::unique_ptr<MemEnv> image = env.TakeImage();
     ASSERT_NE(image, nullptr) << "the crash point was never reached";
