@@ -172,6 +172,7 @@ Status StoreImpl::Open() {
         });
   }
   log_.StartAllocator();
+  index_synced_at_ = std::chrono::steady_clock::now();  // the first sync is one interval away
   dispatcher_.Start(dispatch_from, recovered.end);
   std::vector<StoreMaintenance::Task> tasks;
   tasks.push_back({std::chrono::milliseconds(options_.flush_interval_ms), [this] {
@@ -247,13 +248,20 @@ Status StoreImpl::RunRetention() {
   return RetentionRound();
 }
 
-Status StoreImpl::WriteCheckpoint() {
+Status StoreImpl::WriteCheckpoint(bool sync_index) {
   std::lock_guard<std::mutex> l(checkpoint_mu_);
   // Order matters: capture the dispatch position, then sync the queues (which covers every
   // entry below it), then record the log's durable offset.
   int64_t dispatched = dispatcher_.dispatched();
   MQ_RETURN_IF_ERROR(queues_.SyncAll());
-  if (index_) MQ_RETURN_IF_ERROR(index_->Flush());  // keeps its own durable point
+  // The index keeps its own durable point (recovery re-indexes past it), so it is synced
+  // less often than the queues: see StoreOptions::index_sync_interval_ms.
+  const auto now = std::chrono::steady_clock::now();
+  if (index_ && (sync_index || now - index_synced_at_ >=
+                                   std::chrono::milliseconds(options_.index_sync_interval_ms))) {
+    MQ_RETURN_IF_ERROR(index_->Flush());
+    index_synced_at_ = now;
+  }
   CheckpointData data;
   data.log_durable_offset = flusher_.durable();
   data.dispatch_durable_offset = dispatched;
@@ -293,7 +301,7 @@ Status StoreImpl::Close() {
   schedule.reset();  // before the metadata store its progress may live in
   transactions_.reset();
   progress_.reset();
-  Status s = WriteCheckpoint();
+  Status s = WriteCheckpoint(/*sync_index=*/true);
   if (result.ok()) result = s;
   if (result.ok() && dispatcher_.dispatched() == flusher_.durable()) {
     // Only a store whose queues cover the whole durable log counts as cleanly closed.

@@ -66,7 +66,8 @@ Status StoreOptions::Validate() const {
   if (consume_queue_entries_per_file == 0) {
     return Status::InvalidArgument("consume_queue_entries_per_file must be positive");
   }
-  if (flush_interval_ms <= 0 || sync_flush_timeout_ms <= 0 || checkpoint_interval_ms <= 0) {
+  if (flush_interval_ms <= 0 || sync_flush_timeout_ms <= 0 || checkpoint_interval_ms <= 0 ||
+      index_sync_interval_ms <= 0) {
     return Status::InvalidArgument("intervals and timeouts must be positive");
   }
   if (enable_index && (index_slots_per_file == 0 || index_entries_per_file == 0)) {

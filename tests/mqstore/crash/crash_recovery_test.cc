@@ -88,6 +88,8 @@ struct CrashCase {
   CrashMode crash_mode = CrashMode::kDropUnsynced;
   uint32_t entries_per_file = 4;
   int checkpoint_interval_ms = kNever;
+  // Index syncs happen at checkpoints at least this far apart (and at close).
+  int index_sync_interval_ms = kNever;
   int flush_interval_ms = kNever;
   int ops_per_thread = 40;
   int no_wait_tail_ops = 0;
@@ -115,6 +117,8 @@ struct CrashCase {
     const uint32_t kEntries[] = {1, 4, 7, 300};
     c.entries_per_file = kEntries[rng() % 4];
     c.checkpoint_interval_ms = rng() % 2 ? kNever : 1 + static_cast<int>(rng() % 3);
+    // From the seed, not the generator: the other choices stay what they were for each seed.
+    c.index_sync_interval_ms = seed % 3 == 0 ? kNever : 1 + static_cast<int>(seed % 4);
     // In SYNC_FLUSH mode a periodic flush would wake the dispatcher while the test copies
     // memory; non-waiting puts are made durable by later group commits instead.
     if (mode == FlushMode::kAsync && rng() % 2)
@@ -149,6 +153,7 @@ struct CrashCase {
     o.flush_mode = mode;
     o.flush_interval_ms = flush_interval_ms;
     o.checkpoint_interval_ms = checkpoint_interval_ms;
+    o.index_sync_interval_ms = index_sync_interval_ms;
     if (retention) {
       o.file_reserved_ms = kRetentionAgeMs;
       o.delete_when = kEveryHour;
@@ -162,6 +167,7 @@ struct CrashCase {
            " threads=" + std::to_string(threads) + " crash=" + CrashModeName(crash_mode) +
            " entries_per_file=" + std::to_string(entries_per_file) +
            " checkpoint_ms=" + std::to_string(checkpoint_interval_ms) +
+           " index_sync_ms=" + std::to_string(index_sync_interval_ms) +
            " flush_ms=" + std::to_string(flush_interval_ms) +
            " ops/thread=" + std::to_string(ops_per_thread) +
            " no_wait_tail=" + std::to_string(no_wait_tail_ops) + (hot_queue ? " hot_queue" : "") +

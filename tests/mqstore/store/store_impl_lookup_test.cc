@@ -3,16 +3,19 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mqstore/mem_env.h"
 #include "mqstore/store.h"
 #include "mqstore/store/store_test_util.h"
+#include "support/fault_injection_env.h"
 #include "support/test_util.h"
 
 namespace mqstore {
@@ -285,6 +288,60 @@ TEST(StoreLookupCrashTest, TheIndexIsRebuiltAfterACrashAndNeverPointsPastTheLog)
   // The no-wait put may or may not have been synced before the cut; if it is found, it is
   // in the recovered log.
   for (const RecordView& v : after) EXPECT_LT(v.physical_offset, stats.appended_offset);
+}
+
+// The index keeps its own durable point, so checkpoints sync it only every
+// index_sync_interval_ms (its slot table is expensive to write back); close always does.
+struct IndexSyncCounts {
+  int64_t at_checkpoints = 0;  // index operations during the checkpoints after the first
+  int64_t at_close = 0;
+};
+
+IndexSyncCounts CountIndexSyncs(int index_sync_interval_ms, int checkpoints) {
+  auto mem = NewMemEnv();
+  test::FaultInjectionEnv env(mem.get());
+  StoreOptions o = test::SmallStoreOptions(&env, FlushMode::kSync);
+  o.consume_queue_entries_per_file = 300;  // queue ops are syncs, not file rolls
+  o.index_entries_per_file = 300;          // no index roll either
+  o.checkpoint_interval_ms = 1;
+  o.index_sync_interval_ms = index_sync_interval_ms;
+  IndexSyncCounts counts;
+  auto store = Store::Open(o, "/store");
+  EXPECT_OK(store.status());
+  if (!store.ok()) return counts;
+  auto ops = [&](test::StoreComponent c) {
+    return static_cast<int64_t>(env.OperationCounts()[static_cast<size_t>(c)]);
+  };
+  auto put_and_checkpoint = [&](int i) {
+    const int64_t queue_ops = ops(test::StoreComponent::kConsumeQueue);
+    EXPECT_OK(PutMessage(store->get(), MakeMessage("T", 0, "b", "", "k" + std::to_string(i)))
+                  .status());
+    // Dispatched (the index file is made with the first entry), then a checkpoint after
+    // the put syncs its consume-queue entry.
+    EXPECT_OK((*store)->AwaitDispatched((*store)->Stats().appended_offset, kWaitMs));
+    for (int w = 0; w < kWaitMs && ops(test::StoreComponent::kConsumeQueue) == queue_ops; ++w) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_GT(ops(test::StoreComponent::kConsumeQueue), queue_ops) << "no checkpoint ran";
+  };
+  put_and_checkpoint(0);  // creates the index file
+  const int64_t first = ops(test::StoreComponent::kIndex);
+  for (int i = 1; i <= checkpoints; ++i) put_and_checkpoint(i);
+  const int64_t before_close = ops(test::StoreComponent::kIndex);
+  counts.at_checkpoints = before_close - first;
+  EXPECT_OK((*store)->Close());
+  counts.at_close = ops(test::StoreComponent::kIndex) - before_close;
+  return counts;
+}
+
+TEST(StoreIndexSyncTest, CheckpointsWithinTheIntervalLeaveTheIndexToClose) {
+  IndexSyncCounts counts = CountIndexSyncs(3'600'000, 5);
+  EXPECT_EQ(counts.at_checkpoints, 0);
+  EXPECT_GT(counts.at_close, 0) << "close did not sync the index";
+}
+
+TEST(StoreIndexSyncTest, CheckpointsPastTheIntervalSyncTheIndex) {
+  EXPECT_GT(CountIndexSyncs(1, 5).at_checkpoints, 0);
 }
 
 }  // namespace
