@@ -79,7 +79,7 @@ struct StoreOptions {
   // at close. Recovery re-indexes the log after the index's own durable point, so this
   // bounds that work. Each sync writes back the hash-slot table, whose pages random keys dirty
   // nearly all of (20 MB per file by default) and which the writer then faults in again: at
-  // every checkpoint that cost a broker about 40% more CPU per message. Default: 10,000 ms.
+  // every checkpoint that cost a broker about 30% more CPU per message. Default: 10,000 ms.
   int index_sync_interval_ms = 10'000;
 
   // Open the metadata store (topics, subscription groups, consumer offsets, schedule
