@@ -75,8 +75,8 @@ struct StoreOptions {
   // 20,000,000, RocketMQ's maxHashSlotNum and maxIndexNum (420 MB files).
   uint32_t index_slots_per_file = 5'000'000;
   uint32_t index_entries_per_file = 20'000'000;
-  // The index is synced at the first checkpoint at least this long after its last sync, and
-  // at close. Recovery re-indexes the log after the index's own durable point, so this
+  // Period of the index sync (a maintenance task of its own, not part of the checkpoint); the
+  // index is also synced at close. Recovery re-indexes the log after the index's own durable point, so this
   // bounds that work. Each sync writes back the hash-slot table, whose pages random keys dirty
   // nearly all of (20 MB per file by default) and which the writer then faults in again: at
   // every checkpoint that cost a broker about 30% more CPU per message. Default: 10,000 ms.

@@ -172,7 +172,6 @@ Status StoreImpl::Open() {
         });
   }
   log_.StartAllocator();
-  index_synced_at_ = std::chrono::steady_clock::now();  // the first sync is one interval away
   dispatcher_.Start(dispatch_from, recovered.end);
   std::vector<StoreMaintenance::Task> tasks;
   tasks.push_back({std::chrono::milliseconds(options_.flush_interval_ms), [this] {
@@ -180,6 +179,12 @@ Status StoreImpl::Open() {
                    }});
   tasks.push_back({std::chrono::milliseconds(options_.checkpoint_interval_ms),
                    [this] { WriteCheckpoint().IgnoreError(); }});  // retried next period
+  if (index_) {
+    // The index keeps its own durable point (recovery re-indexes past it), so it is synced
+    // less often than the queues: see StoreOptions::index_sync_interval_ms.
+    tasks.push_back({std::chrono::milliseconds(options_.index_sync_interval_ms),
+                     [this] { index_->Flush().IgnoreError(); }});  // retried next period
+  }
   maintenance_ = std::make_unique<StoreMaintenance>(std::move(tasks));
   std::vector<StoreMaintenance::Task> retention_tasks;
   retention_tasks.push_back({std::chrono::milliseconds(options_.retention_interval_ms), [this] {
@@ -248,20 +253,12 @@ Status StoreImpl::RunRetention() {
   return RetentionRound();
 }
 
-Status StoreImpl::WriteCheckpoint(bool sync_index) {
+Status StoreImpl::WriteCheckpoint() {
   std::lock_guard<std::mutex> l(checkpoint_mu_);
   // Order matters: capture the dispatch position, then sync the queues (which covers every
   // entry below it), then record the log's durable offset.
   int64_t dispatched = dispatcher_.dispatched();
   MQ_RETURN_IF_ERROR(queues_.SyncAll());
-  // The index keeps its own durable point (recovery re-indexes past it), so it is synced
-  // less often than the queues: see StoreOptions::index_sync_interval_ms.
-  const auto now = std::chrono::steady_clock::now();
-  if (index_ && (sync_index || now - index_synced_at_ >=
-                                   std::chrono::milliseconds(options_.index_sync_interval_ms))) {
-    MQ_RETURN_IF_ERROR(index_->Flush());
-    index_synced_at_ = now;
-  }
   CheckpointData data;
   data.log_durable_offset = flusher_.durable();
   data.dispatch_durable_offset = dispatched;
@@ -301,7 +298,8 @@ Status StoreImpl::Close() {
   schedule.reset();  // before the metadata store its progress may live in
   transactions_.reset();
   progress_.reset();
-  Status s = WriteCheckpoint(/*sync_index=*/true);
+  Status s = index_ ? index_->Flush() : Status::OK();
+  if (s.ok()) s = WriteCheckpoint();
   if (result.ok()) result = s;
   if (result.ok() && dispatcher_.dispatched() == flusher_.durable()) {
     // Only a store whose queues cover the whole durable log counts as cleanly closed.

@@ -13,7 +13,6 @@
 #define MQSTORE_STORE_STORE_IMPL_H_
 
 #include <atomic>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -91,9 +90,7 @@ class StoreImpl final : public Store {
   DurableCallbacks::Clock::time_point SyncFlushDeadline() const;
   // Offset below which records may be read (durable in kSync mode, appended otherwise).
   int64_t VisibleLimit() const;
-  // The index is synced too when `sync_index` or index_sync_interval_ms has passed since
-  // its last sync.
-  Status WriteCheckpoint(bool sync_index = false);
+  Status WriteCheckpoint();
   Status RetentionRound();
   // The readable record at `offset` (and its summary), or kNotFound.
   Result<RecordView> ReadVisibleRecord(int64_t offset, RecordSummary* summary);
@@ -127,9 +124,6 @@ class StoreImpl final : public Store {
   std::unique_ptr<MetadataStore> metadata_;
   std::unique_ptr<Checkpoint> checkpoint_;
   std::mutex checkpoint_mu_;
-  // When the index was last synced (real time, like the maintenance periods); guarded by
-  // checkpoint_mu_.
-  std::chrono::steady_clock::time_point index_synced_at_{};
   std::unique_ptr<StoreMaintenance> maintenance_;
   std::unique_ptr<RetentionService> retention_;
   std::mutex retention_mu_;  // one round at a time (the periodic one, RunRetention)

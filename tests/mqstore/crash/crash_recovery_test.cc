@@ -88,7 +88,7 @@ struct CrashCase {
   CrashMode crash_mode = CrashMode::kDropUnsynced;
   uint32_t entries_per_file = 4;
   int checkpoint_interval_ms = kNever;
-  // Index syncs happen at checkpoints at least this far apart (and at close).
+  // Period of the index sync (it is synced at close too).
   int index_sync_interval_ms = kNever;
   int flush_interval_ms = kNever;
   int ops_per_thread = 40;

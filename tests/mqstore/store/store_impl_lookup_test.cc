@@ -290,8 +290,8 @@ TEST(StoreLookupCrashTest, TheIndexIsRebuiltAfterACrashAndNeverPointsPastTheLog)
   for (const RecordView& v : after) EXPECT_LT(v.physical_offset, stats.appended_offset);
 }
 
-// The index keeps its own durable point, so checkpoints sync it only every
-// index_sync_interval_ms (its slot table is expensive to write back); close always does.
+// The index keeps its own durable point, so it is synced every index_sync_interval_ms (its
+// slot table is expensive to write back), not by the checkpoints; close always syncs it.
 struct IndexSyncCounts {
   int64_t at_checkpoints = 0;  // index operations during the checkpoints after the first
   int64_t at_close = 0;
