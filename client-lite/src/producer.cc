@@ -108,7 +108,9 @@ Status Producer::Start() {
   if (started_) return Status::OK();
   std::vector<std::string> addresses = SplitAddressList(options_.namesrv_addr);
   if (addresses.empty()) return Status::InvalidArgument("no name server address given");
-  remoting_ = mqremoting::RemotingClient::Create({});
+  mqremoting::ClientOptions transport;
+  transport.shared_threads = options_.transport_threads;
+  remoting_ = mqremoting::RemotingClient::Create(transport);
   name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
                                                     options_.send_timeout);
   {

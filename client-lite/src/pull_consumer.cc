@@ -46,7 +46,9 @@ Status PullConsumer::Start() {
   std::vector<std::string> addresses = SplitAddressList(options_.namesrv_addr);
   if (addresses.empty()) return Status::InvalidArgument("no name server address given");
   if (options_.group.empty()) return Status::InvalidArgument("the consumer group is empty");
-  remoting_ = mqremoting::RemotingClient::Create({});
+  mqremoting::ClientOptions transport;
+  transport.shared_threads = options_.transport_threads;
+  remoting_ = mqremoting::RemotingClient::Create(transport);
   name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
                                                     options_.call_timeout);
   client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#" +

@@ -5,11 +5,12 @@
 //   mqbench --mode {sync|async|consume} -n NAMESRV -t TOPIC --size B --count N --window W
 //           --batch B [--producers P]   (the form /work/shared/peers/mq.sh templates)
 //
-// Produce: P producers (each its own Producer, connection and transport thread) keep W
-// asynchronous sends in flight each, as a closed loop: a producer starts W sends, and each
-// completion (on the producer's transport thread) records the result and sends the next
-// message right there, so no thread hand-off per message; the producer's own thread only
-// waits for the end. Latency is send -> response. A failed send is counted as an error and
+// Produce: P producers (each its own Producer and connection) keep W asynchronous sends in
+// flight each, as a closed loop: a producer starts W sends, and each completion (on a
+// transport thread) records the result and sends the next message right there, so no thread
+// hand-off per message; the producer's own thread only waits for the end. The producers share
+// --io-threads transport threads (default 1), as the producers of one RocketMQ client process
+// share its client instance; --io-threads 0 gives each producer a thread of its own. Latency is send -> response. A failed send is counted as an error and
 // sent again (within a budget) so that N messages get stored. --mode sync and --mode async
 // produce the same way (P 16, W 16 by default): what differs is the broker's flushDiskType,
 // which the peer script's broker command chooses.
@@ -53,6 +54,7 @@ struct BenchOptions {
   int batch = 32;  // RocketMQ's default pullBatchSize
   int timeout_s = 60;
   double rate = 0;  // produce: messages per second over all producers; 0 = as fast as possible
+  int io_threads = 1;  // produce: transport threads shared by the producers; 0 = one each
 };
 
 int64_t Percentile(const std::vector<int64_t>& sorted, double p) {
@@ -151,7 +153,7 @@ struct ProducerState {
       : producer(producer_options) {}
 
   void Record(int64_t latency_us) {
-    std::lock_guard<std::mutex> lock(mu);  // uncontended: completions run on one thread
+    std::lock_guard<std::mutex> lock(mu);
     latencies_us.push_back(latency_us);
   }
   void LaneEnded() {
@@ -260,6 +262,9 @@ int Produce(const BenchOptions& options) {
   mqclient::ProducerOptions producer_options;
   producer_options.namesrv_addr = options.namesrv;
   producer_options.group = "PID_MQBENCH";
+  if (options.io_threads > 0) {
+    producer_options.transport_threads = mqremoting::TransportThreads::Start(options.io_threads);
+  }
   std::vector<std::unique_ptr<ProducerState>> states;
   for (int p = 0; p < producers; ++p) {
     states.push_back(std::make_unique<ProducerState>(producer_options));
@@ -268,8 +273,11 @@ int Produce(const BenchOptions& options) {
                                         static_cast<size_t>(options.count / 10 + window));
   }
   std::printf(
-      "produce: %d producers x %d in flight, %lld messages of %zu bytes to %s%s\n", producers,
+      "produce: %d producers x %d in flight, %lld messages of %zu bytes to %s, %s%s\n", producers,
       window, static_cast<long long>(options.count), options.size, options.topic.c_str(),
+      options.io_threads > 0
+          ? (std::to_string(options.io_threads) + " shared transport thread(s)").c_str()
+          : "a transport thread per producer",
       options.rate > 0
           ? (", paced at " + std::to_string(static_cast<int64_t>(options.rate)) + " msgs/s").c_str()
           : "");
@@ -446,6 +454,11 @@ int main(int argc, char** argv) {
                    "send at this many msgs/s in total (default 0: as fast as the window "
                    "allows); for latency at a given throughput")
       ->check(CLI::NonNegativeNumber);
+  produce
+      ->add_option("--io-threads", produce_options.io_threads,
+                   "transport threads all producers share (default 1); 0: each producer runs "
+                   "its own")
+      ->check(CLI::NonNegativeNumber);
 
   CLI::App* consume =
       app.add_subcommand("consume", "pull --count messages from offset 0 of every queue");
@@ -470,6 +483,10 @@ int main(int argc, char** argv) {
                  "sync/async: queues when the topic has to be created (default 8)");
   app.add_option("--rate", mode_options.rate,
                  "sync/async: send at this many msgs/s in total (default 0: unpaced)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--io-threads", mode_options.io_threads,
+                 "sync/async: transport threads all producers share (default 1); 0: one per "
+                 "producer")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", mode_options.batch, "consume: messages per pull (default 32)");
   app.add_option("-g,--consumerGroup", mode_options.group, "consume: group (default CID_MQBENCH)");

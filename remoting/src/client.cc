@@ -34,6 +34,15 @@ using ConnectCallback = std::function<void(ConnectionResult)>;
 
 class ClientState;
 
+class SharedThreads : public TransportThreads {
+ public:
+  explicit SharedThreads(int count) : pool_(std::make_shared<IoPool>(count)) { pool_->Start(); }
+  const std::shared_ptr<IoPool>& pool() const { return pool_; }
+
+ private:
+  const std::shared_ptr<IoPool> pool_;
+};
+
 // One TCP connect to one address: resolve, connect, bounded by connect_timeout. Every waiter
 // gets the one result.
 class ConnectAttempt : public std::enable_shared_from_this<ConnectAttempt> {
@@ -49,8 +58,9 @@ class ConnectAttempt : public std::enable_shared_from_this<ConnectAttempt> {
         timer_(strand_) {}
 
   void Start(Millis timeout);
-  // Stops the attempt (shutdown); it finishes with kAborted.
-  void Cancel();
+  // Stops the attempt (shutdown); it finishes with kAborted. `cancelled`, if set, runs once
+  // the attempt's handlers are done with (on its strand).
+  void Cancel(std::function<void()> cancelled = nullptr);
   // Sets the result once, wakes Wait and runs the callbacks.
   void Finish(ConnectionResult result);
 
@@ -90,8 +100,11 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
   ClientState(const ClientOptions& options, std::shared_ptr<RequestHandler> handler)
       : options_(options),
         handler_(std::move(handler)),
-        pool_(std::make_shared<IoPool>(options.io_threads)) {
-    pool_->Start();
+        owns_pool_(options.shared_threads == nullptr),
+        pool_(owns_pool_
+                  ? std::make_shared<IoPool>(options.io_threads)
+                  : static_cast<const SharedThreads&>(*options.shared_threads).pool()) {
+    if (owns_pool_) pool_->Start();
   }
 
   const ClientOptions& options() const { return options_; }
@@ -135,6 +148,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
       Slot& slot = slots_[attempt->address()];
       if (slot.attempt == attempt) slot.attempt.reset();
       slot.connection = connection;
+      ++unfinished_connections_;
     }
     connection->Start();
     return connection;
@@ -159,10 +173,33 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
         if (slot.attempt) attempts.push_back(slot.attempt);
       }
       slots_.clear();
+      if (!owns_pool_) unfinished_attempts_ = attempts.size();
     }
-    for (auto& attempt : attempts) attempt->Cancel();
-    for (auto& connection : connections) connection->Close();
-    pool_->Stop(kStopGrace);
+    if (owns_pool_) {
+      for (auto& attempt : attempts) attempt->Cancel();
+      for (auto& connection : connections) connection->Close();
+      pool_->Stop(kStopGrace);
+    } else {
+      // The threads serve other clients too: wait instead until each attempt and connection
+      // of this one has run its last handler (on its strand), so none calls back later.
+      for (auto& attempt : attempts) {
+        attempt->Cancel([self = shared_from_this()] {
+          std::lock_guard<std::mutex> lock(self->mu_);
+          --self->unfinished_attempts_;
+          self->finished_.notify_all();
+        });
+      }
+      for (auto& connection : connections) connection->Close();
+      std::unique_lock<std::mutex> lock(mu_);
+      if (!pool_->OnOwnThread()) {  // there it would wait for itself
+        if (!finished_.wait_for(lock, kStopGrace, [this] {
+              return unfinished_attempts_ == 0 && unfinished_connections_ == 0;
+            })) {
+          Log(LogLevel::kWarn, "remoting: client shutdown: connections still closing after " +
+                                   std::to_string(kStopGrace.count()) + " ms");
+        }
+      }
+    }
     // An attempt whose completion did not run before the threads stopped still owes its
     // waiters an answer.
     for (auto& attempt : attempts) {
@@ -178,6 +215,8 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   void Forget(const std::string& address, uint64_t id) {
     std::lock_guard<std::mutex> lock(mu_);
+    --unfinished_connections_;
+    finished_.notify_all();
     auto it = slots_.find(address);
     if (it == slots_.end() || !it->second.connection || it->second.connection->id() != id) return;
     it->second.connection.reset();
@@ -186,10 +225,16 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
 
   const ClientOptions options_;
   const std::shared_ptr<RequestHandler> handler_;
+  const bool owns_pool_;
   const std::shared_ptr<IoPool> pool_;
 
   std::mutex mu_;
+  std::condition_variable finished_;
   bool shut_down_ = false;
+  // Adopted connections whose close has not finished, and attempts cancelled by Shutdown
+  // whose strand has not yet run the cancel (both only waited for with shared threads).
+  size_t unfinished_connections_ = 0;
+  size_t unfinished_attempts_ = 0;
   std::map<std::string, Slot, std::less<>> slots_;
 };
 
@@ -255,13 +300,14 @@ void ConnectAttempt::OnConnected(const asio::error_code& ec) {
   Finish(client->Adopt(shared_from_this(), std::move(socket_)));
 }
 
-void ConnectAttempt::Cancel() {
-  asio::post(strand_, [self = shared_from_this()] {
+void ConnectAttempt::Cancel(std::function<void()> cancelled) {
+  asio::post(strand_, [self = shared_from_this(), cancelled = std::move(cancelled)] {
     self->cancelled_ = true;
     asio::error_code ignored;
     self->timer_.cancel();
     self->resolver_.cancel();
     self->socket_.close(ignored);
+    if (cancelled) cancelled();
   });
 }
 
@@ -393,6 +439,10 @@ class RemotingClientImpl final : public RemotingClient {
 };
 
 }  // namespace
+
+std::shared_ptr<TransportThreads> TransportThreads::Start(int count) {
+  return std::make_shared<SharedThreads>(count > 0 ? count : 1);
+}
 
 std::unique_ptr<RemotingClient> RemotingClient::Create(const ClientOptions& options,
                                                        std::shared_ptr<RequestHandler> handler) {

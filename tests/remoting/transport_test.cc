@@ -761,6 +761,82 @@ TEST_F(TransportTest, ShuttingDownTheClientAbortsItsPendingInvokes) {
   EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }));
 }
 
+TEST_F(TransportTest, ClientsSharingTransportThreadsEachHaveTheirOwnConnection) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  std::shared_ptr<TransportThreads> threads = TransportThreads::Start(1);
+  ClientOptions options;
+  options.shared_threads = threads;
+  std::vector<std::unique_ptr<RemotingClient>> clients;
+  for (int i = 0; i < 8; ++i) clients.push_back(RemotingClient::Create(options));
+  std::atomic<int> answered{0};
+  for (auto& client : clients) {
+    for (int i = 0; i < 4; ++i) {
+      client->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                          [&](Result<RemotingCommand> r) {
+                            if (r.ok() && r->code == response_code::kSuccess) answered++;
+                          });
+    }
+  }
+  ASSERT_TRUE(WaitFor([&] { return answered.load() == 32; }));
+  EXPECT_EQ(server_->connection_count(), 8u);
+}
+
+TEST_F(TransportTest, ShuttingDownAClientOnSharedThreadsLeavesTheOthersWorking) {
+  // Requests of code 11 are never answered; the rest are echoed.
+  auto handler = std::make_shared<TestHandler>(
+      [](const std::shared_ptr<Connection>& connection, RemotingCommand request) {
+        if (request.code != 11) TestHandler::Echo(connection, request);
+      });
+  StartServer(handler);
+  ClientOptions options;
+  options.shared_threads = TransportThreads::Start(2);
+  auto leaving = RemotingClient::Create(options);
+  auto staying = RemotingClient::Create(options);
+  options.shared_threads.reset();  // the clients keep the threads alive
+  ASSERT_TRUE(staying->InvokeSync(server_address(), RemotingCommand::Request(1), kLong).ok());
+
+  std::atomic<int> aborted{0};
+  std::atomic<bool> shutdown_returned{false};
+  std::atomic<int> late_callbacks{0};
+  for (int i = 0; i < 3; ++i) {
+    leaving->InvokeAsync(server_address(), RemotingCommand::Request(11), kLong,
+                         [&](Result<RemotingCommand> r) {
+                           if (shutdown_returned.load()) late_callbacks++;
+                           if (r.status().code() == Status::Code::kAborted) aborted++;
+                         });
+  }
+  ASSERT_TRUE(WaitFor([&] { return handler->requests() == 4; }));
+  leaving->Shutdown();
+  shutdown_returned = true;
+  // Its calls were answered (aborted) before Shutdown returned, and its connection is closed...
+  EXPECT_EQ(aborted.load(), 3);
+  EXPECT_EQ(late_callbacks.load(), 0);
+  EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 1; }));
+  // ...while the other client goes on over the same threads.
+  auto response = staying->InvokeSync(server_address(), RemotingCommand::Request(2), kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->code, response_code::kSuccess);
+  staying->Shutdown();
+  EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }));
+}
+
+TEST_F(TransportTest, AClientOnSharedThreadsCanBeShutDownFromOneOfThem) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  ClientOptions options;
+  options.shared_threads = TransportThreads::Start(1);
+  std::shared_ptr<RemotingClient> client = RemotingClient::Create(options);
+  std::atomic<bool> shut_down{false};
+  client->InvokeAsync(server_address(), RemotingCommand::Request(1), kLong,
+                      [&](Result<RemotingCommand>) {
+                        client->Shutdown();  // must not wait for this very thread
+                        shut_down = true;
+                      });
+  EXPECT_TRUE(WaitFor([&] { return shut_down.load(); }));
+  EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }));
+}
+
 TEST_F(TransportTest, TheClientReconnectsAfterTheConnectionCloses) {
   auto handler = std::make_shared<TestHandler>();
   StartServer(handler);

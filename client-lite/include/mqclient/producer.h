@@ -44,6 +44,9 @@ struct ProducerOptions {
   // How often the routes of the topics sent to are fetched again (RocketMQ's
   // pollNameServerInterval); 0 = only on demand (a retry, RefreshRoutes).
   std::chrono::milliseconds route_refresh_interval{30000};
+  // Transport threads shared with other producers and consumers of this process (null: the
+  // producer runs one of its own). See mqremoting::TransportThreads.
+  std::shared_ptr<mqremoting::TransportThreads> transport_threads;
 };
 
 enum class SendStatus { kSendOk, kFlushDiskTimeout, kFlushSlaveTimeout, kSlaveNotAvailable };

@@ -24,6 +24,8 @@ struct PullConsumerOptions {
   std::string group = "CID_MQCLIENT";
   std::string subscription = "*";  // tag expression sent with every pull
   std::chrono::milliseconds call_timeout{3000};
+  // Transport threads shared with other clients of this process (null: its own thread).
+  std::shared_ptr<mqremoting::TransportThreads> transport_threads;
 };
 
 enum class PullStatus { kFound, kNoNewMessage, kNoMatchedMessage, kOffsetIllegal };

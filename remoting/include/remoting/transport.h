@@ -101,8 +101,22 @@ class RemotingServer {
   virtual size_t connection_count() const = 0;
 };
 
+// Transport threads that several RemotingClients share, as RocketMQ's clients in one process
+// share one client instance and its event loop. Each client otherwise runs its own: a process
+// with 64 producers would switch between 64 threads, one woken per response.
+class TransportThreads {
+ public:
+  // Starts `count` threads (at least one). They stop once this handle and every client and
+  // connection using them are gone.
+  static std::shared_ptr<TransportThreads> Start(int count);
+  virtual ~TransportThreads() = default;
+};
+
 struct ClientOptions {
-  int io_threads = 1;
+  int io_threads = 1;  // the client's own threads, when `shared_threads` is null
+  // Run on these instead. Shutdown then closes this client's connections and waits for their
+  // last handlers; the threads go on serving the other clients.
+  std::shared_ptr<TransportThreads> shared_threads;
   CodecLimits limits;
   Millis connect_timeout{3000};
 };
