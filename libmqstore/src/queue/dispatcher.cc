@@ -4,19 +4,16 @@
 #include <chrono>
 
 namespace mqstore {
-namespace {
-
-inline void CpuRelax() {
-#if defined(__x86_64__) || defined(__i386__)
-  __builtin_ia32_pause();
-#endif
-}
-
-}  // namespace
 
 Dispatcher::Dispatcher(CommitLog* log, ConsumeQueueSet* queues, IndexService* index,
-                       std::function<int64_t()> limit, EventCount* wake)
-    : log_(log), queues_(queues), index_(index), limit_(std::move(limit)), wake_(wake) {}
+                       std::function<int64_t()> limit, EventCount* wake,
+                       std::chrono::microseconds batch_wait)
+    : log_(log),
+      queues_(queues),
+      index_(index),
+      limit_(std::move(limit)),
+      wake_(wake),
+      batch_wait_(batch_wait) {}
 
 Dispatcher::~Dispatcher() { Stop(); }
 
@@ -30,6 +27,7 @@ void Dispatcher::Start(int64_t from, int64_t queues_from) {
 void Dispatcher::Stop() {
   stop_.store(true);
   wake_->Notify();  // the loop re-checks stop_ after PrepareWait, so this cannot be missed
+  CutBatchWait();
   if (thread_.joinable()) thread_.join();
   progress_.Notify();
 }
@@ -39,6 +37,7 @@ Status Dispatcher::AwaitDispatched(int64_t offset, int timeout_ms) {
   // An attempt under way when this call began may fail on a disk that has room by now; the
   // one after it began later.
   const uint64_t attempts_at_start = failed_attempts_.load(std::memory_order_acquire);
+  if (dispatched() < offset) CutBatchWait();  // somebody waits: look now
   while (dispatched() < offset) {
     const uint64_t attempts = failed_attempts_.load(std::memory_order_acquire);
     Status e = error();
@@ -84,18 +83,32 @@ Status Dispatcher::error() const {
   return error_;
 }
 
+void Dispatcher::CutBatchWait() {
+  if (batch_wait_.count() == 0) return;
+  std::lock_guard<std::mutex> l(batch_mu_);
+  cut_batch_wait_ = true;
+  batch_cut_.notify_all();
+}
+
+void Dispatcher::WaitForBatch() {
+  std::unique_lock<std::mutex> l(batch_mu_);
+  batch_cut_.wait_for(l, batch_wait_, [this] { return cut_batch_wait_; });
+  cut_batch_wait_ = false;
+}
+
 void Dispatcher::Loop() {
   int64_t pos = dispatched();
+  bool dispatched_since_wait = false;  // records came since the last sleep or batch wait
   while (!stop_.load(std::memory_order_acquire)) {
     int64_t limit = limit_();
     if (pos >= limit) {
-      // Under load the next append is typically a microsecond away: look a few times before
-      // sleeping, which spares the appender a futex wake per put.
-      for (int spin = 0; spin < 64 && limit <= pos; ++spin) {
-        CpuRelax();
-        limit = limit_();
+      if (batch_wait_.count() > 0 && dispatched_since_wait) {
+        // Records are coming: give the next ones time to gather (no wake-up asked for).
+        dispatched_since_wait = false;
+        WaitForBatch();
+        continue;
       }
-      if (limit > pos) continue;
+      dispatched_since_wait = false;
       auto key = wake_->PrepareWait();
       if (stop_.load() || limit_() > pos) {
         wake_->CancelWait();
@@ -128,6 +141,7 @@ void Dispatcher::Loop() {
       blocked_.store(false, std::memory_order_release);
     }
     pos = next;
+    dispatched_since_wait = true;
     dispatched_.store(pos, std::memory_order_release);
     progress_.Notify();
   }

@@ -55,7 +55,8 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
           &log_, &queues_, index_.get(), [this] { return VisibleLimit(); },
           // In kSync the dispatch limit moves with the durable offset only: waking
           // the dispatcher at every append would be a futex call per put for nothing.
-          options_.flush_mode == FlushMode::kSync ? &durable_event_ : &log_.append_event()),
+          options_.flush_mode == FlushMode::kSync ? &durable_event_ : &log_.append_event(),
+          std::chrono::microseconds(options_.dispatch_batch_wait_us)),
       rewrite_options_(RewriteOptions(options_)) {}
 
 StoreImpl::~StoreImpl() {

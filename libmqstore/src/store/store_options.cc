@@ -70,6 +70,9 @@ Status StoreOptions::Validate() const {
       index_sync_interval_ms <= 0) {
     return Status::InvalidArgument("intervals and timeouts must be positive");
   }
+  if (dispatch_batch_wait_us < 0 || dispatch_batch_wait_us > 1'000'000) {
+    return Status::InvalidArgument("dispatch_batch_wait_us must be in 0..1,000,000");
+  }
   if (enable_index && (index_slots_per_file == 0 || index_entries_per_file == 0)) {
     return Status::InvalidArgument("index_slots_per_file and index_entries_per_file must be positive");
   }

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -29,10 +31,11 @@ class DispatcherTest : public ::testing::Test {
 
   void SetUp() override { ASSERT_OK(harness_.Load()); }
 
-  void StartDispatcher(int64_t from = 0, IndexService* index = nullptr, int64_t queues_from = 0) {
+  void StartDispatcher(int64_t from = 0, IndexService* index = nullptr, int64_t queues_from = 0,
+                       std::chrono::microseconds batch_wait = std::chrono::microseconds(0)) {
     dispatcher_ = std::make_unique<Dispatcher>(
         &harness_.log(), &harness_.queues(), index, [this] { return limit_.load(); },
-        &harness_.log().append_event());
+        &harness_.log().append_event(), batch_wait);
     dispatcher_->Start(from, queues_from);
   }
   // Lets dispatch reach `limit` and wakes the dispatcher.
@@ -126,6 +129,42 @@ TEST_F(DispatcherTest, FollowsAppendsAsTheyHappen) {
     ASSERT_OK(dispatcher_->AwaitDispatched(harness_.log().appended(), kWaitMs));
     ASSERT_EQ(EntriesOf("TopicA", 0).size(), static_cast<size_t>(i + 1));
   }
+}
+
+// Waits for dispatch without AwaitDispatched, which would cut a batch wait short.
+bool PollUntilDispatched(const Dispatcher& dispatcher, int64_t offset) {
+  for (int waited_ms = 0; waited_ms < kWaitMs; ++waited_ms) {
+    if (dispatcher.dispatched() >= offset) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return dispatcher.dispatched() >= offset;
+}
+
+TEST_F(DispatcherTest, WhileRecordsComeItWaitsTheBatchWaitInsteadOfBeingWokenByEachAppend) {
+  StartDispatcher(0, nullptr, 0, std::chrono::hours(1));
+  // Idle: the first record is dispatched as soon as it may be (the notify wakes it).
+  ASSERT_OK(harness_.AppendMany("TopicA", 0, 1));
+  const int64_t first_end = harness_.log().appended();
+  SetLimit(first_end);
+  ASSERT_TRUE(PollUntilDispatched(*dispatcher_, first_end));
+  // Now it waits out its batch wait (an hour here): the next record's notify does not wake it.
+  ASSERT_OK(harness_.AppendMany("TopicA", 0, 1));
+  SetLimit(harness_.log().appended());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(dispatcher_->dispatched(), first_end);
+  EXPECT_EQ(EntriesOf("TopicA", 0).size(), 1u);
+  // Somebody waiting for the record cuts the wait short.
+  ASSERT_OK(dispatcher_->AwaitDispatched(harness_.log().appended(), kWaitMs));
+  EXPECT_EQ(EntriesOf("TopicA", 0).size(), 2u);
+}
+
+TEST_F(DispatcherTest, StopCutsTheBatchWaitShort) {
+  StartDispatcher(0, nullptr, 0, std::chrono::hours(1));
+  ASSERT_OK(harness_.AppendMany("TopicA", 0, 2));
+  SetLimit(harness_.log().appended());
+  ASSERT_TRUE(PollUntilDispatched(*dispatcher_, harness_.log().appended()));
+  dispatcher_->Stop();  // would take an hour otherwise
+  EXPECT_EQ(EntriesOf("TopicA", 0).size(), 2u);
 }
 
 TEST_F(DispatcherTest, StartsAtTheGivenOffset) {
