@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -216,39 +217,69 @@ class Lane {
   bool resend_ = false;        // the last send failed and goes again (within the budget)
 };
 
-// --rate: message n is sent at start + n / rate (by whichever producer claimed it), with at
-// most W in flight per producer, so that latency is measured at a chosen throughput rather
-// than at saturation. Producers' own threads pace and send; completions only record. A
-// failed send is counted, not sent again.
-void RunPacedProducer(ProduceRun* run, ProducerState* state, int window, Clock::time_point start) {
+// --rate: message n is due at start + n / rate. One pacing thread sends every message that
+// is due to the producers in turn (at most W in flight each) and sleeps until the next one
+// is due, so the client costs one wake-up per batch of due messages rather than one per
+// message; completions only record. Latency is counted from when a send starts. Sends that
+// start more than 1 ms after they were due are counted: then the client, not the broker, set
+// the pace. A failed send is counted, not sent again. Returns when every send has ended.
+struct PacingReport {
+  Clock::time_point start;
+  int64_t late_sends = 0;
+  int64_t max_lag_us = 0;
+};
+
+PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState>>* states,
+                      int window) {
+  struct Pacer {
+    std::mutex mu;
+    std::condition_variable room;  // a send of a full producer ended
+    std::vector<int> inflight;     // per producer, guarded by mu
+  } pacer;
+  pacer.inflight.assign(states->size(), 0);
+  PacingReport report;
+  report.start = Clock::now();
   const double rate = run->options().rate;
-  int inflight = 0;  // guarded by state->mu
+  size_t next_producer = 0;
   for (int64_t n = run->ClaimNumber(); n >= 0; n = run->ClaimNumber()) {
-    std::this_thread::sleep_until(start + std::chrono::nanoseconds(static_cast<int64_t>(
-                                              static_cast<double>(n) * 1e9 / rate)));
+    const Clock::time_point due =
+        report.start + std::chrono::nanoseconds(static_cast<int64_t>(
+                           static_cast<double>(n) * 1e9 / rate));
+    if (Clock::now() < due) std::this_thread::sleep_until(due);
+    const size_t p = next_producer;
+    next_producer = (next_producer + 1) % states->size();
     {
-      std::unique_lock<std::mutex> lock(state->mu);
-      state->all_ended.wait(lock, [&] { return inflight < window; });
-      ++inflight;
+      std::unique_lock<std::mutex> lock(pacer.mu);
+      pacer.room.wait(lock, [&] { return pacer.inflight[p] < window; });
+      ++pacer.inflight[p];
     }
+    ProducerState* state = (*states)[p].get();
     const auto sent_at = Clock::now();
+    const int64_t lag_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(sent_at - due).count();
+    if (lag_us > 1000) ++report.late_sends;
+    report.max_lag_us = std::max(report.max_lag_us, lag_us);
     state->producer.SendAsync(
-        run->message(), [run, state, sent_at, &inflight](Result<mqclient::SendResult> result) {
+        run->message(), [run, state, sent_at, p, &pacer](Result<mqclient::SendResult> result) {
           const int64_t us =
               std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent_at).count();
-          std::lock_guard<std::mutex> lock(state->mu);
           if (result.ok()) {
-            state->latencies_us.push_back(us);
+            state->Record(us);
             run->CountSent();
           } else {
             run->CountFailure(result.status());
           }
-          --inflight;
-          state->all_ended.notify_all();
+          std::lock_guard<std::mutex> lock(pacer.mu);
+          --pacer.inflight[p];
+          pacer.room.notify_all();
         });
   }
-  std::unique_lock<std::mutex> lock(state->mu);
-  state->all_ended.wait(lock, [&] { return inflight == 0; });
+  std::unique_lock<std::mutex> lock(pacer.mu);
+  pacer.room.wait(lock, [&] {
+    return std::all_of(pacer.inflight.begin(), pacer.inflight.end(),
+                       [](int in) { return in == 0; });
+  });
+  return report;
 }
 
 int Produce(const BenchOptions& options) {
@@ -282,31 +313,42 @@ int Produce(const BenchOptions& options) {
           ? (", paced at " + std::to_string(static_cast<int64_t>(options.rate)) + " msgs/s").c_str()
           : "");
   std::fflush(stdout);
-  const auto start = Clock::now();
+  auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (int p = 0; p < producers; ++p) {
-    threads.emplace_back([&run, &state = *states[p], window, start] {
-      if (Status started = state.producer.Start(); !started.ok()) {
-        run.CountFailure(started);
-        return;
+  std::optional<PacingReport> pacing;
+  if (options.rate > 0) {
+    bool started = true;
+    for (auto& state : states) {
+      if (Status s = state->producer.Start(); !s.ok()) {
+        run.CountFailure(s);
+        started = false;
       }
-      if (run.options().rate > 0) {
-        RunPacedProducer(&run, &state, window, start);
-        state.producer.Shutdown();
-        return;
-      }
-      std::vector<std::unique_ptr<Lane>> lanes;
-      for (int i = 0; i < window; ++i) lanes.push_back(std::make_unique<Lane>(&run, &state));
-      {
-        std::lock_guard<std::mutex> lock(state.mu);
-        state.active_lanes = window;
-      }
-      for (auto& lane : lanes) lane->Run();
-      state.AwaitLanes();
-      state.producer.Shutdown();  // joins the transport thread before the lanes go
-    });
+    }
+    if (started) {
+      pacing = RunPaced(&run, &states, window);
+      start = pacing->start;
+    }
+    for (auto& state : states) state->producer.Shutdown();
+  } else {
+    for (int p = 0; p < producers; ++p) {
+      threads.emplace_back([&run, &state = *states[p], window] {
+        if (Status started = state.producer.Start(); !started.ok()) {
+          run.CountFailure(started);
+          return;
+        }
+        std::vector<std::unique_ptr<Lane>> lanes;
+        for (int i = 0; i < window; ++i) lanes.push_back(std::make_unique<Lane>(&run, &state));
+        {
+          std::lock_guard<std::mutex> lock(state.mu);
+          state.active_lanes = window;
+        }
+        for (auto& lane : lanes) lane->Run();
+        state.AwaitLanes();
+        state.producer.Shutdown();  // ends the transport's use of the lanes before they go
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
   }
-  for (std::thread& thread : threads) thread.join();
   double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   std::vector<int64_t> latencies;
   size_t total = 0;
@@ -317,6 +359,14 @@ int Produce(const BenchOptions& options) {
   }
   if (std::string error = run.first_error(); !error.empty()) {
     std::fprintf(stderr, "mqbench produce: first error: %s\n", error.c_str());
+  }
+  if (pacing) {
+    std::printf("pacing: %lld of %lld sends started more than 1 ms late (at most %lld us)%s\n",
+                static_cast<long long>(pacing->late_sends), static_cast<long long>(options.count),
+                static_cast<long long>(pacing->max_lag_us),
+                pacing->late_sends * 100 > options.count
+                    ? ": the client could not keep the rate, latencies are understated"
+                    : "");
   }
   Report("produce", run.ok(), options.size, seconds, std::move(latencies), run.errors());
   return run.ok() >= options.count ? 0 : 1;

@@ -58,6 +58,12 @@ TEST_F(MqbenchTest, SyncAndAsyncModesBothKeepTheWindowInFlight) {
   EXPECT_EQ(RunBench("--mode async -n '" + namesrv_addr_ + "' -t ModeDefault --count 100", &out),
             "100");
   EXPECT_NE(out.find("produce: 16 producers x 16 in flight"), std::string::npos) << out;
+  EXPECT_NE(out.find("1 shared transport thread(s)"), std::string::npos) << out;
+  // Each producer on a transport thread of its own.
+  EXPECT_EQ(RunBench(ModeArgs("async", "ModeOwnThreads", 200) + " --producers 3 --io-threads 0",
+                     &out),
+            "200");
+  EXPECT_NE(out.find("a transport thread per producer"), std::string::npos) << out;
 }
 
 TEST_F(MqbenchTest, ConsumeModeTakesTheBatchAndCountsExactly) {
@@ -77,6 +83,9 @@ TEST_F(MqbenchTest, ARatePacesTheSends) {
   EXPECT_EQ(RunBench(ModeArgs("async", "ModePaced", 300) + " --producers 2 --rate 1000", &out),
             "300");
   EXPECT_NE(out.find("paced at 1000 msgs/s"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("pacing: [0-9]+ of 300 sends started more than 1 ms late")))
+      << out;
   std::smatch rate;
   ASSERT_TRUE(std::regex_search(out, rate, std::regex("msgs_s=([0-9]+) ")));
   EXPECT_LE(std::stoll(rate[1]), 1000 * 300 / 299) << out;
