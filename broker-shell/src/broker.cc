@@ -118,6 +118,7 @@ std::array<uint8_t, 4> Ipv4Bytes(const mqstore::SocketAddress& address) {
 
 struct Broker::Impl {
   BrokerConfig config;
+  mqstore::Env* store_env = nullptr;  // null: the file system
   BrokerContext context;
   std::shared_ptr<RequestDispatcher> dispatcher = std::make_shared<RequestDispatcher>();
   std::unique_ptr<mqremoting::RemotingServer> server;
@@ -182,6 +183,7 @@ Status Broker::Impl::Init() {
 
   mqstore::StoreOptions store_options = ToStoreOptions(config);
   store_options.store_host = *host;
+  if (store_env != nullptr) store_options.env = store_env;
   MQ_ASSIGN_OR_RETURN(store, mqstore::Store::Open(store_options, config.storePathRootDir));
   context.store = store.get();
   log.Info(kLogComponent, "store opened",
@@ -356,9 +358,11 @@ Broker::Broker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Broker::~Broker() { Shutdown().IgnoreError(); }
 
-Result<std::unique_ptr<Broker>> Broker::Start(const BrokerConfig& config) {
+Result<std::unique_ptr<Broker>> Broker::Start(const BrokerConfig& config,
+                                              mqstore::Env* store_env) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
+  impl->store_env = store_env;
   Status started = impl->Init();
   if (!started.ok()) {
     impl->Stop(std::chrono::milliseconds(0)).IgnoreError();

@@ -21,6 +21,7 @@
 
 #include "broker_config.h"
 #include "broker_context.h"
+#include "mqstore/env.h"
 #include "mqstore/status.h"
 
 namespace mqbroker {
@@ -30,7 +31,11 @@ class Broker {
   // Opens the store in config.storePathRootDir, binds config.listenPort (0 = any free port)
   // and registers with the name servers of config.namesrvAddr. Errors: the store's open
   // errors, kIOError when the port cannot be bound, kInvalidArgument for a bad config.
-  static mqstore::Result<std::unique_ptr<Broker>> Start(const BrokerConfig& config);
+  // `store_env`: where the store's files go (tests pass a fault-injecting Env); null: the
+  // file system. With any Env but the file system's the store has no LMDB metadata, and
+  // topics and offsets are kept in memory only.
+  static mqstore::Result<std::unique_ptr<Broker>> Start(const BrokerConfig& config,
+                                                        mqstore::Env* store_env = nullptr);
 
   ~Broker();  // Shutdown()
 

@@ -103,6 +103,11 @@ class Env {
   // The process-wide POSIX environment. Never deleted.
   static Env* Default();
 
+  // True when paths name files of the real file system: the POSIX Env, or an Env that passes
+  // its paths on to it (a test wrapper). Only then does a store open its LMDB metadata, which
+  // does its own file I/O.
+  virtual bool OnFileSystem() const { return false; }
+
   virtual Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) = 0;
   virtual bool FileExists(const std::string& path) = 0;
   // Names (not paths) of the entries of `dir`, without "." and "..".

@@ -92,8 +92,8 @@ struct StoreOptions {
 
   // Open the metadata store (topics, subscription groups, consumer offsets, schedule
   // progress) in <dir>/meta; Store::metadata() returns it. LMDB does its own file I/O, so
-  // it is opened only with the POSIX Env (env == nullptr or Env::Default()); with any
-  // other Env Store::metadata() is null. Default: true.
+  // it is opened only when the Env is on the file system (Env::OnFileSystem(): the POSIX
+  // Env, env == nullptr); with any other Env Store::metadata() is null. Default: true.
   bool enable_metadata = true;
 
   // ---- Scheduled delivery (docs/format/timer.md) ----

@@ -191,6 +191,8 @@ class PosixFileLock final : public FileLock {
 
 class PosixEnv final : public Env {
  public:
+  bool OnFileSystem() const override { return true; }
+
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     int flags = O_CLOEXEC;
     switch (mode) {

@@ -150,7 +150,7 @@ Status StoreImpl::Open() {
     // damaged record below it after Open has returned.
     MQ_RETURN_IF_ERROR(CheckLogRange(log_, dispatch_from, recovered.start));
   }
-  if (options_.enable_metadata && env_ == Env::Default()) {
+  if (options_.enable_metadata && env_->OnFileSystem()) {
     MQ_ASSIGN_OR_RETURN(metadata_, OpenMetadataStore(filename::MetaDir(dir_), MetadataOptions{}));
   }
 
