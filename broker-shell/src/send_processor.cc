@@ -224,6 +224,17 @@ int32_t ResponseCodeOf(const mqstore::Status& status) {
 
 void SendProcessor::Process(const std::shared_ptr<mqremoting::Connection>& connection,
                             RemotingCommand request) {
+  // A put that has held the append lock this long (a stuck disk under a full write buffer,
+  // a segment made in the foreground) would make this one wait on the I/O thread too, and
+  // with it every connection of that thread: refuse at once, as RocketMQ's rejectRequest
+  // does while the OS page cache is busy.
+  if (const int64_t held = context_->store->AppendLockHeldMs();
+      held > context_->config->osPageCacheBusyTimeOutMills) {
+    ReplyError(connection, request, response_code::kSystemBusy,
+               "[REJECTREQUEST]system busy, start flow control for a while: a put has held "
+               "the commit log for " + std::to_string(held) + " ms");
+    return;
+  }
   switch (request.code) {
     case request_code::kSendBatchMessage:
       SendBatch(connection, request);

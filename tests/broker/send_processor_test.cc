@@ -71,9 +71,9 @@ bool WaitFor(const std::function<bool()>& condition) {
   return true;
 }
 
-// The file system, except that while the gate is closed syncs of commit-log files block: a
-// disk that does not keep up. (FaultInjectionEnv sits on a MemEnv, where the broker would
-// have no LMDB metadata.)
+// The file system, except that while the gate is closed writes and syncs of commit-log files
+// block: a disk that does not keep up. (FaultInjectionEnv sits on a MemEnv, where the broker
+// would have no LMDB metadata.)
 class GatedSyncEnv final : public mqstore::Env {
  public:
   bool OnFileSystem() const override { return true; }
@@ -87,8 +87,8 @@ class GatedSyncEnv final : public mqstore::Env {
     closed_ = false;
     changed_.notify_all();
   }
-  // Waits until a commit-log sync is held at the closed gate.
-  bool WaitForBlockedSync() {
+  // Waits until a commit-log write or sync is held at the closed gate.
+  bool WaitForBlocked() {
     std::unique_lock<std::mutex> lock(mu_);
     return changed_.wait_for(lock, kTimeout, [this] { return blocked_ > 0; });
   }
@@ -129,6 +129,7 @@ class GatedSyncEnv final : public mqstore::Env {
       return base_->Read(offset, n, scratch, bytes_read);
     }
     mqstore::Status Write(uint64_t offset, std::string_view data) override {
+      env_->PassGate();
       return base_->Write(offset, data);
     }
     mqstore::Status Sync() override {
@@ -172,14 +173,20 @@ class SendFlowControlTest : public ::testing::Test {
     auto namesrv = mqstore::test::StartLoopbackNameServer();
     ASSERT_TRUE(namesrv.ok()) << namesrv.status().ToString();
     namesrv_ = std::move(namesrv).value();
-    BrokerConfig config = mqstore::test::LoopbackBrokerConfig(
+    config_ = mqstore::test::LoopbackBrokerConfig(
         dir_.path(), "127.0.0.1:" + std::to_string(namesrv_->port()));
-    config.flushDiskType = FlushDiskType::kSyncFlush;
-    config.sendThreadPoolQueueCapacity = kDiskWaitLimit;
-    auto broker = Broker::Start(config, &env_);
+    config_.flushDiskType = FlushDiskType::kSyncFlush;
+    client_ = mqremoting::RemotingClient::Create({});
+  }
+  void StartBroker() {
+    auto broker = Broker::Start(config_, &env_);
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(broker).value();
-    client_ = mqremoting::RemotingClient::Create({});
+    // The topic exists and the log has its first segment before the disk gets stuck.
+    auto first = client_->InvokeSync(broker_->identity().broker_addr,
+                                     SendRequest("FlowTopic", "before"), kTimeout);
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    ASSERT_EQ(first->code, code::kSuccess) << first->remark.value_or("");
   }
 
   void TearDown() override {
@@ -201,17 +208,15 @@ class SendFlowControlTest : public ::testing::Test {
 
   mqstore::test::TempDir dir_;
   GatedSyncEnv env_;
+  BrokerConfig config_;
   std::unique_ptr<mqnamesrv::NameServer> namesrv_;
   std::unique_ptr<Broker> broker_;
   std::unique_ptr<mqremoting::RemotingClient> client_;
 };
 
 TEST_F(SendFlowControlTest, SendsBeyondTheDiskWaitLimitAreAnsweredSystemBusyAtOnce) {
-  // The topic exists and the log has its first segment before the disk gets stuck.
-  auto first = client_->InvokeSync(broker_->identity().broker_addr,
-                                   SendRequest("FlowTopic", "before"), kTimeout);
-  ASSERT_TRUE(first.ok()) << first.status().ToString();
-  ASSERT_EQ(first->code, code::kSuccess) << first->remark.value_or("");
+  config_.sendThreadPoolQueueCapacity = kDiskWaitLimit;
+  ASSERT_NO_FATAL_FAILURE(StartBroker());
 
   env_.CloseGate();
   Answers waiting;
@@ -220,7 +225,7 @@ TEST_F(SendFlowControlTest, SendsBeyondTheDiskWaitLimitAreAnsweredSystemBusyAtOn
     SendAsync("waits " + std::to_string(i), &waiting);
     ASSERT_TRUE(WaitFor([&] { return appended() > before; }));  // admitted and appended
   }
-  ASSERT_TRUE(env_.WaitForBlockedSync());
+  ASSERT_TRUE(env_.WaitForBlocked());
   EXPECT_EQ(waiting.size(), 0u) << "a SYNC_FLUSH send was answered before its sync";
 
   // One more than the limit: answered now, while the disk is still stuck, and not stored.
@@ -248,6 +253,61 @@ TEST_F(SendFlowControlTest, SendsBeyondTheDiskWaitLimitAreAnsweredSystemBusyAtOn
                                    SendRequest("FlowTopic", "after"), kTimeout);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->code, code::kSuccess) << after->remark.value_or("");
+}
+
+TEST_F(SendFlowControlTest, WhileAPutHoldsTheCommitLogSendsAreRefusedInsteadOfWaiting) {
+  config_.mappedFileSizeCommitLog = 64 << 20;  // no segment roll in this test
+  // Well above what copying a 1 MiB body takes, well below the time the stuck put is held.
+  config_.osPageCacheBusyTimeOutMills = 100;
+  constexpr int64_t kStuckMs = 300;
+  ASSERT_NO_FATAL_FAILURE(StartBroker());
+  mqstore::Store* store = broker_->store();
+
+  // The disk takes nothing: the flusher waits in its write-out, puts fill the write buffer
+  // (16 MiB), and the put that finds it full waits for the flusher holding the append lock.
+  env_.CloseGate();
+  Answers filling;
+  const std::string body(1 << 20, 'f');
+  for (int i = 0; i < 20 && store->AppendLockHeldMs() <= kStuckMs; ++i) {
+    const int64_t before = store->Stats().appended_offset;
+    SendAsync(body, &filling);
+    ASSERT_TRUE(WaitFor([&] {
+      return store->Stats().appended_offset > before || store->AppendLockHeldMs() > kStuckMs;
+    }));
+  }
+  ASSERT_GT(store->AppendLockHeldMs(), kStuckMs) << "no put ever waited on the full write buffer";
+
+  // Another producer (its own connection: the stuck put holds its connection's handler) is
+  // refused at once rather than left waiting on the lock, and nothing of it is stored.
+  auto other = mqremoting::RemotingClient::Create({});
+  const int64_t appended = store->Stats().appended_offset;
+  auto refused = other->InvokeSync(broker_->identity().broker_addr,
+                                   SendRequest("FlowTopic", "refused"), kTimeout);
+  ASSERT_TRUE(refused.ok()) << refused.status().ToString();
+  EXPECT_EQ(refused->code, code::kSystemBusy);
+  EXPECT_NE(refused->remark.value_or("").find("[REJECTREQUEST]"), std::string::npos)
+      << refused->remark.value_or("");
+  EXPECT_EQ(store->Stats().appended_offset, appended);
+
+  // The disk comes back: every send that got in is stored and answered SUCCESS, and sends
+  // are taken again.
+  const size_t sent = [&] {
+    std::lock_guard<std::mutex> lock(filling.mu);
+    return filling.responses.size();
+  }();
+  EXPECT_EQ(sent, 0u);
+  env_.OpenGate();
+  ASSERT_TRUE(WaitFor([&] { return store->AppendLockHeldMs() == 0; }));
+  auto after = other->InvokeSync(broker_->identity().broker_addr,
+                                 SendRequest("FlowTopic", "after"), kTimeout);
+  ASSERT_TRUE(after.ok()) << after.status().ToString();
+  EXPECT_EQ(after->code, code::kSuccess) << after->remark.value_or("");
+  other->Shutdown();
+  std::lock_guard<std::mutex> lock(filling.mu);
+  for (const auto& response : filling.responses) {
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->code, code::kSuccess) << response->remark.value_or("");
+  }
 }
 
 }  // namespace

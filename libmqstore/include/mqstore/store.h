@@ -247,6 +247,11 @@ class Store {
   virtual void SetArrivalListener(ArrivalListener listener) = 0;
 
   virtual StoreStats Stats() = 0;
+  // How long the put under way has held the commit log's append lock (ms; 0 when no put
+  // holds it). Every other put waits behind it; a broker refuses sends while this exceeds
+  // its limit (RocketMQ's isOSPageCacheBusy) instead of blocking on the lock too. One atomic
+  // load and a clock read.
+  virtual int64_t AppendLockHeldMs() = 0;
 };
 
 }  // namespace mqstore

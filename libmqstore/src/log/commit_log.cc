@@ -210,6 +210,18 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
                                    "-byte write buffer (StoreOptions::write_buffer_bytes)");
   }
   std::unique_lock<std::mutex> l(append_mu_);
+  // The store clock's 0 would read as "not held": a clock at the epoch counts from 1 ms.
+  append_locked_since_ms_.store(std::max<int64_t>(options_.clock->NowMillis(), 1),
+                                std::memory_order_release);
+  // Cleared before the lock goes: on early returns by this guard (destroyed before `l`),
+  // on the normal path explicitly, after which the guard must not touch it again (the
+  // next append may have set it by then).
+  struct ClearOnEarlyReturn {
+    std::atomic<int64_t>* since;
+    ~ClearOnEarlyReturn() {
+      if (since != nullptr) since->store(0, std::memory_order_release);
+    }
+  } clear_lock_clock{&append_locked_since_ms_};
   if (write_failed_.load(std::memory_order_acquire)) {
     std::lock_guard<std::mutex> wl(write_mu_);
     return write_error_;
@@ -258,6 +270,8 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
   }
   int64_t before = out.empty() ? pos : out[0].physical_offset;
   appended_.store(pos, std::memory_order_release);
+  append_locked_since_ms_.store(0, std::memory_order_release);
+  clear_lock_clock.since = nullptr;
   l.unlock();
   *store_timestamp_ms = ts;
   append_event_.Notify();

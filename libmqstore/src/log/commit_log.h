@@ -113,6 +113,13 @@ class CommitLog {
 
   // End of the last appended record.
   int64_t appended() const { return appended_.load(std::memory_order_acquire); }
+  // How long (ms by the store clock, at `now_ms`) the append under way has held the append
+  // lock; 0 when none holds it. A long hold (a segment made in the foreground, a write-out
+  // waiting for a stuck disk) means every other put waits behind it.
+  int64_t AppendLockHeldMs(int64_t now_ms) const {
+    const int64_t since = append_locked_since_ms_.load(std::memory_order_acquire);
+    return since == 0 ? 0 : std::max<int64_t>(now_ms - since, 0);
+  }
   // End of what is in the segment files (the page cache): complete and readable through the
   // mapping. Equal to appended() in mapped mode.
   int64_t written() const {
@@ -167,6 +174,7 @@ class CommitLog {
   const Options options_;
 
   std::mutex append_mu_;
+  std::atomic<int64_t> append_locked_since_ms_{0};  // 0: append_mu_ not held by an append
   std::shared_ptr<MappedFile> active_;  // GUARDED_BY(append_mu_)
   int64_t last_timestamp_ms_ = 0;       // GUARDED_BY(append_mu_)
   std::atomic<int64_t> appended_{0};

@@ -752,6 +752,10 @@ Status StoreImpl::AwaitScheduleRound(int timeout_ms) {
   return schedule->AwaitRound(timeout_ms);
 }
 
+int64_t StoreImpl::AppendLockHeldMs() {
+  return log_.AppendLockHeldMs(options_.clock->NowMillis());
+}
+
 StoreStats StoreImpl::Stats() {
   StoreStats s;
   s.min_physical_offset = log_.min_offset();

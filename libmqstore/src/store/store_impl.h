@@ -61,6 +61,7 @@ class StoreImpl final : public Store {
   Status AwaitDispatched(int64_t physical_end, int timeout_ms) override;
   void SetArrivalListener(ArrivalListener listener) override;
   StoreStats Stats() override;
+  int64_t AppendLockHeldMs() override;
   Result<std::vector<RecordView>> QueryByKey(std::string_view topic, std::string_view key,
                                              int64_t begin_ms, int64_t end_ms,
                                              size_t max_results) override;

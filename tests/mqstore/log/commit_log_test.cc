@@ -401,6 +401,8 @@ TEST_F(CommitLogTest, FullDiskAtRolloverLeavesTheLogAsItWas) {
     if (rec.ok()) continue;
     EXPECT_TRUE(rec.status().IsResourceExhausted()) << rec.status().ToString();
     EXPECT_EQ(log->appended(), before);
+    // The failed append let go of the lock, and says so (a broker would refuse sends).
+    EXPECT_EQ(log->AppendLockHeldMs(INT64_MAX / 2), 0);
     std::string_view rest = log->Segments()[0]->View(static_cast<uint64_t>(before), 8);
     EXPECT_EQ(rest, std::string(8, '\0')) << "blank written although no next segment";
     break;
@@ -600,6 +602,13 @@ TEST_F(CommitLogTest, AppendsGoOnWhileSegmentsAreRemoved) {
     EXPECT_EQ(scan.records[i].summary.queue_offset, scan.records[i - 1].summary.queue_offset + 1);
   }
   EXPECT_EQ(scan.records.back().summary.queue_offset, kRecords - 1);
+}
+
+TEST_F(CommitLogTest, TheAppendLockIsHeldOnlyDuringAnAppend) {
+  auto log = NewLog();
+  EXPECT_EQ(log->AppendLockHeldMs(INT64_MAX / 2), 0);
+  for (int i = 0; i < 3; ++i) ASSERT_OK(Append(log.get(), "T", 0, 100).status());
+  EXPECT_EQ(log->AppendLockHeldMs(INT64_MAX / 2), 0);
 }
 
 TEST_F(CommitLogTest, AppendNotifiesTheAppendEvent) {
