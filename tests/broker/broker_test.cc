@@ -95,21 +95,7 @@ class BrokerTest : public ::testing::Test {
 
   static RemotingCommand SendRequest(const std::string& topic, int queue_id, std::string body,
                                      const std::string& tags = "", const std::string& keys = "") {
-    RemotingCommand request = RemotingCommand::Request(rc::kSendMessageV2);
-    request.SetExt("a", "PID_TEST");
-    request.SetExt("b", topic);
-    request.SetExt("c", "TBW102");
-    request.SetExt("d", int64_t{4});
-    request.SetExt("e", int64_t{queue_id});
-    request.SetExt("f", int64_t{0});
-    request.SetExt("g", int64_t{1700000000000});
-    request.SetExt("h", int64_t{0});
-    std::string properties;
-    if (!tags.empty()) mqstore::AppendProperty("TAGS", tags, &properties);
-    if (!keys.empty()) mqstore::AppendProperty("KEYS", keys, &properties);
-    request.SetExt("i", properties);
-    request.body = std::move(body);
-    return request;
+    return mqstore::test::SendMessageV2Request(topic, queue_id, std::move(body), tags, keys);
   }
 
   static RemotingCommand PullRequest(const std::string& group, const std::string& topic,

@@ -26,7 +26,6 @@ namespace mqbroker {
 namespace {
 
 using mqremoting::RemotingCommand;
-namespace rc = mqremoting::request_code;
 namespace code = mqremoting::response_code;
 using namespace std::chrono_literals;
 
@@ -34,18 +33,7 @@ constexpr auto kTimeout = 10s;
 constexpr int kDiskWaitLimit = 4;
 
 RemotingCommand SendRequest(const std::string& topic, const std::string& body) {
-  RemotingCommand request = RemotingCommand::Request(rc::kSendMessageV2);
-  request.SetExt("a", "PID_TEST");
-  request.SetExt("b", topic);
-  request.SetExt("c", "TBW102");
-  request.SetExt("d", int64_t{4});
-  request.SetExt("e", int64_t{0});
-  request.SetExt("f", int64_t{0});
-  request.SetExt("g", int64_t{1700000000000});
-  request.SetExt("h", int64_t{0});
-  request.SetExt("i", "");
-  request.body = body;
-  return request;
+  return mqstore::test::SendMessageV2Request(topic, 0, body);
 }
 
 // Responses of asynchronous sends, in arrival order.

@@ -8,8 +8,11 @@
 #include <string>
 
 #include "broker_config.h"
+#include "mqstore/message.h"
 #include "mqstore/status.h"
 #include "name_server.h"
+#include "remoting/codes.h"
+#include "remoting/command.h"
 
 namespace mqstore::test {
 
@@ -36,6 +39,30 @@ inline mqbroker::BrokerConfig LoopbackBrokerConfig(const std::string& dir,
   config.storePathRootDir = dir;
   config.mappedFileSizeCommitLog = 4 << 20;
   return config;
+}
+
+// SEND_MESSAGE_V2 as RocketMQ's producers send it (one-letter header names), group PID_TEST,
+// with TAGS and KEYS properties when given.
+inline mqremoting::RemotingCommand SendMessageV2Request(const std::string& topic, int queue_id,
+                                                        std::string body,
+                                                        const std::string& tags = "",
+                                                        const std::string& keys = "") {
+  mqremoting::RemotingCommand request =
+      mqremoting::RemotingCommand::Request(mqremoting::request_code::kSendMessageV2);
+  request.SetExt("a", "PID_TEST");
+  request.SetExt("b", topic);
+  request.SetExt("c", "TBW102");
+  request.SetExt("d", int64_t{4});
+  request.SetExt("e", int64_t{queue_id});
+  request.SetExt("f", int64_t{0});
+  request.SetExt("g", int64_t{1700000000000});
+  request.SetExt("h", int64_t{0});
+  std::string properties;
+  if (!tags.empty()) AppendProperty("TAGS", tags, &properties);
+  if (!keys.empty()) AppendProperty("KEYS", keys, &properties);
+  request.SetExt("i", properties);
+  request.body = std::move(body);
+  return request;
 }
 
 }  // namespace mqstore::test
