@@ -10,8 +10,9 @@
 // transport thread) records the result and sends the next message right there, so no thread
 // hand-off per message; the producer's own thread only waits for the end. The producers share
 // --io-threads transport threads (default 1), as the producers of one RocketMQ client process
-// share its client instance; --io-threads 0 gives each producer a thread of its own. Latency is send -> response. A failed send is counted as an error and
-// sent again (within a budget) so that N messages get stored. --mode sync and --mode async
+// share its client instance; --io-threads 0 gives each producer a thread of its own. Latency
+// is send -> response. A failed send is counted as an error and sent again (within a budget)
+// so that N messages get stored. --mode sync and --mode async
 // produce the same way (P 16, W 16 by default): what differs is the broker's flushDiskType,
 // which the peer script's broker command chooses.
 // --rate R paces the sends (message n at start + n/R) to measure latency at a throughput.

@@ -77,9 +77,10 @@ struct StoreOptions {
   uint32_t index_entries_per_file = 20'000'000;
   // Period of the index sync (a maintenance task of its own, not part of the checkpoint); the
   // index is also synced at close. Recovery re-indexes the log after the index's own durable
-  // point, so this bounds that work. Each sync writes back the hash-slot table, whose pages random keys dirty
-  // nearly all of (20 MB per file by default) and which the writer then faults in again: at
-  // every checkpoint that cost a broker about 30% more CPU per message. Default: 10,000 ms.
+  // point, so this bounds that work. Each sync writes back the hash-slot table, whose pages
+  // random keys dirty nearly all of (20 MB per file by default) and which the writer then
+  // faults in again: at every checkpoint that cost a broker about 30% more CPU per message.
+  // Default: 10,000 ms.
   int index_sync_interval_ms = 10'000;
 
   // While records keep coming, the dispatcher (log -> consume queues and index) looks for new
