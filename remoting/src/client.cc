@@ -36,7 +36,7 @@ class ClientState;
 
 class SharedThreads : public TransportThreads {
  public:
-  explicit SharedThreads(int count) : pool_(std::make_shared<IoPool>(count)) { pool_->Start(); }
+  explicit SharedThreads(int count) : pool_(IoPool::Create(count)) { pool_->Start(); }
   const std::shared_ptr<IoPool>& pool() const { return pool_; }
 
  private:
@@ -102,7 +102,7 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
         handler_(std::move(handler)),
         owns_pool_(options.shared_threads == nullptr),
         pool_(owns_pool_
-                  ? std::make_shared<IoPool>(options.io_threads)
+                  ? IoPool::Create(options.io_threads)
                   : static_cast<const SharedThreads&>(*options.shared_threads).pool()) {
     if (owns_pool_) pool_->Start();
   }

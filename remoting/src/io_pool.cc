@@ -12,19 +12,27 @@ thread_local const IoPool* current_pool = nullptr;
 
 }  // namespace
 
+std::shared_ptr<IoPool> IoPool::Create(int threads) {
+  return std::shared_ptr<IoPool>(new IoPool(threads), [](IoPool* pool) {
+    // Destroyed here, the pool could not join the thread this runs on, and would free the
+    // io_context that thread returns into.
+    if (pool->OnOwnThread()) {
+      std::thread([pool] { delete pool; }).detach();
+    } else {
+      delete pool;
+    }
+  });
+}
+
 IoPool::IoPool(int threads)
     : context_(threads > 0 ? threads : 1), thread_count_(threads > 0 ? threads : 1) {}
 
 IoPool::~IoPool() {
   Stop(std::chrono::milliseconds(0));
-  // Threads are left only when Stop ran on one of them (a misuse it logged).
+  // Threads are left only when Stop ran on one of them (a misuse it logged). The deleter
+  // Create installs never runs this on one of them.
   for (std::thread& thread : threads_) {
-    if (!thread.joinable()) continue;
-    if (thread.get_id() == std::this_thread::get_id()) {
-      thread.detach();
-    } else {
-      thread.join();
-    }
+    if (thread.joinable()) thread.join();
   }
 }
 

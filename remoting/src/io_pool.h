@@ -1,5 +1,6 @@
 // The transport threads: one asio::io_context run by N threads. Servers and clients each own
-// one; connections keep it alive (shared_ptr) so that a socket never outlives its context.
+// one (or share one); connections keep it alive (shared_ptr) so that a socket never outlives
+// its context.
 #ifndef REMOTING_IO_POOL_H_
 #define REMOTING_IO_POOL_H_
 
@@ -7,6 +8,7 @@
 #include <asio/io_context.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -16,7 +18,10 @@ namespace mqremoting::internal {
 
 class IoPool {
  public:
-  explicit IoPool(int threads);
+  // A pool of `threads` threads (at least one), not yet started. The last reference may be
+  // dropped anywhere, a handler on one of the pool's own threads included (a connection's
+  // last handler): the pool is then destroyed on a thread of its own, which can join them.
+  static std::shared_ptr<IoPool> Create(int threads);
   ~IoPool();
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
@@ -38,6 +43,7 @@ class IoPool {
   bool OnOwnThread() const;
 
  private:
+  explicit IoPool(int threads);
   void RunThread();
 
   asio::io_context context_;

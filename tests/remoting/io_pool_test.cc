@@ -1,0 +1,78 @@
+#include "io_pool.h"
+
+#include <gtest/gtest.h>
+
+#include <asio/post.hpp>
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "remoting/log_sink.h"
+
+namespace mqremoting::internal {
+namespace {
+
+// Collects the remoting library's log lines while alive.
+class LogLines {
+ public:
+  LogLines() {
+    SetLogSink([this](LogLevel, std::string_view line) {
+      std::lock_guard<std::mutex> lock(mu_);
+      lines_.emplace_back(line);
+    });
+  }
+  ~LogLines() { SetLogSink(nullptr); }
+  std::vector<std::string> lines() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return lines_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::string> lines_;
+};
+
+TEST(IoPoolTest, HandlersRunOnThePoolsThreadsUntilItIsDestroyed) {
+  std::shared_ptr<IoPool> pool = IoPool::Create(2);
+  pool->Start();
+  std::promise<bool> on_pool_thread;
+  asio::post(pool->context(), [&] { on_pool_thread.set_value(pool->OnOwnThread()); });
+  std::future<bool> result = on_pool_thread.get_future();
+  ASSERT_EQ(result.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(result.get());
+  EXPECT_FALSE(pool->OnOwnThread());
+  EXPECT_FALSE(IoPool::OnTransportThread());
+  pool.reset();  // joins both threads here
+}
+
+// A connection's last handler may hold the last reference to its pool (clients sharing
+// transport threads). Destroyed inline there, the pool could not join the thread and freed the
+// io_context under it; it is handed to a thread of its own instead.
+TEST(IoPoolTest, TheLastReferenceMayGoOnOneOfThePoolsOwnThreads) {
+  LogLines log;
+  std::shared_ptr<IoPool> pool = IoPool::Create(1);
+  pool->Start();
+  std::weak_ptr<IoPool> weak = pool;
+  std::promise<void> handler_done;
+  asio::io_context& context = pool->context();
+  asio::post(context, [pool = std::move(pool), &handler_done]() mutable {
+    pool.reset();
+    handler_done.set_value();
+  });
+  ASSERT_EQ(pool, nullptr);  // the handler holds the only reference
+  std::future<void> done = handler_done.get_future();
+  ASSERT_EQ(done.wait_for(std::chrono::seconds(30)), std::future_status::ready);
+  EXPECT_TRUE(weak.expired());
+  // The pool was not stopped from its own thread (which leaves the thread unjoined).
+  for (const std::string& line : log.lines()) {
+    EXPECT_EQ(line.find("Stop called on a transport thread"), std::string::npos) << line;
+  }
+}
+
+}  // namespace
+}  // namespace mqremoting::internal
