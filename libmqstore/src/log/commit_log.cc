@@ -210,9 +210,11 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
                                    "-byte write buffer (StoreOptions::write_buffer_bytes)");
   }
   std::unique_lock<std::mutex> l(append_mu_);
+  // One clock read per append: it stamps the records too (RocketMQ's store timestamp is
+  // likewise the time the put took the lock).
+  const int64_t locked_at_ms = options_.clock->NowMillis();
   // The store clock's 0 would read as "not held": a clock at the epoch counts from 1 ms.
-  append_locked_since_ms_.store(std::max<int64_t>(options_.clock->NowMillis(), 1),
-                                std::memory_order_release);
+  append_locked_since_ms_.store(std::max<int64_t>(locked_at_ms, 1), std::memory_order_release);
   // Cleared before the lock goes: on early returns by this guard (destroyed before `l`),
   // on the normal path explicitly, after which the guard must not touch it again (the
   // next append may have set it by then).
@@ -249,8 +251,7 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     // The blank is part of the log: publish it so that flush and dispatch move past it.
     appended_.store(pos, std::memory_order_release);
   }
-  int64_t now = options_.clock->NowMillis();
-  int64_t ts = std::max(now, last_timestamp_ms_);  // non-decreasing in log order
+  int64_t ts = std::max(locked_at_ms, last_timestamp_ms_);  // non-decreasing in log order
   last_timestamp_ms_ = ts;
   char* dst = active_->data() + in_segment;
   if (buffer_) {
