@@ -94,6 +94,25 @@ TEST_F(MqbenchTest, ARatePacesTheSends) {
             0);
 }
 
+TEST_F(MqbenchTest, ThePacerWakesOncePerTick) {
+  std::string out;
+  // 1,000 msgs/s with a 50 ms tick: the pacer sleeps 50 ms between rounds, so messages due
+  // just after it woke go up to 50 ms late, and say so; the pace over the run still holds.
+  EXPECT_EQ(RunBench(ModeArgs("async", "ModeTick", 200) + " --rate 1000 --pace-tick-us 50000",
+                     &out),
+            "200");
+  std::smatch pacing;
+  ASSERT_TRUE(std::regex_search(
+      out, pacing, std::regex("pacing: ([0-9]+) of 200 sends started more than 1 ms late "
+                              "\\(at most ([0-9]+) us\\)")))
+      << out;
+  EXPECT_GT(std::stoll(pacing[1]), 0) << out;
+  EXPECT_GT(std::stoll(pacing[2]), 1000) << out;
+  std::smatch rate;
+  ASSERT_TRUE(std::regex_search(out, rate, std::regex("msgs_s=([0-9]+) ")));
+  EXPECT_LE(std::stoll(rate[1]), 1000 * 200 / 199) << out;
+}
+
 TEST_F(MqbenchTest, UnknownModeIsAnError) {
   std::string out;
   EXPECT_NE(Run(std::string(MQBENCH_PATH) + " " + ModeArgs("fast", "ModeFast", 10), &out), 0);
