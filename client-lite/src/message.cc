@@ -3,6 +3,7 @@
 #include <array>
 
 #include "mqstore/coding.h"
+#include "mqstore/compression.h"
 
 namespace mqclient {
 
@@ -88,10 +89,6 @@ Result<std::vector<ReceivedMessage>> DecodeMessages(std::string_view body) {
     MQ_RETURN_IF_ERROR(
         mqstore::ParseRecord(body.substr(0, total_size), /*verify_checksums=*/false, &record));
     body.remove_prefix(total_size);
-    if ((record.sys_flag & mqstore::sysflag::kCompressed) != 0) {
-      return Status::NotSupported("message " + std::to_string(messages.size()) +
-                                  " has a compressed body");
-    }
     ReceivedMessage m;
     m.topic = std::string(record.topic);
     m.queue_id = record.queue_id;
@@ -100,6 +97,15 @@ Result<std::vector<ReceivedMessage>> DecodeMessages(std::string_view body) {
     m.body = std::string(record.body);
     m.flag = record.flag;
     m.sys_flag = record.sys_flag;
+    if ((record.sys_flag & mqstore::sysflag::kCompressed) != 0) {
+      // The body as the producer wrote it. One that does not inflate (LZ4, damaged) stays as
+      // stored, its sys_flag still saying so, rather than failing the messages around it.
+      if (Result<std::string> inflated = mqstore::DecompressBody(record.body, record.sys_flag);
+          inflated.ok()) {
+        m.body = std::move(inflated).value();
+        m.sys_flag &= ~(mqstore::sysflag::kCompressed | mqstore::sysflag::kCompressionTypeMask);
+      }
+    }
     m.reconsume_times = record.reconsume_times;
     m.born_timestamp_ms = record.born_timestamp_ms;
     m.store_timestamp_ms = record.store_timestamp_ms;

@@ -1,6 +1,7 @@
 #include "mqclient/producer.h"
 
 #include <algorithm>
+#include <random>
 #include <utility>
 
 #include "remoting/codes.h"
@@ -67,6 +68,22 @@ Result<SendResult> CompleteSend(const RemotingCommand& response, SendResult resu
 
 }  // namespace
 
+MessageQueueSelector SelectQueueByHash() {
+  return [](const std::vector<MessageQueue>& queues, const Message&, std::string_view arg) {
+    // Java: arg.hashCode() % size, made non-negative (Java's % keeps the dividend's sign).
+    const auto hash = static_cast<int32_t>(mqstore::TagsHashCode(arg));  // String.hashCode
+    const int32_t remainder = hash % static_cast<int32_t>(queues.size());
+    return static_cast<size_t>(remainder < 0 ? -remainder : remainder);
+  };
+}
+
+MessageQueueSelector SelectQueueByRandom() {
+  return [](const std::vector<MessageQueue>& queues, const Message&, std::string_view) {
+    thread_local std::minstd_rand random(std::random_device{}());
+    return std::uniform_int_distribution<size_t>(0, queues.size() - 1)(random);
+  };
+}
+
 std::string_view SendStatusName(SendStatus status) {
   switch (status) {
     case SendStatus::kSendOk:
@@ -108,6 +125,13 @@ Status Producer::Start() {
   if (started_) return Status::OK();
   std::vector<std::string> addresses = SplitAddressList(options_.namesrv_addr);
   if (addresses.empty()) return Status::InvalidArgument("no name server address given");
+  if (options_.compress_bodies_from_bytes > 0) {
+    // Fails here rather than leaving every large body uncompressed without a word.
+    int32_t sys_flag = 0;
+    MQ_RETURN_IF_ERROR(mqstore::CompressBody("probe", options_.compression_type,
+                                             options_.compression_level, &sys_flag)
+                           .status());
+  }
   mqremoting::ClientOptions transport;
   transport.shared_threads = options_.transport_threads;
   remoting_ = mqremoting::RemotingClient::Create(transport);
@@ -205,7 +229,14 @@ Result<Producer::PublishInfoPtr> Producer::BuildPublishInfo(const std::string& t
     auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
     if (it != broker.broker_addrs.end()) info->masters.emplace_back(broker.broker_name, it->second);
   }
-  for (const mqremoting::QueueData& data : route->queue_datas) {
+  // RocketMQ's queue order (queue data sorted by broker name), which selectors index into:
+  // a Java producer and this one then map an ordered key to the same queue.
+  std::vector<const mqremoting::QueueData*> queue_datas;
+  for (const mqremoting::QueueData& data : route->queue_datas) queue_datas.push_back(&data);
+  std::stable_sort(queue_datas.begin(), queue_datas.end(),
+                   [](const auto* a, const auto* b) { return a->broker_name < b->broker_name; });
+  for (const mqremoting::QueueData* queue_data : queue_datas) {
+    const mqremoting::QueueData& data = *queue_data;
     if ((data.perm & mqremoting::perm::kWrite) == 0) continue;
     const std::string* master = info->MasterOf(data.broker_name);
     if (master == nullptr) continue;
@@ -319,19 +350,57 @@ void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
   auto add = [request](const char* key, std::string value) {
     request->ext_fields.emplace_hint(request->ext_fields.end(), key, std::move(value));
   };
+  int32_t sys_flag = 0;
+  std::string body = BodyToSend(message, &sys_flag);
   add("a", options_.group);
   add("b", queue.topic);
   add("c", options_.create_topic_key);
   add("d", std::to_string(options_.default_topic_queue_nums));
   add("e", std::to_string(queue.queue_id));
-  add("f", "0");
+  add("f", std::to_string(sys_flag));
   add("g", std::to_string(NowMs()));
   add("h", std::to_string(message.flag));
   add("i", EncodeSendProperties(message, result->unique_id));
   add("j", "0");
   add("k", "false");
   add("m", "false");
-  request->body = message.body;  // the one copy of the body; the transport moves it on
+  request->body = std::move(body);  // the one copy of the body; the transport moves it on
+}
+
+std::string Producer::BodyToSend(const Message& message, int32_t* sys_flag) const {
+  const size_t threshold = options_.compress_bodies_from_bytes;
+  if (threshold == 0 || message.body.size() < threshold) return message.body;
+  int32_t flag = 0;
+  Result<std::string> compressed = mqstore::CompressBody(
+      message.body, options_.compression_type, options_.compression_level, &flag);
+  // Data that does not shrink (already compressed, encrypted) goes as it is.
+  if (!compressed.ok() || compressed->size() >= message.body.size()) return message.body;
+  *sys_flag |= flag;
+  return std::move(compressed).value();
+}
+
+Status Producer::SendOneway(const Message& message) {
+  if (!started_) return Status::FailedPrecondition("the producer is not started");
+  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(message.topic, /*refresh=*/false));
+  const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % info->queues.size();
+  RemotingCommand request;
+  SendResult result;
+  PrepareSend(message, info->queues[index], &request, &result);
+  return remoting_->InvokeOneway(info->addresses[index], std::move(request));
+}
+
+Result<SendResult> Producer::Send(const Message& message, const MessageQueueSelector& selector,
+                                  std::string_view arg) {
+  if (!started_) return Status::FailedPrecondition("the producer is not started");
+  if (!selector) return Status::InvalidArgument("no queue selector given");
+  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(message.topic, /*refresh=*/false));
+  const size_t index = selector(info->queues, message, arg);
+  if (index >= info->queues.size()) {
+    return Status::InvalidArgument("the queue selector picked queue " + std::to_string(index) +
+                                   " of topic " + message.topic + ", which has " +
+                                   std::to_string(info->queues.size()) + " writable queues");
+  }
+  return SendOnce(message, info->queues[index], info->addresses[index]);
 }
 
 void Producer::SendAsync(const Message& message, SendCallback done) {

@@ -108,6 +108,11 @@ int main(int argc, char** argv) {
   send->add_option("-b,--broker", broker_name, "send to this broker (with -i)");
   send->add_option("-i,--qid", queue_id, "send to this queue id");
   send->add_option("--property", user_properties, "user property NAME=VALUE (repeatable)");
+  std::string compression = "zstd";
+  send->add_option("--compression", compression,
+                   "how a body of 4 KiB or more is compressed: zstd (default, RocketMQ 5), "
+                   "zlib (what ali-ons and RocketMQ 4.x consumers can read) or none")
+      ->check(CLI::IsMember({"zstd", "zlib", "none"}));
 
   // consumeMessage
   std::string group = "CID_MQADMIN";
@@ -201,6 +206,8 @@ int main(int argc, char** argv) {
     mqclient::ProducerOptions options;
     options.namesrv_addr = common.namesrv;
     options.group = "PID_MQADMIN";
+    if (compression == "zlib") options.compression_type = mqstore::CompressionType::kZlib;
+    if (compression == "none") options.compress_bodies_from_bytes = 0;
     mqclient::Producer producer(options);
     if (Status started = producer.Start(); !started.ok()) return Fail("sendMessage", started);
     mqclient::Message message;

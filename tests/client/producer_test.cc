@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -168,6 +170,208 @@ TEST_F(ProducerTest, StartWithoutNameServerIsAnError) {
   Message message;
   message.topic = "T";
   EXPECT_TRUE(producer.Send(message).status().IsFailedPrecondition());
+}
+
+// ---- compression ----
+
+// The record a send stored: its sys_flag and the size of its stored body.
+struct StoredShape {
+  int32_t sys_flag = -1;
+  size_t body_bytes = 0;
+};
+
+class CompressionTest : public ProducerTest {
+ protected:
+  StoredShape Stored(const SendResult& sent) {
+    auto id = mqstore::DecodeOffsetMessageId(sent.msg_id);
+    EXPECT_TRUE(id.has_value()) << sent.msg_id;
+    if (!id) return {};
+    auto record = broker_->store()->ReadRecord(id->second);
+    EXPECT_TRUE(record.ok()) << record.status().ToString();
+    if (!record.ok()) return {};
+    mqstore::ParsedRecord parsed;
+    EXPECT_TRUE(mqstore::ParseRecord(record->bytes, /*verify_checksums=*/true, &parsed).ok());
+    return {parsed.sys_flag, parsed.body.size()};
+  }
+  // Every message of `topic`'s queue 0 from offset 0.
+  std::vector<ReceivedMessage> PullAll(const std::string& topic) {
+    AwaitDispatched();
+    PullConsumerOptions options;
+    options.namesrv_addr = namesrv_addr_;
+    options.group = "CID_COMPRESSION";
+    PullConsumer consumer(options);
+    EXPECT_TRUE(consumer.Start().ok());
+    Result<PullResult> pulled = consumer.Pull({topic, broker_name_, 0}, 0, 32, 2s);
+    EXPECT_TRUE(pulled.ok()) << pulled.status().ToString();
+    return pulled.ok() ? pulled->messages : std::vector<ReceivedMessage>{};
+  }
+};
+
+TEST_F(CompressionTest, BodiesFromFourKiBGoCompressedAndComeBackAsSent) {
+  CreateTopic("Compressed", 1);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  std::string random_bytes(8192, '\0');
+  uint32_t x = 12345;
+  for (char& c : random_bytes) c = static_cast<char>((x = x * 1103515245u + 12345u) >> 24);
+  const std::vector<std::string> bodies = {std::string(4095, 'a'), std::string(4096, 'b'),
+                                           std::string(100000, 'c') + "end", random_bytes};
+  std::vector<StoredShape> stored;
+  for (const std::string& body : bodies) {
+    Message message = MessageTo("Compressed");
+    message.body = body;
+    message.tags = "TagZ";
+    Result<SendResult> sent = producer.Send(message);
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+    stored.push_back(Stored(*sent));
+  }
+  const int32_t zstd = mqstore::sysflag::kCompressed | 0x200;  // RocketMQ 5: type 2 = ZSTD
+  EXPECT_EQ(stored[0].sys_flag, 0);  // below RocketMQ's 4 KiB
+  EXPECT_EQ(stored[0].body_bytes, 4095u);
+  EXPECT_EQ(stored[1].sys_flag, zstd);
+  EXPECT_LT(stored[1].body_bytes, 100u);
+  EXPECT_EQ(stored[2].sys_flag, zstd);
+  EXPECT_LT(stored[2].body_bytes, 1000u);
+  EXPECT_EQ(stored[3].sys_flag, 0);  // does not shrink: sent as it is
+  EXPECT_EQ(stored[3].body_bytes, 8192u);
+
+  std::vector<ReceivedMessage> received = PullAll("Compressed");
+  ASSERT_EQ(received.size(), bodies.size());
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    EXPECT_EQ(received[i].body, bodies[i]) << i;
+    EXPECT_EQ(received[i].sys_flag, 0) << i;
+    EXPECT_EQ(received[i].tags, "TagZ");
+  }
+}
+
+TEST_F(CompressionTest, ZlibForConsumersThatKnowOnlyZlibAndZeroTurnsItOff) {
+  CreateTopic("Zlib", 1);
+  ProducerOptions zlib_options = Options();
+  zlib_options.compression_type = mqstore::CompressionType::kZlib;
+  Producer zlib_producer(zlib_options);
+  ASSERT_TRUE(zlib_producer.Start().ok());
+  ProducerOptions off_options = Options();
+  off_options.compress_bodies_from_bytes = 0;
+  Producer plain_producer(off_options);
+  ASSERT_TRUE(plain_producer.Start().ok());
+  Message message = MessageTo("Zlib");
+  message.body = std::string(20000, 'q');
+  Result<SendResult> zlib_sent = zlib_producer.Send(message);
+  ASSERT_TRUE(zlib_sent.ok()) << zlib_sent.status().ToString();
+  Result<SendResult> plain_sent = plain_producer.Send(message);
+  ASSERT_TRUE(plain_sent.ok()) << plain_sent.status().ToString();
+  EXPECT_EQ(Stored(*zlib_sent).sys_flag, mqstore::sysflag::kCompressed | 0x300);
+  EXPECT_EQ(Stored(*plain_sent).sys_flag, 0);
+  EXPECT_EQ(Stored(*plain_sent).body_bytes, 20000u);
+  std::vector<ReceivedMessage> received = PullAll("Zlib");
+  ASSERT_EQ(received.size(), 2u);
+  EXPECT_EQ(received[0].body, message.body);
+  EXPECT_EQ(received[1].body, message.body);
+}
+
+TEST_F(CompressionTest, StartRefusesACompressionItCannotDo) {
+  ProducerOptions bad_level = Options();
+  bad_level.compression_level = 99;
+  EXPECT_TRUE(Producer(bad_level).Start().IsInvalidArgument());
+  ProducerOptions lz4 = Options();
+  lz4.compression_type = mqstore::CompressionType::kLz4;
+  EXPECT_EQ(Producer(lz4).Start().code(), mqstore::Status::Code::kNotSupported);
+  lz4.compress_bodies_from_bytes = 0;  // never compresses: nothing to refuse
+  EXPECT_TRUE(Producer(lz4).Start().ok());
+}
+
+// ---- ordered sends (queue selectors) and oneway ----
+
+TEST_F(ProducerTest, TheHashSelectorPicksQueuesAsJavasStringHashCodeDoes) {
+  CreateTopicAndAwaitRoute("Ordered", 4);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  // Java: Math.abs("key".hashCode() % 4). "order-1" hashes to -1207111310, and
+  // "polygenelubricants" to Integer.MIN_VALUE.
+  const std::vector<std::pair<std::string, int32_t>> expected = {
+      {"order-1", 2}, {"order-2", 1}, {"order-7", 0}, {"abc", 2},
+      {"key-1", 3},   {"polygenelubricants", 0},      {"\xE8\xAE\xA2\xE5\x8D\x95-9", 3}};
+  std::map<int32_t, std::vector<int64_t>> offsets_by_queue;
+  for (int round = 0; round < 2; ++round) {
+    for (const auto& [key, queue_id] : expected) {
+      Message message = MessageTo("Ordered");
+      message.body = key + "#" + std::to_string(round);
+      Result<SendResult> sent = producer.Send(message, SelectQueueByHash(), key);
+      ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+      EXPECT_EQ(sent->queue.queue_id, queue_id) << key;
+      EXPECT_EQ(sent->attempts, 1);
+      offsets_by_queue[sent->queue.queue_id].push_back(sent->queue_offset);
+    }
+  }
+  // One queue per key, so each key's messages follow each other in their queue's order.
+  for (const auto& [queue_id, offsets] : offsets_by_queue) {
+    EXPECT_TRUE(std::is_sorted(offsets.begin(), offsets.end())) << queue_id;
+  }
+}
+
+TEST_F(ProducerTest, TheRandomSelectorAndOwnSelectorsPickAWritableQueue) {
+  CreateTopicAndAwaitRoute("Selected", 4);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  std::set<int32_t> seen;
+  for (int i = 0; i < 64; ++i) {
+    Result<SendResult> sent = producer.Send(MessageTo("Selected"), SelectQueueByRandom(), "");
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+    seen.insert(sent->queue.queue_id);
+  }
+  EXPECT_GT(seen.size(), 1u);  // 64 picks of 4 all alike: (1/4)^63
+  EXPECT_LE(*seen.rbegin(), 3);
+
+  size_t offered = 0;
+  auto last = [&offered](const std::vector<MessageQueue>& queues, const Message& message,
+                         std::string_view arg) {
+    offered = queues.size();
+    EXPECT_EQ(message.topic, "Selected");
+    EXPECT_EQ(arg, "the arg");
+    return queues.size() - 1;
+  };
+  Result<SendResult> sent = producer.Send(MessageTo("Selected"), last, "the arg");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(offered, 4u);
+  EXPECT_EQ(sent->queue.queue_id, 3);
+
+  auto beyond = [](const std::vector<MessageQueue>& queues, const Message&, std::string_view) {
+    return queues.size();
+  };
+  Result<SendResult> refused = producer.Send(MessageTo("Selected"), beyond, "");
+  EXPECT_TRUE(refused.status().IsInvalidArgument()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("picked queue 4"), std::string::npos);
+  EXPECT_TRUE(producer.Send(MessageTo("Selected"), nullptr, "").status().IsInvalidArgument());
+}
+
+TEST_F(ProducerTest, OnewaySendsAreStoredWithoutAnAnswer) {
+  CreateTopicAndAwaitRoute("Oneway", 2);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  for (int i = 0; i < 10; ++i) {
+    Message message = MessageTo("Oneway");
+    message.body = "oneway-" + std::to_string(i);
+    ASSERT_TRUE(producer.SendOneway(message).ok());
+  }
+  // Nothing answers a oneway send: wait (bounded) until the broker has stored all ten.
+  mqstore::Store* store = broker_->store();
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  auto stored = [&] {
+    EXPECT_TRUE(store->AwaitDispatched(store->Stats().appended_offset, 10000).ok());
+    int64_t n = 0;
+    for (int32_t queue = 0; queue < 2; ++queue) {
+      Result<mqstore::QueueBounds> bounds = store->GetQueueBounds("Oneway", queue);
+      if (bounds.ok()) n += bounds->max_offset;
+    }
+    return n;
+  };
+  while (stored() < 10 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(stored(), 10);
+  producer.Shutdown();
+  Message message = MessageTo("Oneway");
+  EXPECT_TRUE(producer.SendOneway(message).IsFailedPrecondition());
 }
 
 // A name server answering every route request with `route`, and a broker that refuses every
@@ -572,6 +776,41 @@ TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
                         {"m", "false"},
                     }));
   EXPECT_EQ(fake_->last_send_body, message.body);
+}
+
+// Selectors index the queues in RocketMQ's order, by broker name, whatever order the route
+// lists the brokers in: a Java producer and this one then send a key to the same queue.
+TEST_F(RetryTest, SelectorsSeeTheQueuesSortedByBrokerName) {
+  CreateTopic("SortedQueues", 2);
+  StartFake();
+  AddBroker("zzz-real", broker_addr_);  // listed first
+  AddBroker("aaa-refusing", fake_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  std::vector<MessageQueue> offered;
+  auto pick = [&offered](size_t index) {
+    return [&offered, index](const std::vector<MessageQueue>& queues, const Message&,
+                             std::string_view) {
+      offered = queues;
+      return index;
+    };
+  };
+  Message message;
+  message.topic = "SortedQueues";
+  message.body = "x";
+  Result<SendResult> sent = producer.Send(message, pick(2), "");
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->queue.broker_name, "zzz-real");
+  EXPECT_EQ(sent->queue.queue_id, 0);
+  ASSERT_EQ(offered.size(), 4u);
+  EXPECT_EQ(offered[0].broker_name, "aaa-refusing");
+  EXPECT_EQ(offered[1].broker_name, "aaa-refusing");
+  EXPECT_EQ(offered[1].queue_id, 1);
+  EXPECT_EQ(offered[2].broker_name, "zzz-real");
+  // An ordered send is not retried elsewhere: that would break the order.
+  Result<SendResult> refused = producer.Send(message, pick(0), "");
+  EXPECT_FALSE(refused.ok());
+  EXPECT_EQ(fake_->refused_sends.load(), 1);
 }
 
 }  // namespace

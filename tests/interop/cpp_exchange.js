@@ -42,6 +42,23 @@ h.runScenario('CppExchange', async cluster => {
   h.assertNoUnexpectedErrors(consumer, 'consumer');
   await h.closeClient(consumer, 'consumer');
 
+  // Bodies of 4 KiB and more go compressed. ali-ons inflates only zlib, so C++ sends it zlib
+  // (mqadmin --compression zlib); ali-ons compresses its own with zlib and C++ inflates them.
+  const largeTopic = h.uniqueName('InteropLarge');
+  await cluster.createTopic(largeTopic, 1);
+  const largeCpp = 'cpp-large-' + 'x'.repeat(6000);
+  const sentLarge = mqadmin(cluster, ['sendMessage', '-t', largeTopic, '-p', largeCpp,
+    '-c', 'TagLarge', '--compression', 'zlib']);
+  assert.match(sentLarge, /SEND_OK/, `mqadmin sendMessage printed: ${sentLarge}`);
+  const largeConsumer = await h.startConsumer(cluster,
+      { group: h.uniqueName('CID_large'), topic: largeTopic });
+  await h.waitUntil(() => largeConsumer.deliveries.length >= 1, 60000,
+      () => `ali-ons received ${largeConsumer.deliveries.length} of 1 large message`);
+  assert.strictEqual(largeConsumer.deliveries[0].body.toString(), largeCpp);
+  assert.strictEqual(largeConsumer.deliveries[0].tags, 'TagLarge');
+  h.assertNoUnexpectedErrors(largeConsumer, 'large consumer');
+  await h.closeClient(largeConsumer, 'large consumer');
+
   // ali-ons -> C++.
   const producer = await h.startProducer(cluster);
   const { Message } = h.aliOns();
@@ -51,7 +68,14 @@ h.runScenario('CppExchange', async cluster => {
     message.properties.color = `green-${i}`;
     await h.sendAll(producer, [message]);
   }
+  const largeJs = 'js-large-' + 'y'.repeat(6000);  // ali-ons zlib-compresses it
+  await h.sendAll(producer, [new Message(largeTopic, 'TagJsLarge', Buffer.from(largeJs))]);
   await h.closeClient(producer, 'producer');
+  const largeOut = mqadmin(cluster, ['consumeMessage', '-t', largeTopic, '-c', '2',
+    '--wait-ms', '20000']);
+  assert.ok(largeOut.includes(`TAGS: [TagJsLarge] KEYS: [] BODY: ${largeJs}\n`),
+      `mqadmin consumeMessage did not show ali-ons's large body inflated:\n` +
+      largeOut.slice(0, 2000));
   const out = mqadmin(cluster, ['consumeMessage', '-t', topic, '-c', String(2 * COUNT),
     '--wait-ms', '20000']);
   for (let i = 0; i < COUNT; i++) {

@@ -67,8 +67,9 @@ struct ReceivedMessage {
 };
 
 // Decodes a body holding zero or more stored records back to back. kCorruption when a record
-// is cut short or malformed; kNotSupported for a compressed body (client-lite never
-// compresses; ali-ons does above 4 KiB).
+// is cut short or malformed. Compressed bodies (zlib or zstd, as producers compress large
+// ones) are inflated and their sys_flag cleared of the compression bits; a body that does not
+// inflate (LZ4, damaged) is kept as stored with its sys_flag unchanged.
 Result<std::vector<ReceivedMessage>> DecodeMessages(std::string_view body);
 
 // The encoded property string a producer sends for `message` plus `unique_id` (UNIQ_KEY).

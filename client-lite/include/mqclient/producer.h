@@ -1,6 +1,7 @@
 // Producer: sends messages with SEND_MESSAGE_V2, picking writable queues of brokers that have
 // a master round robin and retrying failed (synchronous) sends on another queue (another broker
-// when there is one). Each message gets its UNIQ_KEY from the producer itself.
+// when there is one), or the queue a selector picks (ordered messages). Each message gets its
+// UNIQ_KEY from the producer itself; large bodies are compressed.
 //
 // Per topic it keeps an immutable "publish info" (the writable queues and each one's master
 // address) built once from the route, so a send costs no route copy and no lookup. It is
@@ -20,11 +21,13 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "mqclient/message.h"
 #include "mqclient/name_server_client.h"
+#include "mqstore/compression.h"
 #include "mqstore/status.h"
 #include "remoting/transport.h"
 #include "remoting/unique_message_id.h"
@@ -47,7 +50,26 @@ struct ProducerOptions {
   // Transport threads shared with other producers and consumers of this process (null: the
   // producer runs one of its own). See mqremoting::TransportThreads.
   std::shared_ptr<mqremoting::TransportThreads> transport_threads;
+  // Bodies of at least this many bytes are sent compressed when that makes them smaller
+  // (RocketMQ's compressMsgBodyOverHowmuch, 4 KiB); 0 = never. Consumers inflate them.
+  size_t compress_bodies_from_bytes = 4096;
+  // zstd, marked with RocketMQ 5's compression-type bits. Consumers that know only zlib
+  // (ali-ons, RocketMQ 4.x clients) need kZlib.
+  mqstore::CompressionType compression_type = mqstore::CompressionType::kZstd;
+  int compression_level = 5;  // RocketMQ's default; zlib 1..9, zstd 1..22
 };
+
+// Picks the queue of an ordered send: an index into `queues`, the topic's writable queues in
+// RocketMQ's order (by broker name, then queue id), for the send's `arg` (e.g. an order id).
+// As RocketMQ's MessageQueueSelector; messages with one arg then share a queue and keep
+// their order.
+using MessageQueueSelector = std::function<size_t(const std::vector<MessageQueue>& queues,
+                                                  const Message& message, std::string_view arg)>;
+// RocketMQ's SelectMessageQueueByHash for a String arg: Java's String.hashCode of the arg
+// modulo the queue count, so that a Java producer and this one route a key alike.
+MessageQueueSelector SelectQueueByHash();
+// RocketMQ's SelectMessageQueueByRandom.
+MessageQueueSelector SelectQueueByRandom();
 
 enum class SendStatus { kSendOk, kFlushDiskTimeout, kFlushSlaveTimeout, kSlaveNotAvailable };
 std::string_view SendStatusName(SendStatus status);
@@ -84,6 +106,13 @@ class Producer {
   // for a route, so a topic's first send there fails.
   using SendCallback = std::function<void(Result<SendResult>)>;
   void SendAsync(const Message& message, SendCallback done);
+  // Sends to the next queue round robin without asking for an answer (RocketMQ's
+  // sendOneway): OK once handed to the transport; nothing says whether it was stored.
+  Status SendOneway(const Message& message);
+  // Sends to the queue `selector` picks for `arg` (ordered messages). No retry on another
+  // queue, which would break the order; kInvalidArgument when the selector picks no queue.
+  Result<SendResult> Send(const Message& message, const MessageQueueSelector& selector,
+                          std::string_view arg);
 
   // Fetches the route of every topic sent to so far again and rebuilds the publish info of
   // those whose route changed (what the background refresh does). The first error, after
@@ -113,6 +142,8 @@ class Producer {
   // The request for one send; `result` gets the queue and unique id.
   void PrepareSend(const Message& message, const MessageQueue& queue,
                    mqremoting::RemotingCommand* request, SendResult* result);
+  // The body as sent: compressed (and `*sys_flag` marked) when large and that shrinks it.
+  std::string BodyToSend(const Message& message, int32_t* sys_flag) const;
   void RefreshLoop();
 
   const ProducerOptions options_;
