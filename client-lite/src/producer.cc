@@ -371,8 +371,8 @@ std::string Producer::BodyToSend(const Message& message, int32_t* sys_flag) cons
   const size_t threshold = options_.compress_bodies_from_bytes;
   if (threshold == 0 || message.body.size() < threshold) return message.body;
   int32_t flag = 0;
-  Result<std::string> compressed = mqstore::CompressBody(
-      message.body, options_.compression_type, options_.compression_level, &flag);
+  Result<std::string> compressed = mqstore::CompressBody(message.body, options_.compression_type,
+                                                         options_.compression_level, &flag);
   // Data that does not shrink (already compressed, encrypted) goes as it is.
   if (!compressed.ok() || compressed->size() >= message.body.size()) return message.body;
   *sys_flag |= flag;

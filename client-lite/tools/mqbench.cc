@@ -55,7 +55,7 @@ struct BenchOptions {
   int create_queues = 8;
   int batch = 32;  // RocketMQ's default pullBatchSize
   int timeout_s = 60;
-  double rate = 0;  // produce: messages per second over all producers; 0 = as fast as possible
+  double rate = 0;     // produce: messages per second over all producers; 0 = as fast as possible
   int io_threads = 1;  // produce: transport threads shared by the producers; 0 = one each
   int pace_tick_us = 500;  // produce --rate: the pacing thread sleeps at least this long
 };
@@ -249,8 +249,8 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
   size_t next_producer = 0;
   for (int64_t n = run->ClaimNumber(); n >= 0; n = run->ClaimNumber()) {
     const Clock::time_point due =
-        report.start + std::chrono::nanoseconds(static_cast<int64_t>(
-                           static_cast<double>(n) * 1e9 / rate));
+        report.start +
+        std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(n) * 1e9 / rate));
     if (Clock::now() < due) {
       std::this_thread::sleep_until(std::max(due, woke + tick));
       woke = Clock::now();

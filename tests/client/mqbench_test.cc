@@ -60,9 +60,9 @@ TEST_F(MqbenchTest, SyncAndAsyncModesBothKeepTheWindowInFlight) {
   EXPECT_NE(out.find("produce: 16 producers x 16 in flight"), std::string::npos) << out;
   EXPECT_NE(out.find("1 shared transport thread(s)"), std::string::npos) << out;
   // Each producer on a transport thread of its own.
-  EXPECT_EQ(RunBench(ModeArgs("async", "ModeOwnThreads", 200) + " --producers 3 --io-threads 0",
-                     &out),
-            "200");
+  EXPECT_EQ(
+      RunBench(ModeArgs("async", "ModeOwnThreads", 200) + " --producers 3 --io-threads 0", &out),
+      "200");
   EXPECT_NE(out.find("a transport thread per producer"), std::string::npos) << out;
 }
 
@@ -83,8 +83,8 @@ TEST_F(MqbenchTest, ARatePacesTheSends) {
   EXPECT_EQ(RunBench(ModeArgs("async", "ModePaced", 300) + " --producers 2 --rate 1000", &out),
             "300");
   EXPECT_NE(out.find("paced at 1000 msgs/s"), std::string::npos) << out;
-  EXPECT_TRUE(std::regex_search(
-      out, std::regex("pacing: [0-9]+ of 300 sends started more than 1 ms late")))
+  EXPECT_TRUE(
+      std::regex_search(out, std::regex("pacing: [0-9]+ of 300 sends started more than 1 ms late")))
       << out;
   std::smatch rate;
   ASSERT_TRUE(std::regex_search(out, rate, std::regex("msgs_s=([0-9]+) ")));
@@ -98,13 +98,14 @@ TEST_F(MqbenchTest, ThePacerWakesOncePerTick) {
   std::string out;
   // 1,000 msgs/s with a 50 ms tick: the pacer sleeps 50 ms between rounds, so messages due
   // just after it woke go up to 50 ms late, and say so; the pace over the run still holds.
-  EXPECT_EQ(RunBench(ModeArgs("async", "ModeTick", 200) + " --rate 1000 --pace-tick-us 50000",
-                     &out),
-            "200");
+  EXPECT_EQ(
+      RunBench(ModeArgs("async", "ModeTick", 200) + " --rate 1000 --pace-tick-us 50000", &out),
+      "200");
   std::smatch pacing;
-  ASSERT_TRUE(std::regex_search(
-      out, pacing, std::regex("pacing: ([0-9]+) of 200 sends started more than 1 ms late "
-                              "\\(at most ([0-9]+) us\\)")))
+  ASSERT_TRUE(
+      std::regex_search(out, pacing,
+                        std::regex("pacing: ([0-9]+) of 200 sends started more than 1 ms late "
+                                   "\\(at most ([0-9]+) us\\)")))
       << out;
   EXPECT_GT(std::stoll(pacing[1]), 0) << out;
   EXPECT_GT(std::stoll(pacing[2]), 1000) << out;

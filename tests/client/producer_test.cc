@@ -226,7 +226,7 @@ TEST_F(CompressionTest, BodiesFromFourKiBGoCompressedAndComeBackAsSent) {
     stored.push_back(Stored(*sent));
   }
   const int32_t zstd = mqstore::sysflag::kCompressed | 0x200;  // RocketMQ 5: type 2 = ZSTD
-  EXPECT_EQ(stored[0].sys_flag, 0);  // below RocketMQ's 4 KiB
+  EXPECT_EQ(stored[0].sys_flag, 0);                            // below RocketMQ's 4 KiB
   EXPECT_EQ(stored[0].body_bytes, 4095u);
   EXPECT_EQ(stored[1].sys_flag, zstd);
   EXPECT_LT(stored[1].body_bytes, 100u);
@@ -288,9 +288,13 @@ TEST_F(ProducerTest, TheHashSelectorPicksQueuesAsJavasStringHashCodeDoes) {
   ASSERT_TRUE(producer.Start().ok());
   // Java: Math.abs("key".hashCode() % 4). "order-1" hashes to -1207111310, and
   // "polygenelubricants" to Integer.MIN_VALUE.
-  const std::vector<std::pair<std::string, int32_t>> expected = {
-      {"order-1", 2}, {"order-2", 1}, {"order-7", 0}, {"abc", 2},
-      {"key-1", 3},   {"polygenelubricants", 0},      {"\xE8\xAE\xA2\xE5\x8D\x95-9", 3}};
+  const std::vector<std::pair<std::string, int32_t>> expected = {{"order-1", 2},
+                                                                 {"order-2", 1},
+                                                                 {"order-7", 0},
+                                                                 {"abc", 2},
+                                                                 {"key-1", 3},
+                                                                 {"polygenelubricants", 0},
+                                                                 {"\xE8\xAE\xA2\xE5\x8D\x95-9", 3}};
   std::map<int32_t, std::vector<int64_t>> offsets_by_queue;
   for (int round = 0; round < 2; ++round) {
     for (const auto& [key, queue_id] : expected) {

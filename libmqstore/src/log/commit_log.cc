@@ -406,8 +406,7 @@ Status CommitLog::WriteOut() {
       // The segment was closed by a blank: write up to its header, skip the rest.
       std::lock_guard<std::mutex> rolls(rolls_mu_);
       if (rolls_.empty() || rolls_.front() < from || rolls_.front() >= seg->end()) {
-        s = Status::Aborted("no blank record closes the segment at " +
-                            std::to_string(seg->base()));
+        s = Status::Aborted("no blank record closes the segment at " + std::to_string(seg->base()));
       } else {
         stop = rolls_.front() + record::kBlankHeaderSize;
         next = seg->end();
