@@ -1,9 +1,11 @@
 #include "mqclient/producer.h"
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <utility>
 
+#include "mqstore/coding.h"
 #include "remoting/codes.h"
 
 namespace mqclient {
@@ -290,14 +292,44 @@ Result<Producer::PublishInfoPtr> Producer::GetPublishInfo(const std::string& top
 }
 
 Result<SendResult> Producer::Send(const Message& message) {
+  return SendWithRetries(message.topic,
+                         [this, &message](const MessageQueue& queue, const std::string& address) {
+                           return SendOnce(message, queue, address);
+                         });
+}
+
+Result<SendResult> Producer::Send(const std::vector<Message>& messages) {
+  if (messages.empty()) return Status::InvalidArgument("the batch is empty");
+  const std::string& topic = messages.front().topic;
+  for (const Message& message : messages) {
+    // As RocketMQ's batch checks: one topic, and no delay (a batch is stored at once).
+    if (message.topic != topic) {
+      return Status::InvalidArgument("a batch goes to one topic: " + topic + " and " +
+                                     message.topic);
+    }
+    if (message.delay_level > 0) {
+      return Status::InvalidArgument("a delay level is not supported for batching");
+    }
+  }
+  return SendWithRetries(topic,
+                         [this, &messages](const MessageQueue& queue,
+                                           const std::string& address) -> Result<SendResult> {
+                           RemotingCommand request;
+                           SendResult result;
+                           MQ_RETURN_IF_ERROR(PrepareBatch(messages, queue, &request, &result));
+                           return Exchange(std::move(request), std::move(result), address);
+                         });
+}
+
+Result<SendResult> Producer::SendWithRetries(const std::string& topic, const SendAttempt& attempt) {
   if (!started_) return Status::FailedPrecondition("the producer is not started");
-  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(message.topic, /*refresh=*/false));
+  MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(topic, /*refresh=*/false));
   std::string failed_broker;
   std::string failures;
   const int attempts = 1 + std::max(0, options_.retry_times_when_send_failed);
-  for (int attempt = 0; attempt < attempts; ++attempt) {
-    if (attempt > 0) {
-      Result<PublishInfoPtr> fresh = GetPublishInfo(message.topic, /*refresh=*/true);
+  for (int tried = 0; tried < attempts; ++tried) {
+    if (tried > 0) {
+      Result<PublishInfoPtr> fresh = GetPublishInfo(topic, /*refresh=*/true);
       if (fresh.ok()) info = std::move(fresh).value();
     }
     // Round robin, skipping the broker that just failed when another one is there.
@@ -313,9 +345,9 @@ Result<SendResult> Producer::Send(const Message& message) {
       }
     }
     const MessageQueue& queue = info->queues[index];
-    Result<SendResult> sent = SendOnce(message, queue, info->addresses[index]);
+    Result<SendResult> sent = attempt(queue, info->addresses[index]);
     if (sent.ok()) {
-      sent->attempts = attempt + 1;
+      sent->attempts = tried + 1;
       return sent;
     }
     if (!failures.empty()) failures += "; ";
@@ -325,8 +357,8 @@ Result<SendResult> Producer::Send(const Message& message) {
     if (sent.status().IsInvalidArgument()) return sent.status();
     failed_broker = queue.broker_name;
   }
-  return Status::IOError("send to topic " + message.topic + " failed after " +
-                         std::to_string(attempts) + " attempts (" + failures + ")");
+  return Status::IOError("send to topic " + topic + " failed after " + std::to_string(attempts) +
+                         " attempts (" + failures + ")");
 }
 
 Result<SendResult> Producer::SendToQueue(const Message& message, const MessageQueue& queue) {
@@ -340,18 +372,13 @@ Result<SendResult> Producer::SendToQueue(const Message& message, const MessageQu
   return SendOnce(message, queue, *address);
 }
 
-void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
-                           RemotingCommand* request, SendResult* result) {
-  result->unique_id = minter_.Next();
-  result->queue = queue;
-  *request = RemotingCommand::Request(request_code::kSendMessageV2);
+void Producer::AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_t flag,
+                             std::string properties, bool batch, RemotingCommand* request) const {
   // SEND_MESSAGE_V2's fields a..m, the text SetExt would give, added in key order so that
   // each lands at the end of the map without a search (this runs for every message).
   auto add = [request](const char* key, std::string value) {
     request->ext_fields.emplace_hint(request->ext_fields.end(), key, std::move(value));
   };
-  int32_t sys_flag = 0;
-  std::string body = BodyToSend(message, &sys_flag);
   add("a", options_.group);
   add("b", queue.topic);
   add("c", options_.create_topic_key);
@@ -359,12 +386,60 @@ void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
   add("e", std::to_string(queue.queue_id));
   add("f", std::to_string(sys_flag));
   add("g", std::to_string(NowMs()));
-  add("h", std::to_string(message.flag));
-  add("i", EncodeSendProperties(message, result->unique_id));
+  add("h", std::to_string(flag));
+  add("i", std::move(properties));
   add("j", "0");
   add("k", "false");
-  add("m", "false");
+  add("m", batch ? "true" : "false");
+}
+
+void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
+                           RemotingCommand* request, SendResult* result) {
+  result->unique_id = minter_.Next();
+  result->queue = queue;
+  *request = RemotingCommand::Request(request_code::kSendMessageV2);
+  int32_t sys_flag = 0;
+  std::string body = BodyToSend(message, &sys_flag);
+  AddSendHeader(queue, sys_flag, message.flag, EncodeSendProperties(message, result->unique_id),
+                /*batch=*/false, request);
   request->body = std::move(body);  // the one copy of the body; the transport moves it on
+}
+
+Status Producer::PrepareBatch(const std::vector<Message>& messages, const MessageQueue& queue,
+                              RemotingCommand* request, SendResult* result) {
+  result->queue = queue;
+  *request = RemotingCommand::Request(request_code::kSendBatchMessage);
+  // RocketMQ's MessageDecoder.encodeMessages: per message [int totalSize][int magic 0]
+  // [int bodyCRC 0][int flag][int bodyLen][body][short propLen][properties]. Bodies are not
+  // compressed in a batch (nor are they by RocketMQ's producers).
+  std::string& body = request->body;
+  for (const Message& message : messages) {
+    std::string unique_id = minter_.Next();
+    std::string properties = EncodeSendProperties(message, unique_id);
+    if (properties.size() > static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
+      return Status::InvalidArgument("the properties of a batched message take " +
+                                     std::to_string(properties.size()) + " bytes; at most " +
+                                     std::to_string(std::numeric_limits<int16_t>::max()) + " fit");
+    }
+    const size_t total = 22 + message.body.size() + properties.size();
+    if (total > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
+      return Status::InvalidArgument("a batched message is too large");
+    }
+    mqstore::PutBig32(&body, static_cast<uint32_t>(total));
+    mqstore::PutBig32(&body, 0);  // magic
+    mqstore::PutBig32(&body, 0);  // body CRC: the broker computes it
+    mqstore::PutBig32(&body, static_cast<uint32_t>(message.flag));
+    mqstore::PutBig32(&body, static_cast<uint32_t>(message.body.size()));
+    body += message.body;
+    mqstore::PutBig16(&body, static_cast<uint16_t>(properties.size()));
+    body += properties;
+    if (!result->unique_id.empty()) result->unique_id += ',';
+    result->unique_id += unique_id;
+  }
+  // The batch as a whole carries WAIT and a UNIQ_KEY of its own, as a Java MessageBatch.
+  AddSendHeader(queue, /*sys_flag=*/0, /*flag=*/0, EncodeSendProperties(Message{}, minter_.Next()),
+                /*batch=*/true, request);
+  return Status::OK();
 }
 
 std::string Producer::BodyToSend(const Message& message, int32_t* sys_flag) const {
@@ -434,10 +509,16 @@ Result<SendResult> Producer::SendOnce(const Message& message, const MessageQueue
   RemotingCommand request;
   SendResult result;
   PrepareSend(message, queue, &request, &result);
+  return Exchange(std::move(request), std::move(result), address);
+}
+
+Result<SendResult> Producer::Exchange(RemotingCommand request, SendResult result,
+                                      const std::string& address) {
+  const std::string topic = result.queue.topic;
   MQ_ASSIGN_OR_RETURN(RemotingCommand response,
                       remoting_->InvokeSync(address, std::move(request), options_.send_timeout));
   Result<SendResult> sent = CompleteSend(response, std::move(result));
-  if (!sent.ok() && RetryableCode(response.code)) name_server_->Invalidate(queue.topic);
+  if (!sent.ok() && RetryableCode(response.code)) name_server_->Invalidate(topic);
   return sent;
 }
 

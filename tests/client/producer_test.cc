@@ -378,6 +378,87 @@ TEST_F(ProducerTest, OnewaySendsAreStoredWithoutAnAnswer) {
   EXPECT_TRUE(producer.SendOneway(message).IsFailedPrecondition());
 }
 
+// ---- batches ----
+
+std::vector<std::string> SplitCommas(const std::string& text) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  for (size_t comma; (comma = text.find(',', start)) != std::string::npos; start = comma + 1) {
+    parts.push_back(text.substr(start, comma - start));
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
+TEST_F(ProducerTest, ABatchIsStoredTogetherInOrderWithEachMessagesOwnFields) {
+  CreateTopicAndAwaitRoute("Batched", 2);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  ASSERT_TRUE(producer.Send(MessageTo("Batched")).ok());  // queue 0 gets offset 0
+  std::vector<Message> batch;
+  for (int i = 0; i < 5; ++i) {
+    Message message = MessageTo("Batched");
+    message.body = "batched-" + std::to_string(i) + std::string(i * 3000, 'z');  // 12 KB max
+    message.tags = "Tag" + std::to_string(i % 2);
+    message.keys = "batch-key-" + std::to_string(i);
+    message.flag = i;
+    message.user_properties = {{"index", std::to_string(i)}};
+    batch.push_back(message);
+  }
+  Result<SendResult> sent = producer.Send(batch);
+  ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  EXPECT_EQ(sent->status, SendStatus::kSendOk);
+  EXPECT_EQ(sent->queue.queue_id, 1);  // round robin goes on
+  EXPECT_EQ(sent->queue_offset, 0);
+  const std::vector<std::string> offset_ids = SplitCommas(sent->msg_id);
+  const std::vector<std::string> unique_ids = SplitCommas(sent->unique_id);
+  ASSERT_EQ(offset_ids.size(), 5u) << sent->msg_id;
+  ASSERT_EQ(unique_ids.size(), 5u) << sent->unique_id;
+
+  AwaitDispatched();
+  PullConsumerOptions consumer_options;
+  consumer_options.namesrv_addr = namesrv_addr_;
+  consumer_options.group = "CID_BATCH";
+  PullConsumer consumer(consumer_options);
+  ASSERT_TRUE(consumer.Start().ok());
+  Result<PullResult> pulled = consumer.Pull({"Batched", broker_name_, 1}, 0, 32, 2s);
+  ASSERT_TRUE(pulled.ok()) << pulled.status().ToString();
+  ASSERT_EQ(pulled->messages.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    const ReceivedMessage& m = pulled->messages[i];
+    EXPECT_EQ(m.queue_offset, i);
+    EXPECT_EQ(m.body, batch[i].body);  // stored as sent: a batch is not compressed
+    EXPECT_EQ(m.sys_flag, 0);
+    EXPECT_EQ(m.tags, batch[i].tags);
+    EXPECT_EQ(m.keys, batch[i].keys);
+    EXPECT_EQ(m.flag, i);
+    EXPECT_EQ(m.UserProperties(), batch[i].user_properties);
+    EXPECT_EQ(m.unique_id, unique_ids[i]);
+    EXPECT_EQ(m.msg_id, offset_ids[i]);
+  }
+}
+
+TEST_F(ProducerTest, BatchesRocketMqRefusesAreRefused) {
+  CreateTopicAndAwaitRoute("BadBatch", 1);
+  Producer producer(Options());
+  EXPECT_TRUE(
+      producer.Send(std::vector<Message>{MessageTo("BadBatch")}).status().IsFailedPrecondition());
+  ASSERT_TRUE(producer.Start().ok());
+  EXPECT_TRUE(producer.Send(std::vector<Message>{}).status().IsInvalidArgument());
+  std::vector<Message> two_topics = {MessageTo("BadBatch"), MessageTo("Other")};
+  EXPECT_TRUE(producer.Send(two_topics).status().IsInvalidArgument());
+  std::vector<Message> delayed = {MessageTo("BadBatch"), MessageTo("BadBatch")};
+  delayed[1].delay_level = 3;
+  EXPECT_TRUE(producer.Send(delayed).status().IsInvalidArgument());
+  std::vector<Message> huge_properties = {MessageTo("BadBatch")};
+  huge_properties[0].user_properties["big"] = std::string(40000, 'p');
+  EXPECT_TRUE(producer.Send(huge_properties).status().IsInvalidArgument());
+  mqstore::Store* store = broker_->store();
+  ASSERT_TRUE(store->AwaitDispatched(store->Stats().appended_offset, 10000).ok());
+  Result<mqstore::QueueBounds> bounds = store->GetQueueBounds("BadBatch", 0);
+  EXPECT_TRUE(!bounds.ok() || bounds->max_offset == 0);  // nothing of them was stored
+}
+
 // A name server answering every route request with `route`, and a broker that refuses every
 // send with SYSTEM_ERROR and counts them.
 class FakeServer : public mqremoting::RequestHandler {
@@ -479,6 +560,28 @@ TEST_F(RetryTest, FailedSendIsRetriedOnAnotherBroker) {
   EXPECT_EQ(result->attempts, 2);
   EXPECT_EQ(result->queue.broker_name, broker_name_);
   EXPECT_EQ(fake_->refused_sends.load(), 1);
+}
+
+TEST_F(RetryTest, AFailedBatchIsRetriedOnAnotherBroker) {
+  CreateTopic("RetriedBatch", 2);
+  StartFake();
+  AddBroker("aaa-refusing", fake_addr_);  // first in the round robin
+  AddBroker(broker_name_, broker_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "RetriedBatch";
+  message.body = "payload";
+  Result<SendResult> result = producer.Send(std::vector<Message>{message, message});
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->attempts, 2);
+  EXPECT_EQ(result->queue.broker_name, broker_name_);
+  EXPECT_EQ(SplitCommas(result->msg_id).size(), 2u);
+  EXPECT_EQ(fake_->refused_sends.load(), 1);
+  std::lock_guard<std::mutex> lock(fake_->mu);
+  EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendBatchMessage);
+  EXPECT_EQ(fake_->last_send_fields["m"], "true");
+  EXPECT_EQ(fake_->last_send_fields["b"], "RetriedBatch");
 }
 
 TEST_F(RetryTest, GivesUpAfterTwoRetries) {

@@ -99,6 +99,11 @@ class Producer {
   Result<SendResult> Send(const Message& message);
   // Sends to one queue (no retry on another queue).
   Result<SendResult> SendToQueue(const Message& message, const MessageQueue& queue);
+  // Sends `messages` as one SEND_BATCH_MESSAGE to one queue, retried as Send: stored together
+  // in order, with consecutive queue offsets. All to one topic, none with a delay level
+  // (kInvalidArgument), bodies not compressed (as RocketMQ's batches). The result has the
+  // first queue offset, and `msg_id` / `unique_id` list every message's ids, comma-separated.
+  Result<SendResult> Send(const std::vector<Message>& messages);
   // Sends to the next queue round robin without waiting; `done` runs once with the result,
   // on a transport thread (it must not block), or at once on this thread when the send cannot
   // start. No retry. `done` may call SendAsync again (a closed-loop load generator does), as
@@ -139,6 +144,21 @@ class Producer {
   Result<RoutePtr> ResolveRoute(const std::string& topic, bool fetch, bool* via_default_topic);
   Result<SendResult> SendOnce(const Message& message, const MessageQueue& queue,
                               const std::string& address);
+  // Sends a prepared request and reads the answer (a retryable failure drops the route).
+  Result<SendResult> Exchange(mqremoting::RemotingCommand request, SendResult result,
+                              const std::string& address);
+  // One attempt on a queue; SendWithRetries picks the queues (round robin, another broker
+  // after a failure) and gives up after retry_times_when_send_failed more attempts.
+  using SendAttempt =
+      std::function<Result<SendResult>(const MessageQueue& queue, const std::string& address)>;
+  Result<SendResult> SendWithRetries(const std::string& topic, const SendAttempt& attempt);
+  // The header fields every send carries (SEND_MESSAGE_V2's a..m).
+  void AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_t flag,
+                     std::string properties, bool batch,
+                     mqremoting::RemotingCommand* request) const;
+  // The SEND_BATCH_MESSAGE request for `messages`.
+  Status PrepareBatch(const std::vector<Message>& messages, const MessageQueue& queue,
+                      mqremoting::RemotingCommand* request, SendResult* result);
   // The request for one send; `result` gets the queue and unique id.
   void PrepareSend(const Message& message, const MessageQueue& queue,
                    mqremoting::RemotingCommand* request, SendResult* result);
