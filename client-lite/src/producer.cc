@@ -348,7 +348,15 @@ Result<SendResult> Producer::SendWithRetries(const std::string& topic, const Sen
     Result<SendResult> sent = attempt(queue, info->addresses[index]);
     if (sent.ok()) {
       sent->attempts = tried + 1;
-      return sent;
+      const bool stored = sent->status == SendStatus::kSendOk;
+      if (stored || !options_.retry_another_broker_when_not_store_ok || tried + 1 == attempts) {
+        return sent;
+      }
+      // Stored, but not as asked (not flushed, no slave): once more, elsewhere.
+      if (!failures.empty()) failures += "; ";
+      failures += queue.ToString() + ": " + std::string(SendStatusName(sent->status));
+      failed_broker = queue.broker_name;
+      continue;
     }
     if (!failures.empty()) failures += "; ";
     failures += queue.ToString() + ": " + sent.status().ToString();
@@ -478,6 +486,14 @@ Result<SendResult> Producer::Send(const Message& message, const MessageQueueSele
   return SendOnce(message, info->queues[index], info->addresses[index]);
 }
 
+struct Producer::AsyncSend {
+  std::string address;
+  RemotingCommand request;  // a copy goes out while retries are left
+  SendResult result;
+  int retries_left = 0;
+  SendCallback done;
+};
+
 void Producer::SendAsync(const Message& message, SendCallback done) {
   if (!started_) {
     done(Status::FailedPrecondition("the producer is not started"));
@@ -490,17 +506,37 @@ void Producer::SendAsync(const Message& message, SendCallback done) {
   }
   const PublishInfo& publish = **info;
   const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % publish.queues.size();
-  RemotingCommand request;
-  SendResult result;
-  PrepareSend(message, publish.queues[index], &request, &result);
-  remoting_->InvokeAsync(publish.addresses[index], std::move(request), options_.send_timeout,
-                         [result = std::move(result),
-                          done = std::move(done)](Result<RemotingCommand> response) mutable {
-                           if (!response.ok()) {
-                             done(response.status());
+  auto send = std::make_shared<AsyncSend>();
+  send->address = publish.addresses[index];
+  send->retries_left = std::max(0, options_.retry_times_when_send_async_failed);
+  send->done = std::move(done);
+  PrepareSend(message, publish.queues[index], &send->request, &send->result);
+  InvokeAsyncSend(std::move(send));
+}
+
+void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
+  RemotingCommand request = send->retries_left > 0 ? send->request : std::move(send->request);
+  const std::string address = send->address;  // the callback may end `send` before we return
+  remoting_->InvokeAsync(address, std::move(request), options_.send_timeout,
+                         [this, send = std::move(send)](Result<RemotingCommand> response) mutable {
+                           Result<SendResult> outcome = Status::OK();
+                           bool retryable;
+                           if (response.ok()) {
+                             retryable = RetryableCode(response->code);
+                             outcome = CompleteSend(*response, send->result);
+                           } else {
+                             // Shutdown aborts what is in flight: that is not tried again.
+                             retryable = response.status().code() != Status::Code::kAborted;
+                             outcome = response.status();
+                           }
+                           if (!outcome.ok() && retryable && send->retries_left > 0) {
+                             --send->retries_left;
+                             ++send->result.attempts;
+                             InvokeAsyncSend(std::move(send));
                              return;
                            }
-                           done(CompleteSend(*response, std::move(result)));
+                           if (outcome.ok()) outcome->attempts = send->result.attempts;
+                           send->done(std::move(outcome));
                          });
 }
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -476,15 +477,16 @@ class FakeServer : public mqremoting::RequestHandler {
       connection->Send(std::move(response));
       return;
     }
-    ++refused_sends;
+    const int sends_before = refused_sends++;
     {
       std::lock_guard<std::mutex> lock(mu);
       last_send_code = request.code;
       last_send_fields = request.ext_fields;
       last_send_body = request.body;
     }
-    RemotingCommand response =
-        RemotingCommand::ResponseTo(request, send_code, "refused by the test");
+    const bool accept = succeed_after >= 0 && sends_before >= succeed_after;
+    RemotingCommand response = RemotingCommand::ResponseTo(
+        request, accept ? mqremoting::response_code::kSuccess : send_code, "refused by the test");
     response.SetExt("msgId", "7F00000100002A9F0000000000000000");
     response.SetExt("queueId", request.FindExt("e") ? *request.FindExt("e") : "0");
     response.SetExt("queueOffset", "7");
@@ -493,7 +495,8 @@ class FakeServer : public mqremoting::RequestHandler {
   std::mutex mu;
   mqremoting::TopicRouteData route;  // guarded by mu once a producer may ask for it
   int32_t send_code = mqremoting::response_code::kSystemError;
-  std::atomic<int> refused_sends{0};  // every send request, whatever send_code says
+  std::atomic<int> refused_sends{0};   // every send request, whatever send_code says
+  std::atomic<int> succeed_after{-1};  // >= 0: sends after this many are answered SUCCESS
   std::atomic<int> route_requests{0};
   int32_t last_send_code = 0;  // the last send request, guarded by mu
   std::map<std::string, std::string, std::less<>> last_send_fields;
@@ -635,6 +638,83 @@ TEST_F(RetryTest, FlushDiskTimeoutIsReportedNotRetried) {
   EXPECT_EQ(result->queue_offset, 7);
   EXPECT_EQ(result->msg_id, "7F00000100002A9F0000000000000000");
   EXPECT_EQ(fake_->refused_sends.load(), 1);
+}
+
+TEST_F(RetryTest, NotStoredOkIsRetriedOnAnotherBrokerWhenAskedTo) {
+  CreateTopic("StoreOk", 2);
+  StartFake();
+  fake_->send_code = mqremoting::response_code::kFlushDiskTimeout;
+  AddBroker("aaa-slow-disk", fake_addr_);  // first in the round robin
+  AddBroker(broker_name_, broker_addr_);
+  ProducerOptions options = FakeOptions();
+  options.retry_another_broker_when_not_store_ok = true;
+  Producer producer(options);
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "StoreOk";
+  message.body = "x";
+  Result<SendResult> result = producer.Send(message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, SendStatus::kSendOk);
+  EXPECT_EQ(result->attempts, 2);
+  EXPECT_EQ(result->queue.broker_name, broker_name_);
+  EXPECT_EQ(fake_->refused_sends.load(), 1);
+  // With the slow broker alone, the last attempt's answer is what the send returns.
+  RemoveBroker(broker_name_);
+  ASSERT_TRUE(producer.RefreshRoutes().ok());
+  result = producer.Send(message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->status, SendStatus::kFlushDiskTimeout);
+  EXPECT_EQ(result->attempts, 3);
+  EXPECT_EQ(fake_->refused_sends.load(), 4);
+}
+
+// SendAsync's result, waited for.
+Result<SendResult> SendAsyncAndWait(Producer* producer, const Message& message) {
+  std::promise<Result<SendResult>> promise;
+  producer->SendAsync(
+      message, [&promise](Result<SendResult> result) { promise.set_value(std::move(result)); });
+  std::future<Result<SendResult>> future = promise.get_future();
+  if (future.wait_for(30s) != std::future_status::ready) {
+    return Status::TimedOut("SendAsync did not call back");
+  }
+  return future.get();
+}
+
+TEST_F(RetryTest, AsyncSendsAreRetriedOnTheSameQueue) {
+  StartFake();
+  fake_->send_code = mqremoting::response_code::kSystemBusy;
+  fake_->succeed_after = 2;  // the third attempt is stored
+  AddBroker("busy-broker", fake_addr_);
+  Producer producer(FakeOptions());
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "AsyncRetried";
+  message.body = "x";
+  Result<SendResult> result = SendAsyncAndWait(&producer, message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->attempts, 3);
+  EXPECT_EQ(fake_->refused_sends.load(), 3);
+  {
+    std::lock_guard<std::mutex> lock(fake_->mu);
+    EXPECT_EQ(fake_->last_send_body, "x");  // the same request went again
+  }
+
+  // Out of retries: the last refusal is the result.
+  fake_->succeed_after = -1;
+  result = SendAsyncAndWait(&producer, message);
+  EXPECT_EQ(result.status().code(), Status::Code::kBusy) << result.status().ToString();
+  EXPECT_EQ(fake_->refused_sends.load(), 6);
+  ProducerOptions once = FakeOptions();
+  once.retry_times_when_send_async_failed = 0;
+  Producer no_retry(once);
+  ASSERT_TRUE(no_retry.Start().ok());
+  EXPECT_FALSE(SendAsyncAndWait(&no_retry, message).ok());
+  EXPECT_EQ(fake_->refused_sends.load(), 7);
+  // An illegal message is not tried again.
+  fake_->send_code = mqremoting::response_code::kMessageIllegal;
+  EXPECT_TRUE(SendAsyncAndWait(&producer, message).status().IsInvalidArgument());
+  EXPECT_EQ(fake_->refused_sends.load(), 8);
 }
 
 TEST_F(ProducerTest, RouteFailsOverToTheSecondNameServer) {
@@ -801,7 +881,9 @@ TEST_F(RetryTest, GoneBrokerIsDroppedAfterARefresh) {
   StartFake();
   AddBroker("aaa-gone", fake_addr_);
   AddBroker(broker_name_, broker_addr_);
-  Producer producer(FakeOptions());
+  ProducerOptions options = FakeOptions();
+  options.retry_times_when_send_async_failed = 0;  // one refusal per send to count
+  Producer producer(options);
   ASSERT_TRUE(producer.Start().ok());
   Message message;
   message.topic = "Shrunk";
@@ -827,7 +909,9 @@ TEST_F(RetryTest, RetryRefreshesTheRoute) {
   CreateTopic("Moved", 2);
   StartFake();
   AddBroker("aaa-gone", fake_addr_);
-  Producer producer(FakeOptions());
+  ProducerOptions options = FakeOptions();
+  options.retry_times_when_send_async_failed = 0;  // one refusal per send to count
+  Producer producer(options);
   ASSERT_TRUE(producer.Start().ok());
   Message message;
   message.topic = "Moved";

@@ -38,7 +38,13 @@ struct ProducerOptions {
   std::string namesrv_addr;  // "host:port;host:port"
   std::string group = "PID_MQCLIENT";
   std::chrono::milliseconds send_timeout{3000};
-  int retry_times_when_send_failed = 2;  // extra attempts after the first
+  int retry_times_when_send_failed = 2;  // extra attempts after the first, on another broker
+  // SendAsync: extra attempts after a transport failure or a retryable answer, on the same
+  // queue (RocketMQ's retryTimesWhenSendAsyncFailed).
+  int retry_times_when_send_async_failed = 2;
+  // Send: an answer other than SEND_OK (FLUSH_DISK_TIMEOUT, ...) is retried on another broker
+  // too, within retry_times_when_send_failed (RocketMQ's retryAnotherBrokerWhenNotStoreOK).
+  bool retry_another_broker_when_not_store_ok = false;
   // Topic whose route is used (and named as defaultTopic) when the topic has no route yet,
   // so the broker may create it.
   std::string create_topic_key = "TBW102";
@@ -106,9 +112,10 @@ class Producer {
   Result<SendResult> Send(const std::vector<Message>& messages);
   // Sends to the next queue round robin without waiting; `done` runs once with the result,
   // on a transport thread (it must not block), or at once on this thread when the send cannot
-  // start. No retry. `done` may call SendAsync again (a closed-loop load generator does), as
-  // long as the topic was sent to before from another thread: a transport thread cannot wait
-  // for a route, so a topic's first send there fails.
+  // start. A transport failure or retryable answer is retried on the same queue up to
+  // retry_times_when_send_async_failed times (not after Shutdown). `done` may call SendAsync again
+  // (a closed-loop load generator does), as long as the topic was sent to before from another
+  // thread: a transport thread cannot wait for a route, so a topic's first send there fails.
   using SendCallback = std::function<void(Result<SendResult>)>;
   void SendAsync(const Message& message, SendCallback done);
   // Sends to the next queue round robin without asking for an answer (RocketMQ's
@@ -144,6 +151,9 @@ class Producer {
   Result<RoutePtr> ResolveRoute(const std::string& topic, bool fetch, bool* via_default_topic);
   Result<SendResult> SendOnce(const Message& message, const MessageQueue& queue,
                               const std::string& address);
+  // One SendAsync: what a retry needs again.
+  struct AsyncSend;
+  void InvokeAsyncSend(std::shared_ptr<AsyncSend> send);
   // Sends a prepared request and reads the answer (a retryable failure drops the route).
   Result<SendResult> Exchange(mqremoting::RemotingCommand request, SendResult result,
                               const std::string& address);
