@@ -59,8 +59,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<Store> store = std::move(opened).value();
   // Open may leave the tail of the log to the background dispatcher; ExploreStore compares
   // queue bounds read at different moments, so let it finish first (a dispatcher stopped at
-  // damage returns at once, and its queues stay as they are).
-  store->AwaitDispatched(store->Stats().durable_offset, 2000).IgnoreError();
+  // damage returns at once, and its queues stay as they are). It follows the appended
+  // offset in ASYNC_FLUSH and the durable one in SYNC_FLUSH: waiting for the durable one in
+  // ASYNC_FLUSH let it go on under ExploreStore (a GetQueueOffsetByTime past the bounds read
+  // just before, under ASan).
+  const StoreStats stats = store->Stats();
+  store
+      ->AwaitDispatched(mode == FlushMode::kAsync ? stats.appended_offset : stats.durable_offset,
+                        5000)
+      .IgnoreError();
   ExploreStore(store.get());
 
   FuzzMessage m;

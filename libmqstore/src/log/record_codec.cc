@@ -10,6 +10,13 @@
 namespace mqstore {
 namespace {
 
+// memcpy of a view that may be empty: an empty string_view's data() may be null, and
+// memcpy from null is undefined even for 0 bytes (an embedded caller's MessageView without
+// properties is one).
+void CopyBytes(char* dst, std::string_view src) {
+  if (!src.empty()) std::memcpy(dst, src.data(), src.size());
+}
+
 constexpr std::string_view kCrcPrefix = "__CRC32#\x01";
 // Records at least this large get their tail CRC computed before the append lock and
 // combined inside it; smaller ones are cheaper to checksum in one pass.
@@ -215,7 +222,7 @@ void WriteRecord(const PreparedRecord& prepared, const SocketAddress& store_host
   p += 12;
   char* tail_start = p;
   EncodeBig32(p, static_cast<uint32_t>(m.body.size()));
-  std::memcpy(p + 4, m.body.data(), m.body.size());
+  CopyBytes(p + 4, m.body);
   p += 4 + m.body.size();
   if (prepared.v2) {
     EncodeBig16(p, static_cast<uint16_t>(m.topic.size()));
@@ -223,11 +230,11 @@ void WriteRecord(const PreparedRecord& prepared, const SocketAddress& store_host
   } else {
     *p++ = static_cast<char>(m.topic.size());
   }
-  std::memcpy(p, m.topic.data(), m.topic.size());
+  CopyBytes(p, m.topic);
   p += m.topic.size();
   EncodeBig16(p, static_cast<uint16_t>(prepared.properties_size));
   p += 2;
-  std::memcpy(p, props.data(), props.size());
+  CopyBytes(p, props);
   p += props.size();
   if (prepared.needs_separator) *p++ = '\x02';
   std::memcpy(p, kCrcPrefix.data(), kCrcPrefix.size());
