@@ -486,9 +486,14 @@ Result<SendResult> Producer::Send(const Message& message, const MessageQueueSele
   return SendOnce(message, info->queues[index], info->addresses[index]);
 }
 
+// What a retry needs to send the same message again: not a copy of the request (a dozen
+// header strings), but its parts; the body is shared by every attempt's frame.
 struct Producer::AsyncSend {
   std::string address;
-  RemotingCommand request;  // a copy goes out while retries are left
+  std::shared_ptr<const std::string> body;
+  std::string properties;  // with the UNIQ_KEY: a retry is the same message
+  int32_t sys_flag = 0;
+  int32_t flag = 0;
   SendResult result;
   int retries_left = 0;
   SendCallback done;
@@ -508,34 +513,43 @@ void Producer::SendAsync(const Message& message, SendCallback done) {
   const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % publish.queues.size();
   auto send = std::make_shared<AsyncSend>();
   send->address = publish.addresses[index];
+  send->result.unique_id = minter_.Next();
+  send->result.queue = publish.queues[index];
+  send->body = std::make_shared<const std::string>(BodyToSend(message, &send->sys_flag));
+  send->properties = EncodeSendProperties(message, send->result.unique_id);
+  send->flag = message.flag;
   send->retries_left = std::max(0, options_.retry_times_when_send_async_failed);
   send->done = std::move(done);
-  PrepareSend(message, publish.queues[index], &send->request, &send->result);
   InvokeAsyncSend(std::move(send));
 }
 
 void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
-  RemotingCommand request = send->retries_left > 0 ? send->request : std::move(send->request);
+  RemotingCommand request = RemotingCommand::Request(request_code::kSendMessageV2);
+  AddSendHeader(send->result.queue, send->sys_flag, send->flag,
+                send->retries_left > 0 ? send->properties : std::move(send->properties),
+                /*batch=*/false, &request);
+  request.body_slices.push_back({*send->body, send->body});
   const std::string address = send->address;  // the callback may end `send` before we return
   remoting_->InvokeAsync(address, std::move(request), options_.send_timeout,
                          [this, send = std::move(send)](Result<RemotingCommand> response) mutable {
+                           const bool may_retry = send->retries_left > 0;
                            Result<SendResult> outcome = Status::OK();
                            bool retryable;
                            if (response.ok()) {
                              retryable = RetryableCode(response->code);
-                             outcome = CompleteSend(*response, send->result);
+                             outcome = CompleteSend(
+                                 *response, may_retry ? send->result : std::move(send->result));
                            } else {
                              // Shutdown aborts what is in flight: that is not tried again.
                              retryable = response.status().code() != Status::Code::kAborted;
                              outcome = response.status();
                            }
-                           if (!outcome.ok() && retryable && send->retries_left > 0) {
+                           if (!outcome.ok() && retryable && may_retry) {
                              --send->retries_left;
                              ++send->result.attempts;
                              InvokeAsyncSend(std::move(send));
                              return;
                            }
-                           if (outcome.ok()) outcome->attempts = send->result.attempts;
                            send->done(std::move(outcome));
                          });
 }
