@@ -72,6 +72,7 @@ Result<SendResult> CompleteSend(const RemotingCommand& response, SendResult resu
 
 MessageQueueSelector SelectQueueByHash() {
   return [](const std::vector<MessageQueue>& queues, const Message&, std::string_view arg) {
+    if (queues.empty()) return size_t{0};  // out of range: Send reports it
     // Java: arg.hashCode() % size, made non-negative (Java's % keeps the dividend's sign).
     const auto hash = static_cast<int32_t>(mqstore::TagsHashCode(arg));  // String.hashCode
     const int32_t remainder = hash % static_cast<int32_t>(queues.size());
@@ -81,6 +82,7 @@ MessageQueueSelector SelectQueueByHash() {
 
 MessageQueueSelector SelectQueueByRandom() {
   return [](const std::vector<MessageQueue>& queues, const Message&, std::string_view) {
+    if (queues.empty()) return size_t{0};  // out of range: Send reports it
     thread_local std::minstd_rand random(std::random_device{}());
     return std::uniform_int_distribution<size_t>(0, queues.size() - 1)(random);
   };
@@ -309,6 +311,9 @@ Result<SendResult> Producer::Send(const std::vector<Message>& messages) {
     }
     if (message.delay_level > 0) {
       return Status::InvalidArgument("a delay level is not supported for batching");
+    }
+    if (message.topic.starts_with("%RETRY%")) {
+      return Status::InvalidArgument("a retry topic is not supported for batching");
     }
   }
   return SendWithRetries(topic,

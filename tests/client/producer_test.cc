@@ -347,6 +347,10 @@ TEST_F(ProducerTest, TheRandomSelectorAndOwnSelectorsPickAWritableQueue) {
   EXPECT_TRUE(refused.status().IsInvalidArgument()) << refused.status().ToString();
   EXPECT_NE(refused.status().message().find("picked queue 4"), std::string::npos);
   EXPECT_TRUE(producer.Send(MessageTo("Selected"), nullptr, "").status().IsInvalidArgument());
+  // The stock selectors called on no queues pick one that is out of range, not undefined.
+  const Message any = MessageTo("Selected");
+  EXPECT_EQ(SelectQueueByHash()({}, any, "k"), 0u);
+  EXPECT_EQ(SelectQueueByRandom()({}, any, "k"), 0u);
 }
 
 TEST_F(ProducerTest, OnewaySendsAreStoredWithoutAnAnswer) {
@@ -451,6 +455,8 @@ TEST_F(ProducerTest, BatchesRocketMqRefusesAreRefused) {
   std::vector<Message> delayed = {MessageTo("BadBatch"), MessageTo("BadBatch")};
   delayed[1].delay_level = 3;
   EXPECT_TRUE(producer.Send(delayed).status().IsInvalidArgument());
+  std::vector<Message> retry_topic = {MessageTo("%RETRY%CID_BATCH")};
+  EXPECT_TRUE(producer.Send(retry_topic).status().IsInvalidArgument());
   std::vector<Message> huge_properties = {MessageTo("BadBatch")};
   huge_properties[0].user_properties["big"] = std::string(40000, 'p');
   EXPECT_TRUE(producer.Send(huge_properties).status().IsInvalidArgument());

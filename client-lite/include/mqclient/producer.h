@@ -106,9 +106,9 @@ class Producer {
   // Sends to one queue (no retry on another queue).
   Result<SendResult> SendToQueue(const Message& message, const MessageQueue& queue);
   // Sends `messages` as one SEND_BATCH_MESSAGE to one queue, retried as Send: stored together
-  // in order, with consecutive queue offsets. All to one topic, none with a delay level
-  // (kInvalidArgument), bodies not compressed (as RocketMQ's batches). The result has the
-  // first queue offset, and `msg_id` / `unique_id` list every message's ids, comma-separated.
+  // in order, with consecutive queue offsets. All to one topic, not a retry topic, none with
+  // a delay level (kInvalidArgument), bodies not compressed (as RocketMQ's batches). The result has
+  // the first queue offset, and `msg_id` / `unique_id` list every message's ids, comma-separated.
   Result<SendResult> Send(const std::vector<Message>& messages);
   // Sends to the next queue round robin without waiting; `done` runs once with the result,
   // on a transport thread (it must not block), or at once on this thread when the send cannot
