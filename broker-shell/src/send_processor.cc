@@ -1,16 +1,17 @@
 #include "send_processor.h"
 
 #include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "broker_config.h"
-#include "mqstore/coding.h"
 #include "mqstore/metadata.h"
 #include "mqstore/send_back.h"
 #include "mqstore/store.h"
 #include "remoting/codes.h"
+#include "remoting/message_batch_body.h"
 #include "remoting/unique_message_id.h"
 #include "topic_manager.h"
 
@@ -232,7 +233,8 @@ void SendProcessor::Process(const std::shared_ptr<mqremoting::Connection>& conne
       held > context_->config->osPageCacheBusyTimeOutMills) {
     ReplyError(connection, request, response_code::kSystemBusy,
                "[REJECTREQUEST]system busy, start flow control for a while: a put has held "
-               "the commit log for " + std::to_string(held) + " ms");
+               "the commit log for " +
+                   std::to_string(held) + " ms");
     return;
   }
   switch (request.code) {
@@ -302,69 +304,32 @@ void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& conne
       });
 }
 
-namespace {
-
-// One message of a SEND_BATCH_MESSAGE body (RocketMQ's MessageDecoder.encodeMessages):
-//   [int totalSize][int magic][int bodyCRC][int flag][int bodyLen][body][short propLen][props]
-struct BatchItem {
-  int32_t flag = 0;
-  std::string_view body;
-  std::string properties;
-};
-
-mqstore::Result<std::vector<BatchItem>> DecodeBatchBody(std::string_view body) {
-  std::vector<BatchItem> items;
-  while (!body.empty()) {
-    std::string_view item_bytes = body;
-    uint32_t total_size = 0;
-    if (!mqstore::GetBig32(&item_bytes, &total_size) || total_size < 22 ||
-        total_size > body.size()) {
-      return mqstore::Status::InvalidArgument("batch message " + std::to_string(items.size()) +
-                                              ": bad total size");
-    }
-    item_bytes = body.substr(4, total_size - 4);
-    body.remove_prefix(total_size);
-    uint32_t magic = 0, body_crc = 0, flag = 0, body_len = 0;
-    uint16_t properties_len = 0;
-    std::string_view message_body, properties;
-    if (!mqstore::GetBig32(&item_bytes, &magic) || !mqstore::GetBig32(&item_bytes, &body_crc) ||
-        !mqstore::GetBig32(&item_bytes, &flag) || !mqstore::GetBig32(&item_bytes, &body_len) ||
-        !mqstore::GetBytes(&item_bytes, body_len, &message_body) ||
-        !mqstore::GetBig16(&item_bytes, &properties_len) ||
-        !mqstore::GetBytes(&item_bytes, properties_len, &properties) || !item_bytes.empty()) {
-      return mqstore::Status::InvalidArgument("batch message " + std::to_string(items.size()) +
-                                              ": fields do not add up to its total size");
-    }
-    items.push_back({static_cast<int32_t>(flag), message_body, std::string(properties)});
-  }
-  if (items.empty()) return mqstore::Status::InvalidArgument("the batch is empty");
-  return items;
-}
-
-}  // namespace
-
 void SendProcessor::SendBatch(const std::shared_ptr<mqremoting::Connection>& connection,
                               const RemotingCommand& request) {
   std::optional<SendHeader> accepted =
       AcceptSend(*context_, &next_queue_, connection, request, /*batch=*/true);
   if (!accepted) return;
   SendHeader& header = *accepted;
-  mqstore::Result<std::vector<BatchItem>> items = DecodeBatchBody(request.body);
+  mqstore::Result<std::vector<mqremoting::BatchItem>> items =
+      mqremoting::DecodeBatchBody(request.body);
   if (!items.ok()) {
     ReplyError(connection, request, response_code::kMessageIllegal, items.status().message());
     return;
   }
+  std::vector<std::string> properties;  // completed by the broker; the views point here
+  properties.reserve(items->size());
   std::vector<mqstore::MessageView> messages;
   messages.reserve(items->size());
   const mqstore::SocketAddress born_host = PeerAddress(*connection);
-  for (BatchItem& item : *items) {
-    CompleteProperties(*context_, &item.properties);
+  for (const mqremoting::BatchItem& item : *items) {
+    properties.emplace_back(item.properties);
+    CompleteProperties(*context_, &properties.back());
     mqstore::MessageView message;
     message.topic = header.topic;
     message.queue_id = header.queue_id;
     message.body = item.body;
     message.flag = item.flag;
-    message.properties = item.properties;
+    message.properties = properties.back();
     message.sys_flag = header.sys_flag;
     message.born_timestamp_ms = header.born_timestamp_ms;
     message.born_host = born_host;

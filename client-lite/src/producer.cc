@@ -1,12 +1,11 @@
 #include "mqclient/producer.h"
 
 #include <algorithm>
-#include <limits>
 #include <random>
 #include <utility>
 
-#include "mqstore/coding.h"
 #include "remoting/codes.h"
+#include "remoting/message_batch_body.h"
 
 namespace mqclient {
 
@@ -422,30 +421,11 @@ Status Producer::PrepareBatch(const std::vector<Message>& messages, const Messag
                               RemotingCommand* request, SendResult* result) {
   result->queue = queue;
   *request = RemotingCommand::Request(request_code::kSendBatchMessage);
-  // RocketMQ's MessageDecoder.encodeMessages: per message [int totalSize][int magic 0]
-  // [int bodyCRC 0][int flag][int bodyLen][body][short propLen][properties]. Bodies are not
-  // compressed in a batch (nor are they by RocketMQ's producers).
-  std::string& body = request->body;
+  // Bodies are not compressed in a batch (nor are they by RocketMQ's producers).
   for (const Message& message : messages) {
     std::string unique_id = minter_.Next();
-    std::string properties = EncodeSendProperties(message, unique_id);
-    if (properties.size() > static_cast<size_t>(std::numeric_limits<int16_t>::max())) {
-      return Status::InvalidArgument("the properties of a batched message take " +
-                                     std::to_string(properties.size()) + " bytes; at most " +
-                                     std::to_string(std::numeric_limits<int16_t>::max()) + " fit");
-    }
-    const size_t total = 22 + message.body.size() + properties.size();
-    if (total > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
-      return Status::InvalidArgument("a batched message is too large");
-    }
-    mqstore::PutBig32(&body, static_cast<uint32_t>(total));
-    mqstore::PutBig32(&body, 0);  // magic
-    mqstore::PutBig32(&body, 0);  // body CRC: the broker computes it
-    mqstore::PutBig32(&body, static_cast<uint32_t>(message.flag));
-    mqstore::PutBig32(&body, static_cast<uint32_t>(message.body.size()));
-    body += message.body;
-    mqstore::PutBig16(&body, static_cast<uint16_t>(properties.size()));
-    body += properties;
+    MQ_RETURN_IF_ERROR(mqremoting::AppendBatchItem(
+        message.flag, message.body, EncodeSendProperties(message, unique_id), &request->body));
     if (!result->unique_id.empty()) result->unique_id += ',';
     result->unique_id += unique_id;
   }
