@@ -152,8 +152,7 @@ RemotingCommand RemotingCommand::ResponseTo(const RemotingCommand& request, int3
 }
 
 const std::string* RemotingCommand::FindExt(std::string_view key) const {
-  auto it = ext_fields.find(key);
-  return it == ext_fields.end() ? nullptr : &it->second;
+  return ext_fields.Get(key);
 }
 
 const std::string* ExtFieldReader::Find(std::string_view name, bool required) {

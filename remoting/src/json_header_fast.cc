@@ -40,17 +40,6 @@ inline bool SameKey(std::string_view key, const char (&name)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0;
 }
 
-// Byte-wise `a < b` as std::string orders them; inline, as ext keys are a few bytes.
-inline bool KeyLess(std::string_view a, std::string_view b) {
-  const size_t common = std::min(a.size(), b.size());
-  for (size_t i = 0; i < common; ++i) {
-    const auto x = static_cast<unsigned char>(a[i]);
-    const auto y = static_cast<unsigned char>(b[i]);
-    if (x != y) return x < y;
-  }
-  return a.size() < b.size();
-}
-
 // Where decoded string text goes. Runs of the input are appended as they are; escapes
 // arrive decoded.
 struct StringSink {
@@ -393,19 +382,9 @@ bool FastHeaderParser::ParseExtValue(std::string_view key, RemotingCommand* comm
     if (it != fields.end()) fields.erase(it);
     return true;
   }
-  // The field's string, found or inserted. Senders usually write keys in order, so try the
-  // end first.
-  const auto field = [&]() -> std::string& {
-    auto hint = fields.end();
-    if (!fields.empty() && !KeyLess(std::prev(hint)->first, key)) {
-      hint = fields.lower_bound(key);
-      if (hint != fields.end() && hint->first == key) return hint->second;
-    }
-    return fields
-        .emplace_hint(hint, std::piecewise_construct, std::forward_as_tuple(key),
-                      std::forward_as_tuple())
-        ->second;
-  };
+  // The field's string, found or inserted (at the end without a search when senders write
+  // keys in order, as ours do).
+  const auto field = [&]() -> std::string& { return fields[key]; };
   if (first == '"') {
     ++p_;
     std::string& value = field();

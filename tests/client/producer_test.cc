@@ -505,7 +505,7 @@ class FakeServer : public mqremoting::RequestHandler {
   std::atomic<int> succeed_after{-1};  // >= 0: sends after this many are answered SUCCESS
   std::atomic<int> route_requests{0};
   int32_t last_send_code = 0;  // the last send request, guarded by mu
-  std::map<std::string, std::string, std::less<>> last_send_fields;
+  mqremoting::ExtFields last_send_fields;
   std::string last_send_body;
 };
 
@@ -955,11 +955,11 @@ TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   std::lock_guard<std::mutex> lock(fake_->mu);
   EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendMessageV2);
-  std::map<std::string, std::string, std::less<>> fields = fake_->last_send_fields;
+  mqremoting::ExtFields fields = fake_->last_send_fields;
   const std::string born = fields["g"];
   EXPECT_GT(std::stoll(born), 1600000000000LL) << born;
   fields.erase("g");
-  EXPECT_EQ(fields, (std::map<std::string, std::string, std::less<>>{
+  EXPECT_EQ(fields, (mqremoting::ExtFields{
                         {"a", "PID_MQCLIENT"},
                         {"b", "Fields"},
                         {"c", "TBW102"},

@@ -282,7 +282,7 @@ TEST(RemotingCommandTest, DecodesAliOnsStyleJson) {
   EXPECT_EQ(decoded->opaque, 3);
   EXPECT_FALSE(decoded->remark.has_value());
   EXPECT_EQ(decoded->body, "payload");
-  std::map<std::string, std::string, std::less<>> expected = {
+  mqremoting::ExtFields expected = {
       {"a", "PID"},  {"b", "T"},  {"e", "2"},   {"g", "1795312577074"}, {"k", "false"},
       {"z", "true"}, {"f", "-1"}, {"r", "1.5"}, {"x", "1e+21"},         {"y", "1e-7"}};
   EXPECT_EQ(decoded->ext_fields, expected);  // null "n" is absent

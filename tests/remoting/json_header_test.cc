@@ -121,7 +121,7 @@ TEST(JsonHeaderTest, DecodeFillsTheCommand) {
   EXPECT_EQ(command.opaque, 0);
   EXPECT_EQ(command.language, "JAVA");
   EXPECT_FALSE(command.remark.has_value());
-  EXPECT_EQ(command.ext_fields, (std::map<std::string, std::string, std::less<>>{{"j", "w"}}));
+  EXPECT_EQ(command.ext_fields, (mqremoting::ExtFields{{"j", "w"}}));
   // Deep nesting is rejected or accepted, never a crash.
   std::string deep(100000, '[');
   Status status = DecodeJsonHeader(deep, &command);
@@ -232,7 +232,7 @@ Status Fallback(std::string_view text, RemotingCommand* command) {
   return DecodeJsonHeader(text, command);
 }
 
-using ExtMap = std::map<std::string, std::string, std::less<>>;
+using ExtMap = mqremoting::ExtFields;
 
 // What ali-ons sends with SEND_MESSAGE_V2 (numbers and booleans as JSON scalars, the
 // properties separators as \u0001 / \u0002).

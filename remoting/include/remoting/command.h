@@ -10,7 +10,6 @@
 #define REMOTING_COMMAND_H_
 
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +18,7 @@
 #include <vector>
 
 #include "mqstore/status.h"
+#include "remoting/ext_fields.h"
 
 namespace mqremoting {
 
@@ -48,8 +48,8 @@ struct RemotingCommand {
   int32_t opaque = 0;
   int32_t flag = 0;
   std::optional<std::string> remark;
-  // The custom header: field name -> value as text. Sorted (ACL signing sorts by key).
-  std::map<std::string, std::string, std::less<>> ext_fields;
+  // The custom header: field name -> value as text, sorted by name.
+  ExtFields ext_fields;
   // Body bytes: `body` followed by every slice of `body_slices` (usually one or the other).
   std::string body;
   std::vector<BodySlice> body_slices;
@@ -66,19 +66,17 @@ struct RemotingCommand {
   static RemotingCommand ResponseTo(const RemotingCommand& request, int32_t code,
                                     std::string_view remark = {});
 
-  void SetExt(std::string key, std::string value) { ext_fields[std::move(key)] = std::move(value); }
+  void SetExt(std::string_view key, std::string value) { ext_fields[key] = std::move(value); }
   // Any integer type (int32_t queue ids, int64_t offsets, ...) as decimal text; one template
   // rather than an int64_t overload, which made int arguments ambiguous with bool.
   template <typename Int,
             std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
-  void SetExt(std::string key, Int value) {
-    ext_fields[std::move(key)] = std::to_string(value);
+  void SetExt(std::string_view key, Int value) {
+    ext_fields[key] = std::to_string(value);
   }
-  void SetExt(std::string key, bool value) {
-    ext_fields[std::move(key)] = value ? "true" : "false";
-  }
+  void SetExt(std::string_view key, bool value) { ext_fields[key] = value ? "true" : "false"; }
   // Avoids string literals picking the bool overload.
-  void SetExt(std::string key, const char* value) { ext_fields[std::move(key)] = value; }
+  void SetExt(std::string_view key, const char* value) { ext_fields[key] = value; }
   const std::string* FindExt(std::string_view key) const;
 };
 
