@@ -11,13 +11,16 @@
 #include "mqstore/store.h"
 #include "pull_hold_service.h"
 #include "remoting/codes.h"
-#include "subscription_filter.h"
+#include "remoting/tag_filter.h"
 #include "topic_manager.h"
 
 namespace mqbroker {
 
 using mqremoting::ExtFieldReader;
+using mqremoting::ParseTagExpression;
 using mqremoting::RemotingCommand;
+using mqremoting::TagFilter;
+using mqremoting::TagFilterFromSubscription;
 namespace response_code = mqremoting::response_code;
 
 namespace {

@@ -1,11 +1,11 @@
-#include "subscription_filter.h"
+#include "remoting/tag_filter.h"
 
 #include <algorithm>
 #include <string>
 
 #include "mqstore/message.h"
 
-namespace mqbroker {
+namespace mqremoting {
 
 using mqstore::Result;
 using mqstore::Status;
@@ -21,9 +21,8 @@ std::string_view Trim(std::string_view s) {
 }
 
 Status CheckExpressionType(std::string_view expression_type) {
-  if (expression_type.empty() || expression_type == mqremoting::kExpressionTypeTag)
-    return Status::OK();
-  if (expression_type == mqremoting::kExpressionTypeSql92) {
+  if (expression_type.empty() || expression_type == kExpressionTypeTag) return Status::OK();
+  if (expression_type == kExpressionTypeSql92) {
     return Status::NotSupported("SQL92 filter expressions are not supported");
   }
   return Status::InvalidArgument("unknown subscription expression type '" +
@@ -48,7 +47,7 @@ std::vector<std::string_view> SplitTags(std::string_view expression) {
 TagFilter TagFilter::OfTags(const std::vector<std::string_view>& tags) {
   TagFilter filter;
   for (std::string_view tag : tags) {
-    if (tag == mqremoting::kSubscribeAll) return TagFilter();
+    if (tag == kSubscribeAll) return TagFilter();
   }
   filter.matches_all_ = false;
   for (std::string_view tag : tags) {
@@ -88,7 +87,7 @@ Result<TagFilter> ParseTagExpression(std::string_view expression,
                                      std::string_view expression_type) {
   MQ_RETURN_IF_ERROR(CheckExpressionType(expression_type));
   std::string_view trimmed = Trim(expression);
-  if (trimmed.empty() || trimmed == mqremoting::kSubscribeAll) return TagFilter();
+  if (trimmed.empty() || trimmed == kSubscribeAll) return TagFilter();
   std::vector<std::string_view> tags = SplitTags(trimmed);
   if (tags.empty()) {
     return Status::InvalidArgument("subscription expression '" + std::string(expression) +
@@ -97,10 +96,10 @@ Result<TagFilter> ParseTagExpression(std::string_view expression,
   return TagFilter::OfTags(tags);
 }
 
-Result<TagFilter> TagFilterFromSubscription(const mqremoting::SubscriptionData& sub) {
+Result<TagFilter> TagFilterFromSubscription(const SubscriptionData& sub) {
   MQ_RETURN_IF_ERROR(CheckExpressionType(sub.expression_type));
   // "*" wins over any tags, as on a Java broker.
-  if (Trim(sub.sub_string) == mqremoting::kSubscribeAll) return TagFilter();
+  if (Trim(sub.sub_string) == kSubscribeAll) return TagFilter();
   std::vector<std::string_view> tags;
   for (const std::string& tag : sub.tags_set) {
     std::string_view trimmed = Trim(tag);
@@ -110,4 +109,4 @@ Result<TagFilter> TagFilterFromSubscription(const mqremoting::SubscriptionData& 
   return TagFilter::OfTags(tags);
 }
 
-}  // namespace mqbroker
+}  // namespace mqremoting

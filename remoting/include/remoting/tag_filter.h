@@ -1,5 +1,6 @@
-// Server-side tag filtering for PULL_MESSAGE: which consume-queue entries a subscription
-// wants. A subscription is a TAG expression, "*" (everything) or tags joined by "||"
+// Tag filtering of a subscription: which messages it wants. The broker filters PULL_MESSAGE
+// results with it and the client re-checks what it receives, as RocketMQ's clients do. A
+// subscription is a TAG expression, "*" (everything) or tags joined by "||"
 // ("TagA || TagB"). The consume queue keeps the Java String.hashCode() of each message's tag
 // (mqstore::TagsHashCode; 0 when the message has no tag), so filtering is two steps:
 //
@@ -13,8 +14,8 @@
 //
 // SQL92 expressions are not supported (kNotSupported: the pull processor answers
 // SUBSCRIPTION_PARSE_FAILED). Immutable once built; safe to share between threads.
-#ifndef MQBROKER_SUBSCRIPTION_FILTER_H_
-#define MQBROKER_SUBSCRIPTION_FILTER_H_
+#ifndef REMOTING_TAG_FILTER_H_
+#define REMOTING_TAG_FILTER_H_
 
 #include <cstdint>
 #include <string>
@@ -24,13 +25,7 @@
 #include "mqstore/status.h"
 #include "remoting/heartbeat_data.h"
 
-namespace mqbroker {
-
-// The heartbeat's types are the protocol's.
-using mqremoting::ConsumerData;
-using mqremoting::HeartbeatData;
-using mqremoting::ProducerData;
-using mqremoting::SubscriptionData;
+namespace mqremoting {
 
 class TagFilter {
  public:
@@ -77,6 +72,6 @@ mqstore::Result<TagFilter> ParseTagExpression(std::string_view expression,
 // sub_string. Same errors as ParseTagExpression.
 mqstore::Result<TagFilter> TagFilterFromSubscription(const SubscriptionData& sub);
 
-}  // namespace mqbroker
+}  // namespace mqremoting
 
-#endif  // MQBROKER_SUBSCRIPTION_FILTER_H_
+#endif  // REMOTING_TAG_FILTER_H_

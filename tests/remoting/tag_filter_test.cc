@@ -1,4 +1,4 @@
-#include "subscription_filter.h"
+#include "remoting/tag_filter.h"
 
 #include <gtest/gtest.h>
 
@@ -9,7 +9,7 @@
 
 #include "mqstore/message.h"
 
-namespace mqbroker {
+namespace mqremoting {
 namespace {
 
 // Java "TagA".hashCode() and "TagB".hashCode().
@@ -172,4 +172,4 @@ TEST(SubscriptionFilterTest, FromRegisteredSubscription) {
 }
 
 }  // namespace
-}  // namespace mqbroker
+}  // namespace mqremoting
