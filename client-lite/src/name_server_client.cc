@@ -53,6 +53,18 @@ std::string MasterAddress(const mqremoting::TopicRouteData& route, const std::st
   return {};
 }
 
+std::vector<MessageQueue> ReadableQueues(const mqremoting::TopicRouteData& route,
+                                         const std::string& topic) {
+  std::vector<MessageQueue> queues;
+  for (const mqremoting::QueueData& data : route.queue_datas) {
+    if ((data.perm & mqremoting::perm::kRead) == 0) continue;
+    for (int32_t id = 0; id < data.read_queue_nums; ++id) {
+      queues.push_back({topic, data.broker_name, id});
+    }
+  }
+  return queues;
+}
+
 NameServerClient::NameServerClient(std::vector<std::string> addresses,
                                    mqremoting::RemotingClient* client,
                                    std::chrono::milliseconds timeout)

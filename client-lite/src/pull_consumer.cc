@@ -6,6 +6,7 @@
 #include <string_view>
 #include <utility>
 
+#include "consumer_requests.h"
 #include "remoting/codes.h"
 #include "remoting/heartbeat_data.h"
 
@@ -14,14 +15,6 @@ namespace mqclient {
 using mqremoting::RemotingCommand;
 namespace request_code = mqremoting::request_code;
 namespace response_code = mqremoting::response_code;
-
-namespace {
-
-// PullSysFlag bits.
-constexpr int32_t kSuspendFlag = 1 << 1;
-constexpr int32_t kSubscriptionFlag = 1 << 2;
-
-}  // namespace
 
 std::string_view PullStatusName(PullStatus status) {
   switch (status) {
@@ -65,13 +58,7 @@ Result<std::vector<MessageQueue>> PullConsumer::FetchQueues(const std::string& t
   if (!remoting_) return Status::FailedPrecondition("the consumer is not started");
   MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
                       name_server_->GetSharedRoute(topic, /*refresh=*/true));
-  std::vector<MessageQueue> queues;
-  for (const mqremoting::QueueData& data : route->queue_datas) {
-    if ((data.perm & mqremoting::perm::kRead) == 0) continue;
-    for (int32_t id = 0; id < data.read_queue_nums; ++id) {
-      queues.push_back({topic, data.broker_name, id});
-    }
-  }
+  std::vector<MessageQueue> queues = ReadableQueues(*route, topic);
   {
     std::lock_guard<std::mutex> lock(mu_);
     topics_.insert(topic);
@@ -106,64 +93,23 @@ Result<RemotingCommand> PullConsumer::CallBroker(const MessageQueue& queue, Remo
 
 Result<PullResult> PullConsumer::Pull(const MessageQueue& queue, int64_t offset,
                                       int32_t max_messages, std::chrono::milliseconds long_poll) {
-  RemotingCommand request = RemotingCommand::Request(request_code::kPullMessage);
-  request.SetExt("consumerGroup", options_.group);
-  request.SetExt("topic", queue.topic);
-  request.SetExt("queueId", queue.queue_id);
-  request.SetExt("queueOffset", offset);
-  request.SetExt("maxMsgNums", max_messages);
-  request.SetExt("sysFlag", kSubscriptionFlag | (long_poll.count() > 0 ? kSuspendFlag : 0));
-  request.SetExt("commitOffset", int64_t{0});
-  request.SetExt("suspendTimeoutMillis", static_cast<int64_t>(long_poll.count()));
-  request.SetExt("subscription", options_.subscription);
-  request.SetExt("subVersion", int64_t{0});
-  request.SetExt("expressionType", std::string(mqremoting::kExpressionTypeTag));
-  MQ_ASSIGN_OR_RETURN(RemotingCommand response,
-                      CallBroker(queue, std::move(request), long_poll + options_.call_timeout));
-  PullResult result;
-  switch (response.code) {
-    case response_code::kSuccess:
-      result.status = PullStatus::kFound;
-      break;
-    case response_code::kPullNotFound:
-      result.status = PullStatus::kNoNewMessage;
-      break;
-    case response_code::kPullRetryImmediately:
-      result.status = PullStatus::kNoMatchedMessage;
-      break;
-    case response_code::kPullOffsetMoved:
-      result.status = PullStatus::kOffsetIllegal;
-      break;
-    default:
-      return ResponseStatus(response, "pull from " + queue.ToString());
-  }
-  mqremoting::ExtFieldReader fields(response);
-  result.next_begin_offset = fields.OptLong("nextBeginOffset").value_or(offset);
-  result.min_offset = fields.OptLong("minOffset").value_or(0);
-  result.max_offset = fields.OptLong("maxOffset").value_or(0);
-  MQ_RETURN_IF_ERROR(fields.status());
-  if (result.status == PullStatus::kFound) {
-    // A received frame holds its body in `body`; decode it in place rather than through
-    // BodyBytes(), which would copy every message of the batch once more.
-    std::string joined;
-    std::string_view body = response.body;
-    if (!response.body_slices.empty()) {
-      joined = response.BodyBytes();
-      body = joined;
-    }
-    MQ_ASSIGN_OR_RETURN(result.messages, DecodeMessages(body));
-  }
-  return result;
+  PullRequestFields fields;
+  fields.group = options_.group;
+  fields.queue = queue;
+  fields.offset = offset;
+  fields.max_messages = max_messages;
+  fields.subscription = options_.subscription;
+  fields.suspend = long_poll;
+  MQ_ASSIGN_OR_RETURN(RemotingCommand response, CallBroker(queue, MakePullRequest(fields),
+                                                           long_poll + options_.call_timeout));
+  return ReadPullResponse(response, queue, offset);
 }
 
 Status PullConsumer::CommitOffset(const MessageQueue& queue, int64_t offset) {
-  RemotingCommand request = RemotingCommand::Request(request_code::kUpdateConsumerOffset);
-  request.SetExt("consumerGroup", options_.group);
-  request.SetExt("topic", queue.topic);
-  request.SetExt("queueId", queue.queue_id);
-  request.SetExt("commitOffset", offset);
-  MQ_ASSIGN_OR_RETURN(RemotingCommand response,
-                      CallBroker(queue, std::move(request), options_.call_timeout));
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      CallBroker(queue, MakeUpdateConsumerOffsetRequest(options_.group, queue, offset),
+                 options_.call_timeout));
   if (response.code != response_code::kSuccess) {
     return ResponseStatus(response, "commit offset of " + queue.ToString());
   }
@@ -171,35 +117,19 @@ Status PullConsumer::CommitOffset(const MessageQueue& queue, int64_t offset) {
 }
 
 Result<int64_t> PullConsumer::FetchCommittedOffset(const MessageQueue& queue) {
-  RemotingCommand request = RemotingCommand::Request(request_code::kQueryConsumerOffset);
-  request.SetExt("consumerGroup", options_.group);
-  request.SetExt("topic", queue.topic);
-  request.SetExt("queueId", queue.queue_id);
-  request.SetExt("setZeroIfNotFound", false);
-  MQ_ASSIGN_OR_RETURN(RemotingCommand response,
-                      CallBroker(queue, std::move(request), options_.call_timeout));
-  if (response.code != response_code::kSuccess) {
-    return ResponseStatus(response, "committed offset of " + queue.ToString());
-  }
-  mqremoting::ExtFieldReader fields(response);
-  int64_t offset = fields.Long("offset");
-  MQ_RETURN_IF_ERROR(fields.status());
-  return offset;
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      CallBroker(queue, MakeQueryConsumerOffsetRequest(options_.group, queue, false),
+                 options_.call_timeout));
+  return ReadOffsetResponse(response, "committed offset of " + queue.ToString());
 }
 
 Result<int64_t> PullConsumer::FetchMaxOffset(const MessageQueue& queue) {
-  RemotingCommand request = RemotingCommand::Request(request_code::kGetMaxOffset);
-  request.SetExt("topic", queue.topic);
-  request.SetExt("queueId", queue.queue_id);
-  MQ_ASSIGN_OR_RETURN(RemotingCommand response,
-                      CallBroker(queue, std::move(request), options_.call_timeout));
-  if (response.code != response_code::kSuccess) {
-    return ResponseStatus(response, "max offset of " + queue.ToString());
-  }
-  mqremoting::ExtFieldReader fields(response);
-  int64_t offset = fields.Long("offset");
-  MQ_RETURN_IF_ERROR(fields.status());
-  return offset;
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      CallBroker(queue, MakeQueueOffsetRequest(request_code::kGetMaxOffset, queue, std::nullopt),
+                 options_.call_timeout));
+  return ReadOffsetResponse(response, "max offset of " + queue.ToString());
 }
 
 Status PullConsumer::SendHeartbeat() {

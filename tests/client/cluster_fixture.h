@@ -31,6 +31,7 @@ class ClusterFixture : public ::testing::Test {
     namesrv_addr_ = "127.0.0.1:" + std::to_string(namesrv_->port());
 
     mqbroker::BrokerConfig config = mqstore::test::LoopbackBrokerConfig(dir_.path(), namesrv_addr_);
+    ConfigureBroker(&config);
     auto broker = mqbroker::Broker::Start(config);
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(broker).value();
@@ -44,6 +45,9 @@ class ClusterFixture : public ::testing::Test {
     }
     ASSERT_FALSE(namesrv_->registry().GetClusterInfo().broker_addr_table.empty());
   }
+
+  // Tests change the broker's settings here (before it starts).
+  virtual void ConfigureBroker(mqbroker::BrokerConfig* /*config*/) {}
 
   void TearDown() override {
     if (broker_) {

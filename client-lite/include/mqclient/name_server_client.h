@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "mqclient/message.h"
 #include "mqstore/status.h"
 #include "remoting/route_data.h"
 #include "remoting/transport.h"
@@ -69,6 +70,10 @@ class NameServerClient {
 
 // The master ("brokerId 0") address of `broker_name` in `route`, or "" when it has none.
 std::string MasterAddress(const mqremoting::TopicRouteData& route, const std::string& broker_name);
+
+// The queues of `topic` a consumer can read, broker by broker, in the route's order.
+std::vector<MessageQueue> ReadableQueues(const mqremoting::TopicRouteData& route,
+                                         const std::string& topic);
 
 // Turns a non-success response into a Status naming `what`, the code and the remark.
 Status ResponseStatus(const mqremoting::RemotingCommand& response, std::string_view what);

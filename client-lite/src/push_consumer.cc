@@ -1,0 +1,755 @@
+#include "mqclient/push_consumer.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <future>
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+
+#include "consumer_requests.h"
+#include "mqclient/name_server_client.h"
+#include "mqstore/send_back.h"
+#include "process_queue.h"
+#include "remoting/codes.h"
+#include "remoting/heartbeat_data.h"
+#include "remoting/tag_filter.h"
+#include "task_executor.h"
+
+namespace mqclient {
+
+using mqremoting::RemotingCommand;
+namespace request_code = mqremoting::request_code;
+namespace response_code = mqremoting::response_code;
+using Millis = std::chrono::milliseconds;
+
+namespace {
+
+// Java's default for maxReconsumeTimes = -1 in concurrent mode.
+constexpr int kDefaultMaxReconsumeTimes = 16;
+// An OFFSET_ILLEGAL queue is dropped and re-created by a rebalance after this (Java: 10 s).
+constexpr Millis kOffsetIllegalRecreateDelay{10000};
+
+std::atomic<uint64_t> next_instance{0};
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view ConsumeFromWhereName(ConsumeFromWhere where) {
+  switch (where) {
+    case ConsumeFromWhere::kFirstOffset:
+      return mqremoting::kConsumeFromFirstOffset;
+    case ConsumeFromWhere::kTimestamp:
+      return mqremoting::kConsumeFromTimestamp;
+    case ConsumeFromWhere::kLastOffset:
+      break;
+  }
+  return mqremoting::kConsumeFromLastOffset;
+}
+
+bool IsRetryTopic(std::string_view topic) {
+  return topic.substr(0, mqstore::kRetryTopicPrefix.size()) == mqstore::kRetryTopicPrefix;
+}
+
+}  // namespace
+
+class PushConsumer::Impl {
+ public:
+  explicit Impl(PushConsumerOptions options) : options_(std::move(options)) {
+    if (!options_.allocate_strategy) options_.allocate_strategy = AllocateAveragely();
+    client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#" +
+                 std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
+  }
+  ~Impl() { Shutdown(); }
+
+  Status Subscribe(const std::string& topic, const std::string& expression);
+  void RegisterListener(MessageListener listener) { listener_ = std::move(listener); }
+  Status Start();
+  void Shutdown();
+  void RebalanceNow();
+  const std::string& client_id() const { return client_id_; }
+  PushConsumerStats Stats() const;
+
+ private:
+  struct Subscription {
+    mqremoting::SubscriptionData data;
+    mqremoting::TagFilter filter;
+  };
+  // One queue's pull loop: what to pull next. One pull per queue is in flight at a time.
+  struct PullTask {
+    MessageQueue queue;
+    std::shared_ptr<ProcessQueue> process_queue;
+    int64_t next_offset = 0;
+  };
+  // Answers the broker's requests: NOTIFY_CONSUMER_IDS_CHANGED starts a rebalance.
+  class BrokerRequestHandler;
+
+  // Routes, heartbeats, membership.
+  void RefreshRoutes();
+  Status SendHeartbeat();
+  void UnregisterFromBrokers();
+  std::set<std::string> BrokerAddresses();
+  Result<std::string> MasterOf(const std::string& topic, const std::string& broker_name);
+  Result<std::vector<std::string>> FetchConsumerIds(const std::string& topic);
+
+  // Rebalance (scheduler thread only).
+  void Rebalance();
+  void RebalanceTopic(const std::string& topic);
+  Result<int64_t> ComputePullOffset(const MessageQueue& queue);
+  Result<int64_t> QueryCommittedOffset(const MessageQueue& queue);
+  Result<int64_t> QueryQueueOffset(const MessageQueue& queue, int32_t code,
+                                   std::optional<int64_t> timestamp_ms);
+
+  // Pull loop (any thread).
+  void Pull(PullTask task);
+  void PullLater(PullTask task, Millis delay);
+  void OnPulled(PullTask task, Result<RemotingCommand> response);
+  const Subscription* FindSubscription(const std::string& topic) const;
+
+  // Consumption (consume threads).
+  void SubmitConsume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
+                     std::vector<ReceivedMessage> messages);
+  void Consume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
+               std::vector<ReceivedMessage> messages);
+  bool SendBack(const MessageQueue& queue, const ReceivedMessage& message);
+
+  // Offsets.
+  void UpdateOffset(const MessageQueue& queue, int64_t offset, bool increase_only);
+  void PersistOffsets(bool oneway);
+  void PersistOffset(const MessageQueue& queue, bool oneway);
+
+  // Runs `work` on the scheduler every `interval`, the first time after `interval`.
+  void SchedulePeriodic(Millis interval, std::function<void()> work);
+
+  PushConsumerOptions options_;
+  std::string client_id_;
+  MessageListener listener_;
+  std::vector<Subscription> subscriptions_;  // fixed from Start on
+  int64_t sub_version_ = 0;
+
+  std::unique_ptr<mqremoting::RemotingClient> remoting_;
+  std::unique_ptr<NameServerClient> name_server_;
+  std::unique_ptr<TaskExecutor> scheduler_;  // rebalance, heartbeats, delayed pulls
+  std::unique_ptr<TaskExecutor> consumers_;  // listener calls
+  std::atomic<bool> running_{false};
+
+  mutable std::mutex mu_;
+  std::map<MessageQueue, std::shared_ptr<ProcessQueue>> process_queues_;  // guarded by mu_
+  std::map<std::string, std::vector<MessageQueue>> topic_queues_;         // sorted; guarded by mu_
+  std::map<MessageQueue, int64_t> offsets_;  // to commit; guarded by mu_
+  uint64_t rebalances_ = 0;                  // guarded by mu_
+};
+
+class PushConsumer::Impl::BrokerRequestHandler : public mqremoting::RequestHandler {
+ public:
+  explicit BrokerRequestHandler(Impl* impl) : impl_(impl) {}
+  void OnRequest(const std::shared_ptr<mqremoting::Connection>& connection,
+                 RemotingCommand request) override {
+    if (request.code == request_code::kNotifyConsumerIdsChanged) {
+      impl_->RebalanceNow();
+      if (!request.is_oneway()) {
+        connection->Send(RemotingCommand::ResponseTo(request, response_code::kSuccess));
+      }
+      return;
+    }
+    if (request.is_oneway()) return;
+    connection->Send(RemotingCommand::ResponseTo(
+        request, response_code::kRequestCodeNotSupported,
+        "request code " + std::to_string(request.code) + " is not supported by this client"));
+  }
+
+ private:
+  Impl* const impl_;  // outlives the transport: Shutdown stops it first
+};
+
+Status PushConsumer::Impl::Subscribe(const std::string& topic, const std::string& expression) {
+  if (remoting_) return Status::FailedPrecondition("subscribe before Start");
+  if (topic.empty()) return Status::InvalidArgument("the topic is empty");
+  const std::string sub_string =
+      expression.empty() ? std::string(mqremoting::kSubscribeAll) : expression;
+  MQ_ASSIGN_OR_RETURN(mqremoting::TagFilter filter,
+                      mqremoting::ParseTagExpression(sub_string, mqremoting::kExpressionTypeTag));
+  Subscription subscription;
+  subscription.data.topic = topic;
+  subscription.data.sub_string = sub_string;
+  subscription.data.tags_set = filter.tags();
+  subscription.data.code_set = filter.codes();
+  subscription.filter = std::move(filter);
+  // A second Subscribe of a topic replaces the first, as in Java.
+  auto same_topic = [&](const Subscription& s) { return s.data.topic == topic; };
+  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(), same_topic),
+                       subscriptions_.end());
+  subscriptions_.push_back(std::move(subscription));
+  return Status::OK();
+}
+
+Status PushConsumer::Impl::Start() {
+  if (remoting_) return Status::FailedPrecondition("the consumer is already started");
+  std::vector<std::string> addresses = SplitAddressList(options_.namesrv_addr);
+  if (addresses.empty()) return Status::InvalidArgument("no name server address given");
+  if (options_.group.empty()) return Status::InvalidArgument("the consumer group is empty");
+  if (!listener_) return Status::InvalidArgument("no message listener registered");
+  if (subscriptions_.empty()) return Status::InvalidArgument("no topic subscribed");
+  if (options_.consume_threads < 1 || options_.consume_batch_max_size < 1 ||
+      options_.pull_batch_size < 1) {
+    return Status::InvalidArgument(
+        "consume_threads, consume_batch_max_size and pull_batch_size must be at least 1");
+  }
+  if (options_.consume_timestamp_ms == 0) {
+    options_.consume_timestamp_ms = NowMs() - 30 * 60 * 1000;
+  }
+  sub_version_ = NowMs();
+  for (Subscription& subscription : subscriptions_) subscription.data.sub_version = sub_version_;
+  // Clustering members also consume their group's retry topic, everything in it.
+  Subscription retry;
+  retry.data.topic = mqstore::RetryTopic(options_.group);
+  retry.data.sub_version = sub_version_;
+  subscriptions_.push_back(std::move(retry));
+
+  mqremoting::ClientOptions transport;
+  transport.shared_threads = options_.transport_threads;
+  transport.connect_timeout = options_.call_timeout;
+  remoting_ =
+      mqremoting::RemotingClient::Create(transport, std::make_shared<BrokerRequestHandler>(this));
+  name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
+                                                    options_.call_timeout);
+  scheduler_ = std::make_unique<TaskExecutor>(1);
+  consumers_ = std::make_unique<TaskExecutor>(options_.consume_threads);
+  running_.store(true, std::memory_order_release);
+
+  // Routes first (to know the brokers), then the heartbeat, which makes the broker create
+  // the retry topic, whose route the second refresh finds.
+  RefreshRoutes();
+  Status heartbeat = SendHeartbeat();
+  if (!heartbeat.ok()) {
+    Shutdown();
+    return heartbeat;
+  }
+  RefreshRoutes();
+  std::promise<void> first_rebalance;
+  scheduler_->Submit([this, &first_rebalance] {
+    Rebalance();
+    first_rebalance.set_value();
+  });
+  first_rebalance.get_future().wait();
+
+  SchedulePeriodic(options_.rebalance_interval, [this] { Rebalance(); });
+  SchedulePeriodic(options_.heartbeat_interval, [this] { (void)SendHeartbeat(); });
+  SchedulePeriodic(options_.persist_offset_interval, [this] { PersistOffsets(/*oneway=*/true); });
+  SchedulePeriodic(options_.route_refresh_interval, [this] { RefreshRoutes(); });
+  return Status::OK();
+}
+
+void PushConsumer::Impl::Shutdown() {
+  if (!remoting_ || !running_.exchange(false, std::memory_order_acq_rel)) return;
+  // No more rebalances or delayed pulls; then no new listener calls, and the running ones
+  // finish and record their offsets.
+  scheduler_->Stop();
+  consumers_->Stop();
+  std::vector<MessageQueue> queues;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [queue, pq] : process_queues_) {
+      pq->set_dropped();
+      queues.push_back(queue);
+    }
+  }
+  for (const MessageQueue& queue : queues) PersistOffset(queue, /*oneway=*/false);
+  UnregisterFromBrokers();
+  // Aborts the pulls the brokers still hold; their callbacks see running_ false.
+  remoting_->Shutdown();
+  std::lock_guard<std::mutex> lock(mu_);
+  process_queues_.clear();
+}
+
+void PushConsumer::Impl::RebalanceNow() {
+  if (!running_.load(std::memory_order_acquire)) return;
+  scheduler_->Submit([this] { Rebalance(); });
+}
+
+PushConsumerStats PushConsumer::Impl::Stats() const {
+  PushConsumerStats stats;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [queue, pq] : process_queues_) {
+    if (pq->dropped()) continue;
+    stats.assigned_queues.push_back(queue);
+    stats.messages_held += pq->count();
+  }
+  stats.rebalances = rebalances_;
+  return stats;
+}
+
+void PushConsumer::Impl::SchedulePeriodic(Millis interval, std::function<void()> work) {
+  auto shared_work = std::make_shared<std::function<void()>>(std::move(work));
+  // The task re-submits itself after each run; Stop drops the pending one.
+  auto run = std::make_shared<std::function<void()>>();
+  *run = [this, interval, shared_work, weak_run = std::weak_ptr<std::function<void()>>(run)] {
+    (*shared_work)();
+    if (auto again = weak_run.lock()) {
+      scheduler_->SubmitAfter(interval, [again] { (*again)(); });
+    }
+  };
+  scheduler_->SubmitAfter(interval, [run] { (*run)(); });
+}
+
+// ---- Routes, heartbeats, membership ----
+
+void PushConsumer::Impl::RefreshRoutes() {
+  for (const Subscription& subscription : subscriptions_) {
+    const std::string& topic = subscription.data.topic;
+    Result<std::shared_ptr<const mqremoting::TopicRouteData>> route =
+        name_server_->GetSharedRoute(topic, /*refresh=*/true);
+    // An unknown topic (or a retry topic before the first heartbeat) keeps what was known.
+    if (!route.ok()) continue;
+    std::vector<MessageQueue> queues = ReadableQueues(**route, topic);
+    std::sort(queues.begin(), queues.end());
+    std::lock_guard<std::mutex> lock(mu_);
+    topic_queues_[topic] = std::move(queues);
+  }
+}
+
+std::set<std::string> PushConsumer::Impl::BrokerAddresses() {
+  std::set<std::string> addresses;
+  for (const Subscription& subscription : subscriptions_) {
+    auto route = name_server_->GetSharedRoute(subscription.data.topic);
+    if (!route.ok()) continue;
+    for (const mqremoting::BrokerData& broker : (*route)->broker_datas) {
+      auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
+      if (it != broker.broker_addrs.end()) addresses.insert(it->second);
+    }
+  }
+  return addresses;
+}
+
+Status PushConsumer::Impl::SendHeartbeat() {
+  mqremoting::HeartbeatData heartbeat;
+  heartbeat.client_id = client_id_;
+  mqremoting::ConsumerData consumer;
+  consumer.group_name = options_.group;
+  consumer.consume_type = std::string(mqremoting::kConsumePassively);
+  consumer.message_model = std::string(mqremoting::kClustering);
+  consumer.consume_from_where = std::string(ConsumeFromWhereName(options_.consume_from_where));
+  for (const Subscription& subscription : subscriptions_) {
+    consumer.subscriptions.push_back(subscription.data);
+  }
+  heartbeat.consumers.push_back(std::move(consumer));
+  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
+  std::set<std::string> addresses = BrokerAddresses();
+  if (addresses.empty()) {
+    return Status::NotFound("no broker serves the topics group " + options_.group +
+                            " subscribes to");
+  }
+  Status first_error;
+  for (const std::string& address : addresses) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
+    request.body = body;
+    Result<RemotingCommand> response =
+        remoting_->InvokeSync(address, std::move(request), options_.call_timeout);
+    Status status = !response.ok() ? response.status()
+                    : response->code != response_code::kSuccess
+                        ? ResponseStatus(*response, "heartbeat to " + address)
+                        : Status::OK();
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  return first_error;
+}
+
+void PushConsumer::Impl::UnregisterFromBrokers() {
+  for (const std::string& address : BrokerAddresses()) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kUnregisterClient);
+    request.SetExt("clientID", client_id_);
+    request.SetExt("consumerGroup", options_.group);
+    // Best effort: a broker that misses it drops the client after its channel timeout.
+    (void)remoting_->InvokeSync(address, std::move(request), options_.call_timeout);
+  }
+}
+
+Result<std::string> PushConsumer::Impl::MasterOf(const std::string& topic,
+                                                 const std::string& broker_name) {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(topic));
+  std::string address = MasterAddress(*route, broker_name);
+  if (address.empty()) {
+    MQ_ASSIGN_OR_RETURN(route, name_server_->GetSharedRoute(topic, /*refresh=*/true));
+    address = MasterAddress(*route, broker_name);
+  }
+  if (address.empty()) {
+    return Status::NotFound("broker " + broker_name + " of topic " + topic + " has no master");
+  }
+  return address;
+}
+
+Result<std::vector<std::string>> PushConsumer::Impl::FetchConsumerIds(const std::string& topic) {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(topic));
+  Status last = Status::NotFound("topic " + topic + " has no broker");
+  // Any broker of the topic knows the group's members; ask the next if one fails.
+  for (const mqremoting::BrokerData& broker : route->broker_datas) {
+    auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
+    if (it == broker.broker_addrs.end()) continue;
+    RemotingCommand request = RemotingCommand::Request(request_code::kGetConsumerListByGroup);
+    request.SetExt("consumerGroup", options_.group);
+    Result<RemotingCommand> response =
+        remoting_->InvokeSync(it->second, std::move(request), options_.call_timeout);
+    if (!response.ok()) {
+      last = response.status();
+      continue;
+    }
+    if (response->code != response_code::kSuccess) {
+      last = ResponseStatus(*response, "consumer list of group " + options_.group);
+      continue;
+    }
+    return mqremoting::ParseConsumerIdList(response->BodyBytes());
+  }
+  return last;
+}
+
+// ---- Rebalance ----
+
+void PushConsumer::Impl::Rebalance() {
+  if (!running_.load(std::memory_order_acquire)) return;
+  for (const Subscription& subscription : subscriptions_) RebalanceTopic(subscription.data.topic);
+}
+
+void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
+  std::vector<MessageQueue> all_queues;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = topic_queues_.find(topic);
+    if (it == topic_queues_.end()) return;  // no route yet
+    all_queues = it->second;
+  }
+  Result<std::vector<std::string>> ids = FetchConsumerIds(topic);
+  // Without the member list this member keeps what it has (Java does the same).
+  if (!ids.ok() || ids->empty()) return;
+  std::sort(ids->begin(), ids->end());
+  std::vector<MessageQueue> mine =
+      options_.allocate_strategy->Allocate(options_.group, client_id_, all_queues, *ids);
+  std::sort(mine.begin(), mine.end());
+
+  // Queues that went to another member: stop, and commit what was consumed.
+  std::vector<MessageQueue> released;
+  std::vector<MessageQueue> to_add;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto it = process_queues_.begin(); it != process_queues_.end();) {
+      if (it->first.topic == topic && !std::binary_search(mine.begin(), mine.end(), it->first)) {
+        it->second->set_dropped();
+        released.push_back(it->first);
+        it = process_queues_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    for (const MessageQueue& queue : mine) {
+      if (process_queues_.count(queue) == 0) to_add.push_back(queue);
+    }
+  }
+  for (const MessageQueue& queue : released) {
+    PersistOffset(queue, /*oneway=*/false);
+    std::lock_guard<std::mutex> lock(mu_);
+    offsets_.erase(queue);
+  }
+  std::vector<PullTask> pulls;
+  for (const MessageQueue& queue : to_add) {
+    Result<int64_t> offset = ComputePullOffset(queue);
+    if (!offset.ok()) continue;  // tried again at the next rebalance
+    PullTask task{queue, std::make_shared<ProcessQueue>(), *offset};
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      process_queues_[queue] = task.process_queue;
+      offsets_[queue] = *offset;
+    }
+    pulls.push_back(std::move(task));
+  }
+  if (!released.empty() || !pulls.empty()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++rebalances_;
+  }
+  for (PullTask& task : pulls) Pull(std::move(task));
+}
+
+Result<int64_t> PushConsumer::Impl::ComputePullOffset(const MessageQueue& queue) {
+  Result<int64_t> committed = QueryCommittedOffset(queue);
+  if (committed.ok()) return committed;
+  if (!committed.status().IsNotFound()) return committed.status();
+  const bool retry = IsRetryTopic(queue.topic);
+  switch (options_.consume_from_where) {
+    case ConsumeFromWhere::kFirstOffset:
+      return int64_t{0};
+    case ConsumeFromWhere::kTimestamp:
+      if (retry) return QueryQueueOffset(queue, request_code::kGetMaxOffset, std::nullopt);
+      return QueryQueueOffset(queue, request_code::kSearchOffsetByTimestamp,
+                              options_.consume_timestamp_ms);
+    case ConsumeFromWhere::kLastOffset:
+      break;
+  }
+  if (retry) return int64_t{0};
+  return QueryQueueOffset(queue, request_code::kGetMaxOffset, std::nullopt);
+}
+
+Result<int64_t> PushConsumer::Impl::QueryCommittedOffset(const MessageQueue& queue) {
+  MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue.topic, queue.broker_name));
+  // Without zero_if_not_found=false a broker answers 0 for a young queue, and kLastOffset
+  // would read it from its start (RocketMQ's surprise for clients that do not send it).
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      remoting_->InvokeSync(address, MakeQueryConsumerOffsetRequest(options_.group, queue, false),
+                            options_.call_timeout));
+  return ReadOffsetResponse(response, "committed offset of " + queue.ToString());
+}
+
+Result<int64_t> PushConsumer::Impl::QueryQueueOffset(const MessageQueue& queue, int32_t code,
+                                                     std::optional<int64_t> timestamp_ms) {
+  MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue.topic, queue.broker_name));
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      remoting_->InvokeSync(address, MakeQueueOffsetRequest(code, queue, timestamp_ms),
+                            options_.call_timeout));
+  return ReadOffsetResponse(response, "offset of " + queue.ToString());
+}
+
+// ---- Pull loop ----
+
+const PushConsumer::Impl::Subscription* PushConsumer::Impl::FindSubscription(
+    const std::string& topic) const {
+  for (const Subscription& subscription : subscriptions_) {
+    if (subscription.data.topic == topic) return &subscription;
+  }
+  return nullptr;
+}
+
+void PushConsumer::Impl::PullLater(PullTask task, Millis delay) {
+  if (!running_.load(std::memory_order_acquire)) return;
+  scheduler_->SubmitAfter(delay,
+                          [this, task = std::move(task)]() mutable { Pull(std::move(task)); });
+}
+
+void PushConsumer::Impl::Pull(PullTask task) {
+  if (!running_.load(std::memory_order_acquire) || task.process_queue->dropped()) return;
+  const ProcessQueue& pq = *task.process_queue;
+  // Flow control: let the listeners catch up before pulling more.
+  if (pq.count() > static_cast<size_t>(options_.pull_threshold_for_queue) ||
+      pq.bytes() > options_.pull_threshold_size_for_queue ||
+      pq.span() > options_.consume_concurrently_max_span) {
+    PullLater(std::move(task), options_.pull_delay_on_flow_control);
+    return;
+  }
+  const Subscription* subscription = FindSubscription(task.queue.topic);
+  Result<std::string> address = MasterOf(task.queue.topic, task.queue.broker_name);
+  if (subscription == nullptr || !address.ok()) {
+    PullLater(std::move(task), options_.pull_delay_on_error);
+    return;
+  }
+  int64_t commit_offset = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = offsets_.find(task.queue);
+    if (it != offsets_.end()) commit_offset = it->second;
+  }
+  PullRequestFields fields;
+  fields.group = options_.group;
+  fields.queue = task.queue;
+  fields.offset = task.next_offset;
+  fields.max_messages = options_.pull_batch_size;
+  fields.subscription = subscription->data.sub_string;
+  fields.sub_version = subscription->data.sub_version;
+  fields.suspend = options_.broker_suspend_max;
+  fields.commit_offset = commit_offset;
+  const Millis timeout = options_.broker_suspend_max + options_.long_poll_timeout_margin;
+  remoting_->InvokeAsync(*address, MakePullRequest(fields), timeout,
+                         [this, task = std::move(task)](Result<RemotingCommand> response) mutable {
+                           OnPulled(std::move(task), std::move(response));
+                         });
+}
+
+void PushConsumer::Impl::OnPulled(PullTask task, Result<RemotingCommand> response) {
+  if (!running_.load(std::memory_order_acquire) || task.process_queue->dropped()) return;
+  if (!response.ok()) {
+    name_server_->Invalidate(task.queue.topic);
+    PullLater(std::move(task), options_.pull_delay_on_error);
+    return;
+  }
+  Result<PullResult> pulled = ReadPullResponse(*response, task.queue, task.next_offset);
+  if (!pulled.ok()) {
+    PullLater(std::move(task), options_.pull_delay_on_error);
+    return;
+  }
+  if (pulled->status == PullStatus::kOffsetIllegal) {
+    // The offset is outside the queue: restart from where the broker says, through a fresh
+    // process queue made by a later rebalance.
+    const int64_t next = pulled->next_begin_offset;
+    task.process_queue->set_dropped();
+    scheduler_->SubmitAfter(kOffsetIllegalRecreateDelay,
+                            [this, queue = task.queue, pq = task.process_queue, next] {
+                              UpdateOffset(queue, next, /*increase_only=*/false);
+                              PersistOffset(queue, /*oneway=*/false);
+                              std::lock_guard<std::mutex> lock(mu_);
+                              auto it = process_queues_.find(queue);
+                              if (it != process_queues_.end() && it->second == pq) {
+                                process_queues_.erase(it);
+                              }
+                            });
+    return;
+  }
+  task.next_offset = pulled->next_begin_offset;
+  const Subscription* subscription = FindSubscription(task.queue.topic);
+  std::vector<ReceivedMessage> messages;
+  messages.reserve(pulled->messages.size());
+  for (ReceivedMessage& message : pulled->messages) {
+    // The broker filters by tag hash; the exact tag is checked here, as Java clients do.
+    if (subscription != nullptr && !subscription->filter.MatchesTag(message.tags)) continue;
+    // A redelivery through the retry topic shows the topic it was first sent to.
+    auto retry_topic = message.properties.find(std::string(mqstore::property::kRetryTopic));
+    if (retry_topic != message.properties.end()) message.topic = retry_topic->second;
+    messages.push_back(std::move(message));
+  }
+  if (!messages.empty()) {
+    std::vector<ProcessQueue::Entry> entries;
+    entries.reserve(messages.size());
+    for (const ReceivedMessage& message : messages) {
+      entries.push_back({message.queue_offset, message.body.size()});
+    }
+    task.process_queue->Put(entries);
+    SubmitConsume(task.queue, task.process_queue, std::move(messages));
+  } else if (task.process_queue->count() == 0) {
+    // Nothing held: what the broker skipped (no new messages, other tags) counts as consumed.
+    UpdateOffset(task.queue, task.next_offset, /*increase_only=*/true);
+  }
+  Pull(std::move(task));
+}
+
+// ---- Consumption ----
+
+void PushConsumer::Impl::SubmitConsume(const MessageQueue& queue,
+                                       const std::shared_ptr<ProcessQueue>& pq,
+                                       std::vector<ReceivedMessage> messages) {
+  const size_t batch = static_cast<size_t>(options_.consume_batch_max_size);
+  for (size_t begin = 0; begin < messages.size(); begin += batch) {
+    const size_t end = std::min(messages.size(), begin + batch);
+    std::vector<ReceivedMessage> part(std::make_move_iterator(messages.begin() + begin),
+                                      std::make_move_iterator(messages.begin() + end));
+    consumers_->Submit([this, queue, pq, part = std::move(part)]() mutable {
+      Consume(queue, pq, std::move(part));
+    });
+  }
+}
+
+void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
+                                 std::vector<ReceivedMessage> messages) {
+  if (pq->dropped()) return;
+  ConsumeStatus status;
+  try {
+    status = listener_(messages);
+  } catch (const std::exception&) {
+    status = ConsumeStatus::kReconsumeLater;
+  } catch (...) {
+    status = ConsumeStatus::kReconsumeLater;
+  }
+  // A queue rebalanced away meanwhile: its new owner consumes from the committed offset.
+  if (pq->dropped()) return;
+  std::vector<int64_t> done;
+  std::vector<ReceivedMessage> again;
+  for (ReceivedMessage& message : messages) {
+    if (status == ConsumeStatus::kSuccess || SendBack(queue, message)) {
+      done.push_back(message.queue_offset);
+    } else {
+      // Not handed back to the broker: keep it (its offset stays uncommitted) and try locally.
+      ++message.reconsume_times;
+      again.push_back(std::move(message));
+    }
+  }
+  const int64_t offset = pq->Remove(done);
+  if (offset >= 0 && !pq->dropped()) UpdateOffset(queue, offset, /*increase_only=*/true);
+  if (!again.empty() && running_.load(std::memory_order_acquire)) {
+    scheduler_->SubmitAfter(options_.consume_again_delay,
+                            [this, queue, pq, again = std::move(again)]() mutable {
+                              SubmitConsume(queue, pq, std::move(again));
+                            });
+  }
+}
+
+bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessage& message) {
+  Result<std::string> address = MasterOf(queue.topic, queue.broker_name);
+  if (!address.ok()) return false;
+  RemotingCommand request = RemotingCommand::Request(request_code::kConsumerSendMsgBack);
+  request.SetExt("offset", message.commit_log_offset);
+  request.SetExt("group", options_.group);
+  request.SetExt("delayLevel", 0);  // the broker picks 3 + reconsume times
+  request.SetExt("originMsgId", message.unique_id.empty() ? message.msg_id : message.unique_id);
+  request.SetExt("originTopic", message.topic);
+  request.SetExt("unitMode", false);
+  request.SetExt("maxReconsumeTimes", options_.max_reconsume_times < 0
+                                          ? kDefaultMaxReconsumeTimes
+                                          : options_.max_reconsume_times);
+  Result<RemotingCommand> response =
+      remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
+  return response.ok() && response->code == response_code::kSuccess;
+}
+
+// ---- Offsets ----
+
+void PushConsumer::Impl::UpdateOffset(const MessageQueue& queue, int64_t offset,
+                                      bool increase_only) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto [it, inserted] = offsets_.emplace(queue, offset);
+  if (!inserted && (!increase_only || offset > it->second)) it->second = offset;
+}
+
+void PushConsumer::Impl::PersistOffsets(bool oneway) {
+  std::vector<MessageQueue> queues;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [queue, pq] : process_queues_) {
+      if (!pq->dropped()) queues.push_back(queue);
+    }
+  }
+  for (const MessageQueue& queue : queues) PersistOffset(queue, oneway);
+}
+
+void PushConsumer::Impl::PersistOffset(const MessageQueue& queue, bool oneway) {
+  int64_t offset;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = offsets_.find(queue);
+    if (it == offsets_.end()) return;
+    offset = it->second;
+  }
+  Result<std::string> address = MasterOf(queue.topic, queue.broker_name);
+  if (!address.ok()) return;
+  RemotingCommand request = MakeUpdateConsumerOffsetRequest(options_.group, queue, offset);
+  if (oneway) {
+    (void)remoting_->InvokeOneway(*address, std::move(request));
+  } else {
+    (void)remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
+  }
+}
+
+// ---- PushConsumer ----
+
+PushConsumer::PushConsumer(PushConsumerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+PushConsumer::~PushConsumer() = default;
+
+Status PushConsumer::Subscribe(const std::string& topic, const std::string& expression) {
+  return impl_->Subscribe(topic, expression);
+}
+
+void PushConsumer::RegisterListener(MessageListener listener) {
+  impl_->RegisterListener(std::move(listener));
+}
+
+Status PushConsumer::Start() { return impl_->Start(); }
+void PushConsumer::Shutdown() { impl_->Shutdown(); }
+void PushConsumer::RebalanceNow() { impl_->RebalanceNow(); }
+const std::string& PushConsumer::client_id() const { return impl_->client_id(); }
+PushConsumerStats PushConsumer::Stats() const { return impl_->Stats(); }
+
+}  // namespace mqclient

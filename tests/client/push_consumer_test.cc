@@ -1,0 +1,417 @@
+// PushConsumer against an in-process name server and broker: every message consumed once,
+// offsets committed and resumed, members of a group splitting the queues and taking over a
+// leaving member's, tag subscriptions, redelivery through the retry topic and the dead-letter
+// topic, consume-from-where for a new group, flow control.
+#include "mqclient/push_consumer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cluster_fixture.h"
+#include "mqclient/producer.h"
+#include "mqclient/pull_consumer.h"
+#include "mqstore/send_back.h"
+
+namespace mqclient {
+namespace {
+
+using namespace std::chrono_literals;
+
+// What a consumer's listener saw, thread-safe.
+class Received {
+ public:
+  void Add(const ReceivedMessage& message) {
+    std::lock_guard<std::mutex> lock(mu_);
+    messages_.push_back(message);
+    ++times_[message.body];
+    cv_.notify_all();
+  }
+  // Waits until `n` messages were received (duplicates count) or 20 s passed.
+  bool AwaitCount(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] { return messages_.size() >= n; });
+  }
+  size_t count() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_.size();
+  }
+  std::map<std::string, int> times() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return times_;
+  }
+  std::vector<ReceivedMessage> messages() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return messages_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ReceivedMessage> messages_;
+  std::map<std::string, int> times_;  // body -> deliveries
+};
+
+// Polls `condition` every 10 ms for up to 20 s.
+bool Eventually(const std::function<bool()>& condition) {
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+class PushConsumerTest : public ClusterFixture {
+ protected:
+  void ConfigureBroker(mqbroker::BrokerConfig* config) override {
+    // Retries come back after a second instead of 10 s (level 3).
+    config->messageDelayLevel = "1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s 1s";
+  }
+
+  void SetUp() override {
+    ClusterFixture::SetUp();
+    ProducerOptions options;
+    options.namesrv_addr = namesrv_addr_;
+    producer_ = std::make_unique<Producer>(options);
+    ASSERT_TRUE(producer_->Start().ok());
+  }
+  void TearDown() override {
+    producer_.reset();
+    ClusterFixture::TearDown();
+  }
+
+  PushConsumerOptions Options(const std::string& group) const {
+    PushConsumerOptions options;
+    options.namesrv_addr = namesrv_addr_;
+    options.group = group;
+    options.consume_from_where = ConsumeFromWhere::kFirstOffset;
+    options.consume_threads = 4;
+    // Shorter than Java's 15 s so that Shutdown in the tests does not wait on held pulls
+    // (it does not anyway; this only bounds a pull that races with shutdown).
+    options.broker_suspend_max = 2s;
+    options.long_poll_timeout_margin = 3s;
+    return options;
+  }
+
+  // A started consumer of `topic` that records what it receives and answers `status`.
+  std::unique_ptr<PushConsumer> StartConsumer(
+      PushConsumerOptions options, const std::string& topic, Received* received,
+      const std::string& expression = "*",
+      std::function<ConsumeStatus(const ReceivedMessage&)> status = nullptr) {
+    auto consumer = std::make_unique<PushConsumer>(std::move(options));
+    EXPECT_TRUE(consumer->Subscribe(topic, expression).ok());
+    consumer->RegisterListener([received, status](const std::vector<ReceivedMessage>& messages) {
+      for (const ReceivedMessage& message : messages) {
+        received->Add(message);
+        if (status && status(message) != ConsumeStatus::kSuccess) {
+          return ConsumeStatus::kReconsumeLater;
+        }
+      }
+      return ConsumeStatus::kSuccess;
+    });
+    Status started = consumer->Start();
+    EXPECT_TRUE(started.ok()) << started.ToString();
+    return consumer;
+  }
+
+  void Send(const std::string& topic, const std::string& body, const std::string& tags = "") {
+    Message message;
+    message.topic = topic;
+    message.body = body;
+    message.tags = tags;
+    Result<SendResult> sent = producer_->Send(message);
+    ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+  }
+  void SendMany(const std::string& topic, const std::string& prefix, int n) {
+    for (int i = 0; i < n; ++i) Send(topic, prefix + std::to_string(i));
+  }
+
+  std::unique_ptr<Producer> producer_;
+};
+
+TEST_F(PushConsumerTest, EveryMessageIsConsumedOnceAndTheOffsetsAreCommitted) {
+  CreateTopic("Orders", 4);
+  SendMany("Orders", "m", 100);
+  Received received;
+  auto consumer = StartConsumer(Options("CID_ALL"), "Orders", &received);
+  ASSERT_TRUE(received.AwaitCount(100));
+  PushConsumerStats stats = consumer->Stats();
+  // The topic's four queues and the retry topic's one.
+  EXPECT_EQ(stats.assigned_queues.size(), 5u);
+  consumer->Shutdown();
+  std::map<std::string, int> times = received.times();
+  ASSERT_EQ(times.size(), 100u);
+  for (const auto& [body, n] : times) EXPECT_EQ(n, 1) << body;
+
+  // Shutdown committed every queue up to its end.
+  PullConsumerOptions pull_options;
+  pull_options.namesrv_addr = namesrv_addr_;
+  pull_options.group = "CID_ALL";
+  PullConsumer reader(pull_options);
+  ASSERT_TRUE(reader.Start().ok());
+  Result<std::vector<MessageQueue>> queues = reader.FetchQueues("Orders");
+  ASSERT_TRUE(queues.ok());
+  int64_t committed_total = 0;
+  for (const MessageQueue& queue : *queues) {
+    Result<int64_t> committed = reader.FetchCommittedOffset(queue);
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    Result<int64_t> max = reader.FetchMaxOffset(queue);
+    ASSERT_TRUE(max.ok());
+    EXPECT_EQ(*committed, *max) << queue.ToString();
+    committed_total += *committed;
+  }
+  EXPECT_EQ(committed_total, 100);
+}
+
+TEST_F(PushConsumerTest, ARestartedMemberResumesFromTheCommittedOffset) {
+  CreateTopic("Orders", 2);
+  SendMany("Orders", "old", 20);
+  {
+    Received first;
+    auto consumer = StartConsumer(Options("CID_RESUME"), "Orders", &first);
+    ASSERT_TRUE(first.AwaitCount(20));
+    consumer->Shutdown();
+  }
+  SendMany("Orders", "new", 10);
+  Received second;
+  auto consumer = StartConsumer(Options("CID_RESUME"), "Orders", &second);
+  ASSERT_TRUE(second.AwaitCount(10));
+  std::this_thread::sleep_for(300ms);  // anything old would have arrived with the new ones
+  consumer->Shutdown();
+  std::map<std::string, int> times = second.times();
+  EXPECT_EQ(times.size(), 10u);
+  for (const auto& [body, n] : times) {
+    EXPECT_EQ(body.rfind("new", 0), 0u) << body;
+    EXPECT_EQ(n, 1) << body;
+  }
+}
+
+TEST_F(PushConsumerTest, TwoMembersSplitTheQueuesAndTogetherReceiveEverythingOnce) {
+  CreateTopic("Orders", 8);
+  Received a_received, b_received;
+  auto a = StartConsumer(Options("CID_SPLIT"), "Orders", &a_received);
+  auto b = StartConsumer(Options("CID_SPLIT"), "Orders", &b_received);
+  // B's heartbeat makes the broker notify A, which gives up half of its queues.
+  auto queue_sets = [&] {
+    std::vector<MessageQueue> qa = a->Stats().assigned_queues;
+    std::vector<MessageQueue> qb = b->Stats().assigned_queues;
+    std::vector<MessageQueue> both;
+    std::set_intersection(qa.begin(), qa.end(), qb.begin(), qb.end(), std::back_inserter(both));
+    return std::make_pair(qa.size() + qb.size(), both.size());
+  };
+  ASSERT_TRUE(Eventually([&] { return queue_sets() == std::make_pair(size_t{9}, size_t{0}); }))
+      << a->Stats().assigned_queues.size() << " + " << b->Stats().assigned_queues.size();
+  std::vector<MessageQueue> qa = a->Stats().assigned_queues;
+  std::vector<MessageQueue> qb = b->Stats().assigned_queues;
+  auto topic_queues = [](const std::vector<MessageQueue>& queues) {
+    return std::count_if(queues.begin(), queues.end(),
+                         [](const MessageQueue& q) { return q.topic == "Orders"; });
+  };
+  EXPECT_EQ(topic_queues(qa), 4);
+  EXPECT_EQ(topic_queues(qb), 4);
+
+  SendMany("Orders", "m", 200);
+  ASSERT_TRUE(Eventually([&] { return a_received.count() + b_received.count() >= 200; }));
+  std::this_thread::sleep_for(300ms);
+  a->Shutdown();
+  b->Shutdown();
+  std::map<std::string, int> all = a_received.times();
+  for (const auto& [body, n] : b_received.times()) all[body] += n;
+  ASSERT_EQ(all.size(), 200u);
+  for (const auto& [body, n] : all) EXPECT_EQ(n, 1) << body;
+  EXPECT_GT(a_received.count(), 0u);
+  EXPECT_GT(b_received.count(), 0u);
+}
+
+TEST_F(PushConsumerTest, ALeavingMembersQueuesAreTakenOverAtOnce) {
+  CreateTopic("Orders", 4);
+  PushConsumerOptions options = Options("CID_LEAVE");
+  // Only the broker's notification can trigger the rebalances this test waits for.
+  options.rebalance_interval = std::chrono::hours(1);
+  Received a_received, b_received;
+  auto a = StartConsumer(options, "Orders", &a_received);
+  auto b = StartConsumer(options, "Orders", &b_received);
+  ASSERT_TRUE(Eventually([&] {
+    return a->Stats().assigned_queues.size() + b->Stats().assigned_queues.size() == 5 &&
+           !b->Stats().assigned_queues.empty() && a->Stats().assigned_queues.size() < 5;
+  }));
+  b->Shutdown();
+  ASSERT_TRUE(Eventually([&] { return a->Stats().assigned_queues.size() == 5; }))
+      << a->Stats().assigned_queues.size();
+  SendMany("Orders", "after", 40);
+  ASSERT_TRUE(a_received.AwaitCount(40));
+  a->Shutdown();
+  EXPECT_EQ(a_received.times().size(), 40u);
+}
+
+TEST_F(PushConsumerTest, ATagSubscriptionReceivesOnlyItsTags) {
+  CreateTopic("Tagged", 2);
+  for (int i = 0; i < 10; ++i) {
+    Send("Tagged", "a" + std::to_string(i), "TagA");
+    Send("Tagged", "b" + std::to_string(i), "TagB");
+    Send("Tagged", "c" + std::to_string(i), "TagC");
+    Send("Tagged", "n" + std::to_string(i));
+  }
+  Received received;
+  auto consumer = StartConsumer(Options("CID_TAGS"), "Tagged", &received, "TagA || TagC");
+  ASSERT_TRUE(received.AwaitCount(20));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::vector<ReceivedMessage> messages = received.messages();
+  EXPECT_EQ(messages.size(), 20u);
+  for (const ReceivedMessage& message : messages) {
+    EXPECT_TRUE(message.tags == "TagA" || message.tags == "TagC") << message.tags;
+    EXPECT_EQ(message.body[0], message.tags == "TagA" ? 'a' : 'c');
+  }
+}
+
+TEST_F(PushConsumerTest, ReconsumeLaterRedeliversThroughTheRetryTopic) {
+  CreateTopic("Orders", 2);
+  SendMany("Orders", "m", 5);
+  Received received;
+  auto consumer = StartConsumer(
+      Options("CID_RETRY"), "Orders", &received, "*", [](const ReceivedMessage& message) {
+        return message.reconsume_times == 0 ? ConsumeStatus::kReconsumeLater
+                                            : ConsumeStatus::kSuccess;
+      });
+  ASSERT_TRUE(received.AwaitCount(10));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::map<std::string, std::vector<int>> deliveries;  // body -> reconsume times seen
+  for (const ReceivedMessage& message : received.messages()) {
+    EXPECT_EQ(message.topic, "Orders");  // the retry topic is not shown
+    deliveries[message.body].push_back(message.reconsume_times);
+  }
+  ASSERT_EQ(deliveries.size(), 5u);
+  for (auto& [body, times] : deliveries) {
+    std::sort(times.begin(), times.end());
+    EXPECT_EQ(times, (std::vector<int>{0, 1})) << body;
+  }
+}
+
+TEST_F(PushConsumerTest, AMessageThatKeepsFailingEndsInTheDeadLetterTopic) {
+  CreateTopic("Orders", 1);
+  Send("Orders", "poison");
+  PushConsumerOptions options = Options("CID_DLQ");
+  options.max_reconsume_times = 2;
+  Received received;
+  auto consumer = StartConsumer(options, "Orders", &received, "*", [](const ReceivedMessage&) {
+    return ConsumeStatus::kReconsumeLater;
+  });
+  // The first delivery and two retries; the third failure sends it to %DLQ%CID_DLQ.
+  ASSERT_TRUE(received.AwaitCount(3));
+  PullConsumerOptions pull_options;
+  pull_options.namesrv_addr = namesrv_addr_;
+  pull_options.group = "CID_DLQ_READER";
+  PullConsumer reader(pull_options);
+  ASSERT_TRUE(reader.Start().ok());
+  std::vector<ReceivedMessage> dead;
+  ASSERT_TRUE(Eventually([&] {
+    Result<std::vector<MessageQueue>> queues = reader.FetchQueues(mqstore::DlqTopic("CID_DLQ"));
+    if (!queues.ok() || queues->empty()) return false;
+    Result<PullResult> pulled = reader.Pull(queues->front(), 0, 32);
+    if (!pulled.ok() || pulled->messages.empty()) return false;
+    dead = pulled->messages;
+    return true;
+  }));
+  consumer->Shutdown();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].body, "poison");
+  EXPECT_EQ(received.count(), 3u);
+}
+
+TEST_F(PushConsumerTest, ANewGroupStartsAtTheEndOrAtTheBeginningAsConfigured) {
+  CreateTopic("Orders", 2);
+  SendMany("Orders", "before", 6);
+  AwaitDispatched();
+  PushConsumerOptions last = Options("CID_LAST");
+  last.consume_from_where = ConsumeFromWhere::kLastOffset;
+  Received last_received;
+  auto from_last = StartConsumer(last, "Orders", &last_received);
+  Received first_received;
+  auto from_first = StartConsumer(Options("CID_FIRST"), "Orders", &first_received);
+  SendMany("Orders", "after", 4);
+  ASSERT_TRUE(last_received.AwaitCount(4));
+  ASSERT_TRUE(first_received.AwaitCount(10));
+  std::this_thread::sleep_for(300ms);
+  from_last->Shutdown();
+  from_first->Shutdown();
+  for (const auto& [body, n] : last_received.times()) {
+    EXPECT_EQ(body.rfind("after", 0), 0u) << body;
+  }
+  EXPECT_EQ(last_received.count(), 4u);
+  EXPECT_EQ(first_received.times().size(), 10u);
+}
+
+TEST_F(PushConsumerTest, FlowControlStopsPullingWhileTheListenerLags) {
+  CreateTopic("Orders", 1);
+  SendMany("Orders", "m", 100);
+  PushConsumerOptions options = Options("CID_FLOW");
+  options.pull_threshold_for_queue = 10;
+  options.pull_batch_size = 4;
+  options.consume_threads = 1;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  Received received;
+  auto consumer = std::make_unique<PushConsumer>(options);
+  ASSERT_TRUE(consumer->Subscribe("Orders").ok());
+  consumer->RegisterListener([&](const std::vector<ReceivedMessage>& messages) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return released; });
+    for (const ReceivedMessage& message : messages) received.Add(message);
+    return ConsumeStatus::kSuccess;
+  });
+  ASSERT_TRUE(consumer->Start().ok());
+  // The pull loop stops once more than the threshold is held: at most threshold + a batch.
+  ASSERT_TRUE(Eventually([&] { return consumer->Stats().messages_held >= 10; }));
+  std::this_thread::sleep_for(300ms);
+  EXPECT_LE(consumer->Stats().messages_held, 14u);
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    released = true;
+  }
+  cv.notify_all();
+  ASSERT_TRUE(received.AwaitCount(100));
+  consumer->Shutdown();
+  EXPECT_EQ(received.times().size(), 100u);
+}
+
+TEST_F(PushConsumerTest, StartRefusesWhatCannotWork) {
+  CreateTopic("Orders", 1);
+  {
+    PushConsumer consumer(Options("CID_BAD"));
+    ASSERT_TRUE(consumer.Subscribe("Orders").ok());
+    EXPECT_TRUE(consumer.Start().IsInvalidArgument());  // no listener
+  }
+  {
+    PushConsumer consumer(Options("CID_BAD"));
+    consumer.RegisterListener(
+        [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
+    EXPECT_TRUE(consumer.Start().IsInvalidArgument());  // no subscription
+    EXPECT_TRUE(consumer.Subscribe("", "*").IsInvalidArgument());
+    EXPECT_TRUE(consumer.Subscribe("Orders", " || ").IsInvalidArgument());
+    EXPECT_TRUE(consumer.Subscribe("Orders", "a > 1").ok());  // a tag named "a > 1"
+  }
+  {
+    PushConsumer consumer(Options("CID_BAD"));
+    ASSERT_TRUE(consumer.Subscribe("NoSuchTopic").ok());
+    consumer.RegisterListener(
+        [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
+    Status started = consumer.Start();
+    EXPECT_TRUE(started.IsNotFound()) << started.ToString();
+  }
+}
+
+}  // namespace
+}  // namespace mqclient
