@@ -91,7 +91,10 @@ class PushConsumer::Impl {
   class BrokerRequestHandler;
 
   // Routes, heartbeats, membership.
-  void RefreshRoutes();
+  // Refreshes every subscribed topic's route. OK when a name server knew one of them,
+  // kNotFound when it knew none, else the error of the first failed lookup. Topics whose
+  // route appeared (unknown before) are counted in `*appeared`.
+  Status RefreshRoutes(int* appeared = nullptr);
   Status SendHeartbeat();
   void UnregisterFromBrokers();
   std::set<std::string> BrokerAddresses();
@@ -224,14 +227,15 @@ Status PushConsumer::Impl::Start() {
   running_.store(true, std::memory_order_release);
 
   // Routes first (to know the brokers), then the heartbeat, which makes the broker create
-  // the retry topic, whose route the second refresh finds.
-  RefreshRoutes();
-  Status heartbeat = SendHeartbeat();
-  if (!heartbeat.ok()) {
+  // the retry topic, whose route the second refresh finds. A topic nobody created yet is
+  // fine (the route refresh finds it later, as in Java); no name server answering is not.
+  Status routes = RefreshRoutes();
+  if (!routes.ok() && !routes.IsNotFound()) {
     Shutdown();
-    return heartbeat;
+    return routes;
   }
-  RefreshRoutes();
+  (void)SendHeartbeat();
+  (void)RefreshRoutes();
   std::promise<void> first_rebalance;
   scheduler_->Submit([this, &first_rebalance] {
     Rebalance();
@@ -242,7 +246,16 @@ Status PushConsumer::Impl::Start() {
   SchedulePeriodic(options_.rebalance_interval, [this] { Rebalance(); });
   SchedulePeriodic(options_.heartbeat_interval, [this] { (void)SendHeartbeat(); });
   SchedulePeriodic(options_.persist_offset_interval, [this] { PersistOffsets(/*oneway=*/true); });
-  SchedulePeriodic(options_.route_refresh_interval, [this] { RefreshRoutes(); });
+  SchedulePeriodic(options_.route_refresh_interval, [this] {
+    int appeared = 0;
+    (void)RefreshRoutes(&appeared);
+    // A topic created after Start: join the group on its brokers and take a share now.
+    if (appeared > 0) {
+      (void)SendHeartbeat();
+      (void)RefreshRoutes();
+      Rebalance();
+    }
+  });
   return Status::OK();
 }
 
@@ -300,18 +313,26 @@ void PushConsumer::Impl::SchedulePeriodic(Millis interval, std::function<void()>
 
 // ---- Routes, heartbeats, membership ----
 
-void PushConsumer::Impl::RefreshRoutes() {
+Status PushConsumer::Impl::RefreshRoutes(int* appeared) {
+  Status outcome = Status::NotFound("no subscribed topic has a route");
+  bool any_known = false;
   for (const Subscription& subscription : subscriptions_) {
     const std::string& topic = subscription.data.topic;
     Result<std::shared_ptr<const mqremoting::TopicRouteData>> route =
         name_server_->GetSharedRoute(topic, /*refresh=*/true);
-    // An unknown topic (or a retry topic before the first heartbeat) keeps what was known.
-    if (!route.ok()) continue;
+    if (!route.ok()) {
+      // An unknown topic (or a retry topic before the first heartbeat) keeps what was known.
+      if (!route.status().IsNotFound() && outcome.IsNotFound()) outcome = route.status();
+      continue;
+    }
+    any_known = true;
     std::vector<MessageQueue> queues = ReadableQueues(**route, topic);
     std::sort(queues.begin(), queues.end());
     std::lock_guard<std::mutex> lock(mu_);
-    topic_queues_[topic] = std::move(queues);
+    const bool inserted = topic_queues_.insert_or_assign(topic, std::move(queues)).second;
+    if (inserted && appeared != nullptr) ++*appeared;
   }
+  return any_known ? Status::OK() : outcome;
 }
 
 std::set<std::string> PushConsumer::Impl::BrokerAddresses() {

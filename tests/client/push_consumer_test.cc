@@ -404,13 +404,28 @@ TEST_F(PushConsumerTest, StartRefusesWhatCannotWork) {
     EXPECT_TRUE(consumer.Subscribe("Orders", "a > 1").ok());  // a tag named "a > 1"
   }
   {
-    PushConsumer consumer(Options("CID_BAD"));
-    ASSERT_TRUE(consumer.Subscribe("NoSuchTopic").ok());
+    PushConsumerOptions options = Options("CID_BAD");
+    options.namesrv_addr = DeadAddress();
+    PushConsumer consumer(options);
+    ASSERT_TRUE(consumer.Subscribe("Orders").ok());
     consumer.RegisterListener(
         [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
     Status started = consumer.Start();
-    EXPECT_TRUE(started.IsNotFound()) << started.ToString();
+    EXPECT_TRUE(started.IsIOError()) << started.ToString();
   }
+}
+
+TEST_F(PushConsumerTest, ATopicCreatedAfterStartIsConsumedOnceItsRouteAppears) {
+  PushConsumerOptions options = Options("CID_LATE");
+  options.route_refresh_interval = 200ms;
+  Received received;
+  auto consumer = StartConsumer(options, "Late", &received);
+  EXPECT_TRUE(consumer->Stats().assigned_queues.empty());
+  CreateTopic("Late", 2);
+  SendMany("Late", "m", 10);
+  ASSERT_TRUE(received.AwaitCount(10));
+  consumer->Shutdown();
+  EXPECT_EQ(received.times().size(), 10u);
 }
 
 }  // namespace

@@ -108,8 +108,9 @@ class PushConsumer {
 
   // Needs a listener and at least one subscription. Heartbeats to the brokers of the
   // subscribed topics, then rebalances and starts pulling; returns once the first
-  // rebalance has run. kNotFound when no broker serves any subscribed topic (create the
-  // topic first); a consumer that failed to start cannot be started again.
+  // rebalance has run. A topic that does not exist yet is consumed once the periodic route
+  // refresh finds it (route_refresh_interval), as in Java. Fails when no name server
+  // answers; a consumer that failed to start cannot be started again.
   Status Start();
   // Stops pulling, lets running listener calls finish, commits the offsets of what was
   // consumed, and unregisters from the brokers so the other members take over its queues.
