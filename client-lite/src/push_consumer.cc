@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <exception>
 #include <future>
 #include <map>
@@ -12,6 +13,7 @@
 #include <utility>
 
 #include "consumer_requests.h"
+#include "local_offset_store.h"
 #include "mqclient/name_server_client.h"
 #include "mqstore/send_back.h"
 #include "process_queue.h"
@@ -51,6 +53,12 @@ std::string_view ConsumeFromWhereName(ConsumeFromWhere where) {
       break;
   }
   return mqremoting::kConsumeFromLastOffset;
+}
+
+std::string DefaultLocalOffsetPath(const std::string& group) {
+  const char* home = std::getenv("HOME");
+  const std::string base = home != nullptr && *home != '\0' ? std::string(home) : ".";
+  return base + "/.mqclient_offsets/" + group + "/offsets.json";
 }
 
 bool IsRetryTopic(std::string_view topic) {
@@ -122,10 +130,14 @@ class PushConsumer::Impl {
                std::vector<ReceivedMessage> messages);
   bool SendBack(const MessageQueue& queue, const ReceivedMessage& message);
 
+  bool broadcasting() const { return options_.message_model == MessageModel::kBroadcasting; }
+
   // Offsets.
   void UpdateOffset(const MessageQueue& queue, int64_t offset, bool increase_only);
   void PersistOffsets(bool oneway);
   void PersistOffset(const MessageQueue& queue, bool oneway);
+  // Broadcasting: the offsets of the queues held, merged into the file's table, saved.
+  void PersistLocalOffsets();
 
   // Runs `work` on the scheduler every `interval`, the first time after `interval`.
   void SchedulePeriodic(Millis interval, std::function<void()> work);
@@ -145,8 +157,10 @@ class PushConsumer::Impl {
   mutable std::mutex mu_;
   std::map<MessageQueue, std::shared_ptr<ProcessQueue>> process_queues_;  // guarded by mu_
   std::map<std::string, std::vector<MessageQueue>> topic_queues_;         // sorted; guarded by mu_
-  std::map<MessageQueue, int64_t> offsets_;  // to commit; guarded by mu_
-  uint64_t rebalances_ = 0;                  // guarded by mu_
+  std::map<MessageQueue, int64_t> offsets_;        // to commit; guarded by mu_
+  std::unique_ptr<LocalOffsetStore> local_store_;  // broadcasting only
+  OffsetTable local_offsets_;                      // as saved last; guarded by mu_
+  uint64_t rebalances_ = 0;                        // guarded by mu_
 };
 
 class PushConsumer::Impl::BrokerRequestHandler : public mqremoting::RequestHandler {
@@ -209,11 +223,20 @@ Status PushConsumer::Impl::Start() {
   }
   sub_version_ = NowMs();
   for (Subscription& subscription : subscriptions_) subscription.data.sub_version = sub_version_;
-  // Clustering members also consume their group's retry topic, everything in it.
-  Subscription retry;
-  retry.data.topic = mqstore::RetryTopic(options_.group);
-  retry.data.sub_version = sub_version_;
-  subscriptions_.push_back(std::move(retry));
+  if (broadcasting()) {
+    const std::string path = options_.local_offset_path.empty()
+                                 ? DefaultLocalOffsetPath(options_.group)
+                                 : options_.local_offset_path;
+    local_store_ =
+        std::make_unique<LocalOffsetStore>(mqstore::Env::Default(), path, options_.group);
+    MQ_ASSIGN_OR_RETURN(local_offsets_, local_store_->Load());
+  } else {
+    // Clustering members also consume their group's retry topic, everything in it.
+    Subscription retry;
+    retry.data.topic = mqstore::RetryTopic(options_.group);
+    retry.data.sub_version = sub_version_;
+    subscriptions_.push_back(std::move(retry));
+  }
 
   mqremoting::ClientOptions transport;
   transport.shared_threads = options_.transport_threads;
@@ -273,7 +296,11 @@ void PushConsumer::Impl::Shutdown() {
       queues.push_back(queue);
     }
   }
-  for (const MessageQueue& queue : queues) PersistOffset(queue, /*oneway=*/false);
+  if (broadcasting()) {
+    PersistLocalOffsets();
+  } else {
+    for (const MessageQueue& queue : queues) PersistOffset(queue, /*oneway=*/false);
+  }
   UnregisterFromBrokers();
   // Aborts the pulls the brokers still hold; their callbacks see running_ false.
   remoting_->Shutdown();
@@ -354,7 +381,8 @@ Status PushConsumer::Impl::SendHeartbeat() {
   mqremoting::ConsumerData consumer;
   consumer.group_name = options_.group;
   consumer.consume_type = std::string(mqremoting::kConsumePassively);
-  consumer.message_model = std::string(mqremoting::kClustering);
+  consumer.message_model =
+      std::string(broadcasting() ? mqremoting::kBroadcasting : mqremoting::kClustering);
   consumer.consume_from_where = std::string(ConsumeFromWhereName(options_.consume_from_where));
   for (const Subscription& subscription : subscriptions_) {
     consumer.subscriptions.push_back(subscription.data);
@@ -446,13 +474,17 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
     if (it == topic_queues_.end()) return;  // no route yet
     all_queues = it->second;
   }
-  Result<std::vector<std::string>> ids = FetchConsumerIds(topic);
-  // Without the member list this member keeps what it has (Java does the same).
-  if (!ids.ok() || ids->empty()) return;
-  std::sort(ids->begin(), ids->end());
-  std::vector<MessageQueue> mine =
-      options_.allocate_strategy->Allocate(options_.group, client_id_, all_queues, *ids);
-  std::sort(mine.begin(), mine.end());
+  std::vector<MessageQueue> mine;
+  if (broadcasting()) {
+    mine = all_queues;  // every member reads every queue
+  } else {
+    Result<std::vector<std::string>> ids = FetchConsumerIds(topic);
+    // Without the member list this member keeps what it has (Java does the same).
+    if (!ids.ok() || ids->empty()) return;
+    std::sort(ids->begin(), ids->end());
+    mine = options_.allocate_strategy->Allocate(options_.group, client_id_, all_queues, *ids);
+    std::sort(mine.begin(), mine.end());
+  }
 
   // Queues that went to another member: stop, and commit what was consumed.
   std::vector<MessageQueue> released;
@@ -497,7 +529,14 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
 }
 
 Result<int64_t> PushConsumer::Impl::ComputePullOffset(const MessageQueue& queue) {
-  Result<int64_t> committed = QueryCommittedOffset(queue);
+  Result<int64_t> committed = Status::NotFound("no local offset");
+  if (broadcasting()) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = local_offsets_.find(queue);
+    if (it != local_offsets_.end()) committed = it->second;
+  } else {
+    committed = QueryCommittedOffset(queue);
+  }
   if (committed.ok()) return committed;
   if (!committed.status().IsNotFound()) return committed.status();
   const bool retry = IsRetryTopic(queue.topic);
@@ -569,7 +608,7 @@ void PushConsumer::Impl::Pull(PullTask task) {
     return;
   }
   int64_t commit_offset = 0;
-  {
+  if (!broadcasting()) {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = offsets_.find(task.queue);
     if (it != offsets_.end()) commit_offset = it->second;
@@ -678,7 +717,8 @@ void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_pt
   std::vector<int64_t> done;
   std::vector<ReceivedMessage> again;
   for (ReceivedMessage& message : messages) {
-    if (status == ConsumeStatus::kSuccess || SendBack(queue, message)) {
+    // Broadcasting has no retry topic: a failed message is dropped, as in Java.
+    if (status == ConsumeStatus::kSuccess || broadcasting() || SendBack(queue, message)) {
       done.push_back(message.queue_offset);
     } else {
       // Not handed back to the broker: keep it (its offset stays uncommitted) and try locally.
@@ -723,7 +763,22 @@ void PushConsumer::Impl::UpdateOffset(const MessageQueue& queue, int64_t offset,
   if (!inserted && (!increase_only || offset > it->second)) it->second = offset;
 }
 
+void PushConsumer::Impl::PersistLocalOffsets() {
+  OffsetTable table;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [queue, offset] : offsets_) local_offsets_[queue] = offset;
+    table = local_offsets_;
+  }
+  // A failed save is tried again at the next interval; the last good file stays.
+  (void)local_store_->Save(table);
+}
+
 void PushConsumer::Impl::PersistOffsets(bool oneway) {
+  if (broadcasting()) {
+    PersistLocalOffsets();
+    return;
+  }
   std::vector<MessageQueue> queues;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -735,6 +790,10 @@ void PushConsumer::Impl::PersistOffsets(bool oneway) {
 }
 
 void PushConsumer::Impl::PersistOffset(const MessageQueue& queue, bool oneway) {
+  if (broadcasting()) {
+    PersistLocalOffsets();
+    return;
+  }
   int64_t offset;
   {
     std::lock_guard<std::mutex> lock(mu_);

@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "cluster_fixture.h"
+#include "local_offset_store.h"
 #include "mqclient/producer.h"
 #include "mqclient/pull_consumer.h"
+#include "mqstore/env.h"
 #include "mqstore/send_back.h"
 
 namespace mqclient {
@@ -387,6 +389,77 @@ TEST_F(PushConsumerTest, FlowControlStopsPullingWhileTheListenerLags) {
   EXPECT_EQ(received.times().size(), 100u);
 }
 
+TEST_F(PushConsumerTest, BroadcastingMembersEachReceiveEveryMessage) {
+  CreateTopic("News", 4);
+  Received a_received, b_received;
+  PushConsumerOptions a_options = Options("CID_CAST");
+  a_options.message_model = MessageModel::kBroadcasting;
+  a_options.local_offset_path = dir_.path() + "/a/offsets.json";
+  PushConsumerOptions b_options = a_options;
+  b_options.local_offset_path = dir_.path() + "/b/offsets.json";
+  auto a = StartConsumer(a_options, "News", &a_received);
+  auto b = StartConsumer(b_options, "News", &b_received);
+  // No retry topic in broadcasting: the four queues each.
+  EXPECT_EQ(a->Stats().assigned_queues.size(), 4u);
+  EXPECT_EQ(b->Stats().assigned_queues.size(), 4u);
+  SendMany("News", "m", 30);
+  ASSERT_TRUE(a_received.AwaitCount(30));
+  ASSERT_TRUE(b_received.AwaitCount(30));
+  std::this_thread::sleep_for(300ms);
+  a->Shutdown();
+  b->Shutdown();
+  for (Received* received : {&a_received, &b_received}) {
+    std::map<std::string, int> times = received->times();
+    EXPECT_EQ(times.size(), 30u);
+    for (const auto& [body, n] : times) EXPECT_EQ(n, 1) << body;
+  }
+}
+
+TEST_F(PushConsumerTest, ABroadcastingMemberResumesFromItsOffsetFile) {
+  CreateTopic("News", 2);
+  SendMany("News", "old", 10);
+  PushConsumerOptions options = Options("CID_CAST_FILE");
+  options.message_model = MessageModel::kBroadcasting;
+  options.local_offset_path = dir_.path() + "/offsets/CID_CAST_FILE.json";
+  {
+    Received first;
+    auto consumer = StartConsumer(options, "News", &first, "*", [](const ReceivedMessage& m) {
+      // A failure is not retried in broadcasting: the message still counts as consumed.
+      return m.body == "old3" ? ConsumeStatus::kReconsumeLater : ConsumeStatus::kSuccess;
+    });
+    ASSERT_TRUE(first.AwaitCount(10));
+    std::this_thread::sleep_for(200ms);
+    consumer->Shutdown();
+  }
+  LocalOffsetStore file(mqstore::Env::Default(), options.local_offset_path, "CID_CAST_FILE");
+  Result<OffsetTable> saved = file.Load();
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  int64_t total = 0;
+  for (const auto& [queue, offset] : *saved) total += offset;
+  EXPECT_EQ(total, 10);
+  // The broker keeps nothing for a broadcasting group.
+  PullConsumerOptions pull_options;
+  pull_options.namesrv_addr = namesrv_addr_;
+  pull_options.group = "CID_CAST_FILE";
+  PullConsumer reader(pull_options);
+  ASSERT_TRUE(reader.Start().ok());
+  Result<std::vector<MessageQueue>> queues = reader.FetchQueues("News");
+  ASSERT_TRUE(queues.ok());
+  for (const MessageQueue& queue : *queues) {
+    EXPECT_TRUE(reader.FetchCommittedOffset(queue).status().IsNotFound()) << queue.ToString();
+  }
+
+  SendMany("News", "new", 5);
+  Received second;
+  auto consumer = StartConsumer(options, "News", &second);
+  ASSERT_TRUE(second.AwaitCount(5));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::map<std::string, int> times = second.times();
+  EXPECT_EQ(times.size(), 5u);
+  for (const auto& [body, n] : times) EXPECT_EQ(body.rfind("new", 0), 0u) << body;
+}
+
 TEST_F(PushConsumerTest, StartRefusesWhatCannotWork) {
   CreateTopic("Orders", 1);
   {
@@ -412,6 +485,19 @@ TEST_F(PushConsumerTest, StartRefusesWhatCannotWork) {
         [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
     Status started = consumer.Start();
     EXPECT_TRUE(started.IsIOError()) << started.ToString();
+  }
+  {
+    // A broadcasting offset file that is not this group's is not silently overwritten.
+    PushConsumerOptions options = Options("CID_BAD");
+    options.message_model = MessageModel::kBroadcasting;
+    options.local_offset_path = dir_.path() + "/foreign.json";
+    LocalOffsetStore foreign(mqstore::Env::Default(), options.local_offset_path, "CID_OTHER");
+    ASSERT_TRUE(foreign.Save({}).ok());
+    PushConsumer consumer(options);
+    ASSERT_TRUE(consumer.Subscribe("Orders").ok());
+    consumer.RegisterListener(
+        [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
+    EXPECT_TRUE(consumer.Start().IsCorruption());
   }
 }
 

@@ -1,8 +1,8 @@
-// PushConsumer: RocketMQ's DefaultMQPushConsumer in clustering mode with a concurrent
-// listener. Members of a consumer group share the queues of the topics they subscribe to
-// (rebalance); each member long-polls its queues, hands what arrives to the listener on a
-// pool of threads, and commits the group's offsets to the brokers. A message the listener
-// answers kReconsumeLater is sent back to the broker and redelivered through the group's
+// PushConsumer: RocketMQ's DefaultMQPushConsumer with a concurrent listener, in clustering
+// (the default) or broadcasting mode. Members of a consumer group share the queues of the topics
+// they subscribe to (rebalance); each member long-polls its queues, hands what arrives to the
+// listener on a pool of threads, and commits the group's offsets to the brokers. A message the
+// listener answers kReconsumeLater is sent back to the broker and redelivered through the group's
 // retry topic (%RETRY%<group>) after a growing delay; after max_reconsume_times it goes to
 // the dead-letter topic (%DLQ%<group>). Delivery is at least once: after a crash or a
 // rebalance a member may see messages whose consumption was not yet committed.
@@ -43,6 +43,11 @@ enum class ConsumeFromWhere {
   kTimestamp,    // the first message stored at or after consume_timestamp_ms
 };
 
+// Clustering: the group's members share the queues, offsets live on the brokers.
+// Broadcasting: every member consumes every message; each keeps its offsets in a local file,
+// and a failed message is not retried (as in Java).
+enum class MessageModel { kClustering, kBroadcasting };
+
 enum class ConsumeStatus { kSuccess, kReconsumeLater };
 
 // Called on a consume thread with 1..consume_batch_max_size messages of one queue.
@@ -52,6 +57,11 @@ using MessageListener = std::function<ConsumeStatus(const std::vector<ReceivedMe
 struct PushConsumerOptions {
   std::string namesrv_addr;  // "host:port;host:port"
   std::string group = "CID_MQCLIENT";
+  MessageModel message_model = MessageModel::kClustering;
+  // Broadcasting only: the offset file (docs/format/client-offsets.md). Empty means
+  // $HOME/.mqclient_offsets/<group>/offsets.json. Members of one group on one host need
+  // their own files.
+  std::string local_offset_path;
   ConsumeFromWhere consume_from_where = ConsumeFromWhere::kLastOffset;
   // For kTimestamp; 0 means half an hour before Start, as Java's consumeTimestamp.
   int64_t consume_timestamp_ms = 0;

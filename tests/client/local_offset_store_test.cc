@@ -1,0 +1,95 @@
+// LocalOffsetStore: the broadcasting consumer's offset file round-trips, is replaced whole,
+// and refuses files that are not its own.
+#include "local_offset_store.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+
+#include "mqstore/mem_env.h"
+
+namespace mqclient {
+namespace {
+
+const OffsetTable kTable = {{{"Orders", "broker-a", 0}, 12},
+                            {{"Orders", "broker-a", 1}, 0},
+                            {{"Orders", "broker-b", 0}, 1234567890123}};
+
+TEST(LocalOffsetStoreTest, EncodesTheDocumentedJson) {
+  // docs/format/client-offsets.md shows this file.
+  const std::string json = LocalOffsetStore::Encode("CID_B", {{{"Orders", "broker-a", 0}, 12}});
+  EXPECT_EQ(json,
+            "{\n"
+            " \"consumerGroup\": \"CID_B\",\n"
+            " \"offsetTable\": [\n"
+            "  {\n"
+            "   \"brokerName\": \"broker-a\",\n"
+            "   \"offset\": 12,\n"
+            "   \"queueId\": 0,\n"
+            "   \"topic\": \"Orders\"\n"
+            "  }\n"
+            " ]\n"
+            "}\n");
+}
+
+TEST(LocalOffsetStoreTest, SavedTablesLoadBackAndReplaceEachOther) {
+  std::unique_ptr<mqstore::MemEnv> env = mqstore::NewMemEnv();
+  LocalOffsetStore store(env.get(), "/home/u/.mqclient_offsets/CID_B/offsets.json", "CID_B");
+  Result<OffsetTable> none = store.Load();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+
+  ASSERT_TRUE(store.Save(kTable).ok());
+  Result<OffsetTable> loaded = store.Load();
+  ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+  EXPECT_EQ(*loaded, kTable);
+
+  OffsetTable smaller = {{{"Orders", "broker-a", 0}, 13}};
+  ASSERT_TRUE(store.Save(smaller).ok());
+  EXPECT_EQ(*store.Load(), smaller);
+  EXPECT_FALSE(env->FileExists(store.path() + ".tmp"));
+}
+
+TEST(LocalOffsetStoreTest, FilesThatAreNotThisGroupsTableAreRefused) {
+  const std::string other = LocalOffsetStore::Encode("CID_OTHER", kTable);
+  Result<OffsetTable> decoded = LocalOffsetStore::Decode("CID_B", other);
+  ASSERT_TRUE(decoded.status().IsCorruption());
+  EXPECT_NE(decoded.status().message().find("CID_OTHER"), std::string::npos);
+  for (const char* bad : {
+           "",
+           "[]",
+           "{\"consumerGroup\":\"CID_B\"}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":{}}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":[{\"topic\":\"T\",\"brokerName\":\"b\","
+           "\"queueId\":0}]}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":[{\"topic\":\"T\",\"brokerName\":\"b\","
+           "\"queueId\":0,\"offset\":-1}]}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":[{\"topic\":\"T\",\"brokerName\":\"b\","
+           "\"queueId\":4294967296,\"offset\":1}]}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":[{\"topic\":\"\",\"brokerName\":\"b\","
+           "\"queueId\":0,\"offset\":1}]}",
+           "{\"consumerGroup\":\"CID_B\",\"offsetTable\":[{\"topic\":\"T\",\"brokerName\":\"b\","
+           "\"queueId\":\"0\",\"offset\":1}]}",
+       }) {
+    EXPECT_TRUE(LocalOffsetStore::Decode("CID_B", bad).status().IsCorruption()) << bad;
+  }
+}
+
+TEST(LocalOffsetStoreTest, ADamagedFileFailsTheLoadNamingIt) {
+  std::unique_ptr<mqstore::MemEnv> env = mqstore::NewMemEnv();
+  const std::string path = "/offsets/CID_B/offsets.json";
+  ASSERT_TRUE(env->CreateDir("/offsets/CID_B").ok());
+  {
+    auto file = env->OpenFile(path, mqstore::OpenMode::kCreate);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE((*file)->Write(0, "{\"consumerGroup\":\"CID_B\",\"offsetTa").ok());
+  }
+  LocalOffsetStore store(env.get(), path, "CID_B");
+  Result<OffsetTable> loaded = store.Load();
+  ASSERT_TRUE(loaded.status().IsCorruption());
+  EXPECT_NE(loaded.status().ToString().find(path), std::string::npos);
+}
+
+}  // namespace
+}  // namespace mqclient
