@@ -19,6 +19,7 @@
 #include "process_queue.h"
 #include "remoting/codes.h"
 #include "remoting/heartbeat_data.h"
+#include "remoting/lock_batch_body.h"
 #include "remoting/tag_filter.h"
 #include "task_executor.h"
 
@@ -35,6 +36,12 @@ namespace {
 constexpr int kDefaultMaxReconsumeTimes = 16;
 // An OFFSET_ILLEGAL queue is dropped and re-created by a rebalance after this (Java: 10 s).
 constexpr Millis kOffsetIllegalRecreateDelay{10000};
+// Orderly: a consume task hands its turn on after this long (Java: 60 s), and asks again for
+// a queue's lock it was refused after kRelockRetry.
+constexpr Millis kMaxConsumeContinuously{60000};
+constexpr Millis kRelockRetry{1000};
+// Orderly: how long a rebalance waits for a running listener before handing a queue over.
+constexpr Millis kHandOverWait{1000};
 
 std::atomic<uint64_t> next_instance{0};
 
@@ -78,6 +85,9 @@ class PushConsumer::Impl {
 
   Status Subscribe(const std::string& topic, const std::string& expression);
   void RegisterListener(MessageListener listener) { listener_ = std::move(listener); }
+  void RegisterOrderlyListener(OrderlyMessageListener listener) {
+    orderly_listener_ = std::move(listener);
+  }
   Status Start();
   void Shutdown();
   void RebalanceNow();
@@ -128,7 +138,20 @@ class PushConsumer::Impl {
                      std::vector<ReceivedMessage> messages);
   void Consume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
                std::vector<ReceivedMessage> messages);
-  bool SendBack(const MessageQueue& queue, const ReceivedMessage& message);
+  // CONSUMER_SEND_MSG_BACK; delay level 0 lets the broker pick, -1 sends to the DLQ.
+  bool SendBack(const MessageQueue& queue, const ReceivedMessage& message, int delay_level = 0);
+
+  // Orderly consumption.
+  bool orderly() const { return static_cast<bool>(orderly_listener_); }
+  bool needs_locks() const { return orderly() && !broadcasting(); }
+  void SubmitOrderly(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq);
+  void ConsumeOrderly(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq);
+  // LOCK_BATCH_MQ for `queues` (all of one broker); the ones granted.
+  std::vector<MessageQueue> LockQueues(const std::string& broker_name,
+                                       const std::vector<MessageQueue>& queues);
+  void UnlockQueues(const std::string& broker_name, const std::vector<MessageQueue>& queues);
+  // Renews the locks of every queue held; a queue whose lock is refused stops consuming.
+  void LockAll();
 
   bool broadcasting() const { return options_.message_model == MessageModel::kBroadcasting; }
 
@@ -145,6 +168,7 @@ class PushConsumer::Impl {
   PushConsumerOptions options_;
   std::string client_id_;
   MessageListener listener_;
+  OrderlyMessageListener orderly_listener_;
   std::vector<Subscription> subscriptions_;  // fixed from Start on
   int64_t sub_version_ = 0;
 
@@ -211,7 +235,12 @@ Status PushConsumer::Impl::Start() {
   std::vector<std::string> addresses = SplitAddressList(options_.namesrv_addr);
   if (addresses.empty()) return Status::InvalidArgument("no name server address given");
   if (options_.group.empty()) return Status::InvalidArgument("the consumer group is empty");
-  if (!listener_) return Status::InvalidArgument("no message listener registered");
+  if (!listener_ && !orderly_listener_) {
+    return Status::InvalidArgument("no message listener registered");
+  }
+  if (listener_ && orderly_listener_) {
+    return Status::InvalidArgument("register a concurrent or an orderly listener, not both");
+  }
   if (subscriptions_.empty()) return Status::InvalidArgument("no topic subscribed");
   if (options_.consume_threads < 1 || options_.consume_batch_max_size < 1 ||
       options_.pull_batch_size < 1) {
@@ -269,6 +298,7 @@ Status PushConsumer::Impl::Start() {
   SchedulePeriodic(options_.rebalance_interval, [this] { Rebalance(); });
   SchedulePeriodic(options_.heartbeat_interval, [this] { (void)SendHeartbeat(); });
   SchedulePeriodic(options_.persist_offset_interval, [this] { PersistOffsets(/*oneway=*/true); });
+  if (needs_locks()) SchedulePeriodic(options_.lock_interval, [this] { LockAll(); });
   SchedulePeriodic(options_.route_refresh_interval, [this] {
     int appeared = 0;
     (void)RefreshRoutes(&appeared);
@@ -300,6 +330,12 @@ void PushConsumer::Impl::Shutdown() {
     PersistLocalOffsets();
   } else {
     for (const MessageQueue& queue : queues) PersistOffset(queue, /*oneway=*/false);
+  }
+  if (needs_locks()) {
+    // Committed first: the next owner locks only after this and starts where we stopped.
+    std::map<std::string, std::vector<MessageQueue>> by_broker;
+    for (const MessageQueue& queue : queues) by_broker[queue.broker_name].push_back(queue);
+    for (const auto& [broker, held] : by_broker) UnlockQueues(broker, held);
   }
   UnregisterFromBrokers();
   // Aborts the pulls the brokers still hold; their callbacks see running_ false.
@@ -487,33 +523,67 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
   }
 
   // Queues that went to another member: stop, and commit what was consumed.
-  std::vector<MessageQueue> released;
+  std::vector<std::pair<MessageQueue, std::shared_ptr<ProcessQueue>>> released;
   std::vector<MessageQueue> to_add;
   {
     std::lock_guard<std::mutex> lock(mu_);
     for (auto it = process_queues_.begin(); it != process_queues_.end();) {
       if (it->first.topic == topic && !std::binary_search(mine.begin(), mine.end(), it->first)) {
         it->second->set_dropped();
-        released.push_back(it->first);
+        released.emplace_back(it->first, it->second);
         it = process_queues_.erase(it);
       } else {
         ++it;
       }
     }
     for (const MessageQueue& queue : mine) {
-      if (process_queues_.count(queue) == 0) to_add.push_back(queue);
+      auto it = process_queues_.find(queue);
+      if (it == process_queues_.end()) {
+        to_add.push_back(queue);
+      } else if (it->second->dropped()) {
+        // Given away earlier but kept while a listener ran on it (orderly): it may be
+        // replaced once that listener is done, never while it runs.
+        std::unique_lock<std::timed_mutex> turn(it->second->consume_mutex(), std::try_to_lock);
+        if (turn.owns_lock()) to_add.push_back(queue);
+      }
     }
   }
-  for (const MessageQueue& queue : released) {
-    PersistOffset(queue, /*oneway=*/false);
+  size_t changes = 0;
+  for (const auto& [queue, pq] : released) {
+    if (needs_locks()) {
+      // Hand the queue over only once no listener runs on it: dropped is set, so none starts.
+      std::unique_lock<std::timed_mutex> turn(pq->consume_mutex(), std::defer_lock);
+      if (!turn.try_lock_for(kHandOverWait)) {
+        // A listener still runs: keep the (dropped) queue and its lock; the next rebalance
+        // tries again.
+        std::lock_guard<std::mutex> lock(mu_);
+        process_queues_.emplace(queue, pq);
+        continue;
+      }
+      PersistOffset(queue, /*oneway=*/false);
+      UnlockQueues(queue.broker_name, {queue});
+    } else {
+      PersistOffset(queue, /*oneway=*/false);
+    }
+    ++changes;
     std::lock_guard<std::mutex> lock(mu_);
     offsets_.erase(queue);
   }
   std::vector<PullTask> pulls;
   for (const MessageQueue& queue : to_add) {
+    auto pq = std::make_shared<ProcessQueue>();
+    // Orderly clustering: only a queue this member holds the broker lock of. One still held
+    // by its previous owner is tried again at the next rebalance.
+    if (needs_locks()) {
+      if (LockQueues(queue.broker_name, {queue}).empty()) continue;
+      pq->set_locked(true);
+    }
     Result<int64_t> offset = ComputePullOffset(queue);
-    if (!offset.ok()) continue;  // tried again at the next rebalance
-    PullTask task{queue, std::make_shared<ProcessQueue>(), *offset};
+    if (!offset.ok()) {
+      if (needs_locks()) UnlockQueues(queue.broker_name, {queue});
+      continue;  // tried again at the next rebalance
+    }
+    PullTask task{queue, std::move(pq), *offset};
     {
       std::lock_guard<std::mutex> lock(mu_);
       process_queues_[queue] = task.process_queue;
@@ -521,7 +591,7 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
     }
     pulls.push_back(std::move(task));
   }
-  if (!released.empty() || !pulls.empty()) {
+  if (changes > 0 || !pulls.empty()) {
     std::lock_guard<std::mutex> lock(mu_);
     ++rebalances_;
   }
@@ -594,10 +664,16 @@ void PushConsumer::Impl::PullLater(PullTask task, Millis delay) {
 void PushConsumer::Impl::Pull(PullTask task) {
   if (!running_.load(std::memory_order_acquire) || task.process_queue->dropped()) return;
   const ProcessQueue& pq = *task.process_queue;
-  // Flow control: let the listeners catch up before pulling more.
+  // Orderly clustering: no pulling for a queue whose lock was lost.
+  if (needs_locks() && !pq.LockedWithin(options_.lock_max_age)) {
+    PullLater(std::move(task), options_.pull_delay_on_error);
+    return;
+  }
+  // Flow control: let the listeners catch up before pulling more. The span does not apply to
+  // orderly consumption, which never leaves a gap.
   if (pq.count() > static_cast<size_t>(options_.pull_threshold_for_queue) ||
       pq.bytes() > options_.pull_threshold_size_for_queue ||
-      pq.span() > options_.consume_concurrently_max_span) {
+      (!orderly() && pq.span() > options_.consume_concurrently_max_span)) {
     PullLater(std::move(task), options_.pull_delay_on_flow_control);
     return;
   }
@@ -670,7 +746,10 @@ void PushConsumer::Impl::OnPulled(PullTask task, Result<RemotingCommand> respons
     if (retry_topic != message.properties.end()) message.topic = retry_topic->second;
     messages.push_back(std::move(message));
   }
-  if (!messages.empty()) {
+  if (!messages.empty() && orderly()) {
+    task.process_queue->PutMessages(std::move(messages));
+    SubmitOrderly(task.queue, task.process_queue);
+  } else if (!messages.empty()) {
     std::vector<ProcessQueue::Entry> entries;
     entries.reserve(messages.size());
     for (const ReceivedMessage& message : messages) {
@@ -736,13 +815,14 @@ void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_pt
   }
 }
 
-bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessage& message) {
+bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessage& message,
+                                  int delay_level) {
   Result<std::string> address = MasterOf(queue.topic, queue.broker_name);
   if (!address.ok()) return false;
   RemotingCommand request = RemotingCommand::Request(request_code::kConsumerSendMsgBack);
   request.SetExt("offset", message.commit_log_offset);
   request.SetExt("group", options_.group);
-  request.SetExt("delayLevel", 0);  // the broker picks 3 + reconsume times
+  request.SetExt("delayLevel", delay_level);
   request.SetExt("originMsgId", message.unique_id.empty() ? message.msg_id : message.unique_id);
   request.SetExt("originTopic", message.topic);
   request.SetExt("unitMode", false);
@@ -752,6 +832,152 @@ bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessa
   Result<RemotingCommand> response =
       remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
   return response.ok() && response->code == response_code::kSuccess;
+}
+
+// ---- Orderly consumption ----
+
+void PushConsumer::Impl::SubmitOrderly(const MessageQueue& queue,
+                                       const std::shared_ptr<ProcessQueue>& pq) {
+  if (!pq->TryStartConsuming()) return;  // a task has the turn and will see the messages
+  consumers_->Submit([this, queue, pq] { ConsumeOrderly(queue, pq); });
+}
+
+void PushConsumer::Impl::ConsumeOrderly(const MessageQueue& queue,
+                                        const std::shared_ptr<ProcessQueue>& pq) {
+  // The task keeps the queue's consume turn until it finds nothing waiting; while it waits
+  // (no lock yet, suspended) it keeps the turn and comes back through the scheduler.
+  auto again_after = [this, queue, pq](Millis delay) {
+    scheduler_->SubmitAfter(delay, [this, queue, pq] {
+      consumers_->Submit([this, queue, pq] { ConsumeOrderly(queue, pq); });
+    });
+  };
+  const auto deadline = std::chrono::steady_clock::now() + kMaxConsumeContinuously;
+  const size_t batch = static_cast<size_t>(options_.consume_batch_max_size);
+  while (true) {
+    if (pq->dropped() || !running_.load(std::memory_order_acquire)) return;
+    if (needs_locks() && !pq->LockedWithin(options_.lock_max_age)) {
+      // The renewal was refused or is overdue: ask for this queue's lock alone.
+      if (LockQueues(queue.broker_name, {queue}).empty()) {
+        again_after(kRelockRetry);
+        return;
+      }
+      pq->set_locked(true);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      consumers_->Submit([this, queue, pq] { ConsumeOrderly(queue, pq); });  // let others run
+      return;
+    }
+    std::vector<ReceivedMessage> messages = pq->TakeMessages(batch);
+    if (messages.empty()) {
+      if (pq->FinishConsumingIfIdle()) return;
+      continue;  // more arrived meanwhile
+    }
+    OrderlyConsumeStatus status = OrderlyConsumeStatus::kSuspendCurrentQueueAMoment;
+    {
+      std::lock_guard<std::timed_mutex> turn(pq->consume_mutex());
+      // Checked under the mutex: once a rebalance holds it with the queue dropped, no
+      // listener call can start for the queue any more.
+      if (pq->dropped()) return;
+      try {
+        status = orderly_listener_(messages);
+      } catch (...) {
+        status = OrderlyConsumeStatus::kSuspendCurrentQueueAMoment;
+      }
+      // Recorded before the mutex is released: a rebalance handing the queue over commits
+      // the offset once it holds the mutex, so the next owner starts right after these.
+      if (status == OrderlyConsumeStatus::kSuccess) {
+        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false);
+      }
+    }
+    if (pq->dropped()) return;
+    if (status == OrderlyConsumeStatus::kSuccess) continue;
+    // Suspended. Past max_reconsume_times (if set) the messages go to the dead-letter
+    // queue and the queue moves on; otherwise they come again after suspend_time.
+    const int max = options_.max_reconsume_times;
+    bool exhausted = max >= 0;
+    for (const ReceivedMessage& message : messages) {
+      if (message.reconsume_times < max) exhausted = false;
+    }
+    if (exhausted) {
+      bool all_sent = !broadcasting();
+      for (const ReceivedMessage& message : messages) {
+        if (all_sent && !SendBack(queue, message, /*delay_level=*/-1)) all_sent = false;
+      }
+      // Broadcasting has no dead-letter queue: the messages are dropped, as in Java.
+      if (all_sent || broadcasting()) {
+        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false);
+        continue;
+      }
+    }
+    pq->ReturnTaken();
+    again_after(options_.suspend_time);
+    return;
+  }
+}
+
+std::vector<MessageQueue> PushConsumer::Impl::LockQueues(const std::string& broker_name,
+                                                         const std::vector<MessageQueue>& queues) {
+  if (queues.empty()) return {};
+  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
+  if (!address.ok()) return {};
+  mqremoting::LockBatchRequestBody body;
+  body.consumer_group = options_.group;
+  body.client_id = client_id_;
+  body.only_this_broker = true;
+  for (const MessageQueue& queue : queues) {
+    body.mq_set.push_back({queue.topic, queue.broker_name, queue.queue_id});
+  }
+  RemotingCommand request = RemotingCommand::Request(request_code::kLockBatchMq);
+  request.body = mqremoting::EncodeLockBatchRequestBody(body);
+  Result<RemotingCommand> response =
+      remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
+  if (!response.ok() || response->code != response_code::kSuccess) return {};
+  Result<std::vector<mqremoting::MessageQueue>> locked =
+      mqremoting::ParseLockBatchResponseBody(response->BodyBytes());
+  if (!locked.ok()) return {};
+  std::vector<MessageQueue> granted;
+  for (const mqremoting::MessageQueue& queue : *locked) {
+    granted.push_back({queue.topic, queue.broker_name, queue.queue_id});
+  }
+  return granted;
+}
+
+void PushConsumer::Impl::UnlockQueues(const std::string& broker_name,
+                                      const std::vector<MessageQueue>& queues) {
+  if (queues.empty()) return;
+  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
+  if (!address.ok()) return;  // the broker's lock expires by itself
+  mqremoting::UnlockBatchRequestBody body;
+  body.consumer_group = options_.group;
+  body.client_id = client_id_;
+  body.only_this_broker = true;
+  for (const MessageQueue& queue : queues) {
+    body.mq_set.push_back({queue.topic, queue.broker_name, queue.queue_id});
+  }
+  RemotingCommand request = RemotingCommand::Request(request_code::kUnlockBatchMq);
+  request.body = mqremoting::EncodeLockBatchRequestBody(body);
+  (void)remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
+}
+
+void PushConsumer::Impl::LockAll() {
+  std::map<std::string, std::vector<std::pair<MessageQueue, std::shared_ptr<ProcessQueue>>>>
+      by_broker;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [queue, pq] : process_queues_) {
+      if (!pq->dropped()) by_broker[queue.broker_name].emplace_back(queue, pq);
+    }
+  }
+  for (const auto& [broker, held] : by_broker) {
+    std::vector<MessageQueue> queues;
+    for (const auto& entry : held) queues.push_back(entry.first);
+    std::vector<MessageQueue> granted = LockQueues(broker, queues);
+    std::sort(granted.begin(), granted.end());
+    for (const auto& [queue, pq] : held) {
+      pq->set_locked(std::binary_search(granted.begin(), granted.end(), queue));
+    }
+  }
 }
 
 // ---- Offsets ----
@@ -824,6 +1050,10 @@ Status PushConsumer::Subscribe(const std::string& topic, const std::string& expr
 
 void PushConsumer::RegisterListener(MessageListener listener) {
   impl_->RegisterListener(std::move(listener));
+}
+
+void PushConsumer::RegisterOrderlyListener(OrderlyMessageListener listener) {
+  impl_->RegisterOrderlyListener(std::move(listener));
 }
 
 Status PushConsumer::Start() { return impl_->Start(); }

@@ -5,7 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <random>
+#include <string>
 #include <vector>
 
 namespace mqclient {
@@ -71,6 +73,76 @@ TEST(ProcessQueueTest, AnyCompletionOrderNeverCommitsPastAHeldMessage) {
       ASSERT_EQ(commit, lowest_pending);
     }
   }
+}
+
+std::vector<ReceivedMessage> Messages(std::vector<int64_t> offsets) {
+  std::vector<ReceivedMessage> messages;
+  for (int64_t offset : offsets) {
+    ReceivedMessage m;
+    m.queue_offset = offset;
+    m.body = "m" + std::to_string(offset);
+    messages.push_back(m);
+  }
+  return messages;
+}
+
+std::vector<int64_t> OffsetsOf(const std::vector<ReceivedMessage>& messages) {
+  std::vector<int64_t> offsets;
+  for (const ReceivedMessage& m : messages) offsets.push_back(m.queue_offset);
+  return offsets;
+}
+
+TEST(ProcessQueueTest, OrderlyMessagesAreTakenInOffsetOrderAndCommittedPastTheHighest) {
+  ProcessQueue pq;
+  pq.PutMessages(Messages({3, 1, 2}));
+  pq.PutMessages(Messages({2, 4}));  // 2 again is ignored
+  EXPECT_EQ(pq.count(), 4u);
+  EXPECT_EQ(pq.bytes(), 8u);
+  EXPECT_EQ(pq.CommitTaken(), -1);  // nothing taken yet
+  EXPECT_EQ(OffsetsOf(pq.TakeMessages(2)), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(pq.CommitTaken(), 3);
+  EXPECT_EQ(pq.count(), 2u);
+  EXPECT_EQ(OffsetsOf(pq.TakeMessages(5)), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(pq.CommitTaken(), 5);
+  EXPECT_EQ(pq.count(), 0u);
+  EXPECT_TRUE(pq.TakeMessages(1).empty());
+}
+
+TEST(ProcessQueueTest, ReturnedMessagesComeFirstAgainWithOneMoreReconsume) {
+  ProcessQueue pq;
+  pq.PutMessages(Messages({10, 11, 12}));
+  ASSERT_EQ(pq.TakeMessages(2).size(), 2u);
+  pq.ReturnTaken();
+  std::vector<ReceivedMessage> again = pq.TakeMessages(3);
+  EXPECT_EQ(OffsetsOf(again), (std::vector<int64_t>{10, 11, 12}));
+  EXPECT_EQ(again[0].reconsume_times, 1);
+  EXPECT_EQ(again[1].reconsume_times, 1);
+  EXPECT_EQ(again[2].reconsume_times, 0);
+  EXPECT_EQ(pq.CommitTaken(), 13);
+}
+
+TEST(ProcessQueueTest, OneConsumeTurnAtATime) {
+  ProcessQueue pq;
+  EXPECT_FALSE(pq.TryStartConsuming());  // nothing waits
+  pq.PutMessages(Messages({0}));
+  EXPECT_TRUE(pq.TryStartConsuming());
+  EXPECT_FALSE(pq.TryStartConsuming());  // the turn is taken
+  pq.PutMessages(Messages({1}));
+  EXPECT_FALSE(pq.FinishConsumingIfIdle());  // messages wait: the holder goes on
+  pq.TakeMessages(2);
+  EXPECT_TRUE(pq.FinishConsumingIfIdle());
+  pq.PutMessages(Messages({2}));
+  EXPECT_TRUE(pq.TryStartConsuming());
+}
+
+TEST(ProcessQueueTest, ALockCountsOnlyWhileFresh) {
+  ProcessQueue pq;
+  EXPECT_FALSE(pq.LockedWithin(std::chrono::hours(1)));
+  pq.set_locked(true);
+  EXPECT_TRUE(pq.LockedWithin(std::chrono::hours(1)));
+  EXPECT_FALSE(pq.LockedWithin(std::chrono::milliseconds(-1)));  // older than any bound
+  pq.set_locked(false);
+  EXPECT_FALSE(pq.LockedWithin(std::chrono::hours(1)));
 }
 
 TEST(ProcessQueueTest, DroppedIsSticky) {

@@ -460,6 +460,170 @@ TEST_F(PushConsumerTest, ABroadcastingMemberResumesFromItsOffsetFile) {
   for (const auto& [body, n] : times) EXPECT_EQ(body.rfind("new", 0), 0u) << body;
 }
 
+// Orderly: what one member's listener saw, per queue, and whether two calls ever overlapped
+// on one queue (within or across members).
+class OrderlyLog {
+ public:
+  OrderlyConsumeStatus Record(const std::string& member, const std::vector<ReceivedMessage>& batch,
+                              const std::function<bool(const ReceivedMessage&)>& suspend) {
+    const int queue = batch.front().queue_id;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!inside_.insert(queue).second)
+        overlaps_.push_back(member + " on queue " + std::to_string(queue));
+    }
+    std::this_thread::sleep_for(1ms);  // widen the window an overlap would need
+    bool suspended = false;
+    for (const ReceivedMessage& m : batch) {
+      if (suspend && suspend(m)) suspended = true;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    inside_.erase(queue);
+    for (const ReceivedMessage& m : batch) {
+      deliveries_[queue].push_back({m.queue_offset, m.reconsume_times, member});
+    }
+    total_ += batch.size();
+    cv_.notify_all();
+    return suspended ? OrderlyConsumeStatus::kSuspendCurrentQueueAMoment
+                     : OrderlyConsumeStatus::kSuccess;
+  }
+  bool AwaitTotal(size_t n) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, 20s, [&] { return total_ >= n; });
+  }
+  struct Delivery {
+    int64_t offset;
+    int reconsume_times;
+    std::string member;
+  };
+  std::map<int, std::vector<Delivery>> deliveries() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return deliveries_;
+  }
+  std::vector<std::string> overlaps() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return overlaps_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int> inside_;
+  std::vector<std::string> overlaps_;
+  std::map<int, std::vector<Delivery>> deliveries_;
+  size_t total_ = 0;
+};
+
+class OrderlyPushConsumerTest : public PushConsumerTest {
+ protected:
+  std::unique_ptr<PushConsumer> StartOrderly(
+      PushConsumerOptions options, const std::string& topic, OrderlyLog* log,
+      const std::string& member, std::function<bool(const ReceivedMessage&)> suspend = nullptr) {
+    auto consumer = std::make_unique<PushConsumer>(std::move(options));
+    EXPECT_TRUE(consumer->Subscribe(topic).ok());
+    consumer->RegisterOrderlyListener(
+        [log, member, suspend](const std::vector<ReceivedMessage>& batch) {
+          return log->Record(member, batch, suspend);
+        });
+    Status started = consumer->Start();
+    EXPECT_TRUE(started.ok()) << started.ToString();
+    return consumer;
+  }
+  // `per_queue` messages into each of `queues` queues, in order, body "<queue>-<i>".
+  void SendToEachQueue(const std::string& topic, int queues, int per_queue) {
+    MessageQueueSelector by_arg = [](const std::vector<MessageQueue>&, const Message&,
+                                     std::string_view arg) {
+      return static_cast<size_t>(std::stoi(std::string(arg)));
+    };
+    for (int i = 0; i < per_queue; ++i) {
+      for (int q = 0; q < queues; ++q) {
+        Message message;
+        message.topic = topic;
+        message.body = std::to_string(q) + "-" + std::to_string(i);
+        Result<SendResult> sent = producer_->Send(message, by_arg, std::to_string(q));
+        ASSERT_TRUE(sent.ok()) << sent.status().ToString();
+      }
+    }
+  }
+};
+
+TEST_F(OrderlyPushConsumerTest, EachQueueIsConsumedInOrderOneCallAtATime) {
+  CreateTopic("Ordered", 4);
+  SendToEachQueue("Ordered", 4, 50);
+  PushConsumerOptions options = Options("CID_ORDERLY");
+  options.consume_threads = 8;
+  options.consume_batch_max_size = 3;
+  OrderlyLog log;
+  auto consumer = StartOrderly(options, "Ordered", &log, "a");
+  ASSERT_TRUE(log.AwaitTotal(200));
+  consumer->Shutdown();
+  EXPECT_TRUE(log.overlaps().empty()) << log.overlaps().front();
+  std::map<int, std::vector<OrderlyLog::Delivery>> deliveries = log.deliveries();
+  ASSERT_EQ(deliveries.size(), 4u);
+  for (const auto& [queue, list] : deliveries) {
+    ASSERT_EQ(list.size(), 50u) << "queue " << queue;
+    for (size_t i = 0; i < list.size(); ++i) EXPECT_EQ(list[i].offset, static_cast<int64_t>(i));
+  }
+}
+
+TEST_F(OrderlyPushConsumerTest, ASuspendedQueueGetsTheSameMessagesAgainBeforeAnyLaterOne) {
+  CreateTopic("Ordered", 1);
+  SendToEachQueue("Ordered", 1, 10);
+  PushConsumerOptions options = Options("CID_SUSPEND");
+  options.suspend_time = 100ms;
+  options.consume_batch_max_size = 2;
+  OrderlyLog log;
+  auto consumer = StartOrderly(options, "Ordered", &log, "a", [](const ReceivedMessage& m) {
+    return m.queue_offset == 5 && m.reconsume_times < 2;  // fails twice
+  });
+  ASSERT_TRUE(log.AwaitTotal(14));  // 10 + the batch holding offset 5, twice more
+  std::this_thread::sleep_for(200ms);
+  consumer->Shutdown();
+  std::vector<int64_t> offsets;
+  std::vector<int> times;
+  std::map<int, std::vector<OrderlyLog::Delivery>> deliveries = log.deliveries();
+  for (const OrderlyLog::Delivery& d : deliveries[0]) {
+    offsets.push_back(d.offset);
+    times.push_back(d.reconsume_times);
+  }
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 4, 5, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(times, (std::vector<int>{0, 0, 0, 0, 0, 0, 1, 1, 2, 2, 0, 0, 0, 0}));
+}
+
+TEST_F(OrderlyPushConsumerTest,
+       TwoMembersNeverConsumeOneQueueAtOnceAndKeepItsOrderAcrossAHandOver) {
+  CreateTopic("Ordered", 4);
+  PushConsumerOptions options = Options("CID_ORDERLY_GROUP");
+  options.rebalance_interval = 200ms;  // a refused lock is asked for again soon
+  OrderlyLog log;
+  auto a = StartOrderly(options, "Ordered", &log, "a");
+  SendToEachQueue("Ordered", 4, 30);
+  ASSERT_TRUE(log.AwaitTotal(40));
+  // B joins while A consumes: A hands over the queues B is allotted.
+  auto b = StartOrderly(options, "Ordered", &log, "b");
+  ASSERT_TRUE(Eventually([&] {
+    return a->Stats().assigned_queues.size() + b->Stats().assigned_queues.size() == 5 &&
+           !b->Stats().assigned_queues.empty() && a->Stats().assigned_queues.size() < 5;
+  }));
+  SendToEachQueue("Ordered", 4, 30);
+  ASSERT_TRUE(log.AwaitTotal(240));
+  std::this_thread::sleep_for(300ms);
+  a->Shutdown();
+  b->Shutdown();
+  EXPECT_TRUE(log.overlaps().empty()) << log.overlaps().front();
+  bool b_consumed = false;
+  for (const auto& [queue, list] : log.deliveries()) {
+    // Every offset once, in order, whoever consumed it: the new owner starts where the old
+    // one committed, after the old one's last listener call.
+    ASSERT_EQ(list.size(), 60u) << "queue " << queue;
+    for (size_t i = 0; i < list.size(); ++i) {
+      EXPECT_EQ(list[i].offset, static_cast<int64_t>(i)) << "queue " << queue;
+      if (list[i].member == "b") b_consumed = true;
+    }
+  }
+  EXPECT_TRUE(b_consumed);
+}
+
 TEST_F(PushConsumerTest, StartRefusesWhatCannotWork) {
   CreateTopic("Orders", 1);
   {

@@ -1,5 +1,5 @@
-// PushConsumer: RocketMQ's DefaultMQPushConsumer with a concurrent listener, in clustering
-// (the default) or broadcasting mode. Members of a consumer group share the queues of the topics
+// PushConsumer: RocketMQ's DefaultMQPushConsumer with a concurrent or an orderly listener, in
+// clustering (the default) or broadcasting mode. Members of a consumer group share the queues of the topics
 // they subscribe to (rebalance); each member long-polls its queues, hands what arrives to the
 // listener on a pool of threads, and commits the group's offsets to the brokers. A message the
 // listener answers kReconsumeLater is sent back to the broker and redelivered through the group's
@@ -54,6 +54,16 @@ enum class ConsumeStatus { kSuccess, kReconsumeLater };
 // Exceptions it throws count as kReconsumeLater.
 using MessageListener = std::function<ConsumeStatus(const std::vector<ReceivedMessage>&)>;
 
+enum class OrderlyConsumeStatus { kSuccess, kSuspendCurrentQueueAMoment };
+
+// Orderly: called with 1..consume_batch_max_size messages of one queue in queue order; never
+// twice at once for one queue, and in clustering only while this member holds the queue's
+// broker lock (LOCK_BATCH_MQ), so no other member consumes the queue meanwhile. On
+// kSuspendCurrentQueueAMoment (or an exception) the queue pauses for suspend_time and the
+// same messages come again (reconsume_times + 1) before anything after them.
+using OrderlyMessageListener =
+    std::function<OrderlyConsumeStatus(const std::vector<ReceivedMessage>&)>;
+
 struct PushConsumerOptions {
   std::string namesrv_addr;  // "host:port;host:port"
   std::string group = "CID_MQCLIENT";
@@ -74,8 +84,15 @@ struct PushConsumerOptions {
   int pull_threshold_for_queue = 1000;                    // messages held per queue
   uint64_t pull_threshold_size_for_queue = 100ull << 20;  // body bytes held per queue
   int consume_concurrently_max_span = 2000;               // highest - lowest offset held
-  // Deliveries before a message goes to %DLQ%<group>; -1 means 16, as in Java.
+  // Deliveries before a message goes to %DLQ%<group>; -1 means 16 for a concurrent listener
+  // and no limit for an orderly one, as in Java.
   int max_reconsume_times = -1;
+  // Orderly: how long a queue pauses after kSuspendCurrentQueueAMoment.
+  std::chrono::milliseconds suspend_time{1000};
+  // Orderly clustering: the broker locks of the queues held are renewed this often, and a
+  // lock not renewed for lock_max_age is treated as lost (the broker's expires at 60 s).
+  std::chrono::milliseconds lock_interval{20000};
+  std::chrono::milliseconds lock_max_age{30000};
 
   std::chrono::milliseconds rebalance_interval{20000};
   std::chrono::milliseconds heartbeat_interval{30000};
@@ -113,8 +130,9 @@ class PushConsumer {
   // tags joined by "||". kInvalidArgument for an empty topic or an expression without tags,
   // kNotSupported for SQL92.
   Status Subscribe(const std::string& topic, const std::string& expression = "*");
-  // Before Start.
+  // Before Start; one of the two.
   void RegisterListener(MessageListener listener);
+  void RegisterOrderlyListener(OrderlyMessageListener listener);
 
   // Needs a listener and at least one subscription. Heartbeats to the brokers of the
   // subscribed topics, then rebalances and starts pulling; returns once the first
