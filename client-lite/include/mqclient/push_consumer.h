@@ -1,11 +1,12 @@
-// PushConsumer: RocketMQ's DefaultMQPushConsumer with a concurrent or an orderly listener, in
-// clustering (the default) or broadcasting mode. Members of a consumer group share the queues of the topics
-// they subscribe to (rebalance); each member long-polls its queues, hands what arrives to the
-// listener on a pool of threads, and commits the group's offsets to the brokers. A message the
-// listener answers kReconsumeLater is sent back to the broker and redelivered through the group's
-// retry topic (%RETRY%<group>) after a growing delay; after max_reconsume_times it goes to
-// the dead-letter topic (%DLQ%<group>). Delivery is at least once: after a crash or a
-// rebalance a member may see messages whose consumption was not yet committed.
+// PushConsumer: RocketMQ's DefaultMQPushConsumer with a concurrent or an orderly listener,
+// in clustering (the default) or broadcasting mode. Members of a consumer group share the
+// queues of the topics they subscribe to (rebalance); each member long-polls its queues,
+// hands what arrives to the listener on a pool of threads, and commits the group's offsets
+// to the brokers. A message the listener answers kReconsumeLater is sent back to the broker
+// and redelivered through the group's retry topic (%RETRY%<group>) after a growing delay;
+// after max_reconsume_times it goes to the dead-letter topic (%DLQ%<group>). Delivery is at
+// least once: after a crash or a rebalance a member may see messages whose consumption was
+// not yet committed.
 //
 //   PushConsumerOptions options;
 //   options.namesrv_addr = "127.0.0.1:9876";
