@@ -1,10 +1,15 @@
 #include "mqclient/producer.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <random>
+#include <set>
 #include <utility>
 
 #include "remoting/codes.h"
+#include "remoting/heartbeat_data.h"
 #include "remoting/message_batch_body.h"
 
 namespace mqclient {
@@ -137,7 +142,10 @@ Status Producer::Start() {
   }
   mqremoting::ClientOptions transport;
   transport.shared_threads = options_.transport_threads;
-  remoting_ = mqremoting::RemotingClient::Create(transport);
+  remoting_ = mqremoting::RemotingClient::Create(transport, request_handler_);
+  static std::atomic<uint64_t> next_instance{0};
+  client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#p" +
+               std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
   name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
                                                     options_.send_timeout);
   {
@@ -177,8 +185,41 @@ void Producer::RefreshLoop() {
     // A name server that does not answer now is asked again next time; sends go on with
     // the routes they have.
     RefreshRoutes().IgnoreError();
+    SendHeartbeat().IgnoreError();
     lock.lock();
   }
+}
+
+void Producer::SetRequestHandler(std::shared_ptr<mqremoting::RequestHandler> handler) {
+  request_handler_ = std::move(handler);
+}
+
+Status Producer::SendHeartbeat() {
+  if (!started_) return Status::FailedPrecondition("the producer is not started");
+  std::set<std::string> addresses;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    for (const auto& [topic, info] : publish_) {
+      for (const auto& [name, address] : info->masters) addresses.insert(address);
+    }
+  }
+  mqremoting::HeartbeatData heartbeat;
+  heartbeat.client_id = client_id_;
+  heartbeat.producers.push_back({options_.group});
+  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
+  Status first_error;
+  for (const std::string& address : addresses) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
+    request.body = body;
+    Result<RemotingCommand> response =
+        remoting_->InvokeSync(address, std::move(request), options_.send_timeout);
+    Status status = !response.ok() ? response.status()
+                    : response->code != response_code::kSuccess
+                        ? ResponseStatus(*response, "heartbeat to " + address)
+                        : Status::OK();
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  return first_error;
 }
 
 Status Producer::RefreshRoutes() {
@@ -299,6 +340,17 @@ Result<SendResult> Producer::Send(const Message& message) {
                          });
 }
 
+Result<SendResult> Producer::SendHalf(const Message& message, std::string_view extra_properties) {
+  return SendWithRetries(message.topic, [this, &message, extra_properties](
+                                            const MessageQueue& queue, const std::string& address) {
+    RemotingCommand request;
+    SendResult result;
+    PrepareSend(message, queue, &request, &result, mqstore::sysflag::kTransactionPrepared,
+                extra_properties);
+    return Exchange(std::move(request), std::move(result), address);
+  });
+}
+
 Result<SendResult> Producer::Send(const std::vector<Message>& messages) {
   if (messages.empty()) return Status::InvalidArgument("the batch is empty");
   const std::string& topic = messages.front().topic;
@@ -407,14 +459,16 @@ void Producer::AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_
 }
 
 void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
-                           RemotingCommand* request, SendResult* result) {
+                           RemotingCommand* request, SendResult* result, int32_t extra_sys_flag,
+                           std::string_view extra_properties) {
   result->unique_id = minter_.Next();
   result->queue = queue;
   *request = RemotingCommand::Request(request_code::kSendMessageV2);
-  int32_t sys_flag = 0;
+  int32_t sys_flag = extra_sys_flag;
   std::string body = BodyToSend(message, &sys_flag);
-  AddSendHeader(queue, sys_flag, message.flag, EncodeSendProperties(message, result->unique_id),
-                /*batch=*/false, request);
+  std::string properties = EncodeSendProperties(message, result->unique_id);
+  properties.append(extra_properties);
+  AddSendHeader(queue, sys_flag, message.flag, std::move(properties), /*batch=*/false, request);
   request->body = std::move(body);  // the one copy of the body; the transport moves it on
 }
 

@@ -569,6 +569,8 @@ TEST_F(OrderlyPushConsumerTest, EachQueueIsConsumedInOrderOneCallAtATime) {
 TEST_F(OrderlyPushConsumerTest, ASuspendedQueueGetsTheSameMessagesAgainBeforeAnyLaterOne) {
   CreateTopic("Ordered", 1);
   SendToEachQueue("Ordered", 1, 10);
+  // All ten in the first pull, so the batches are [0,1] [2,3] [4,5] ...
+  AwaitDispatched();
   PushConsumerOptions options = Options("CID_SUSPEND");
   options.suspend_time = 100ms;
   options.consume_batch_max_size = 2;

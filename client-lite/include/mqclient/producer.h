@@ -96,7 +96,12 @@ class Producer {
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
 
-  // kInvalidArgument without a name server address. Starts the background route refresh.
+  // Requests brokers send to this producer (CHECK_TRANSACTION_STATE) go to `handler`, called
+  // on a transport thread. Before Start.
+  void SetRequestHandler(std::shared_ptr<mqremoting::RequestHandler> handler);
+
+  // kInvalidArgument without a name server address. Starts the background route refresh
+  // (and heartbeat).
   Status Start();
   // Stops the refresh and the transport; sends in flight complete with an error.
   void Shutdown();
@@ -125,6 +130,12 @@ class Producer {
   // queue, which would break the order; kInvalidArgument when the selector picks no queue.
   Result<SendResult> Send(const Message& message, const MessageQueueSelector& selector,
                           std::string_view arg);
+
+  // HEART_BEAT with this producer's group to the master of every broker of the topics sent to
+  // so far (the background refresh sends it every route_refresh_interval, as Java's every
+  // 30 s); a broker then knows a connection of the group, to ask about transactions. The
+  // first error, after trying every broker.
+  Status SendHeartbeat();
 
   // Fetches the route of every topic sent to so far again and rebuilds the publish info of
   // those whose route changed (what the background refresh does). The first error, after
@@ -169,14 +180,21 @@ class Producer {
   // The SEND_BATCH_MESSAGE request for `messages`.
   Status PrepareBatch(const std::vector<Message>& messages, const MessageQueue& queue,
                       mqremoting::RemotingCommand* request, SendResult* result);
-  // The request for one send; `result` gets the queue and unique id.
+  // The request for one send; `result` gets the queue and unique id. `extra_sys_flag` and
+  // `extra_properties` (encoded) are added, for half messages.
   void PrepareSend(const Message& message, const MessageQueue& queue,
-                   mqremoting::RemotingCommand* request, SendResult* result);
+                   mqremoting::RemotingCommand* request, SendResult* result,
+                   int32_t extra_sys_flag = 0, std::string_view extra_properties = {});
+  // Send, as a transaction's half message (TransactionProducer).
+  friend class TransactionProducer;
+  Result<SendResult> SendHalf(const Message& message, std::string_view extra_properties);
   // The body as sent: compressed (and `*sys_flag` marked) when large and that shrinks it.
   std::string BodyToSend(const Message& message, int32_t* sys_flag) const;
   void RefreshLoop();
 
   const ProducerOptions options_;
+  std::shared_ptr<mqremoting::RequestHandler> request_handler_;
+  std::string client_id_;  // "<ip>@<pid>#p<n>", sent in heartbeats
   std::unique_ptr<mqremoting::RemotingClient> remoting_;
   std::unique_ptr<NameServerClient> name_server_;
   mqremoting::UniqueMessageIdMinter minter_;
