@@ -65,6 +65,24 @@ std::vector<MessageQueue> ReadableQueues(const mqremoting::TopicRouteData& route
   return queues;
 }
 
+Status SendHeartbeats(mqremoting::RemotingClient* remoting, const std::set<std::string>& addresses,
+                      const mqremoting::HeartbeatData& heartbeat,
+                      std::chrono::milliseconds timeout) {
+  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
+  Status first_error;
+  for (const std::string& address : addresses) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
+    request.body = body;
+    Result<RemotingCommand> response = remoting->InvokeSync(address, std::move(request), timeout);
+    Status status = !response.ok() ? response.status()
+                    : response->code != response_code::kSuccess
+                        ? ResponseStatus(*response, "heartbeat to " + address)
+                        : Status::OK();
+    if (!status.ok() && first_error.ok()) first_error = status;
+  }
+  return first_error;
+}
+
 NameServerClient::NameServerClient(std::vector<std::string> addresses,
                                    mqremoting::RemotingClient* client,
                                    std::chrono::milliseconds timeout)

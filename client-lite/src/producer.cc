@@ -206,20 +206,7 @@ Status Producer::SendHeartbeat() {
   mqremoting::HeartbeatData heartbeat;
   heartbeat.client_id = client_id_;
   heartbeat.producers.push_back({options_.group});
-  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
-  Status first_error;
-  for (const std::string& address : addresses) {
-    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
-    request.body = body;
-    Result<RemotingCommand> response =
-        remoting_->InvokeSync(address, std::move(request), options_.send_timeout);
-    Status status = !response.ok() ? response.status()
-                    : response->code != response_code::kSuccess
-                        ? ResponseStatus(*response, "heartbeat to " + address)
-                        : Status::OK();
-    if (!status.ok() && first_error.ok()) first_error = status;
-  }
-  return first_error;
+  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.send_timeout);
 }
 
 Status Producer::RefreshRoutes() {

@@ -159,17 +159,7 @@ Status PullConsumer::SendHeartbeat() {
     }
   }
   heartbeat.consumers.push_back(std::move(consumer));
-  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
-  for (const std::string& address : addresses) {
-    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
-    request.body = body;
-    MQ_ASSIGN_OR_RETURN(RemotingCommand response,
-                        remoting_->InvokeSync(address, std::move(request), options_.call_timeout));
-    if (response.code != response_code::kSuccess) {
-      return ResponseStatus(response, "heartbeat to " + address);
-    }
-  }
-  return Status::OK();
+  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.call_timeout);
 }
 
 }  // namespace mqclient

@@ -150,6 +150,8 @@ class PushConsumer::Impl {
   std::vector<MessageQueue> LockQueues(const std::string& broker_name,
                                        const std::vector<MessageQueue>& queues);
   void UnlockQueues(const std::string& broker_name, const std::vector<MessageQueue>& queues);
+  // The LOCK_BATCH_MQ / UNLOCK_BATCH_MQ body for `queues`.
+  std::string LockBody(const std::vector<MessageQueue>& queues) const;
   // Renews the locks of every queue held; a queue whose lock is refused stops consuming.
   void LockAll();
 
@@ -424,25 +426,12 @@ Status PushConsumer::Impl::SendHeartbeat() {
     consumer.subscriptions.push_back(subscription.data);
   }
   heartbeat.consumers.push_back(std::move(consumer));
-  const std::string body = mqremoting::EncodeHeartbeatData(heartbeat);
   std::set<std::string> addresses = BrokerAddresses();
   if (addresses.empty()) {
     return Status::NotFound("no broker serves the topics group " + options_.group +
                             " subscribes to");
   }
-  Status first_error;
-  for (const std::string& address : addresses) {
-    RemotingCommand request = RemotingCommand::Request(request_code::kHeartBeat);
-    request.body = body;
-    Result<RemotingCommand> response =
-        remoting_->InvokeSync(address, std::move(request), options_.call_timeout);
-    Status status = !response.ok() ? response.status()
-                    : response->code != response_code::kSuccess
-                        ? ResponseStatus(*response, "heartbeat to " + address)
-                        : Status::OK();
-    if (!status.ok() && first_error.ok()) first_error = status;
-  }
-  return first_error;
+  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.call_timeout);
 }
 
 void PushConsumer::Impl::UnregisterFromBrokers() {
@@ -916,20 +905,24 @@ void PushConsumer::Impl::ConsumeOrderly(const MessageQueue& queue,
   }
 }
 
-std::vector<MessageQueue> PushConsumer::Impl::LockQueues(const std::string& broker_name,
-                                                         const std::vector<MessageQueue>& queues) {
-  if (queues.empty()) return {};
-  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
-  if (!address.ok()) return {};
-  mqremoting::LockBatchRequestBody body;
+std::string PushConsumer::Impl::LockBody(const std::vector<MessageQueue>& queues) const {
+  mqremoting::LockBatchRequestBody body;  // UNLOCK_BATCH_MQ has the same shape
   body.consumer_group = options_.group;
   body.client_id = client_id_;
   body.only_this_broker = true;
   for (const MessageQueue& queue : queues) {
     body.mq_set.push_back({queue.topic, queue.broker_name, queue.queue_id});
   }
+  return mqremoting::EncodeLockBatchRequestBody(body);
+}
+
+std::vector<MessageQueue> PushConsumer::Impl::LockQueues(const std::string& broker_name,
+                                                         const std::vector<MessageQueue>& queues) {
+  if (queues.empty()) return {};
+  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
+  if (!address.ok()) return {};
   RemotingCommand request = RemotingCommand::Request(request_code::kLockBatchMq);
-  request.body = mqremoting::EncodeLockBatchRequestBody(body);
+  request.body = LockBody(queues);
   Result<RemotingCommand> response =
       remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
   if (!response.ok() || response->code != response_code::kSuccess) return {};
@@ -948,15 +941,8 @@ void PushConsumer::Impl::UnlockQueues(const std::string& broker_name,
   if (queues.empty()) return;
   Result<std::string> address = MasterOf(queues.front().topic, broker_name);
   if (!address.ok()) return;  // the broker's lock expires by itself
-  mqremoting::UnlockBatchRequestBody body;
-  body.consumer_group = options_.group;
-  body.client_id = client_id_;
-  body.only_this_broker = true;
-  for (const MessageQueue& queue : queues) {
-    body.mq_set.push_back({queue.topic, queue.broker_name, queue.queue_id});
-  }
   RemotingCommand request = RemotingCommand::Request(request_code::kUnlockBatchMq);
-  request.body = mqremoting::EncodeLockBatchRequestBody(body);
+  request.body = LockBody(queues);
   (void)remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
 }
 

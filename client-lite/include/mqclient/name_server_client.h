@@ -11,11 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "mqclient/message.h"
 #include "mqstore/status.h"
+#include "remoting/heartbeat_data.h"
 #include "remoting/route_data.h"
 #include "remoting/transport.h"
 
@@ -74,6 +76,12 @@ std::string MasterAddress(const mqremoting::TopicRouteData& route, const std::st
 // The queues of `topic` a consumer can read, broker by broker, in the route's order.
 std::vector<MessageQueue> ReadableQueues(const mqremoting::TopicRouteData& route,
                                          const std::string& topic);
+
+// HEART_BEAT with `heartbeat` to each of `addresses`: OK, or the first failure after trying
+// every address.
+Status SendHeartbeats(mqremoting::RemotingClient* remoting, const std::set<std::string>& addresses,
+                      const mqremoting::HeartbeatData& heartbeat,
+                      std::chrono::milliseconds timeout);
 
 // Turns a non-success response into a Status naming `what`, the code and the remark.
 Status ResponseStatus(const mqremoting::RemotingCommand& response, std::string_view what);
