@@ -355,6 +355,29 @@ TEST_F(PushConsumerTest, ANewGroupStartsAtTheEndOrAtTheBeginningAsConfigured) {
   EXPECT_EQ(first_received.times().size(), 10u);
 }
 
+TEST_F(PushConsumerTest, ANewGroupCanStartFromATimestamp) {
+  CreateTopic("Orders", 2);
+  SendMany("Orders", "before", 6);
+  std::this_thread::sleep_for(50ms);
+  const int64_t rewind_to = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+  std::this_thread::sleep_for(50ms);
+  SendMany("Orders", "after", 6);
+  AwaitDispatched();
+  PushConsumerOptions options = Options("CID_REWIND");
+  options.consume_from_where = ConsumeFromWhere::kTimestamp;
+  options.consume_timestamp_ms = rewind_to;
+  Received received;
+  auto consumer = StartConsumer(options, "Orders", &received);
+  ASSERT_TRUE(received.AwaitCount(6));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::map<std::string, int> times = received.times();
+  EXPECT_EQ(times.size(), 6u);
+  for (const auto& [body, n] : times) EXPECT_EQ(body.rfind("after", 0), 0u) << body;
+}
+
 TEST_F(PushConsumerTest, FlowControlStopsPullingWhileTheListenerLags) {
   CreateTopic("Orders", 1);
   SendMany("Orders", "m", 100);
