@@ -1,9 +1,11 @@
 #include "mqclient/admin.h"
 
+#include <algorithm>
 #include <limits>
 #include <set>
 #include <utility>
 
+#include "consumer_requests.h"
 #include "remoting/codes.h"
 
 namespace mqclient {
@@ -43,9 +45,13 @@ Status Admin::CreateTopicOnBroker(const TopicSpec& spec, const std::string& brok
   return Status::OK();
 }
 
-Result<std::vector<std::string>> Admin::CreateTopicInCluster(const TopicSpec& spec,
-                                                             const std::string& cluster) {
-  MQ_ASSIGN_OR_RETURN(mqremoting::ClusterInfo info, name_server_->GetClusterInfo());
+namespace {
+
+// The master addresses of `cluster`'s brokers. kNotFound for an unknown cluster or one
+// without a master.
+Result<std::vector<std::string>> ClusterMasters(NameServerClient* name_server,
+                                                const std::string& cluster) {
+  MQ_ASSIGN_OR_RETURN(mqremoting::ClusterInfo info, name_server->GetClusterInfo());
   auto names = info.cluster_addr_table.find(cluster);
   if (names == info.cluster_addr_table.end()) {
     return Status::NotFound("cluster " + cluster + " is not known to the name servers");
@@ -58,6 +64,15 @@ Result<std::vector<std::string>> Admin::CreateTopicInCluster(const TopicSpec& sp
     if (master != broker->second.broker_addrs.end()) masters.push_back(master->second);
   }
   if (masters.empty()) return Status::NotFound("cluster " + cluster + " has no master broker");
+  return masters;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Admin::CreateTopicInCluster(const TopicSpec& spec,
+                                                             const std::string& cluster) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters,
+                      ClusterMasters(name_server_.get(), cluster));
   for (const std::string& address : masters) {
     MQ_RETURN_IF_ERROR(CreateTopicOnBroker(spec, address));
   }
@@ -85,26 +100,137 @@ Result<std::vector<BrokerStatus>> Admin::ClusterList() {
         status.broker_name = name;
         status.broker_id = id;
         status.address = address;
-        Result<RemotingCommand> response =
-            Call(address, RemotingCommand::Request(request_code::kGetBrokerRuntimeInfo));
-        if (!response.ok()) {
-          status.runtime_status = response.status();
-        } else if (response->code != response_code::kSuccess) {
-          status.runtime_status = ResponseStatus(*response, "runtime info of " + address);
+        Result<std::map<std::string, std::string>> runtime = BrokerRuntime(address);
+        if (runtime.ok()) {
+          status.runtime = std::move(runtime).value();
         } else {
-          Result<mqremoting::KVTable> table =
-              mqremoting::DecodeJson<mqremoting::KVTable>(response->BodyBytes());
-          if (table.ok()) {
-            status.runtime = std::move(table->table);
-          } else {
-            status.runtime_status = table.status();
-          }
+          status.runtime_status = runtime.status();
         }
         brokers.push_back(std::move(status));
       }
     }
   }
   return brokers;
+}
+
+Result<std::map<std::string, std::string>> Admin::BrokerRuntime(const std::string& broker_addr) {
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      Call(broker_addr, RemotingCommand::Request(request_code::kGetBrokerRuntimeInfo)));
+  if (response.code != response_code::kSuccess) {
+    return ResponseStatus(response, "runtime info of " + broker_addr);
+  }
+  MQ_ASSIGN_OR_RETURN(mqremoting::KVTable table,
+                      mqremoting::DecodeJson<mqremoting::KVTable>(response.BodyBytes()));
+  return std::move(table.table);
+}
+
+Result<std::string> Admin::MasterOf(const MessageQueue& queue) {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(queue.topic));
+  std::string address = MasterAddress(*route, queue.broker_name);
+  if (address.empty()) {
+    return Status::NotFound("broker " + queue.broker_name + " of topic " + queue.topic +
+                            " has no master");
+  }
+  return address;
+}
+
+Result<std::vector<QueueProgress>> Admin::QueueOffsets(const std::string& topic,
+                                                       const std::string& group) {
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
+                      name_server_->GetSharedRoute(topic, /*refresh=*/true));
+  std::vector<MessageQueue> queues = ReadableQueues(*route, topic);
+  std::sort(queues.begin(), queues.end());
+  std::vector<QueueProgress> progress;
+  for (const MessageQueue& queue : queues) {
+    MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue));
+    QueueProgress p;
+    p.queue = queue;
+    const std::string what = queue.ToString();
+    MQ_ASSIGN_OR_RETURN(
+        RemotingCommand max,
+        Call(address, MakeQueueOffsetRequest(request_code::kGetMaxOffset, queue, std::nullopt)));
+    MQ_ASSIGN_OR_RETURN(p.max_offset, ReadOffsetResponse(max, "max offset of " + what));
+    MQ_ASSIGN_OR_RETURN(
+        RemotingCommand min,
+        Call(address, MakeQueueOffsetRequest(request_code::kGetMinOffset, queue, std::nullopt)));
+    MQ_ASSIGN_OR_RETURN(p.min_offset, ReadOffsetResponse(min, "min offset of " + what));
+    if (!group.empty()) {
+      MQ_ASSIGN_OR_RETURN(RemotingCommand committed,
+                          Call(address, MakeQueryConsumerOffsetRequest(group, queue, false)));
+      Result<int64_t> offset = ReadOffsetResponse(committed, "offset of " + group + " in " + what);
+      if (offset.ok()) {
+        p.consumer_offset = *offset;
+      } else if (!offset.status().IsNotFound()) {
+        return offset.status();
+      }
+    }
+    progress.push_back(p);
+  }
+  return progress;
+}
+
+Result<std::vector<QueueProgress>> Admin::ResetOffsetByTime(const std::string& group,
+                                                            const std::string& topic,
+                                                            int64_t timestamp_ms) {
+  if (group.empty()) return Status::InvalidArgument("no consumer group given");
+  MQ_ASSIGN_OR_RETURN(std::vector<QueueProgress> progress, QueueOffsets(topic));
+  for (QueueProgress& p : progress) {
+    MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(p.queue));
+    MQ_ASSIGN_OR_RETURN(RemotingCommand found,
+                        Call(address, MakeQueueOffsetRequest(request_code::kSearchOffsetByTimestamp,
+                                                             p.queue, timestamp_ms)));
+    MQ_ASSIGN_OR_RETURN(p.consumer_offset,
+                        ReadOffsetResponse(found, "offset by time in " + p.queue.ToString()));
+    MQ_ASSIGN_OR_RETURN(
+        RemotingCommand updated,
+        Call(address, MakeUpdateConsumerOffsetRequest(group, p.queue, p.consumer_offset)));
+    if (updated.code != response_code::kSuccess) {
+      return ResponseStatus(updated, "reset offset of " + group + " in " + p.queue.ToString());
+    }
+  }
+  return progress;
+}
+
+Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters,
+                      ClusterMasters(name_server_.get(), cluster));
+  for (const std::string& address : masters) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kDeleteTopicInBroker);
+    request.SetExt("topic", topic);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code != response_code::kSuccess) {
+      return ResponseStatus(response, "delete topic " + topic + " on " + address);
+    }
+  }
+  for (const std::string& address : name_server_->addresses()) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kDeleteTopicInNamesrv);
+    request.SetExt("topic", topic);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code != response_code::kSuccess) {
+      return ResponseStatus(response, "delete topic " + topic + " on name server " + address);
+    }
+  }
+  name_server_->Invalidate(topic);
+  return Status::OK();
+}
+
+Result<ReceivedMessage> Admin::QueryMessageByOffset(const MessageQueue& queue, int64_t offset) {
+  MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue));
+  PullRequestFields fields;
+  fields.group = "TOOLS_CONSUMER";  // RocketMQ's admin tool pulls as this group
+  fields.queue = queue;
+  fields.offset = offset;
+  fields.max_messages = 1;
+  MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, MakePullRequest(fields)));
+  MQ_ASSIGN_OR_RETURN(PullResult pulled, ReadPullResponse(response, queue, offset));
+  if (pulled.messages.empty() || pulled.messages.front().queue_offset != offset) {
+    return Status::NotFound("no message at offset " + std::to_string(offset) + " of " +
+                            queue.ToString() + " (it holds " + std::to_string(pulled.min_offset) +
+                            ".." + std::to_string(pulled.max_offset) + ")");
+  }
+  return std::move(pulled.messages.front());
 }
 
 Result<std::vector<ReceivedMessage>> Admin::QueryIndex(const std::string& topic,

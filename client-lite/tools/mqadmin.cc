@@ -1,6 +1,7 @@
-// mqadmin: RocketMQ's admin tool subcommands (updateTopic, topicList, topicRoute, clusterList,
-// sendMessage, consumeMessage, queryMsgByKey, queryMsgById) over client-lite. Output follows
-// RocketMQ's tables; errors go to stderr with exit status 1.
+// mqadmin: RocketMQ's admin tool subcommands (updateTopic, deleteTopic, topicList, topicRoute,
+// topicStatus, clusterList, brokerStatus, consumerProgress, resetOffsetByTime, sendMessage,
+// consumeMessage, queryMsgByKey, queryMsgById, queryMsgByOffset) over client-lite. Output
+// follows RocketMQ's tables; errors go to stderr with exit status 1.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
@@ -145,7 +146,122 @@ int main(int argc, char** argv) {
   by_id->add_option("-t,--topic", topic, "topic name (for unique-id lookups)")->required();
   by_id->add_option("-i,--msgId", msg_id, "message id (offset id or UNIQ_KEY)")->required();
 
+  // deleteTopic
+  CLI::App* delete_topic = app.add_subcommand(
+      "deleteTopic", "Delete a topic from every master of a cluster and from the name servers");
+  AddNamesrv(delete_topic, &common);
+  delete_topic->add_option("-t,--topic", topic, "topic name")->required();
+  delete_topic->add_option("-c,--clusterName", cluster, "cluster of the topic")->required();
+
+  // topicStatus / consumerProgress / resetOffsetByTime
+  CLI::App* topic_status =
+      app.add_subcommand("topicStatus", "Show the min and max offset of every queue of a topic");
+  AddNamesrv(topic_status, &common);
+  topic_status->add_option("-t,--topic", topic, "topic name")->required();
+  CLI::App* progress = app.add_subcommand(
+      "consumerProgress",
+      "Show a consumer group's committed offset and lag in every queue of a topic");
+  AddNamesrv(progress, &common);
+  progress->add_option("-g,--groupName", group, "consumer group")->required();
+  progress
+      ->add_option("-t,--topic", topic,
+                   "topic (required here: RocketMQ's also lists every topic of the group)")
+      ->required();
+  int64_t timestamp_ms = 0;
+  CLI::App* reset = app.add_subcommand(
+      "resetOffsetByTime",
+      "Set a consumer group's offsets in a topic to the first message stored at or after a "
+      "time; stop the group's consumers first (they commit their own offsets over it)");
+  AddNamesrv(reset, &common);
+  reset->add_option("-g,--group", group, "consumer group")->required();
+  reset->add_option("-t,--topic", topic, "topic name")->required();
+  reset->add_option("-s,--timestamp", timestamp_ms, "time in milliseconds since the epoch")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+
+  // brokerStatus
+  CLI::App* broker_status =
+      app.add_subcommand("brokerStatus", "Show a broker's runtime info (key: value)");
+  AddNamesrv(broker_status, &common);
+  broker_status->add_option("-b,--brokerAddr", broker_addr, "broker address")->required();
+
+  // queryMsgByOffset
+  int64_t offset = 0;
+  CLI::App* by_offset =
+      app.add_subcommand("queryMsgByOffset", "Show the message at an offset of one queue");
+  AddNamesrv(by_offset, &common);
+  by_offset->add_option("-t,--topic", topic, "topic name")->required();
+  by_offset->add_option("-b,--brokerName", broker_name, "broker name")->required();
+  by_offset->add_option("-i,--queueId", queue_id, "queue id")->required();
+  by_offset->add_option("-o,--offset", offset, "queue offset")->required();
+
   CLI11_PARSE(app, argc, argv);
+
+  if (delete_topic->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    if (Status status = admin.DeleteTopic(topic, cluster); !status.ok()) {
+      return Fail("deleteTopic", status);
+    }
+    std::printf("delete topic [%s] from cluster [%s] success.\n", topic.c_str(), cluster.c_str());
+    std::printf("delete topic [%s] from NameServer success.\n", topic.c_str());
+    return 0;
+  }
+  if (topic_status->parsed() || progress->parsed()) {
+    const bool with_group = progress->parsed();
+    mqclient::Admin admin(common.namesrv);
+    Result<std::vector<mqclient::QueueProgress>> queues =
+        admin.QueueOffsets(topic, with_group ? group : "");
+    if (!queues.ok()) return Fail(with_group ? "consumerProgress" : "topicStatus", queues.status());
+    if (with_group) {
+      std::printf("%-32s  %-32s  %-4s  %-20s  %-20s  %s\n", "#Topic", "#Broker Name", "#QID",
+                  "#Broker Offset", "#Consumer Offset", "#Diff");
+      int64_t total_lag = 0;
+      for (const mqclient::QueueProgress& q : *queues) {
+        total_lag += q.lag();
+        std::printf("%-32s  %-32s  %-4d  %-20lld  %-20lld  %lld\n", q.queue.topic.c_str(),
+                    q.queue.broker_name.c_str(), q.queue.queue_id,
+                    static_cast<long long>(q.max_offset), static_cast<long long>(q.consumer_offset),
+                    static_cast<long long>(q.lag()));
+      }
+      std::printf("\nDiff Total: %lld\n", static_cast<long long>(total_lag));
+    } else {
+      std::printf("%-32s  %-4s  %-20s  %s\n", "#Broker Name", "#QID", "#Min Offset", "#Max Offset");
+      for (const mqclient::QueueProgress& q : *queues) {
+        std::printf("%-32s  %-4d  %-20lld  %lld\n", q.queue.broker_name.c_str(), q.queue.queue_id,
+                    static_cast<long long>(q.min_offset), static_cast<long long>(q.max_offset));
+      }
+    }
+    return 0;
+  }
+  if (reset->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<std::vector<mqclient::QueueProgress>> queues =
+        admin.ResetOffsetByTime(group, topic, timestamp_ms);
+    if (!queues.ok()) return Fail("resetOffsetByTime", queues.status());
+    std::printf("%-32s  %-4s  %s\n", "#Broker Name", "#QID", "#New Offset");
+    for (const mqclient::QueueProgress& q : *queues) {
+      std::printf("%-32s  %-4d  %lld\n", q.queue.broker_name.c_str(), q.queue.queue_id,
+                  static_cast<long long>(q.consumer_offset));
+    }
+    return 0;
+  }
+  if (broker_status->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<std::map<std::string, std::string>> runtime = admin.BrokerRuntime(broker_addr);
+    if (!runtime.ok()) return Fail("brokerStatus", runtime.status());
+    for (const auto& [name, value] : *runtime) {
+      std::printf("%-32s: %s\n", name.c_str(), value.c_str());
+    }
+    return 0;
+  }
+  if (by_offset->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<mqclient::ReceivedMessage> found =
+        admin.QueryMessageByOffset({topic, broker_name, queue_id}, offset);
+    if (!found.ok()) return Fail("queryMsgByOffset", found.status());
+    PrintMessage(*found);
+    return 0;
+  }
 
   if (update->parsed()) {
     if (cluster.empty() == broker_addr.empty()) {

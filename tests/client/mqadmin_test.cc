@@ -62,6 +62,54 @@ TEST_F(MqadminTest, TopicLifecycleSendConsumeAndQuery) {
   EXPECT_NE(out.find(msg_id), std::string::npos) << out;
 }
 
+TEST_F(MqadminTest, OffsetsProgressResetStatusAndDelete) {
+  std::string out;
+  ASSERT_EQ(Admin("updateTopic" + Ns() + " -t OpsTopic -b " + broker_addr_ + " -r 2 -w 2", &out), 0)
+      << out;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(Admin("sendMessage" + Ns() + " -t OpsTopic -i 0 -p body-" + std::to_string(i), &out),
+              0)
+        << out;
+  }
+  AwaitDispatched();
+  const std::string row0 = broker_name_ + " +0 +";  // a table row of queue 0
+
+  ASSERT_EQ(Admin("topicStatus" + Ns() + " -t OpsTopic", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0 +3\n"))) << out;
+
+  // A group that never committed: no consumer offset, everything is lag.
+  ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +-1 +3\n"))) << out;
+  EXPECT_NE(out.find("Diff Total: 3"), std::string::npos) << out;
+
+  // Reset to the beginning of time, then to the future (the end).
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 0", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0\n"))) << out;
+  ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +0 +3\n"))) << out;
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 99999999999999", &out),
+            0)
+      << out;
+  ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
+  EXPECT_NE(out.find("Diff Total: 0"), std::string::npos) << out;
+
+  ASSERT_EQ(
+      Admin("queryMsgByOffset" + Ns() + " -t OpsTopic -b " + broker_name_ + " -i 0 -o 1", &out), 0)
+      << out;
+  EXPECT_NE(out.find("body-1"), std::string::npos) << out;
+  EXPECT_EQ(
+      Admin("queryMsgByOffset" + Ns() + " -t OpsTopic -b " + broker_name_ + " -i 0 -o 7", &out), 1);
+  EXPECT_NE(out.find("no message at offset 7"), std::string::npos) << out;
+
+  ASSERT_EQ(Admin("brokerStatus" + Ns() + " -b " + broker_addr_, &out), 0) << out;
+  EXPECT_NE(out.find("commitLogMaxOffset"), std::string::npos) << out;
+
+  ASSERT_EQ(Admin("deleteTopic" + Ns() + " -t OpsTopic -c DefaultCluster", &out), 0) << out;
+  ASSERT_EQ(Admin("topicList" + Ns(), &out), 0) << out;
+  EXPECT_EQ(out.find("OpsTopic"), std::string::npos) << out;
+  EXPECT_EQ(Admin("topicStatus" + Ns() + " -t OpsTopic", &out), 1) << out;
+}
+
 TEST_F(MqadminTest, ErrorsExitNonZeroWithAMessage) {
   std::string out;
   EXPECT_EQ(Admin("topicList -n '" + DeadAddress() + "'", &out), 1);

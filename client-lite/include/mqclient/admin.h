@@ -3,6 +3,7 @@
 #ifndef MQCLIENT_ADMIN_H_
 #define MQCLIENT_ADMIN_H_
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -35,6 +36,15 @@ struct BrokerStatus {
   Status runtime_status;
 };
 
+// One queue of topicStatus / consumerProgress.
+struct QueueProgress {
+  MessageQueue queue;
+  int64_t min_offset = 0;
+  int64_t max_offset = 0;        // the broker offset: where the next message goes
+  int64_t consumer_offset = -1;  // the group's committed offset; -1 when it has none
+  int64_t lag() const { return max_offset - std::max<int64_t>(consumer_offset, 0); }
+};
+
 class Admin {
  public:
   explicit Admin(const std::string& namesrv_addr,
@@ -62,6 +72,25 @@ class Admin {
   // offset id that fails) as a unique key (UNIQ_KEY) on the topic's brokers.
   Result<ReceivedMessage> QueryMessageById(const std::string& topic, const std::string& id);
 
+  // The runtime info table of one broker (GET_BROKER_RUNTIME_INFO).
+  Result<std::map<std::string, std::string>> BrokerRuntime(const std::string& broker_addr);
+  // Every readable queue of `topic` with its min and max offset, and with `group` non-empty
+  // the group's committed offset (what consumerProgress shows, for one topic).
+  Result<std::vector<QueueProgress>> QueueOffsets(const std::string& topic,
+                                                  const std::string& group = "");
+  // Sets `group`'s committed offset of every queue of `topic` to the first message stored at
+  // or after `timestamp_ms` (SEARCH_OFFSET_BY_TIMESTAMP, then UPDATE_CONSUMER_OFFSET). Running
+  // members of the group commit their own offsets over it: stop them first. Returns the
+  // offsets set.
+  Result<std::vector<QueueProgress>> ResetOffsetByTime(const std::string& group,
+                                                       const std::string& topic,
+                                                       int64_t timestamp_ms);
+  // Deletes the topic on every master of `cluster` (DELETE_TOPIC_IN_BROKER) and from every
+  // name server (DELETE_TOPIC_IN_NAMESRV). kNotFound for an unknown cluster.
+  Status DeleteTopic(const std::string& topic, const std::string& cluster);
+  // The message at `offset` of one queue (a one-message pull).
+  Result<ReceivedMessage> QueryMessageByOffset(const MessageQueue& queue, int64_t offset);
+
   NameServerClient* name_server() { return name_server_.get(); }
 
  private:
@@ -69,6 +98,8 @@ class Admin {
                                                   int32_t max_num, bool unique_key);
   Result<mqremoting::RemotingCommand> Call(const std::string& address,
                                            mqremoting::RemotingCommand request);
+  // The master address of `queue`'s broker.
+  Result<std::string> MasterOf(const MessageQueue& queue);
 
   const std::chrono::milliseconds timeout_;
   std::unique_ptr<mqremoting::RemotingClient> remoting_;
