@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "latency_fault.h"
 #include "remoting/codes.h"
 #include "remoting/heartbeat_data.h"
 #include "remoting/message_batch_body.h"
@@ -143,6 +144,7 @@ Status Producer::Start() {
   mqremoting::ClientOptions transport;
   transport.shared_threads = options_.transport_threads;
   remoting_ = mqremoting::RemotingClient::Create(transport, request_handler_);
+  if (options_.send_latency_fault_enable) faults_ = std::make_unique<LatencyFaultTolerance>();
   static std::atomic<uint64_t> next_instance{0};
   client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#p" +
                std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
@@ -375,10 +377,22 @@ Result<SendResult> Producer::SendWithRetries(const std::string& topic, const Sen
       Result<PublishInfoPtr> fresh = GetPublishInfo(topic, /*refresh=*/true);
       if (fresh.ok()) info = std::move(fresh).value();
     }
-    // Round robin, skipping the broker that just failed when another one is there.
+    // Round robin, skipping the broker that just failed when another one is there, and with
+    // latency-fault avoidance the brokers paused for being slow or failing.
     const size_t count = info->queues.size();
     size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
-    if (!failed_broker.empty() && info->queues[index].broker_name == failed_broker) {
+    bool picked = false;
+    if (faults_) {
+      for (size_t i = 0; i < count && !picked; ++i) {
+        const size_t candidate = (index + i) % count;
+        const std::string& broker = info->queues[candidate].broker_name;
+        if (broker != failed_broker && faults_->IsAvailable(broker)) {
+          index = candidate;
+          picked = true;
+        }
+      }
+    }
+    if (!picked && !failed_broker.empty() && info->queues[index].broker_name == failed_broker) {
       for (size_t i = 0; i < count; ++i) {
         size_t candidate = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
         if (info->queues[candidate].broker_name != failed_broker) {
@@ -388,7 +402,14 @@ Result<SendResult> Producer::SendWithRetries(const std::string& topic, const Sen
       }
     }
     const MessageQueue& queue = info->queues[index];
+    const auto started_at = std::chrono::steady_clock::now();
     Result<SendResult> sent = attempt(queue, info->addresses[index]);
+    if (faults_ && !sent.status().IsInvalidArgument()) {
+      faults_->Update(queue.broker_name,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::steady_clock::now() - started_at),
+                      /*failed=*/!sent.ok());
+    }
     if (sent.ok()) {
       sent->attempts = tried + 1;
       const bool stored = sent->status == SendStatus::kSendOk;

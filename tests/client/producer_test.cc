@@ -571,6 +571,35 @@ TEST_F(RetryTest, FailedSendIsRetriedOnAnotherBroker) {
   EXPECT_EQ(fake_->refused_sends.load(), 1);
 }
 
+TEST_F(RetryTest, LatencyFaultAvoidanceStopsPickingAFailedBroker) {
+  CreateTopic("Avoided", 2);
+  StartFake();
+  AddBroker("aaa-refusing", fake_addr_);
+  AddBroker(broker_name_, broker_addr_);
+  Message message;
+  message.topic = "Avoided";
+  message.body = "payload";
+  for (bool avoid : {false, true}) {
+    fake_->refused_sends = 0;
+    ProducerOptions options = FakeOptions();
+    options.send_latency_fault_enable = avoid;
+    Producer producer(options);
+    ASSERT_TRUE(producer.Start().ok());
+    for (int i = 0; i < 10; ++i) {
+      Result<SendResult> result = producer.Send(message);
+      ASSERT_TRUE(result.ok()) << result.status().ToString();
+      EXPECT_EQ(result->queue.broker_name, broker_name_);
+    }
+    if (avoid) {
+      // Once refused, the broker is paused: no send goes there again.
+      EXPECT_LE(fake_->refused_sends.load(), 1);
+    } else {
+      // Round robin keeps coming back to it (and retrying elsewhere).
+      EXPECT_GE(fake_->refused_sends.load(), 4);
+    }
+  }
+}
+
 TEST_F(RetryTest, AFailedBatchIsRetriedOnAnotherBroker) {
   CreateTopic("RetriedBatch", 2);
   StartFake();

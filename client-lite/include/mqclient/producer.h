@@ -34,6 +34,8 @@
 
 namespace mqclient {
 
+class LatencyFaultTolerance;
+
 struct ProducerOptions {
   std::string namesrv_addr;  // "host:port;host:port"
   std::string group = "PID_MQCLIENT";
@@ -45,6 +47,10 @@ struct ProducerOptions {
   // Send: an answer other than SEND_OK (FLUSH_DISK_TIMEOUT, ...) is retried on another broker
   // too, within retry_times_when_send_failed (RocketMQ's retryAnotherBrokerWhenNotStoreOK).
   bool retry_another_broker_when_not_store_ok = false;
+  // Send (sync): a broker that answered slowly is not picked for a while, one that failed
+  // for 10 minutes, while another is available (RocketMQ's sendLatencyFaultEnable;
+  // docs/design/0008-client-lite.md).
+  bool send_latency_fault_enable = false;
   // Topic whose route is used (and named as defaultTopic) when the topic has no route yet,
   // so the broker may create it.
   std::string create_topic_key = "TBW102";
@@ -201,6 +207,7 @@ class Producer {
   std::atomic<uint32_t> next_queue_{0};
   std::atomic<bool> started_{false};
   std::atomic<int64_t> publish_info_builds_{0};
+  std::unique_ptr<LatencyFaultTolerance> faults_;  // with send_latency_fault_enable
 
   std::mutex publish_mu_;
   std::map<std::string, PublishInfoPtr, std::less<>> publish_;  // guarded by publish_mu_
