@@ -3,17 +3,10 @@
 // instanceName option) split the topic's queues and together receive every message once.
 const h = require('./harness');
 
+const { ownedQueues } = h;
+
 const COUNT = 400;
 const QUEUES = 4;
-
-// The queue ids of `topic` a consumer currently owns (ali-ons' rebalance result).
-function ownedQueues(consumer, topic) {
-  const owned = [];
-  for (const { messageQueue } of consumer.processQueueTable.values()) {
-    if (messageQueue.topic === topic) owned.push(Number(messageQueue.queueId));
-  }
-  return owned.sort();
-}
 
 h.runScenario('ConsumerGroupSplit', async cluster => {
   const topic = h.uniqueName('InteropSplit');

@@ -591,6 +591,15 @@ async function startConsumer(cluster,
   return consumer;
 }
 
+// The queue ids of `topic` an ali-ons consumer currently owns (its rebalance result).
+function ownedQueues(consumer, topic) {
+  const owned = [];
+  for (const { messageQueue } of consumer.processQueueTable.values()) {
+    if (messageQueue.topic === topic) owned.push(Number(messageQueue.queueId));
+  }
+  return owned.sort();
+}
+
 async function closeClient(client, what) {
   await withTimeout(client.close(), 20000, `${what}.close()`);
 }
@@ -708,6 +717,7 @@ module.exports = {
   runScenario,
   sendAll,
   sleep,
+  ownedQueues,
   startConsumer,
   startProducer,
   uniqueName,

@@ -9,16 +9,10 @@ const assert = require('assert');
 const childProcess = require('child_process');
 const h = require('./harness');
 
+const { ownedQueues } = h;
+
 const COUNT = 200;
 const QUEUES = 4;
-
-function ownedQueues(consumer, topic) {
-  const owned = [];
-  for (const { messageQueue } of consumer.processQueueTable.values()) {
-    if (messageQueue.topic === topic) owned.push(Number(messageQueue.queueId));
-  }
-  return owned.sort();
-}
 
 // Runs the C++ consumer and parses what it prints (STARTED, QUEUES and RECEIVED lines).
 function startCppConsumer(cluster, group, topic) {
