@@ -332,6 +332,41 @@ TEST_F(PushConsumerTest, AMessageThatKeepsFailingEndsInTheDeadLetterTopic) {
   EXPECT_EQ(received.count(), 3u);
 }
 
+TEST_F(PushConsumerTest, WithTheDefaultLimitAMessageReachesTheDeadLetterTopicAfter16Retries) {
+  CreateTopic("Orders", 1);
+  Send("Orders", "always-fails");
+  Received received;
+  // max_reconsume_times left at -1: Java's 16. Each retry comes after a second here.
+  auto consumer =
+      StartConsumer(Options("CID_DLQ16"), "Orders", &received, "*",
+                    [](const ReceivedMessage&) { return ConsumeStatus::kReconsumeLater; });
+  PullConsumerOptions pull_options;
+  pull_options.namesrv_addr = namesrv_addr_;
+  pull_options.group = "CID_DLQ16_READER";
+  PullConsumer reader(pull_options);
+  ASSERT_TRUE(reader.Start().ok());
+  std::vector<ReceivedMessage> dead;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (dead.empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+    Result<std::vector<MessageQueue>> queues = reader.FetchQueues(mqstore::DlqTopic("CID_DLQ16"));
+    if (!queues.ok() || queues->empty()) continue;
+    Result<PullResult> pulled = reader.Pull(queues->front(), 0, 32);
+    if (pulled.ok()) dead = pulled->messages;
+  }
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_EQ(dead[0].body, "always-fails");
+  // The first delivery and 16 retries, with reconsume times 0..16.
+  std::vector<int> times;
+  for (const ReceivedMessage& m : received.messages()) times.push_back(m.reconsume_times);
+  std::sort(times.begin(), times.end());
+  std::vector<int> expected;
+  for (int i = 0; i <= 16; ++i) expected.push_back(i);
+  EXPECT_EQ(times, expected);
+}
+
 TEST_F(PushConsumerTest, ANewGroupStartsAtTheEndOrAtTheBeginningAsConfigured) {
   CreateTopic("Orders", 2);
   SendMany("Orders", "before", 6);
