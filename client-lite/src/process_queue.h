@@ -72,7 +72,7 @@ class ProcessQueue {
   bool LockedWithin(std::chrono::milliseconds max_age) const;
   void set_locked(bool locked);
   // Held while a listener runs on this queue's messages.
-  std::timed_mutex& consume_mutex() { return consume_mutex_; }
+  std::mutex& consume_mutex() { return consume_mutex_; }
 
  private:
   mutable std::mutex mu_;
@@ -86,7 +86,7 @@ class ProcessQueue {
   bool consuming_ = false;                           // orderly: a task has the turn; guarded by mu_
   bool locked_ = false;                              // guarded by mu_
   std::chrono::steady_clock::time_point locked_at_;  // guarded by mu_
-  std::timed_mutex consume_mutex_;
+  std::mutex consume_mutex_;
 };
 
 }  // namespace mqclient

@@ -10,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <thread>
 #include <utility>
 
 #include "consumer_requests.h"
@@ -532,7 +533,7 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
       } else if (it->second->dropped()) {
         // Given away earlier but kept while a listener ran on it (orderly): it may be
         // replaced once that listener is done, never while it runs.
-        std::unique_lock<std::timed_mutex> turn(it->second->consume_mutex(), std::try_to_lock);
+        std::unique_lock<std::mutex> turn(it->second->consume_mutex(), std::try_to_lock);
         if (turn.owns_lock()) to_add.push_back(queue);
       }
     }
@@ -541,8 +542,13 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
   for (const auto& [queue, pq] : released) {
     if (needs_locks()) {
       // Hand the queue over only once no listener runs on it: dropped is set, so none starts.
-      std::unique_lock<std::timed_mutex> turn(pq->consume_mutex(), std::defer_lock);
-      if (!turn.try_lock_for(kHandOverWait)) {
+      std::unique_lock<std::mutex> turn(pq->consume_mutex(), std::defer_lock);
+      // Polled with try_lock rather than a timed lock (which ThreadSanitizer cannot follow).
+      const auto give_up_at = std::chrono::steady_clock::now() + kHandOverWait;
+      while (!turn.try_lock() && std::chrono::steady_clock::now() < give_up_at) {
+        std::this_thread::sleep_for(Millis(5));
+      }
+      if (!turn.owns_lock()) {
         // A listener still runs: keep the (dropped) queue and its lock; the next rebalance
         // tries again.
         std::lock_guard<std::mutex> lock(mu_);
@@ -864,7 +870,7 @@ void PushConsumer::Impl::ConsumeOrderly(const MessageQueue& queue,
     }
     OrderlyConsumeStatus status = OrderlyConsumeStatus::kSuspendCurrentQueueAMoment;
     {
-      std::lock_guard<std::timed_mutex> turn(pq->consume_mutex());
+      std::lock_guard<std::mutex> turn(pq->consume_mutex());
       // Checked under the mutex: once a rebalance holds it with the queue dropped, no
       // listener call can start for the queue any more.
       if (pq->dropped()) return;

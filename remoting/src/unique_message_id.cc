@@ -30,6 +30,10 @@ int64_t NowMs() {
 
 // Start of the local calendar month containing `ms`, and of the next one.
 void MonthBounds(int64_t ms, int64_t* start, int64_t* next_start) {
+  // glibc serialises its time-zone state with a lock ThreadSanitizer cannot see; minters of
+  // several producers starting together then look racy. Once a month per minter: cheap.
+  static std::mutex time_zone_mu;
+  std::lock_guard<std::mutex> lock(time_zone_mu);
   time_t seconds = static_cast<time_t>(ms / 1000);
   struct tm local {};
   localtime_r(&seconds, &local);
