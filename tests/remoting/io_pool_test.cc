@@ -59,12 +59,20 @@ TEST(IoPoolTest, TheLastReferenceMayGoOnOneOfThePoolsOwnThreads) {
   pool->Start();
   std::weak_ptr<IoPool> weak = pool;
   std::promise<void> handler_done;
+  std::promise<void> test_released;
+  std::shared_future<void> released = test_released.get_future().share();
   asio::io_context& context = pool->context();
-  asio::post(context, [pool = std::move(pool), &handler_done]() mutable {
+  // The test keeps a reference until post() has returned (post still touches the context
+  // after queueing), then lets the handler drop the last one.
+  std::shared_ptr<IoPool> keep = pool;
+  asio::post(context, [pool = std::move(pool), released, &handler_done]() mutable {
+    released.wait();
     pool.reset();
     handler_done.set_value();
   });
-  ASSERT_EQ(pool, nullptr);  // the handler holds the only reference
+  ASSERT_EQ(pool, nullptr);
+  keep.reset();  // now the handler holds the only reference
+  test_released.set_value();
   std::future<void> done = handler_done.get_future();
   ASSERT_EQ(done.wait_for(std::chrono::seconds(30)), std::future_status::ready);
   EXPECT_TRUE(weak.expired());

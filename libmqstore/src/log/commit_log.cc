@@ -94,13 +94,16 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
   }
   appended_.store(end, std::memory_order_release);
   written_.store(end, std::memory_order_release);
+  const int64_t released_below = segments_.empty() ? end : segments_.front()->base();
+  // ReleaseBelow takes release_mu_ and then segments_mu_: never the other way round.
+  l.unlock();
   {
     std::lock_guard<std::mutex> rolls(rolls_mu_);
     rolls_.clear();
   }
   {
     std::lock_guard<std::mutex> rl(release_mu_);
-    released_below_ = segments_.empty() ? end : segments_.front()->base();
+    released_below_ = released_below;
   }
   return Status::OK();
 }
