@@ -12,6 +12,7 @@
 #include "bounded_executor.h"
 #include "client_manage_processor.h"
 #include "client_registry.h"
+#include "consumer_admin_processor.h"
 #include "consumer_offset_manager.h"
 #include "mqstore/store.h"
 #include "nameserver_registrar.h"
@@ -142,6 +143,7 @@ struct Broker::Impl {
   std::unique_ptr<ClientManageProcessor> client_processor;
   std::unique_ptr<OffsetProcessor> offset_processor;
   std::unique_ptr<AdminProcessor> admin_processor;
+  std::unique_ptr<ConsumerAdminProcessor> consumer_admin_processor;
   std::unique_ptr<TransactionProcessor> transaction_processor;
   std::unique_ptr<TransactionChecker> transaction_checker;
 
@@ -239,6 +241,7 @@ Status Broker::Impl::Init() {
   client_processor = std::make_unique<ClientManageProcessor>(&context);
   offset_processor = std::make_unique<OffsetProcessor>(&context);
   admin_processor = std::make_unique<AdminProcessor>(&context);
+  consumer_admin_processor = std::make_unique<ConsumerAdminProcessor>(&context);
   transaction_processor = std::make_unique<TransactionProcessor>(&context);
   transaction_checker = std::make_unique<TransactionChecker>(
       &context, std::chrono::milliseconds(config.transactionCheckInterval));
@@ -268,6 +271,13 @@ Status Broker::Impl::Init() {
                        request_code::kGetAllTopicConfig, request_code::kGetBrokerRuntimeInfo,
                        request_code::kQueryMessage, request_code::kViewMessageById}) {
     dispatcher->SetRoute(code, {admin_processor.get(), admin_executor.get()});
+  }
+  for (int32_t code :
+       {request_code::kUpdateAndCreateSubscriptionGroup,
+        request_code::kGetAllSubscriptionGroupConfig, request_code::kDeleteSubscriptionGroup,
+        request_code::kGetConsumerConnectionList, request_code::kGetConsumeStats,
+        request_code::kQueryTopicConsumeByWho, request_code::kInvokeBrokerToResetOffset}) {
+    dispatcher->SetRoute(code, {consumer_admin_processor.get(), admin_executor.get()});
   }
   dispatcher->SetRoute(request_code::kEndTransaction,
                        {transaction_processor.get(), send_executor.get()});
@@ -358,8 +368,7 @@ Broker::Broker(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Broker::~Broker() { Shutdown().IgnoreError(); }
 
-Result<std::unique_ptr<Broker>> Broker::Start(const BrokerConfig& config,
-                                              mqstore::Env* store_env) {
+Result<std::unique_ptr<Broker>> Broker::Start(const BrokerConfig& config, mqstore::Env* store_env) {
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->store_env = store_env;

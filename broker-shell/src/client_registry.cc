@@ -218,7 +218,10 @@ std::optional<ConsumerGroupSnapshot> ClientRegistry::FindConsumerGroup(
   snapshot.consume_from_where = info.consume_from_where;
   for (const auto& [topic, sub] : info.subscriptions) snapshot.subscriptions.push_back(sub);
   for (const auto& [client_id, channel] : info.clients) {
-    if (OpenConnection(channel) != nullptr) snapshot.client_ids.push_back(client_id);
+    if (auto connection = OpenConnection(channel)) {
+      snapshot.client_ids.push_back(client_id);
+      snapshot.client_addresses.push_back(connection->remote_address());
+    }
   }
   return snapshot;
 }

@@ -17,8 +17,8 @@
 //    hands out a closed one. It closes nothing itself.
 //
 // Time is passed in (now_ms) so that expiry is deterministic in tests. Thread-safe: every
-// method takes one internal mutex; Connection::is_open() and id() are the only calls made on
-// connections, and they are made under it.
+// method takes one internal mutex; Connection::is_open(), id() and remote_address() are the
+// only calls made on connections, and they are made under it.
 #ifndef MQBROKER_CLIENT_REGISTRY_H_
 #define MQBROKER_CLIENT_REGISTRY_H_
 
@@ -72,6 +72,7 @@ struct ConsumerGroupSnapshot {
   std::string consume_from_where;
   std::vector<SubscriptionData> subscriptions;  // sorted by topic
   std::vector<std::string> client_ids;          // sorted, live connections only
+  std::vector<std::string> client_addresses;    // their connections' peers, in the same order
 };
 
 struct ClientRegistryCounts {

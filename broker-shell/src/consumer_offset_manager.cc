@@ -1,5 +1,6 @@
 #include "consumer_offset_manager.h"
 
+#include <set>
 #include <utility>
 
 namespace mqbroker {
@@ -48,6 +49,33 @@ std::map<std::pair<std::string, int32_t>, int64_t> ConsumerOffsetManager::GroupO
     offsets[{std::get<1>(it->first), std::get<2>(it->first)}] = it->second;
   }
   return offsets;
+}
+
+std::vector<std::string> ConsumerOffsetManager::GroupsOfTopic(std::string_view topic) {
+  std::set<std::string> groups;
+  mqstore::Result<std::vector<std::string>> stored = metadata_->GetGroupsOfTopic(topic);
+  if (stored.ok()) groups.insert(stored->begin(), stored->end());
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const auto& [key, offset] : latest_) {
+    if (std::get<1>(key) == topic) groups.insert(std::get<0>(key));
+  }
+  return {groups.begin(), groups.end()};
+}
+
+Status ConsumerOffsetManager::DeleteGroup(std::string_view group) {
+  // Under persist_mu_ no Persist holds a batch of this group that could land after the delete.
+  std::lock_guard<std::mutex> persist_lock(persist_mu_);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto* table : {&latest_, &pending_}) {
+      auto first = table->lower_bound(Key{std::string(group), "", INT32_MIN});
+      auto last = first;
+      while (last != table->end() && std::get<0>(last->first) == group) ++last;
+      table->erase(first, last);
+    }
+  }
+  mqstore::Result<uint64_t> deleted = metadata_->DeleteGroupOffsets(group);
+  return deleted.ok() ? Status::OK() : deleted.status();
 }
 
 Status ConsumerOffsetManager::Persist() {

@@ -44,6 +44,13 @@ class ConsumerOffsetManager {
   // Every offset of the group (committed in memory or persisted), by (topic, queue).
   std::map<std::pair<std::string, int32_t>, int64_t> GroupOffsets(std::string_view group);
 
+  // The groups with an offset in `topic` (committed in memory or persisted), sorted.
+  std::vector<std::string> GroupsOfTopic(std::string_view topic);
+
+  // Forgets every offset of the group, in memory and in the metadata store, so that no
+  // pending commit writes one back afterwards.
+  mqstore::Status DeleteGroup(std::string_view group);
+
   // Writes every pending commit now. Returns the first error (commits that failed, e.g.
   // for a topic deleted meanwhile, are dropped with it).
   mqstore::Status Persist();

@@ -34,9 +34,19 @@ inline constexpr int32_t kRegisterBroker = 103;
 inline constexpr int32_t kUnregisterBroker = 104;
 inline constexpr int32_t kGetRouteInfoByTopic = 105;
 inline constexpr int32_t kGetBrokerClusterInfo = 106;
+inline constexpr int32_t kUpdateAndCreateSubscriptionGroup = 200;
+inline constexpr int32_t kGetAllSubscriptionGroupConfig = 201;
+inline constexpr int32_t kGetConsumerConnectionList = 203;
 inline constexpr int32_t kGetAllTopicListFromNameserver = 206;
+inline constexpr int32_t kDeleteSubscriptionGroup = 207;
+inline constexpr int32_t kGetConsumeStats = 208;
 inline constexpr int32_t kDeleteTopicInBroker = 215;
 inline constexpr int32_t kDeleteTopicInNamesrv = 216;
+// Broker -> client: move the group's offsets of a topic (the body lists them).
+inline constexpr int32_t kResetConsumerClientOffset = 220;
+// Admin -> broker: reset a group's offsets of a topic to a time and tell its clients.
+inline constexpr int32_t kInvokeBrokerToResetOffset = 222;
+inline constexpr int32_t kQueryTopicConsumeByWho = 300;
 inline constexpr int32_t kSendMessageV2 = 310;
 inline constexpr int32_t kSendBatchMessage = 320;
 inline constexpr int32_t kLitePullMessage = 361;
