@@ -4,11 +4,17 @@
 
 namespace mqclient {
 
+ProcessQueue::Held ProcessQueue::HeldBytes(uint64_t body_bytes) {
+  Held held;
+  held.body_bytes = body_bytes;
+  return held;
+}
+
 size_t ProcessQueue::Put(const std::vector<Entry>& entries) {
   std::lock_guard<std::mutex> lock(mu_);
   size_t added = 0;
   for (const Entry& entry : entries) {
-    if (!held_.emplace(entry.queue_offset, entry.body_bytes).second) continue;
+    if (!held_.try_emplace(entry.queue_offset, HeldBytes(entry.body_bytes)).second) continue;
     held_bytes_ += entry.body_bytes;
     highest_put_ = std::max(highest_put_, entry.queue_offset);
     ++added;
@@ -22,17 +28,73 @@ int64_t ProcessQueue::Remove(const std::vector<int64_t>& queue_offsets) {
   for (int64_t offset : queue_offsets) {
     auto it = held_.find(offset);
     if (it == held_.end()) continue;
-    held_bytes_ -= it->second;
+    held_bytes_ -= it->second.body_bytes;
     held_.erase(it);
   }
   return held_.empty() ? highest_put_ + 1 : held_.begin()->first;
+}
+
+void ProcessQueue::BeginConsume(const std::vector<ReceivedMessage>& messages,
+                                Clock::time_point now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (const ReceivedMessage& message : messages) {
+    auto it = held_.find(message.queue_offset);
+    if (it == held_.end() || it->second.expired) continue;
+    Held& held = it->second;
+    held.in_call = true;
+    held.consume_started = now;
+    // What a send-back needs, without the body and properties (which may be large).
+    auto slim = std::make_unique<ReceivedMessage>();
+    slim->topic = message.topic;
+    slim->queue_id = message.queue_id;
+    slim->queue_offset = message.queue_offset;
+    slim->commit_log_offset = message.commit_log_offset;
+    slim->msg_id = message.msg_id;
+    slim->unique_id = message.unique_id;
+    slim->reconsume_times = message.reconsume_times;
+    held.message = std::move(slim);
+  }
+}
+
+std::vector<int64_t> ProcessQueue::EndConsume(const std::vector<int64_t>& queue_offsets) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<int64_t> own;
+  for (int64_t offset : queue_offsets) {
+    auto it = held_.find(offset);
+    if (it == held_.end() || it->second.expired) continue;
+    it->second.in_call = false;
+    it->second.message.reset();
+    own.push_back(offset);
+  }
+  return own;
+}
+
+std::vector<ReceivedMessage> ProcessQueue::TakeExpired(Clock::time_point now,
+                                                       std::chrono::milliseconds timeout,
+                                                       size_t max) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<ReceivedMessage> expired;
+  for (auto& [offset, held] : held_) {
+    if (expired.size() >= max) break;
+    if (!held.expired && !(held.in_call && now - held.consume_started >= timeout)) continue;
+    held.expired = true;
+    expired.push_back(*held.message);  // set: it was in a call when first taken
+  }
+  return expired;
+}
+
+void ProcessQueue::TakeOver(const ProcessQueue& previous) {
+  consume_mutex_ = previous.consume_mutex_;
+  std::scoped_lock lock(mu_, previous.mu_);
+  locked_ = previous.locked_;
+  locked_at_ = previous.locked_at_;
 }
 
 void ProcessQueue::PutMessages(std::vector<ReceivedMessage> messages) {
   std::lock_guard<std::mutex> lock(mu_);
   for (ReceivedMessage& message : messages) {
     const int64_t offset = message.queue_offset;
-    if (!held_.emplace(offset, message.body.size()).second) continue;
+    if (!held_.try_emplace(offset, HeldBytes(message.body.size())).second) continue;
     held_bytes_ += message.body.size();
     highest_put_ = std::max(highest_put_, offset);
     waiting_.emplace(offset, std::move(message));
@@ -57,7 +119,7 @@ int64_t ProcessQueue::CommitTaken() {
   for (const auto& [offset, message] : taken_) {
     auto it = held_.find(offset);
     if (it == held_.end()) continue;
-    held_bytes_ -= it->second;
+    held_bytes_ -= it->second.body_bytes;
     held_.erase(it);
   }
   taken_.clear();

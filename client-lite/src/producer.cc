@@ -377,39 +377,11 @@ Result<SendResult> Producer::SendWithRetries(const std::string& topic, const Sen
       Result<PublishInfoPtr> fresh = GetPublishInfo(topic, /*refresh=*/true);
       if (fresh.ok()) info = std::move(fresh).value();
     }
-    // Round robin, skipping the broker that just failed when another one is there, and with
-    // latency-fault avoidance the brokers paused for being slow or failing.
-    const size_t count = info->queues.size();
-    size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
-    bool picked = false;
-    if (faults_) {
-      for (size_t i = 0; i < count && !picked; ++i) {
-        const size_t candidate = (index + i) % count;
-        const std::string& broker = info->queues[candidate].broker_name;
-        if (broker != failed_broker && faults_->IsAvailable(broker)) {
-          index = candidate;
-          picked = true;
-        }
-      }
-    }
-    if (!picked && !failed_broker.empty() && info->queues[index].broker_name == failed_broker) {
-      for (size_t i = 0; i < count; ++i) {
-        size_t candidate = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
-        if (info->queues[candidate].broker_name != failed_broker) {
-          index = candidate;
-          break;
-        }
-      }
-    }
+    const size_t index = PickQueue(*info, failed_broker);
     const MessageQueue& queue = info->queues[index];
     const auto started_at = std::chrono::steady_clock::now();
     Result<SendResult> sent = attempt(queue, info->addresses[index]);
-    if (faults_ && !sent.status().IsInvalidArgument()) {
-      faults_->Update(queue.broker_name,
-                      std::chrono::duration_cast<std::chrono::milliseconds>(
-                          std::chrono::steady_clock::now() - started_at),
-                      /*failed=*/!sent.ok());
-    }
+    RecordLatency(queue.broker_name, started_at, sent.status());
     if (sent.ok()) {
       sent->attempts = tried + 1;
       const bool stored = sent->status == SendStatus::kSendOk;
@@ -431,6 +403,45 @@ Result<SendResult> Producer::SendWithRetries(const std::string& topic, const Sen
   }
   return Status::IOError("send to topic " + topic + " failed after " + std::to_string(attempts) +
                          " attempts (" + failures + ")");
+}
+
+size_t Producer::PickQueue(const PublishInfo& info, const std::string& failed_broker) {
+  // Round robin, skipping the broker that just failed when another one is there, and with
+  // latency-fault avoidance the brokers paused for being slow or failing.
+  const size_t count = info.queues.size();
+  size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
+  bool picked = false;
+  if (faults_) {
+    for (size_t i = 0; i < count && !picked; ++i) {
+      const size_t candidate = (index + i) % count;
+      const std::string& broker = info.queues[candidate].broker_name;
+      if (broker != failed_broker && faults_->IsAvailable(broker)) {
+        index = candidate;
+        picked = true;
+      }
+    }
+  }
+  if (!picked && !failed_broker.empty() && info.queues[index].broker_name == failed_broker) {
+    for (size_t i = 0; i < count; ++i) {
+      size_t candidate = next_queue_.fetch_add(1, std::memory_order_relaxed) % count;
+      if (info.queues[candidate].broker_name != failed_broker) {
+        index = candidate;
+        break;
+      }
+    }
+  }
+  return index;
+}
+
+void Producer::RecordLatency(const std::string& broker,
+                             std::chrono::steady_clock::time_point started_at,
+                             const Status& outcome) {
+  // An illegal message says nothing about the broker; an abort is our own Shutdown.
+  if (!faults_ || outcome.IsInvalidArgument() || outcome.code() == Status::Code::kAborted) return;
+  faults_->Update(broker,
+                  std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started_at),
+                  /*failed=*/!outcome.ok());
 }
 
 Result<SendResult> Producer::SendToQueue(const Message& message, const MessageQueue& queue) {
@@ -513,7 +524,8 @@ std::string Producer::BodyToSend(const Message& message, int32_t* sys_flag) cons
 Status Producer::SendOneway(const Message& message) {
   if (!started_) return Status::FailedPrecondition("the producer is not started");
   MQ_ASSIGN_OR_RETURN(PublishInfoPtr info, GetPublishInfo(message.topic, /*refresh=*/false));
-  const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % info->queues.size();
+  // No answer to time: the latencies of the other sends steer it.
+  const size_t index = PickQueue(*info, /*failed_broker=*/"");
   RemotingCommand request;
   SendResult result;
   PrepareSend(message, info->queues[index], &request, &result);
@@ -537,6 +549,8 @@ Result<SendResult> Producer::Send(const Message& message, const MessageQueueSele
 // What a retry needs to send the same message again: not a copy of the request (a dozen
 // header strings), but its parts; the body is shared by every attempt's frame.
 struct Producer::AsyncSend {
+  PublishInfoPtr info;  // where a retry may go instead, with latency-fault avoidance
+  std::chrono::steady_clock::time_point started_at;  // of the attempt in flight
   std::string address;
   std::shared_ptr<const std::string> body;
   std::string properties;  // with the UNIQ_KEY: a retry is the same message
@@ -558,8 +572,9 @@ void Producer::SendAsync(const Message& message, SendCallback done) {
     return;
   }
   const PublishInfo& publish = **info;
-  const size_t index = next_queue_.fetch_add(1, std::memory_order_relaxed) % publish.queues.size();
+  const size_t index = PickQueue(publish, /*failed_broker=*/"");
   auto send = std::make_shared<AsyncSend>();
+  if (faults_) send->info = *info;
   send->address = publish.addresses[index];
   send->result.unique_id = minter_.Next();
   send->result.queue = publish.queues[index];
@@ -578,9 +593,11 @@ void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
                 /*batch=*/false, &request);
   request.body_slices.push_back({*send->body, send->body});
   const std::string address = send->address;  // the callback may end `send` before we return
+  send->started_at = std::chrono::steady_clock::now();
   remoting_->InvokeAsync(address, std::move(request), options_.send_timeout,
                          [this, send = std::move(send)](Result<RemotingCommand> response) mutable {
                            const bool may_retry = send->retries_left > 0;
+                           const std::string broker = send->result.queue.broker_name;
                            Result<SendResult> outcome = Status::OK();
                            bool retryable;
                            if (response.ok()) {
@@ -592,9 +609,18 @@ void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
                              retryable = response.status().code() != Status::Code::kAborted;
                              outcome = response.status();
                            }
+                           // Recorded before a retry picks its queue, as Java's callback does.
+                           RecordLatency(broker, send->started_at, outcome.status());
                            if (!outcome.ok() && retryable && may_retry) {
                              --send->retries_left;
                              ++send->result.attempts;
+                             if (send->info) {
+                               // With latency-fault avoidance a retry goes where a send is
+                               // likely to work, not to the broker that just failed.
+                               const size_t index = PickQueue(*send->info, broker);
+                               send->result.queue = send->info->queues[index];
+                               send->address = send->info->addresses[index];
+                             }
                              InvokeAsyncSend(std::move(send));
                              return;
                            }

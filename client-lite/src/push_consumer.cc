@@ -19,8 +19,10 @@
 #include "mqstore/send_back.h"
 #include "process_queue.h"
 #include "remoting/codes.h"
+#include "remoting/consumer_admin_bodies.h"
 #include "remoting/heartbeat_data.h"
 #include "remoting/lock_batch_body.h"
+#include "remoting/log_sink.h"
 #include "remoting/tag_filter.h"
 #include "task_executor.h"
 
@@ -43,6 +45,10 @@ constexpr Millis kMaxConsumeContinuously{60000};
 constexpr Millis kRelockRetry{1000};
 // Orderly: how long a rebalance waits for a running listener before handing a queue over.
 constexpr Millis kHandOverWait{1000};
+// Consume timeout: a timed-out message is sent back with this delay level, and at most this
+// many per queue per check (Java's cleanExpiredMsg: level 3, 16).
+constexpr int kConsumeTimeoutDelayLevel = 3;
+constexpr size_t kMaxExpiredPerCheck = 16;
 
 std::atomic<uint64_t> next_instance{0};
 
@@ -94,6 +100,9 @@ class PushConsumer::Impl {
   void RebalanceNow();
   const std::string& client_id() const { return client_id_; }
   PushConsumerStats Stats() const;
+  // A request a broker sent this client (transport thread: must not block).
+  void OnBrokerRequest(const std::shared_ptr<mqremoting::Connection>& connection,
+                       RemotingCommand request);
 
  private:
   struct Subscription {
@@ -106,7 +115,7 @@ class PushConsumer::Impl {
     std::shared_ptr<ProcessQueue> process_queue;
     int64_t next_offset = 0;
   };
-  // Answers the broker's requests: NOTIFY_CONSUMER_IDS_CHANGED starts a rebalance.
+  // Passes the broker's requests to OnBrokerRequest.
   class BrokerRequestHandler;
 
   // Routes, heartbeats, membership.
@@ -142,6 +151,14 @@ class PushConsumer::Impl {
   // CONSUMER_SEND_MSG_BACK; delay level 0 lets the broker pick, -1 sends to the DLQ.
   bool SendBack(const MessageQueue& queue, const ReceivedMessage& message, int delay_level = 0);
 
+  // Consume timeout (scheduler thread): messages whose listener call has run longer than
+  // consume_timeout are sent back and leave their process queues.
+  void ExpireStuckMessages();
+
+  // RESET_CONSUMER_CLIENT_OFFSET (scheduler thread): each queue of `offsets` in `topic` that
+  // this member holds restarts from its new offset with a fresh process queue.
+  void ResetOffsets(const std::string& topic, const mqremoting::QueueOffsets& offsets);
+
   // Orderly consumption.
   bool orderly() const { return static_cast<bool>(orderly_listener_); }
   bool needs_locks() const { return orderly() && !broadcasting(); }
@@ -158,8 +175,10 @@ class PushConsumer::Impl {
 
   bool broadcasting() const { return options_.message_model == MessageModel::kBroadcasting; }
 
-  // Offsets.
-  void UpdateOffset(const MessageQueue& queue, int64_t offset, bool increase_only);
+  // Offsets. With an `owner`, nothing is recorded once an offset reset replaced it (a
+  // listener call that ends after the reset must not move the offset back).
+  void UpdateOffset(const MessageQueue& queue, int64_t offset, bool increase_only,
+                    const ProcessQueue* owner = nullptr);
   void PersistOffsets(bool oneway);
   void PersistOffset(const MessageQueue& queue, bool oneway);
   // Broadcasting: the offsets of the queues held, merged into the file's table, saved.
@@ -195,22 +214,49 @@ class PushConsumer::Impl::BrokerRequestHandler : public mqremoting::RequestHandl
   explicit BrokerRequestHandler(Impl* impl) : impl_(impl) {}
   void OnRequest(const std::shared_ptr<mqremoting::Connection>& connection,
                  RemotingCommand request) override {
-    if (request.code == request_code::kNotifyConsumerIdsChanged) {
-      impl_->RebalanceNow();
-      if (!request.is_oneway()) {
-        connection->Send(RemotingCommand::ResponseTo(request, response_code::kSuccess));
-      }
-      return;
-    }
-    if (request.is_oneway()) return;
-    connection->Send(RemotingCommand::ResponseTo(
-        request, response_code::kRequestCodeNotSupported,
-        "request code " + std::to_string(request.code) + " is not supported by this client"));
+    impl_->OnBrokerRequest(connection, std::move(request));
   }
 
  private:
   Impl* const impl_;  // outlives the transport: Shutdown stops it first
 };
+
+void PushConsumer::Impl::OnBrokerRequest(const std::shared_ptr<mqremoting::Connection>& connection,
+                                         RemotingCommand request) {
+  auto answer = [&](int32_t code, std::string remark) {
+    if (request.is_oneway()) return;
+    connection->Send(RemotingCommand::ResponseTo(request, code, std::move(remark)));
+  };
+  if (request.code == request_code::kNotifyConsumerIdsChanged) {
+    RebalanceNow();
+    answer(response_code::kSuccess, "");
+    return;
+  }
+  if (request.code == request_code::kResetConsumerClientOffset) {
+    mqremoting::ExtFieldReader fields(request);
+    std::string topic = fields.String("topic");
+    const std::string group = fields.String("group");
+    Result<mqremoting::QueueOffsets> offsets =
+        mqremoting::ParseResetOffsetBody(request.BodyBytes());
+    if (!fields.status().ok() || !offsets.ok()) {
+      answer(response_code::kSystemError,
+             (fields.status().ok() ? offsets.status() : fields.status()).ToString());
+      return;
+    }
+    // Another group's reset (clients of several groups may share a connection elsewhere) is
+    // none of this member's business; the broker already committed the offsets.
+    if (group == options_.group && running_.load(std::memory_order_acquire)) {
+      // On the scheduler, where rebalances run: a reset never races with one.
+      scheduler_->Submit([this, topic = std::move(topic), offsets = std::move(offsets).value()] {
+        ResetOffsets(topic, offsets);
+      });
+    }
+    answer(response_code::kSuccess, "");
+    return;
+  }
+  answer(response_code::kRequestCodeNotSupported,
+         "request code " + std::to_string(request.code) + " is not supported by this client");
+}
 
 Status PushConsumer::Impl::Subscribe(const std::string& topic, const std::string& expression) {
   if (remoting_) return Status::FailedPrecondition("subscribe before Start");
@@ -302,6 +348,15 @@ Status PushConsumer::Impl::Start() {
   SchedulePeriodic(options_.heartbeat_interval, [this] { (void)SendHeartbeat(); });
   SchedulePeriodic(options_.persist_offset_interval, [this] { PersistOffsets(/*oneway=*/true); });
   if (needs_locks()) SchedulePeriodic(options_.lock_interval, [this] { LockAll(); });
+  if (!orderly() && options_.consume_timeout > Millis(0)) {
+    // Java checks every consume_timeout (15 min); bounded here so that a stuck message is
+    // found soon after its time is up, not up to twice as late.
+    Millis check = options_.consume_timeout;
+    if (options_.consume_timeout_check_interval > Millis(0)) {
+      check = std::min(check, options_.consume_timeout_check_interval);
+    }
+    SchedulePeriodic(check, [this] { ExpireStuckMessages(); });
+  }
   SchedulePeriodic(options_.route_refresh_interval, [this] {
     int appeared = 0;
     (void)RefreshRoutes(&appeared);
@@ -754,7 +809,7 @@ void PushConsumer::Impl::OnPulled(PullTask task, Result<RemotingCommand> respons
     SubmitConsume(task.queue, task.process_queue, std::move(messages));
   } else if (task.process_queue->count() == 0) {
     // Nothing held: what the broker skipped (no new messages, other tags) counts as consumed.
-    UpdateOffset(task.queue, task.next_offset, /*increase_only=*/true);
+    UpdateOffset(task.queue, task.next_offset, /*increase_only=*/true, task.process_queue.get());
   }
   Pull(std::move(task));
 }
@@ -778,6 +833,7 @@ void PushConsumer::Impl::SubmitConsume(const MessageQueue& queue,
 void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
                                  std::vector<ReceivedMessage> messages) {
   if (pq->dropped()) return;
+  pq->BeginConsume(messages, ProcessQueue::Clock::now());
   ConsumeStatus status;
   try {
     status = listener_(messages);
@@ -786,11 +842,19 @@ void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_pt
   } catch (...) {
     status = ConsumeStatus::kReconsumeLater;
   }
+  // Messages the consume timeout took meanwhile were sent back and removed already: this
+  // result is not theirs to act on.
+  std::vector<int64_t> offsets;
+  offsets.reserve(messages.size());
+  for (const ReceivedMessage& message : messages) offsets.push_back(message.queue_offset);
+  std::vector<int64_t> own = pq->EndConsume(offsets);
   // A queue rebalanced away meanwhile: its new owner consumes from the committed offset.
   if (pq->dropped()) return;
+  std::sort(own.begin(), own.end());
   std::vector<int64_t> done;
   std::vector<ReceivedMessage> again;
   for (ReceivedMessage& message : messages) {
+    if (!std::binary_search(own.begin(), own.end(), message.queue_offset)) continue;
     // Broadcasting has no retry topic: a failed message is dropped, as in Java.
     if (status == ConsumeStatus::kSuccess || broadcasting() || SendBack(queue, message)) {
       done.push_back(message.queue_offset);
@@ -801,7 +865,7 @@ void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_pt
     }
   }
   const int64_t offset = pq->Remove(done);
-  if (offset >= 0 && !pq->dropped()) UpdateOffset(queue, offset, /*increase_only=*/true);
+  if (offset >= 0 && !pq->dropped()) UpdateOffset(queue, offset, /*increase_only=*/true, pq.get());
   if (!again.empty() && running_.load(std::memory_order_acquire)) {
     scheduler_->SubmitAfter(options_.consume_again_delay,
                             [this, queue, pq, again = std::move(again)]() mutable {
@@ -827,6 +891,83 @@ bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessa
   Result<RemotingCommand> response =
       remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
   return response.ok() && response->code == response_code::kSuccess;
+}
+
+// ---- Consume timeout ----
+
+void PushConsumer::Impl::ExpireStuckMessages() {
+  std::vector<std::pair<MessageQueue, std::shared_ptr<ProcessQueue>>> held;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [queue, pq] : process_queues_) {
+      if (!pq->dropped()) held.emplace_back(queue, pq);
+    }
+  }
+  const ProcessQueue::Clock::time_point now = ProcessQueue::Clock::now();
+  for (const auto& [queue, pq] : held) {
+    std::vector<ReceivedMessage> expired =
+        pq->TakeExpired(now, options_.consume_timeout, kMaxExpiredPerCheck);
+    std::vector<int64_t> done;
+    for (const ReceivedMessage& message : expired) {
+      // Broadcasting has no retry topic: the message is dropped, as a failed one is. One whose
+      // send-back fails stays held (and taken) and is sent back at the next check.
+      if (broadcasting() || SendBack(queue, message, kConsumeTimeoutDelayLevel)) {
+        done.push_back(message.queue_offset);
+        mqremoting::Log(mqremoting::LogLevel::kWarn,
+                        "consumer group " + options_.group + ": message at offset " +
+                            std::to_string(message.queue_offset) + " of " + queue.ToString() +
+                            " still in its listener after the consume timeout; " +
+                            (broadcasting() ? "dropped" : "sent back for retry"));
+      }
+    }
+    if (done.empty()) continue;
+    const int64_t offset = pq->Remove(done);
+    if (offset >= 0 && !pq->dropped()) {
+      UpdateOffset(queue, offset, /*increase_only=*/true, pq.get());
+    }
+  }
+}
+
+// ---- Offset reset ----
+
+void PushConsumer::Impl::ResetOffsets(const std::string& topic,
+                                      const mqremoting::QueueOffsets& offsets) {
+  if (!running_.load(std::memory_order_acquire)) return;
+  std::vector<PullTask> pulls;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [mq, offset] : offsets) {
+      if (mq.topic != topic) continue;
+      const MessageQueue queue{mq.topic, mq.broker_name, mq.queue_id};
+      auto it = process_queues_.find(queue);
+      // Not held (or being handed over): its next owner starts from the offset the broker
+      // committed.
+      if (it == process_queues_.end() || it->second->dropped()) continue;
+      // The old process queue stops: no more pulls, no new listener calls on what it holds,
+      // and the ones running record no offset (replaced is checked under mu_, held here
+      // while the new offset is recorded).
+      const std::shared_ptr<ProcessQueue> old = it->second;
+      old->set_replaced();
+      old->set_dropped();
+      auto fresh = std::make_shared<ProcessQueue>();
+      fresh->TakeOver(*old);
+      it->second = fresh;
+      offsets_[queue] = offset;
+      pulls.push_back({queue, std::move(fresh), offset});
+    }
+  }
+  if (pulls.empty()) return;
+  if (broadcasting()) {
+    PersistLocalOffsets();
+  } else {
+    // The broker committed these already; committing them again keeps it so if a commit of
+    // ours raced with the reset.
+    for (const PullTask& task : pulls) PersistOffset(task.queue, /*oneway=*/false);
+  }
+  mqremoting::Log(mqremoting::LogLevel::kInfo,
+                  "consumer group " + options_.group + ": offsets of topic " + topic + " reset; " +
+                      std::to_string(pulls.size()) + " queue(s) held restart");
+  for (PullTask& task : pulls) Pull(std::move(task));
 }
 
 // ---- Orderly consumption ----
@@ -882,7 +1023,7 @@ void PushConsumer::Impl::ConsumeOrderly(const MessageQueue& queue,
       // Recorded before the mutex is released: a rebalance handing the queue over commits
       // the offset once it holds the mutex, so the next owner starts right after these.
       if (status == OrderlyConsumeStatus::kSuccess) {
-        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false);
+        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false, pq.get());
       }
     }
     if (pq->dropped()) return;
@@ -901,7 +1042,7 @@ void PushConsumer::Impl::ConsumeOrderly(const MessageQueue& queue,
       }
       // Broadcasting has no dead-letter queue: the messages are dropped, as in Java.
       if (all_sent || broadcasting()) {
-        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false);
+        UpdateOffset(queue, pq->CommitTaken(), /*increase_only=*/false, pq.get());
         continue;
       }
     }
@@ -974,9 +1115,11 @@ void PushConsumer::Impl::LockAll() {
 
 // ---- Offsets ----
 
-void PushConsumer::Impl::UpdateOffset(const MessageQueue& queue, int64_t offset,
-                                      bool increase_only) {
+void PushConsumer::Impl::UpdateOffset(const MessageQueue& queue, int64_t offset, bool increase_only,
+                                      const ProcessQueue* owner) {
   std::lock_guard<std::mutex> lock(mu_);
+  // Read under mu_, under which ResetOffsets sets it and records the new offset.
+  if (owner != nullptr && owner->replaced()) return;
   auto [it, inserted] = offsets_.emplace(queue, offset);
   if (!inserted && (!increase_only || offset > it->second)) it->second = offset;
 }
@@ -1053,5 +1196,10 @@ void PushConsumer::Shutdown() { impl_->Shutdown(); }
 void PushConsumer::RebalanceNow() { impl_->RebalanceNow(); }
 const std::string& PushConsumer::client_id() const { return impl_->client_id(); }
 PushConsumerStats PushConsumer::Stats() const { return impl_->Stats(); }
+void PushConsumer::HandleBrokerRequestForTesting(
+    const std::shared_ptr<mqremoting::Connection>& connection,
+    mqremoting::RemotingCommand request) {
+  impl_->OnBrokerRequest(connection, std::move(request));
+}
 
 }  // namespace mqclient

@@ -1,5 +1,6 @@
 // ProcessQueue: the offset to commit never passes a message still held, whatever order
-// consumption finishes in; sizes for flow control.
+// consumption finishes in; sizes for flow control; listener calls that outlive the consume
+// timeout; a replacement after an offset reset.
 #include "process_queue.h"
 
 #include <gtest/gtest.h>
@@ -145,11 +146,89 @@ TEST(ProcessQueueTest, ALockCountsOnlyWhileFresh) {
   EXPECT_FALSE(pq.LockedWithin(std::chrono::hours(1)));
 }
 
-TEST(ProcessQueueTest, DroppedIsSticky) {
+TEST(ProcessQueueTest, DroppedAndReplacedAreSticky) {
   ProcessQueue pq;
   EXPECT_FALSE(pq.dropped());
   pq.set_dropped();
   EXPECT_TRUE(pq.dropped());
+  EXPECT_FALSE(pq.replaced());
+  pq.set_replaced();
+  EXPECT_TRUE(pq.replaced());
+}
+
+std::vector<ReceivedMessage> Pulled(std::vector<int64_t> offsets) {
+  std::vector<ReceivedMessage> messages = Messages(std::move(offsets));
+  for (ReceivedMessage& m : messages) {
+    m.topic = "Orders";
+    m.commit_log_offset = 1000 + m.queue_offset;
+    m.msg_id = "id" + std::to_string(m.queue_offset);
+    m.unique_id = "uniq" + std::to_string(m.queue_offset);
+    m.properties["KEYS"] = "k";
+  }
+  return messages;
+}
+
+TEST(ProcessQueueTest, OnlyListenerCallsOlderThanTheTimeoutExpire) {
+  using std::chrono::seconds;
+  ProcessQueue pq;
+  pq.Put(Entries(0, 4));
+  const auto t0 = ProcessQueue::Clock::now();
+  std::vector<ReceivedMessage> first = Pulled({0, 1});
+  pq.BeginConsume(first, t0);
+  pq.BeginConsume(Pulled({2}), t0 + seconds(5));
+  // 3 is held but no listener call runs on it: it never expires.
+  EXPECT_TRUE(pq.TakeExpired(t0 + seconds(9), seconds(10), 16).empty());
+  std::vector<ReceivedMessage> expired = pq.TakeExpired(t0 + seconds(10), seconds(10), 16);
+  ASSERT_EQ(OffsetsOf(expired), (std::vector<int64_t>{0, 1}));
+  // What a send-back needs, without the body and properties.
+  EXPECT_EQ(expired[0].topic, "Orders");
+  EXPECT_EQ(expired[0].commit_log_offset, 1000);
+  EXPECT_EQ(expired[0].msg_id, "id0");
+  EXPECT_EQ(expired[0].unique_id, "uniq0");
+  EXPECT_TRUE(expired[0].body.empty());
+  EXPECT_TRUE(expired[0].properties.empty());
+
+  // The calls return: the expired messages are no longer theirs, 2 still is.
+  EXPECT_EQ(pq.EndConsume({0, 1}), std::vector<int64_t>{});
+  EXPECT_EQ(pq.EndConsume({2}), std::vector<int64_t>{2});
+  // Taken ones still held (a failed send-back) come again; 2's call is over.
+  EXPECT_EQ(OffsetsOf(pq.TakeExpired(t0 + seconds(100), seconds(10), 16)),
+            (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(pq.Remove({0, 1}), 2);
+  EXPECT_TRUE(pq.TakeExpired(t0 + seconds(100), seconds(10), 16).empty());
+  EXPECT_EQ(pq.count(), 2u);
+}
+
+TEST(ProcessQueueTest, AtMostMaxExpiredAreTakenLowestFirst) {
+  using std::chrono::seconds;
+  ProcessQueue pq;
+  pq.Put(Entries(0, 5));
+  const auto t0 = ProcessQueue::Clock::now();
+  pq.BeginConsume(Pulled({4, 3, 2, 1, 0}), t0);
+  EXPECT_EQ(OffsetsOf(pq.TakeExpired(t0 + seconds(1), seconds(1), 2)),
+            (std::vector<int64_t>{0, 1}));
+  EXPECT_EQ(OffsetsOf(pq.TakeExpired(t0 + seconds(1), seconds(1), 4)),
+            (std::vector<int64_t>{0, 1, 2, 3}));
+  // A message not held (consumed meanwhile) is not marked.
+  pq.BeginConsume(Pulled({9}), t0);
+  EXPECT_EQ(pq.EndConsume({9}), std::vector<int64_t>{});
+}
+
+TEST(ProcessQueueTest, AReplacementSharesTheConsumeMutexAndTheLock) {
+  ProcessQueue old_pq;
+  old_pq.set_locked(true);
+  ProcessQueue fresh;
+  fresh.TakeOver(old_pq);
+  EXPECT_EQ(&fresh.consume_mutex(), &old_pq.consume_mutex());
+  EXPECT_TRUE(fresh.LockedWithin(std::chrono::hours(1)));
+  // Nothing else is carried over.
+  EXPECT_FALSE(fresh.dropped());
+  EXPECT_EQ(fresh.count(), 0u);
+  ProcessQueue unlocked;
+  ProcessQueue other;
+  other.TakeOver(unlocked);
+  EXPECT_FALSE(other.LockedWithin(std::chrono::hours(1)));
+  EXPECT_NE(&other.consume_mutex(), &fresh.consume_mutex());
 }
 
 }  // namespace

@@ -752,6 +752,55 @@ TEST_F(RetryTest, AsyncSendsAreRetriedOnTheSameQueue) {
   EXPECT_EQ(fake_->refused_sends.load(), 8);
 }
 
+TEST_F(RetryTest, LatencyFaultAvoidanceCoversAsyncSends) {
+  CreateTopic("AsyncAvoided", 2);
+  StartFake();
+  AddBroker("aaa-refusing", fake_addr_);  // first in the round robin
+  AddBroker(broker_name_, broker_addr_);
+  Message message;
+  message.topic = "AsyncAvoided";
+  message.body = "payload";
+  for (bool avoid : {false, true}) {
+    fake_->refused_sends = 0;
+    ProducerOptions options = FakeOptions();
+    options.send_latency_fault_enable = avoid;
+    Producer producer(options);
+    ASSERT_TRUE(producer.Start().ok());
+    int failed = 0;
+    for (int i = 0; i < 8; ++i) {
+      Result<SendResult> result = SendAsyncAndWait(&producer, message);
+      if (!result.ok()) {
+        ++failed;
+        continue;
+      }
+      EXPECT_EQ(result->queue.broker_name, broker_name_);
+    }
+    if (avoid) {
+      // The first refusal pauses the broker: that send's retry goes to the other broker
+      // (recorded in the callback, before the retry picks), and no later send goes there.
+      EXPECT_EQ(failed, 0);
+      EXPECT_EQ(fake_->refused_sends.load(), 1);
+    } else {
+      // Round robin keeps coming back to it, and async retries stay on its queue.
+      EXPECT_GE(failed, 1);
+      EXPECT_GE(fake_->refused_sends.load(), 3 * failed);
+    }
+  }
+  // Oneway sends, which time nothing, still avoid a broker the others paused.
+  fake_->refused_sends = 0;
+  ProducerOptions options = FakeOptions();
+  options.send_latency_fault_enable = true;
+  Producer producer(options);
+  ASSERT_TRUE(producer.Start().ok());
+  ASSERT_TRUE(SendAsyncAndWait(&producer, message).ok());
+  ASSERT_EQ(fake_->refused_sends.load(), 1);
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(producer.SendOneway(message).ok());
+  // The fake is the name server too, over the same connection: once it answered a route
+  // request sent after them, it has read any oneway send that went its way.
+  ASSERT_TRUE(producer.RefreshRoutes().ok());
+  EXPECT_EQ(fake_->refused_sends.load(), 1);
+}
+
 TEST_F(ProducerTest, RouteFailsOverToTheSecondNameServer) {
   CreateTopic("Failover", 1);
   ProducerOptions options;

@@ -1,7 +1,8 @@
 // PushConsumer against an in-process name server and broker: every message consumed once,
 // offsets committed and resumed, members of a group splitting the queues and taking over a
 // leaving member's, tag subscriptions, redelivery through the retry topic and the dead-letter
-// topic, consume-from-where for a new group, flow control.
+// topic, consume-from-where for a new group, flow control, offset resets sent by the broker
+// (RESET_CONSUMER_CLIENT_OFFSET), the consume timeout.
 #include "mqclient/push_consumer.h"
 
 #include <gtest/gtest.h>
@@ -23,6 +24,8 @@
 #include "mqclient/pull_consumer.h"
 #include "mqstore/env.h"
 #include "mqstore/send_back.h"
+#include "remoting/codes.h"
+#include "remoting/consumer_admin_bodies.h"
 
 namespace mqclient {
 namespace {
@@ -71,6 +74,88 @@ bool Eventually(const std::function<bool()>& condition) {
     std::this_thread::sleep_for(10ms);
   }
   return condition();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Holds listener calls until opened. Open() runs at the latest when the test leaves (see
+// OpenOnExit), so that Shutdown never waits on a held call after a failed assertion.
+class Gate {
+ public:
+  void Open() {
+    std::lock_guard<std::mutex> lock(mu_);
+    open_ = true;
+    cv_.notify_all();
+  }
+  void Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return open_; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = false;
+};
+
+// Declared after the consumer it protects, so destroyed (and the gate opened) first.
+struct OpenOnExit {
+  Gate* gate;
+  ~OpenOnExit() { gate->Open(); }
+};
+
+// Stands for a broker's connection to the consumer: keeps what the consumer answers.
+class CapturingConnection : public mqremoting::Connection {
+ public:
+  uint64_t id() const override { return 1; }
+  const std::string& remote_address() const override { return address_; }
+  const std::string& local_address() const override { return address_; }
+  void Send(mqremoting::RemotingCommand command) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    sent_.push_back(std::move(command));
+  }
+  void Invoke(mqremoting::RemotingCommand, mqremoting::Millis, ResponseCallback done) override {
+    done(Status::NotSupported("a test connection"));
+  }
+  Result<mqremoting::RemotingCommand> InvokeSync(mqremoting::RemotingCommand,
+                                                 mqremoting::Millis) override {
+    return Status::NotSupported("a test connection");
+  }
+  void SendOneway(mqremoting::RemotingCommand) override {}
+  bool is_open() const override { return true; }
+  void Close() override {}
+
+  std::vector<mqremoting::RemotingCommand> sent() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return sent_;
+  }
+
+ private:
+  const std::string address_ = "127.0.0.1:1";
+  mutable std::mutex mu_;
+  std::vector<mqremoting::RemotingCommand> sent_;
+};
+
+// RESET_CONSUMER_CLIENT_OFFSET as a broker sends it.
+mqremoting::RemotingCommand ResetRequest(const std::string& topic, const std::string& group,
+                                         const std::vector<std::pair<MessageQueue, int64_t>>& to) {
+  mqremoting::RemotingCommand request =
+      mqremoting::RemotingCommand::Request(mqremoting::request_code::kResetConsumerClientOffset);
+  request.opaque = 42;
+  request.SetExt("topic", topic);
+  request.SetExt("group", group);
+  request.SetExt("timestamp", int64_t{0});
+  request.SetExt("isForce", true);
+  mqremoting::QueueOffsets offsets;
+  for (const auto& [queue, offset] : to) {
+    offsets.push_back({{queue.topic, queue.broker_name, queue.queue_id}, offset});
+  }
+  request.body = mqremoting::EncodeResetOffsetBody(offsets);
+  return request;
 }
 
 class PushConsumerTest : public ClusterFixture {
@@ -136,6 +221,36 @@ class PushConsumerTest : public ClusterFixture {
   }
   void SendMany(const std::string& topic, const std::string& prefix, int n) {
     for (int i = 0; i < n; ++i) Send(topic, prefix + std::to_string(i));
+  }
+
+  // A started pull consumer of `group`, to read committed and max offsets.
+  std::unique_ptr<PullConsumer> Reader(const std::string& group) {
+    PullConsumerOptions options;
+    options.namesrv_addr = namesrv_addr_;
+    options.group = group;
+    auto reader = std::make_unique<PullConsumer>(options);
+    EXPECT_TRUE(reader->Start().ok());
+    return reader;
+  }
+  // The committed offset of `group` on `queue`; -1 when none (or not known).
+  static int64_t Committed(PullConsumer& reader, const MessageQueue& queue) {
+    Result<int64_t> committed = reader.FetchCommittedOffset(queue);
+    return committed.ok() ? *committed : -1;
+  }
+  // Every queue of `topic` committed by `group` up to its end; the total.
+  int64_t ExpectCommittedAtMax(const std::string& group, const std::string& topic) {
+    std::unique_ptr<PullConsumer> reader = Reader(group);
+    Result<std::vector<MessageQueue>> queues = reader->FetchQueues(topic);
+    EXPECT_TRUE(queues.ok());
+    if (!queues.ok()) return -1;
+    int64_t total = 0;
+    for (const MessageQueue& queue : *queues) {
+      Result<int64_t> max = reader->FetchMaxOffset(queue);
+      EXPECT_TRUE(max.ok());
+      EXPECT_EQ(Committed(*reader, queue), max.ok() ? *max : -2) << queue.ToString();
+      total += max.ok() ? *max : 0;
+    }
+    return total;
   }
 
   std::unique_ptr<Producer> producer_;
@@ -736,6 +851,287 @@ TEST_F(PushConsumerTest, ATopicCreatedAfterStartIsConsumedOnceItsRouteAppears) {
   ASSERT_TRUE(received.AwaitCount(10));
   consumer->Shutdown();
   EXPECT_EQ(received.times().size(), 10u);
+}
+
+}  // namespace
+}  // namespace mqclient
+
+namespace mqclient {
+namespace {
+
+// ---- Offset resets (RESET_CONSUMER_CLIENT_OFFSET) ----
+
+TEST_F(PushConsumerTest, AnAdminResetThroughTheBrokerRedeliversEverythingToTheRunningMember) {
+  CreateTopic("Orders", 2);
+  const int64_t before_first = NowMs() - 1000;
+  SendMany("Orders", "m", 20);
+  Received received;
+  auto consumer = StartConsumer(Options("CID_RESET"), "Orders", &received);
+  ASSERT_TRUE(received.AwaitCount(20));
+
+  // INVOKE_BROKER_TO_RESET_OFFSET, as mqadmin resetOffsetByTime sends it: the broker commits
+  // the offsets of that time and tells every member of the group.
+  auto admin = mqremoting::RemotingClient::Create(mqremoting::ClientOptions{});
+  mqremoting::RemotingCommand request =
+      mqremoting::RemotingCommand::Request(mqremoting::request_code::kInvokeBrokerToResetOffset);
+  request.SetExt("topic", "Orders");
+  request.SetExt("group", "CID_RESET");
+  request.SetExt("timestamp", before_first);
+  request.SetExt("isForce", true);
+  Result<mqremoting::RemotingCommand> response =
+      admin->InvokeSync(broker_addr_, std::move(request), 5s);
+  admin->Shutdown();
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  ASSERT_EQ(response->code, mqremoting::response_code::kSuccess) << response->remark.value_or("");
+
+  ASSERT_TRUE(received.AwaitCount(40));
+  std::this_thread::sleep_for(300ms);  // anything more would have arrived with these
+  consumer->Shutdown();
+  std::map<std::string, int> times = received.times();
+  ASSERT_EQ(times.size(), 20u);
+  for (const auto& [body, n] : times) EXPECT_EQ(n, 2) << body;
+  EXPECT_EQ(ExpectCommittedAtMax("CID_RESET", "Orders"), 20);
+}
+
+TEST_F(PushConsumerTest, AResetRequestRestartsTheQueuesHeldFromTheNewOffsets) {
+  CreateTopic("Orders", 2);
+  SendMany("Orders", "m", 20);  // ten per queue
+  Received received;
+  auto consumer = StartConsumer(Options("CID_RESET_DIRECT"), "Orders", &received);
+  ASSERT_TRUE(received.AwaitCount(20));
+  const MessageQueue q0{"Orders", broker_name_, 0};
+  const MessageQueue q1{"Orders", broker_name_, 1};
+  auto connection = std::make_shared<CapturingConnection>();
+
+  // Requests that must change nothing: another group's, a malformed one, and a queue this
+  // member does not hold (the broker has committed it; nothing to do here).
+  consumer->HandleBrokerRequestForTesting(connection,
+                                          ResetRequest("Orders", "CID_OTHER", {{q0, 0}}));
+  mqremoting::RemotingCommand malformed = ResetRequest("Orders", "CID_RESET_DIRECT", {{q0, 0}});
+  malformed.body = "{not json";
+  consumer->HandleBrokerRequestForTesting(connection, std::move(malformed));
+  consumer->HandleBrokerRequestForTesting(
+      connection,
+      ResetRequest("Orders", "CID_RESET_DIRECT", {{{"Orders", "no-such-broker", 0}, 0}}));
+  std::vector<mqremoting::RemotingCommand> answers = connection->sent();
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_EQ(answers[0].code, mqremoting::response_code::kSuccess);
+  EXPECT_EQ(answers[0].opaque, 42);
+  EXPECT_TRUE(answers[0].is_response());
+  EXPECT_EQ(answers[1].code, mqremoting::response_code::kSystemError);
+  EXPECT_EQ(answers[2].code, mqremoting::response_code::kSuccess);
+
+  // Queue 0 back to 3 (oneway, as a broker sends it: no answer), queue 1 left alone.
+  mqremoting::RemotingCommand reset = ResetRequest("Orders", "CID_RESET_DIRECT", {{q0, 3}});
+  reset.flag |= mqremoting::flag::kOneway;
+  consumer->HandleBrokerRequestForTesting(connection, std::move(reset));
+  EXPECT_EQ(connection->sent().size(), 3u);
+  ASSERT_TRUE(received.AwaitCount(27));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::vector<ReceivedMessage> messages = received.messages();
+  ASSERT_EQ(messages.size(), 27u);
+  std::map<std::pair<int, int64_t>, int> deliveries;  // (queue, offset) -> times
+  for (const ReceivedMessage& m : messages) ++deliveries[{m.queue_id, m.queue_offset}];
+  for (const auto& [at, n] : deliveries) {
+    const bool again = at.first == 0 && at.second >= 3;
+    EXPECT_EQ(n, again ? 2 : 1) << "queue " << at.first << " offset " << at.second;
+  }
+  EXPECT_EQ(ExpectCommittedAtMax("CID_RESET_DIRECT", "Orders"), 20);
+}
+
+TEST_F(PushConsumerTest, AListenerCallRunningAcrossAResetDoesNotCommitOverIt) {
+  CreateTopic("Orders", 1);
+  SendMany("Orders", "m", 6);  // offsets 0..5
+  PushConsumerOptions options = Options("CID_RESET_RUNNING");
+  options.persist_offset_interval = 50ms;
+  Gate first_m5, second_m3;
+  std::mutex mu;
+  std::map<std::string, int> seen;
+  Received received;
+  auto consumer = std::make_unique<PushConsumer>(options);
+  OpenOnExit open_first{&first_m5};
+  OpenOnExit open_second{&second_m3};
+  ASSERT_TRUE(consumer->Subscribe("Orders").ok());
+  consumer->RegisterListener([&](const std::vector<ReceivedMessage>& messages) {
+    for (const ReceivedMessage& m : messages) {
+      int n;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        n = ++seen[m.body];
+      }
+      received.Add(m);
+      if (m.body == "m5" && n == 1) first_m5.Wait();
+      if (m.body == "m3" && n == 2) second_m3.Wait();
+    }
+    return ConsumeStatus::kSuccess;
+  });
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(received.AwaitCount(6));  // m0..m4 done, m5's call held
+
+  // Back to 2 while m5's first call runs: 2..5 come again, and m3's second call is held.
+  const MessageQueue queue{"Orders", broker_name_, 0};
+  auto connection = std::make_shared<CapturingConnection>();
+  consumer->HandleBrokerRequestForTesting(
+      connection, ResetRequest("Orders", "CID_RESET_RUNNING", {{queue, 2}}));
+  ASSERT_TRUE(received.AwaitCount(10));
+  std::unique_ptr<PullConsumer> reader = Reader("CID_RESET_RUNNING");
+  ASSERT_TRUE(Eventually([&] { return Committed(*reader, queue) == 3; }));
+
+  // m5's first call ends now. It must not move the offset past m3, whose call still runs.
+  first_m5.Open();
+  std::this_thread::sleep_for(500ms);  // ten commit intervals
+  EXPECT_EQ(Committed(*reader, queue), 3);
+
+  second_m3.Open();
+  ASSERT_TRUE(Eventually([&] { return Committed(*reader, queue) == 6; }));
+  consumer->Shutdown();
+  std::map<std::string, int> times = received.times();
+  EXPECT_EQ(times, (std::map<std::string, int>{
+                       {"m0", 1}, {"m1", 1}, {"m2", 2}, {"m3", 2}, {"m4", 2}, {"m5", 2}}));
+}
+
+TEST_F(PushConsumerTest, ABroadcastingMemberAppliesAResetToItsOffsetFile) {
+  CreateTopic("News", 1);
+  SendMany("News", "m", 5);
+  PushConsumerOptions options = Options("CID_CAST_RESET");
+  options.message_model = MessageModel::kBroadcasting;
+  options.local_offset_path = dir_.path() + "/reset/offsets.json";
+  Received received;
+  auto consumer = StartConsumer(options, "News", &received);
+  ASSERT_TRUE(received.AwaitCount(5));
+  auto connection = std::make_shared<CapturingConnection>();
+  consumer->HandleBrokerRequestForTesting(
+      connection, ResetRequest("News", "CID_CAST_RESET", {{{"News", broker_name_, 0}, 1}}));
+  ASSERT_TRUE(received.AwaitCount(9));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  std::map<std::string, int> times = received.times();
+  EXPECT_EQ(times,
+            (std::map<std::string, int>{{"m0", 1}, {"m1", 2}, {"m2", 2}, {"m3", 2}, {"m4", 2}}));
+  LocalOffsetStore file(mqstore::Env::Default(), options.local_offset_path, "CID_CAST_RESET");
+  Result<OffsetTable> saved = file.Load();
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->at(MessageQueue{"News", broker_name_, 0}), 5);
+}
+
+TEST_F(OrderlyPushConsumerTest, AResetQueueIsConsumedAgainInOrderFromTheNewOffset) {
+  CreateTopic("Ordered", 1);
+  SendToEachQueue("Ordered", 1, 10);
+  OrderlyLog log;
+  auto consumer = StartOrderly(Options("CID_ORDERLY_RESET"), "Ordered", &log, "a");
+  ASSERT_TRUE(log.AwaitTotal(10));
+  auto connection = std::make_shared<CapturingConnection>();
+  consumer->HandleBrokerRequestForTesting(
+      connection,
+      ResetRequest("Ordered", "CID_ORDERLY_RESET", {{{"Ordered", broker_name_, 0}, 4}}));
+  ASSERT_TRUE(log.AwaitTotal(16));
+  std::this_thread::sleep_for(300ms);
+  consumer->Shutdown();
+  EXPECT_TRUE(log.overlaps().empty()) << log.overlaps().front();
+  std::map<int, std::vector<OrderlyLog::Delivery>> deliveries = log.deliveries();
+  std::vector<int64_t> offsets;
+  for (const OrderlyLog::Delivery& d : deliveries[0]) offsets.push_back(d.offset);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4, 5, 6, 7, 8, 9}));
+  EXPECT_EQ(ExpectCommittedAtMax("CID_ORDERLY_RESET", "Ordered"), 10);
+}
+
+TEST_F(OrderlyPushConsumerTest, AfterAResetNoCallStartsOnTheQueueWhileOneFromBeforeRuns) {
+  CreateTopic("Ordered", 1);
+  SendToEachQueue("Ordered", 1, 10);
+  PushConsumerOptions options = Options("CID_ORDERLY_RESET_RUNNING");
+  options.persist_offset_interval = 50ms;
+  Gate first_9;
+  std::mutex mu;
+  bool inside = false;
+  std::vector<std::string> overlaps;
+  std::map<int64_t, int> seen;  // offset -> deliveries
+  Received received;
+  auto consumer = std::make_unique<PushConsumer>(options);
+  OpenOnExit open{&first_9};
+  ASSERT_TRUE(consumer->Subscribe("Ordered").ok());
+  consumer->RegisterOrderlyListener([&](const std::vector<ReceivedMessage>& batch) {
+    int n;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (inside) overlaps.push_back("offset " + std::to_string(batch.front().queue_offset));
+      inside = true;
+      n = ++seen[batch.front().queue_offset];
+    }
+    for (const ReceivedMessage& m : batch) received.Add(m);
+    if (batch.front().queue_offset == 9 && n == 1) first_9.Wait();
+    std::lock_guard<std::mutex> lock(mu);
+    inside = false;
+    return OrderlyConsumeStatus::kSuccess;
+  });
+  ASSERT_TRUE(consumer->Start().ok());
+  ASSERT_TRUE(received.AwaitCount(10));  // 0..8 done, 9's call held
+
+  // Back to 4 while 9's call runs: the queue's new calls wait for it to end.
+  const MessageQueue queue{"Ordered", broker_name_, 0};
+  auto connection = std::make_shared<CapturingConnection>();
+  consumer->HandleBrokerRequestForTesting(
+      connection, ResetRequest("Ordered", "CID_ORDERLY_RESET_RUNNING", {{queue, 4}}));
+  std::unique_ptr<PullConsumer> reader = Reader("CID_ORDERLY_RESET_RUNNING");
+  ASSERT_TRUE(Eventually([&] { return Committed(*reader, queue) == 4; }));
+  std::this_thread::sleep_for(200ms);
+  EXPECT_EQ(received.count(), 10u);  // nothing started meanwhile
+  first_9.Open();
+  ASSERT_TRUE(received.AwaitCount(16));
+  ASSERT_TRUE(Eventually([&] { return Committed(*reader, queue) == 10; }));
+  consumer->Shutdown();
+  std::lock_guard<std::mutex> lock(mu);
+  EXPECT_TRUE(overlaps.empty()) << overlaps.front();
+  std::vector<int64_t> offsets;
+  for (const ReceivedMessage& m : received.messages()) offsets.push_back(m.queue_offset);
+  EXPECT_EQ(offsets, (std::vector<int64_t>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 4, 5, 6, 7, 8, 9}));
+}
+
+// ---- Consume timeout ----
+
+TEST_F(PushConsumerTest, AListenerCallPastTheConsumeTimeoutIsRetriedAndNoLongerHoldsTheOffset) {
+  CreateTopic("Slow", 1);
+  Send("Slow", "stuck");
+  PushConsumerOptions options = Options("CID_TIMEOUT");
+  options.consume_timeout = 200ms;
+  options.consume_timeout_check_interval = 50ms;
+  options.persist_offset_interval = 50ms;
+  Gate release;
+  Received received;
+  auto consumer = std::make_unique<PushConsumer>(options);
+  OpenOnExit open{&release};
+  ASSERT_TRUE(consumer->Subscribe("Slow").ok());
+  consumer->RegisterListener([&](const std::vector<ReceivedMessage>& messages) {
+    for (const ReceivedMessage& m : messages) received.Add(m);
+    if (messages.front().reconsume_times > 0) return ConsumeStatus::kSuccess;
+    // The first delivery outlives the timeout, then fails: it must not be sent back again.
+    release.Wait();
+    return ConsumeStatus::kReconsumeLater;
+  });
+  ASSERT_TRUE(consumer->Start().ok());
+
+  // It comes again through the retry topic while the first call is still held, and the
+  // queue's offset moves past it.
+  ASSERT_TRUE(received.AwaitCount(2));
+  std::vector<ReceivedMessage> messages = received.messages();
+  EXPECT_EQ(messages[1].body, "stuck");
+  EXPECT_EQ(messages[1].topic, "Slow");
+  EXPECT_EQ(messages[1].reconsume_times, 1);
+  std::unique_ptr<PullConsumer> reader = Reader("CID_TIMEOUT");
+  const MessageQueue queue{"Slow", broker_name_, 0};
+  EXPECT_TRUE(Eventually([&] { return Committed(*reader, queue) == 1; }));
+
+  release.Open();
+  consumer->Shutdown();  // waits for the released call and whatever it does
+  EXPECT_EQ(received.count(), 2u);
+  EXPECT_EQ(Committed(*reader, queue), 1);
+  // One send-back (delay level 3: SCHEDULE_TOPIC_XXXX queue 2), not a second one when the
+  // held call failed.
+  AwaitDispatched();
+  Result<mqstore::QueueBounds> scheduled =
+      broker_->store()->GetQueueBounds("SCHEDULE_TOPIC_XXXX", 2);
+  ASSERT_TRUE(scheduled.ok()) << scheduled.status().ToString();
+  EXPECT_EQ(scheduled->max_offset, 1);
 }
 
 }  // namespace

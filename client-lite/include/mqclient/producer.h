@@ -42,14 +42,15 @@ struct ProducerOptions {
   std::chrono::milliseconds send_timeout{3000};
   int retry_times_when_send_failed = 2;  // extra attempts after the first, on another broker
   // SendAsync: extra attempts after a transport failure or a retryable answer, on the same
-  // queue (RocketMQ's retryTimesWhenSendAsyncFailed).
+  // queue (RocketMQ's retryTimesWhenSendAsyncFailed); with send_latency_fault_enable on a
+  // queue picked as for a sync retry (another broker when one is available).
   int retry_times_when_send_async_failed = 2;
   // Send: an answer other than SEND_OK (FLUSH_DISK_TIMEOUT, ...) is retried on another broker
   // too, within retry_times_when_send_failed (RocketMQ's retryAnotherBrokerWhenNotStoreOK).
   bool retry_another_broker_when_not_store_ok = false;
-  // Send (sync): a broker that answered slowly is not picked for a while, one that failed
-  // for 10 minutes, while another is available (RocketMQ's sendLatencyFaultEnable;
-  // docs/design/0008-client-lite.md).
+  // Send and SendAsync: a broker that answered slowly is not picked for a while, one that
+  // failed for 10 minutes, while another is available (RocketMQ's sendLatencyFaultEnable;
+  // docs/design/0008-client-lite.md). SendOneway avoids the brokers the others paused.
   bool send_latency_fault_enable = false;
   // Topic whose route is used (and named as defaultTopic) when the topic has no route yet,
   // so the broker may create it.
@@ -124,9 +125,11 @@ class Producer {
   // Sends to the next queue round robin without waiting; `done` runs once with the result,
   // on a transport thread (it must not block), or at once on this thread when the send cannot
   // start. A transport failure or retryable answer is retried on the same queue up to
-  // retry_times_when_send_async_failed times (not after Shutdown). `done` may call SendAsync again
-  // (a closed-loop load generator does), as long as the topic was sent to before from another
-  // thread: a transport thread cannot wait for a route, so a topic's first send there fails.
+  // retry_times_when_send_async_failed times (not after Shutdown); with latency-fault
+  // avoidance each attempt's latency is recorded and a retry may go to another broker. `done` may
+  // call SendAsync again (a closed-loop load generator does), as long as the topic was sent to
+  // before from another thread: a transport thread cannot wait for a route, so a topic's first send
+  // there fails.
   using SendCallback = std::function<void(Result<SendResult>)>;
   void SendAsync(const Message& message, SendCallback done);
   // Sends to the next queue round robin without asking for an answer (RocketMQ's
@@ -179,6 +182,13 @@ class Producer {
   using SendAttempt =
       std::function<Result<SendResult>(const MessageQueue& queue, const std::string& address)>;
   Result<SendResult> SendWithRetries(const std::string& topic, const SendAttempt& attempt);
+  // The index of the queue of `info` to send to next: round robin, avoiding `failed_broker`
+  // (may be empty) and, with latency-fault avoidance, paused brokers while another will do.
+  size_t PickQueue(const PublishInfo& info, const std::string& failed_broker);
+  // With latency-fault avoidance: an attempt on `broker` started at `started_at` ended with
+  // `outcome`.
+  void RecordLatency(const std::string& broker, std::chrono::steady_clock::time_point started_at,
+                     const Status& outcome);
   // The header fields every send carries (SEND_MESSAGE_V2's a..m).
   void AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_t flag,
                      std::string properties, bool batch,

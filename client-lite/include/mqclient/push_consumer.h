@@ -6,7 +6,8 @@
 // and redelivered through the group's retry topic (%RETRY%<group>) after a growing delay;
 // after max_reconsume_times it goes to the dead-letter topic (%DLQ%<group>). Delivery is at
 // least once: after a crash or a rebalance a member may see messages whose consumption was
-// not yet committed.
+// not yet committed. When an admin resets the group's offsets (the broker then sends
+// RESET_CONSUMER_CLIENT_OFFSET), the queues a member holds restart from the new offsets.
 //
 //   PushConsumerOptions options;
 //   options.namesrv_addr = "127.0.0.1:9876";
@@ -108,6 +109,15 @@ struct PushConsumerOptions {
   std::chrono::milliseconds pull_delay_on_flow_control{50};
   // A message whose send-back failed is consumed again locally after this.
   std::chrono::milliseconds consume_again_delay{5000};
+  // Concurrent: a message whose listener call started more than consume_timeout ago and has
+  // not returned is sent back for retry (delay level 3) and leaves the process queue, so the
+  // committed offset moves past it; the call's result, when it comes, is ignored for it
+  // (Java's consumeTimeout, 15 min). Broadcasting: it is dropped instead. Checked every
+  // min(consume_timeout, consume_timeout_check_interval) (Java: every consume_timeout), the
+  // interval 0 meaning consume_timeout; consume_timeout 0 turns it off. Orderly listeners
+  // are not timed (as in Java).
+  std::chrono::milliseconds consume_timeout{std::chrono::minutes(15)};
+  std::chrono::milliseconds consume_timeout_check_interval{60000};
 
   // Transport threads shared with other clients of this process (null: its own thread).
   std::shared_ptr<mqremoting::TransportThreads> transport_threads;
@@ -153,6 +163,12 @@ class PushConsumer {
   // "<ip>@<pid>#<n>": what GET_CONSUMER_LIST_BY_GROUP lists for this member.
   const std::string& client_id() const;
   PushConsumerStats Stats() const;
+
+  // Tests only: handles `request` as if a broker had sent it over `connection` (an answer
+  // goes to connection->Send), e.g. RESET_CONSUMER_CLIENT_OFFSET without a broker that sends
+  // one.
+  void HandleBrokerRequestForTesting(const std::shared_ptr<mqremoting::Connection>& connection,
+                                     mqremoting::RemotingCommand request);
 
   class Impl;
 
