@@ -2,11 +2,14 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <set>
 #include <utility>
 
 #include "consumer_requests.h"
+#include "mqstore/send_back.h"
 #include "remoting/codes.h"
+#include "remoting/tag_filter.h"
 
 namespace mqclient {
 
@@ -173,24 +176,270 @@ Result<std::vector<QueueProgress>> Admin::QueueOffsets(const std::string& topic,
 
 Result<std::vector<QueueProgress>> Admin::ResetOffsetByTime(const std::string& group,
                                                             const std::string& topic,
-                                                            int64_t timestamp_ms) {
+                                                            int64_t timestamp_ms, bool force) {
   if (group.empty()) return Status::InvalidArgument("no consumer group given");
   MQ_ASSIGN_OR_RETURN(std::vector<QueueProgress> progress, QueueOffsets(topic));
+  // Each master resets its own queues and tells the running members.
+  std::map<std::string, std::vector<QueueProgress*>> by_master;
   for (QueueProgress& p : progress) {
     MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(p.queue));
-    MQ_ASSIGN_OR_RETURN(RemotingCommand found,
-                        Call(address, MakeQueueOffsetRequest(request_code::kSearchOffsetByTimestamp,
-                                                             p.queue, timestamp_ms)));
-    MQ_ASSIGN_OR_RETURN(p.consumer_offset,
-                        ReadOffsetResponse(found, "offset by time in " + p.queue.ToString()));
-    MQ_ASSIGN_OR_RETURN(
-        RemotingCommand updated,
-        Call(address, MakeUpdateConsumerOffsetRequest(group, p.queue, p.consumer_offset)));
-    if (updated.code != response_code::kSuccess) {
-      return ResponseStatus(updated, "reset offset of " + group + " in " + p.queue.ToString());
+    by_master[address].push_back(&p);
+  }
+  for (auto& [address, queues] : by_master) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kInvokeBrokerToResetOffset);
+    request.SetExt("topic", topic);
+    request.SetExt("group", group);
+    request.SetExt("timestamp", timestamp_ms);
+    request.SetExt("isForce", force);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code == response_code::kSuccess) {
+      MQ_ASSIGN_OR_RETURN(mqremoting::QueueOffsets moved,
+                          mqremoting::ParseResetOffsetBody(response.BodyBytes()));
+      for (QueueProgress* p : queues) {
+        for (const auto& [queue, offset] : moved) {
+          if (queue.topic == p->queue.topic && queue.broker_name == p->queue.broker_name &&
+              queue.queue_id == p->queue.queue_id) {
+            p->consumer_offset = offset;
+          }
+        }
+      }
+      continue;
+    }
+    if (response.code != response_code::kRequestCodeNotSupported) {
+      return ResponseStatus(response, "reset offsets of " + group + " on " + address);
+    }
+    // An older broker: set the offsets one by one (running members are not told).
+    for (QueueProgress* p : queues) {
+      if (timestamp_ms == -1) {
+        p->consumer_offset = p->max_offset;
+      } else {
+        MQ_ASSIGN_OR_RETURN(
+            RemotingCommand found,
+            Call(address, MakeQueueOffsetRequest(request_code::kSearchOffsetByTimestamp, p->queue,
+                                                 timestamp_ms)));
+        MQ_ASSIGN_OR_RETURN(p->consumer_offset,
+                            ReadOffsetResponse(found, "offset by time in " + p->queue.ToString()));
+      }
+      MQ_ASSIGN_OR_RETURN(
+          RemotingCommand updated,
+          Call(address, MakeUpdateConsumerOffsetRequest(group, p->queue, p->consumer_offset)));
+      if (updated.code != response_code::kSuccess) {
+        return ResponseStatus(updated, "reset offset of " + group + " in " + p->queue.ToString());
+      }
     }
   }
   return progress;
+}
+
+Result<std::vector<std::string>> Admin::AllMasters() {
+  MQ_ASSIGN_OR_RETURN(mqremoting::ClusterInfo info, name_server_->GetClusterInfo());
+  std::set<std::string> masters;
+  for (const auto& [name, broker] : info.broker_addr_table) {
+    auto master = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
+    if (master != broker.broker_addrs.end()) masters.insert(master->second);
+  }
+  if (masters.empty()) return Status::NotFound("the name servers know no master broker");
+  return std::vector<std::string>(masters.begin(), masters.end());
+}
+
+Status Admin::UpdateSubscriptionGroup(const mqstore::SubscriptionGroupConfig& config,
+                                      const std::string& broker_addr) {
+  RemotingCommand request =
+      RemotingCommand::Request(request_code::kUpdateAndCreateSubscriptionGroup);
+  request.body = mqremoting::EncodeSubscriptionGroupConfig(config);
+  MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(broker_addr, std::move(request)));
+  if (response.code != response_code::kSuccess) {
+    return ResponseStatus(response,
+                          "update subscription group " + config.group_name + " on " + broker_addr);
+  }
+  return Status::OK();
+}
+
+Result<std::vector<std::string>> Admin::UpdateSubscriptionGroupInCluster(
+    const mqstore::SubscriptionGroupConfig& config, const std::string& cluster) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters,
+                      ClusterMasters(name_server_.get(), cluster));
+  for (const std::string& address : masters) {
+    MQ_RETURN_IF_ERROR(UpdateSubscriptionGroup(config, address));
+  }
+  return masters;
+}
+
+Result<std::vector<mqstore::SubscriptionGroupConfig>> Admin::SubscriptionGroups(
+    const std::string& broker_addr) {
+  MQ_ASSIGN_OR_RETURN(
+      RemotingCommand response,
+      Call(broker_addr, RemotingCommand::Request(request_code::kGetAllSubscriptionGroupConfig)));
+  if (response.code != response_code::kSuccess) {
+    return ResponseStatus(response, "subscription groups of " + broker_addr);
+  }
+  return mqremoting::ParseSubscriptionGroupWrapper(response.BodyBytes());
+}
+
+Status Admin::DeleteSubscriptionGroup(const std::string& group, const std::string& cluster,
+                                      bool clean_offset) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters,
+                      ClusterMasters(name_server_.get(), cluster));
+  bool deleted = false;
+  for (const std::string& address : masters) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kDeleteSubscriptionGroup);
+    request.SetExt("groupName", group);
+    request.SetExt("cleanOffset", clean_offset);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code == response_code::kSubscriptionGroupNotExist) continue;
+    if (response.code != response_code::kSuccess) {
+      return ResponseStatus(response, "delete subscription group " + group + " on " + address);
+    }
+    deleted = true;
+  }
+  if (!deleted) {
+    return Status::NotFound("no broker of cluster " + cluster + " has subscription group " + group);
+  }
+  return Status::OK();
+}
+
+Result<mqremoting::ConsumerConnection> Admin::ConsumerConnection(const std::string& group) {
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters, AllMasters());
+  for (const std::string& address : masters) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kGetConsumerConnectionList);
+    request.SetExt("consumerGroup", group);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code == response_code::kConsumerNotOnline) continue;
+    if (response.code != response_code::kSuccess) {
+      return ResponseStatus(response, "connections of group " + group + " on " + address);
+    }
+    return mqremoting::ParseConsumerConnection(response.BodyBytes());
+  }
+  return Status::NotFound("consumer group " + group + " has no running member");
+}
+
+Result<std::vector<QueueProgress>> Admin::ConsumeProgress(const std::string& group,
+                                                          const std::string& topic) {
+  if (group.empty()) return Status::InvalidArgument("no consumer group given");
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters, AllMasters());
+  std::vector<QueueProgress> progress;
+  Status first_error;
+  bool any = false;
+  for (const std::string& address : masters) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kGetConsumeStats);
+    request.SetExt("consumerGroup", group);
+    if (!topic.empty()) request.SetExt("topic", topic);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code != response_code::kSuccess) {
+      // A broker without the topic is not an error while another one has it.
+      if (first_error.ok()) {
+        first_error = ResponseStatus(response, "consume stats of " + group + " on " + address);
+      }
+      continue;
+    }
+    MQ_ASSIGN_OR_RETURN(mqremoting::ConsumeStats stats,
+                        mqremoting::ParseConsumeStats(response.BodyBytes()));
+    any = true;
+    for (const auto& [queue, offsets] : stats.offset_table) {
+      QueueProgress p;
+      p.queue = MessageQueue{queue.topic, queue.broker_name, queue.queue_id};
+      p.max_offset = offsets.broker_offset;
+      p.consumer_offset = offsets.consumer_offset;
+      p.last_timestamp_ms = offsets.last_timestamp;
+      progress.push_back(std::move(p));
+    }
+  }
+  if (!any) return first_error;
+  std::sort(progress.begin(), progress.end(),
+            [](const QueueProgress& a, const QueueProgress& b) { return a.queue < b.queue; });
+  return progress;
+}
+
+Result<std::vector<std::string>> Admin::TopicConsumedByWho(const std::string& topic) {
+  MQ_ASSIGN_OR_RETURN(mqremoting::TopicRouteData route, name_server_->GetRoute(topic, true));
+  std::set<std::string> groups;
+  for (const mqremoting::BrokerData& broker : route.broker_datas) {
+    std::string address = MasterAddress(route, broker.broker_name);
+    if (address.empty()) continue;
+    RemotingCommand request = RemotingCommand::Request(request_code::kQueryTopicConsumeByWho);
+    request.SetExt("topic", topic);
+    MQ_ASSIGN_OR_RETURN(RemotingCommand response, Call(address, std::move(request)));
+    if (response.code != response_code::kSuccess) {
+      return ResponseStatus(response, "groups of topic " + topic + " on " + address);
+    }
+    MQ_ASSIGN_OR_RETURN(std::vector<std::string> found,
+                        mqremoting::ParseGroupList(response.BodyBytes()));
+    groups.insert(found.begin(), found.end());
+  }
+  return std::vector<std::string>(groups.begin(), groups.end());
+}
+
+std::string_view TrackTypeName(TrackType type) {
+  switch (type) {
+    case TrackType::kConsumed:
+      return "CONSUMED";
+    case TrackType::kConsumedButFiltered:
+      return "CONSUMED_BUT_FILTERED";
+    case TrackType::kNotConsumedYet:
+      return "NOT_CONSUME_YET";
+    case TrackType::kNotOnline:
+      return "NOT_ONLINE";
+    case TrackType::kBroadcasting:
+      return "CONSUME_BROADCASTING";
+  }
+  return "UNKNOWN";
+}
+
+Result<std::vector<MessageTrack>> Admin::TrackMessage(const std::string& topic,
+                                                      const std::string& id) {
+  MQ_ASSIGN_OR_RETURN(ReceivedMessage message, QueryMessageById(topic, id));
+  MQ_ASSIGN_OR_RETURN(std::vector<std::string> groups, TopicConsumedByWho(topic));
+  // The broker the message is on: the one whose master stored it.
+  std::string broker_name;
+  if (Result<mqremoting::TopicRouteData> route = name_server_->GetRoute(topic, false); route.ok()) {
+    for (const mqremoting::BrokerData& broker : route->broker_datas) {
+      if (MasterAddress(*route, broker.broker_name) == message.store_host) {
+        broker_name = broker.broker_name;
+      }
+    }
+  }
+  std::vector<MessageTrack> tracks;
+  for (const std::string& group : groups) {
+    MessageTrack track;
+    track.group = group;
+    Result<mqremoting::ConsumerConnection> members = ConsumerConnection(group);
+    track.online = members.ok();
+    bool broadcasting = members.ok() && members->message_model == mqremoting::kBroadcasting;
+    bool consumed = false;
+    Result<std::vector<QueueProgress>> progress = ConsumeProgress(group, topic);
+    if (progress.ok()) {
+      for (const QueueProgress& p : *progress) {
+        if (p.queue.queue_id == message.queue_id &&
+            (broker_name.empty() || p.queue.broker_name == broker_name)) {
+          consumed = p.consumer_offset > message.queue_offset;
+        }
+      }
+    }
+    if (broadcasting) {
+      track.type = TrackType::kBroadcasting;
+    } else if (consumed) {
+      track.type = TrackType::kConsumed;
+      if (members.ok()) {
+        for (const mqremoting::SubscriptionData& sub : members->subscriptions) {
+          if (sub.topic != topic) continue;
+          Result<mqremoting::TagFilter> filter = mqremoting::TagFilterFromSubscription(sub);
+          if (filter.ok() && !filter->MatchesTag(message.tags)) {
+            track.type = TrackType::kConsumedButFiltered;
+          }
+        }
+      }
+    } else {
+      track.type = members.ok() ? TrackType::kNotConsumedYet : TrackType::kNotOnline;
+    }
+    // Retries and dead letters keep the message's unique key.
+    const std::string& key = message.unique_id.empty() ? id : message.unique_id;
+    Result<std::vector<ReceivedMessage>> retried =
+        QueryIndex(mqstore::RetryTopic(group), key, 64, /*unique_key=*/true);
+    if (retried.ok()) track.retries = static_cast<int>(retried->size());
+    track.dead = QueryIndex(mqstore::DlqTopic(group), key, 1, /*unique_key=*/true).ok();
+    tracks.push_back(std::move(track));
+  }
+  return tracks;
 }
 
 Status Admin::DeleteTopic(const std::string& topic, const std::string& cluster) {

@@ -1,10 +1,12 @@
 // mqadmin: RocketMQ's admin tool subcommands (updateTopic, deleteTopic, topicList, topicRoute,
-// topicStatus, clusterList, brokerStatus, consumerProgress, resetOffsetByTime, sendMessage,
-// consumeMessage, queryMsgByKey, queryMsgById, queryMsgByOffset) over client-lite. Output
+// topicStatus, clusterList, brokerStatus, consumerProgress, resetOffsetByTime, updateSubGroup,
+// deleteSubGroup, consumerConnection, messageTrack, sendMessage, consumeMessage, queryMsgByKey,
+// queryMsgById, queryMsgByOffset) over client-lite. Output
 // follows RocketMQ's tables; errors go to stderr with exit status 1.
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <string>
@@ -15,6 +17,7 @@
 #include "mqclient/message.h"
 #include "mqclient/producer.h"
 #include "mqclient/pull_consumer.h"
+#include "remoting/consumer_admin_bodies.h"
 
 namespace {
 
@@ -24,6 +27,38 @@ using mqclient::Status;
 int Fail(const std::string& command, const Status& status) {
   std::cerr << "mqadmin " << command << ": error: " << status.ToString() << "\n";
   return 1;
+}
+
+// "yyyy-MM-dd HH:mm:ss" in local time; "-" for 0.
+std::string FormatTime(int64_t ms) {
+  if (ms <= 0) return "-";
+  std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+  std::tm local{};
+  localtime_r(&seconds, &local);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%d %H:%M:%S", &local);
+  return text;
+}
+
+// -s of resetOffsetByTime: milliseconds since the epoch, "now", or -1 (the end).
+Result<int64_t> ParseTimestamp(const std::string& text) {
+  if (text == "now") {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  size_t used = 0;
+  int64_t value = 0;
+  try {
+    value = std::stoll(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || value < -1) {
+    return Status::InvalidArgument("-s " + text +
+                                   ": give milliseconds since the epoch, 'now' or -1");
+  }
+  return value;
 }
 
 void PrintMessage(const mqclient::ReceivedMessage& m) {
@@ -160,24 +195,76 @@ int main(int argc, char** argv) {
   topic_status->add_option("-t,--topic", topic, "topic name")->required();
   CLI::App* progress = app.add_subcommand(
       "consumerProgress",
-      "Show a consumer group's committed offset and lag in every queue of a topic");
+      "Show a consumer group's committed offset and lag in every queue of a topic, or of every "
+      "topic it has offsets in or subscribes to");
   AddNamesrv(progress, &common);
   progress->add_option("-g,--groupName", group, "consumer group")->required();
-  progress
-      ->add_option("-t,--topic", topic,
-                   "topic (required here: RocketMQ's also lists every topic of the group)")
-      ->required();
-  int64_t timestamp_ms = 0;
+  progress->add_option("-t,--topic", topic, "only this topic");
+  std::string timestamp_text;
+  bool force = true;
   CLI::App* reset = app.add_subcommand(
       "resetOffsetByTime",
-      "Set a consumer group's offsets in a topic to the first message stored at or after a "
-      "time; stop the group's consumers first (they commit their own offsets over it)");
+      "Move a consumer group's offsets in a topic to the first message stored at or after a "
+      "time; each broker moves them and tells the group's running consumers");
   AddNamesrv(reset, &common);
   reset->add_option("-g,--group", group, "consumer group")->required();
   reset->add_option("-t,--topic", topic, "topic name")->required();
-  reset->add_option("-s,--timestamp", timestamp_ms, "time in milliseconds since the epoch")
-      ->required()
+  reset
+      ->add_option("-s,--timestamp", timestamp_text,
+                   "milliseconds since the epoch, 'now', or -1 for the end of each queue")
+      ->required();
+  reset->add_option("-f,--force", force,
+                    "true (default): move there even forward; false: only ever move back");
+
+  // updateSubGroup / deleteSubGroup / consumerConnection / messageTrack
+  mqstore::SubscriptionGroupConfig sub_group;
+  CLI::App* update_group = app.add_subcommand(
+      "updateSubGroup", "Create or update a consumer group's settings on a broker or cluster");
+  AddNamesrv(update_group, &common);
+  update_group->add_option("-g,--groupName", sub_group.group_name, "consumer group")->required();
+  update_group->add_option("-b,--brokerAddr", broker_addr, "on this broker");
+  update_group->add_option("-c,--clusterName", cluster, "on every master of this cluster");
+  update_group->add_option("-s,--consumeEnable", sub_group.consume_enable,
+                           "may the group pull (default true)");
+  update_group->add_option("-m,--consumeFromMinEnable", sub_group.consume_from_min_enable,
+                           "default true");
+  update_group->add_option("-d,--consumeBroadcastEnable", sub_group.consume_broadcast_enable,
+                           "default true");
+  update_group->add_option("-o,--consumeMessageOrderly", sub_group.consume_message_orderly,
+                           "default false");
+  update_group
+      ->add_option("-q,--retryQueueNums", sub_group.retry_queue_nums,
+                   "queues of the group's retry topic (default 1)")
       ->check(CLI::NonNegativeNumber);
+  update_group
+      ->add_option("-r,--retryMaxTimes", sub_group.retry_max_times,
+                   "deliveries before the dead-letter topic (default 16)")
+      ->check(CLI::NonNegativeNumber);
+  update_group->add_option("-i,--brokerId", sub_group.broker_id, "broker to consume from");
+  update_group->add_option("-w,--whichBrokerWhenConsumeSlowly",
+                           sub_group.which_broker_when_consume_slowly, "default 1");
+  update_group->add_option("-a,--notifyConsumerIdsChanged",
+                           sub_group.notify_consumer_ids_changed_enable,
+                           "tell members when the group changes (default true)");
+  bool remove_offset = false;
+  CLI::App* delete_group = app.add_subcommand(
+      "deleteSubGroup", "Delete a consumer group's settings from every master of a cluster");
+  AddNamesrv(delete_group, &common);
+  delete_group->add_option("-g,--groupName", group, "consumer group")->required();
+  delete_group->add_option("-c,--clusterName", cluster, "cluster")->required();
+  delete_group->add_option("-r,--removeOffset", remove_offset,
+                           "also delete the group's committed offsets (default false)");
+  CLI::App* connection = app.add_subcommand(
+      "consumerConnection", "Show a consumer group's running members and subscriptions");
+  AddNamesrv(connection, &common);
+  connection->add_option("-g,--consumerGroup", group, "consumer group")->required();
+  CLI::App* track = app.add_subcommand(
+      "messageTrack",
+      "Show where a message stands for every consumer group of its topic: consumed or not, "
+      "retried, dead");
+  AddNamesrv(track, &common);
+  track->add_option("-t,--topic", topic, "topic name")->required();
+  track->add_option("-i,--msgId", msg_id, "message id (offset id or UNIQ_KEY)")->required();
 
   // brokerStatus
   CLI::App* broker_status =
@@ -206,43 +293,117 @@ int main(int argc, char** argv) {
     std::printf("delete topic [%s] from NameServer success.\n", topic.c_str());
     return 0;
   }
-  if (topic_status->parsed() || progress->parsed()) {
-    const bool with_group = progress->parsed();
+  if (topic_status->parsed()) {
     mqclient::Admin admin(common.namesrv);
-    Result<std::vector<mqclient::QueueProgress>> queues =
-        admin.QueueOffsets(topic, with_group ? group : "");
-    if (!queues.ok()) return Fail(with_group ? "consumerProgress" : "topicStatus", queues.status());
-    if (with_group) {
-      std::printf("%-32s  %-32s  %-4s  %-20s  %-20s  %s\n", "#Topic", "#Broker Name", "#QID",
-                  "#Broker Offset", "#Consumer Offset", "#Diff");
-      int64_t total_lag = 0;
-      for (const mqclient::QueueProgress& q : *queues) {
-        total_lag += q.lag();
-        std::printf("%-32s  %-32s  %-4d  %-20lld  %-20lld  %lld\n", q.queue.topic.c_str(),
-                    q.queue.broker_name.c_str(), q.queue.queue_id,
-                    static_cast<long long>(q.max_offset), static_cast<long long>(q.consumer_offset),
-                    static_cast<long long>(q.lag()));
-      }
-      std::printf("\nDiff Total: %lld\n", static_cast<long long>(total_lag));
-    } else {
-      std::printf("%-32s  %-4s  %-20s  %s\n", "#Broker Name", "#QID", "#Min Offset", "#Max Offset");
-      for (const mqclient::QueueProgress& q : *queues) {
-        std::printf("%-32s  %-4d  %-20lld  %lld\n", q.queue.broker_name.c_str(), q.queue.queue_id,
-                    static_cast<long long>(q.min_offset), static_cast<long long>(q.max_offset));
-      }
+    Result<std::vector<mqclient::QueueProgress>> queues = admin.QueueOffsets(topic);
+    if (!queues.ok()) return Fail("topicStatus", queues.status());
+    std::printf("%-32s  %-4s  %-20s  %s\n", "#Broker Name", "#QID", "#Min Offset", "#Max Offset");
+    for (const mqclient::QueueProgress& q : *queues) {
+      std::printf("%-32s  %-4d  %-20lld  %lld\n", q.queue.broker_name.c_str(), q.queue.queue_id,
+                  static_cast<long long>(q.min_offset), static_cast<long long>(q.max_offset));
     }
     return 0;
   }
+  if (progress->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<std::vector<mqclient::QueueProgress>> queues = admin.ConsumeProgress(group, topic);
+    if (!queues.ok()) return Fail("consumerProgress", queues.status());
+    std::printf("%-32s  %-32s  %-4s  %-20s  %-20s  %-12s  %s\n", "#Topic", "#Broker Name", "#QID",
+                "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime");
+    int64_t total_lag = 0;
+    for (const mqclient::QueueProgress& q : *queues) {
+      total_lag += q.lag();
+      std::printf("%-32s  %-32s  %-4d  %-20lld  %-20lld  %-12lld  %s\n", q.queue.topic.c_str(),
+                  q.queue.broker_name.c_str(), q.queue.queue_id,
+                  static_cast<long long>(q.max_offset), static_cast<long long>(q.consumer_offset),
+                  static_cast<long long>(q.lag()), FormatTime(q.last_timestamp_ms).c_str());
+    }
+    std::printf("\nDiff Total: %lld\n", static_cast<long long>(total_lag));
+    return 0;
+  }
   if (reset->parsed()) {
+    Result<int64_t> timestamp = ParseTimestamp(timestamp_text);
+    if (!timestamp.ok()) return Fail("resetOffsetByTime", timestamp.status());
     mqclient::Admin admin(common.namesrv);
     Result<std::vector<mqclient::QueueProgress>> queues =
-        admin.ResetOffsetByTime(group, topic, timestamp_ms);
+        admin.ResetOffsetByTime(group, topic, *timestamp, force);
     if (!queues.ok()) return Fail("resetOffsetByTime", queues.status());
     std::printf("%-32s  %-4s  %s\n", "#Broker Name", "#QID", "#New Offset");
     for (const mqclient::QueueProgress& q : *queues) {
       std::printf("%-32s  %-4d  %lld\n", q.queue.broker_name.c_str(), q.queue.queue_id,
                   static_cast<long long>(q.consumer_offset));
     }
+    return 0;
+  }
+  if (update_group->parsed()) {
+    if (cluster.empty() == broker_addr.empty()) {
+      std::cerr << "mqadmin updateSubGroup: error: give exactly one of -c CLUSTER or -b "
+                   "BROKERADDR\n";
+      return 1;
+    }
+    mqclient::Admin admin(common.namesrv);
+    std::vector<std::string> updated{broker_addr};
+    if (broker_addr.empty()) {
+      Result<std::vector<std::string>> masters =
+          admin.UpdateSubscriptionGroupInCluster(sub_group, cluster);
+      if (!masters.ok()) return Fail("updateSubGroup", masters.status());
+      updated = *masters;
+    } else if (Status status = admin.UpdateSubscriptionGroup(sub_group, broker_addr);
+               !status.ok()) {
+      return Fail("updateSubGroup", status);
+    }
+    for (const std::string& address : updated) {
+      std::printf("create subscription group to %s success.\n", address.c_str());
+    }
+    std::printf("%s\n", mqremoting::EncodeSubscriptionGroupConfig(sub_group).c_str());
+    return 0;
+  }
+  if (delete_group->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Status status = admin.DeleteSubscriptionGroup(group, cluster, remove_offset);
+    if (!status.ok()) return Fail("deleteSubGroup", status);
+    std::printf("delete subscription group [%s] from cluster [%s] success.\n", group.c_str(),
+                cluster.c_str());
+    return 0;
+  }
+  if (connection->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<mqremoting::ConsumerConnection> members = admin.ConsumerConnection(group);
+    if (!members.ok()) return Fail("consumerConnection", members.status());
+    std::printf("%-4s  %-48s  %-24s  %-8s  %s\n", "#", "#ClientId", "#ClientAddr", "#Language",
+                "#Version");
+    int n = 0;
+    for (const mqremoting::ClientConnection& c : members->connections) {
+      std::printf("%-4d  %-48s  %-24s  %-8s  %d\n", ++n, c.client_id.c_str(), c.client_addr.c_str(),
+                  c.language.c_str(), c.version);
+    }
+    std::printf("\nBelow is subscription:\n");
+    n = 0;
+    for (const mqremoting::SubscriptionData& sub : members->subscriptions) {
+      std::printf("%-4d  Topic: %-48s SubExpression: %s\n", ++n, sub.topic.c_str(),
+                  sub.sub_string.c_str());
+    }
+    std::printf("\nConsumeType: %s\nMessageModel: %s\nConsumeFromWhere: %s\n",
+                members->consume_type.c_str(), members->message_model.c_str(),
+                members->consume_from_where.c_str());
+    return 0;
+  }
+  if (track->parsed()) {
+    mqclient::Admin admin(common.namesrv);
+    Result<mqclient::ReceivedMessage> message = admin.QueryMessageById(topic, msg_id);
+    if (!message.ok()) return Fail("messageTrack", message.status());
+    PrintMessage(*message);
+    Result<std::vector<mqclient::MessageTrack>> tracks = admin.TrackMessage(topic, msg_id);
+    if (!tracks.ok()) return Fail("messageTrack", tracks.status());
+    std::printf("\n%-48s  %-24s  %-8s  %-8s  %s\n", "#ConsumerGroup", "#TrackType", "#Online",
+                "#Retries", "#Dead");
+    for (const mqclient::MessageTrack& t : *tracks) {
+      std::printf("%-48s  %-24s  %-8s  %-8d  %s\n", t.group.c_str(),
+                  std::string(mqclient::TrackTypeName(t.type)).c_str(), t.online ? "true" : "false",
+                  t.retries, t.dead ? "true" : "false");
+    }
+    if (tracks->empty())
+      std::printf("no consumer group subscribes to or consumed %s\n", topic.c_str());
     return 0;
   }
   if (broker_status->parsed()) {

@@ -77,21 +77,37 @@ TEST_F(MqadminTest, OffsetsProgressResetStatusAndDelete) {
   ASSERT_EQ(Admin("topicStatus" + Ns() + " -t OpsTopic", &out), 0) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0 +3\n"))) << out;
 
-  // A group that never committed: no consumer offset, everything is lag.
+  // A group that never committed: offset 0 (as a Java broker reports it), everything is lag,
+  // nothing consumed yet (LastTime "-").
   ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
-  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +-1 +3\n"))) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +0 +3 +-\n"))) << out;
   EXPECT_NE(out.find("Diff Total: 3"), std::string::npos) << out;
 
   // Reset to the beginning of time, then to the future (the end).
   ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 0", &out), 0) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0\n"))) << out;
   ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
-  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +0 +3\n"))) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +0 +3 +-\n"))) << out;
   ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 99999999999999", &out),
             0)
       << out;
-  ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
+  // Without -t: every topic the group has offsets in; the last consumed message has a time.
+  ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(
+      out, std::regex("OpsTopic +" + row0 + "3 +3 +0 +[0-9]{4}-[0-9]{2}-[0-9]{2} ")))
+      << out;
   EXPECT_NE(out.find("Diff Total: 0"), std::string::npos) << out;
+  // Not forced, a reset never moves forward; -s takes 'now' and -1 too, nothing else.
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 0 -f false", &out), 0)
+      << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0\n"))) << out;
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s -1 -f false", &out), 0)
+      << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "0\n"))) << out;
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s now", &out), 0) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex(row0 + "3\n"))) << out;
+  EXPECT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s yesterday", &out), 1);
+  EXPECT_NE(out.find("'now' or -1"), std::string::npos) << out;
 
   ASSERT_EQ(
       Admin("queryMsgByOffset" + Ns() + " -t OpsTopic -b " + broker_name_ + " -i 0 -o 1", &out), 0)
@@ -108,6 +124,46 @@ TEST_F(MqadminTest, OffsetsProgressResetStatusAndDelete) {
   ASSERT_EQ(Admin("topicList" + Ns(), &out), 0) << out;
   EXPECT_EQ(out.find("OpsTopic"), std::string::npos) << out;
   EXPECT_EQ(Admin("topicStatus" + Ns() + " -t OpsTopic", &out), 1) << out;
+}
+
+TEST_F(MqadminTest, SubscriptionGroupsConnectionsAndMessageTrack) {
+  std::string out;
+  ASSERT_EQ(Admin("updateTopic" + Ns() + " -t TrackTopic -c DefaultCluster -r 1 -w 1", &out), 0)
+      << out;
+  ASSERT_EQ(Admin("updateSubGroup" + Ns() + " -g CID_CLI -c DefaultCluster -r 5 -s false", &out), 0)
+      << out;
+  EXPECT_NE(out.find("create subscription group to " + broker_addr_ + " success."),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("\"retryMaxTimes\":5"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"consumeEnable\":false"), std::string::npos) << out;
+  EXPECT_NE(Admin("updateSubGroup" + Ns() + " -g CID_CLI", &out), 0);  // neither -c nor -b
+  EXPECT_NE(out.find("exactly one of -c"), std::string::npos) << out;
+
+  // Nobody is running in the group.
+  EXPECT_EQ(Admin("consumerConnection" + Ns() + " -g CID_CLI", &out), 1);
+  EXPECT_NE(out.find("no running member"), std::string::npos) << out;
+
+  ASSERT_EQ(Admin("sendMessage" + Ns() + " -t TrackTopic -p tracked -c TagT", &out), 0) << out;
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(out, match, std::regex("SEND_OK +([0-9A-F]{32})"))) << out;
+  const std::string msg_id = match[1];
+  AwaitDispatched();
+  // consumeMessage commits nothing; a reset gives CID_CLI an offset past the message.
+  ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_CLI -t TrackTopic -s -1", &out), 0) << out;
+  ASSERT_EQ(Admin("messageTrack" + Ns() + " -t TrackTopic -i " + msg_id, &out), 0) << out;
+  EXPECT_NE(out.find("tracked"), std::string::npos) << out;
+  EXPECT_TRUE(std::regex_search(out, std::regex("CID_CLI +CONSUMED +false +0 +false\n"))) << out;
+  EXPECT_EQ(Admin("messageTrack" + Ns() + " -t TrackTopic -i " + std::string(32, 'F'), &out), 1);
+
+  ASSERT_EQ(Admin("deleteSubGroup" + Ns() + " -g CID_CLI -c DefaultCluster -r true", &out), 0)
+      << out;
+  EXPECT_NE(out.find("delete subscription group [CID_CLI]"), std::string::npos) << out;
+  EXPECT_EQ(Admin("deleteSubGroup" + Ns() + " -g CID_CLI -c DefaultCluster", &out), 1);
+  // Its offsets went with it: nobody consumes the topic any more.
+  ASSERT_EQ(Admin("messageTrack" + Ns() + " -t TrackTopic -i " + msg_id, &out), 0) << out;
+  EXPECT_NE(out.find("no consumer group subscribes to or consumed TrackTopic"), std::string::npos)
+      << out;
 }
 
 TEST_F(MqadminTest, ErrorsExitNonZeroWithAMessage) {
