@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -274,7 +275,9 @@ Result<ConsumeStats> ParseConsumeStats(std::string_view text) {
     MQ_ASSIGN_OR_RETURN(json root, ParseBody(kStatsBody, text));
     ConsumeStats stats;
     if (const json* tps = FindField(root, "consumeTps")) {
-      if (!tps->is_number()) return MalformedField(kStatsBody, "consumeTps", "is not a number");
+      if (!tps->is_number() || !std::isfinite(tps->get<double>())) {
+        return MalformedField(kStatsBody, "consumeTps", "is not a finite number");
+      }
       stats.consume_tps = tps->get<double>();
     }
     auto read_entry = [&](MessageQueue queue, const json& value,
