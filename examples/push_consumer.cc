@@ -2,6 +2,10 @@
 // Members started with the same group share the topic's queues; each message is handed to
 // one member. Prints one line per message and, when its share of queues changes, a QUEUES
 // line; stops on SIGINT/SIGTERM (or after --count messages), committing its offsets.
+// With --orderly it consumes each queue in order (an orderly listener holding the queue's
+// broker lock) and marks each RECEIVED line with when the listener call began and ended
+// (CLOCK_MONOTONIC, the same clock for every process of the machine), so a test can check
+// that no two members ever consumed one queue at once.
 //
 //   example_push_consumer -n 127.0.0.1:9876 -t TopicTest -g CID_QUICKSTART -s "TagA || TagB"
 #include "mqclient/push_consumer.h"
@@ -10,7 +14,9 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,6 +38,12 @@ std::string Hex(const std::string& bytes) {
   return hex;
 }
 
+int64_t MonotonicNs() {
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return static_cast<int64_t>(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -43,6 +55,8 @@ int main(int argc, char** argv) {
   std::string expression = "*";
   std::string from = "last";
   long count = 0;
+  bool orderly = false;
+  int consume_ms = 0;
   app.add_option("-n,--namesrvAddr", options.namesrv_addr, "name servers, 'host:port;host:port'")
       ->capture_default_str();
   app.add_option("-t,--topic", topic, "topic to consume")->capture_default_str();
@@ -55,6 +69,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"last", "first", "timestamp"}))
       ->capture_default_str();
   app.add_option("--count", count, "exit after this many messages (0: run until a signal)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--orderly", orderly, "consume each queue in order, one message at a time");
+  app.add_option("--consume-ms", consume_ms, "pretend each listener call works this long")
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
   options.consume_from_where = from == "first"       ? mqclient::ConsumeFromWhere::kFirstOffset
@@ -72,19 +89,35 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "subscribe: %s\n", subscribed.ToString().c_str());
     return 2;
   }
-  consumer.RegisterListener([&](const std::vector<mqclient::ReceivedMessage>& messages) {
+  auto print = [&](const std::vector<mqclient::ReceivedMessage>& messages, int64_t begin_ns) {
+    if (consume_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(consume_ms));
     std::lock_guard<std::mutex> lock(out_mu);
     for (const mqclient::ReceivedMessage& m : messages) {
       std::printf(
           "RECEIVED topic=%s queue=%d offset=%lld reconsume=%d tags=%s keys=%s id=%s "
-          "body_hex=%s\n",
+          "body_hex=%s",
           m.topic.c_str(), m.queue_id, static_cast<long long>(m.queue_offset), m.reconsume_times,
           m.tags.c_str(), m.keys.c_str(), m.unique_id.c_str(), Hex(m.body).c_str());
+      if (orderly) {
+        std::printf(" begin_ns=%lld end_ns=%lld", static_cast<long long>(begin_ns),
+                    static_cast<long long>(MonotonicNs()));
+      }
+      std::printf("\n");
       received.fetch_add(1);
     }
     std::fflush(stdout);
-    return mqclient::ConsumeStatus::kSuccess;
-  });
+  };
+  if (orderly) {
+    consumer.RegisterOrderlyListener([&](const std::vector<mqclient::ReceivedMessage>& messages) {
+      print(messages, MonotonicNs());
+      return mqclient::OrderlyConsumeStatus::kSuccess;
+    });
+  } else {
+    consumer.RegisterListener([&](const std::vector<mqclient::ReceivedMessage>& messages) {
+      print(messages, 0);
+      return mqclient::ConsumeStatus::kSuccess;
+    });
+  }
   mqstore::Status started = consumer.Start();
   if (!started.ok()) {
     std::fprintf(stderr, "start: %s\n", started.ToString().c_str());

@@ -651,6 +651,48 @@ function assertExactlyOnce(deliveries, sent, who) {
   }
 }
 
+// Runs the C++ push consumer (examples/push_consumer.cc, $MQPUSHCONSUMER) as its own process
+// and parses what it prints: STARTED (client id), QUEUES (its share) and RECEIVED lines
+// (with --orderly also when each listener call began and ended, CLOCK_MONOTONIC ns).
+// `args` are extra command-line arguments (e.g. ['--orderly', '--consume-ms', '2']).
+function startCppConsumer(cluster, group, topic, args = []) {
+  const binary = process.env.MQPUSHCONSUMER;
+  if (!binary) throw new Error('set MQPUSHCONSUMER to the built example_push_consumer');
+  const child = require('child_process').spawn(binary,
+      ['-n', cluster.namesrvAddr, '-t', topic, '-g', group, '--from', 'first', ...args],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+  const cpp = { child, clientId: null, queues: null, deliveries: [], output: '', exit: null };
+  let pending = '';
+  child.stdout.on('data', chunk => {
+    cpp.output += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (line.startsWith('STARTED ')) cpp.clientId = /client_id=(\S+)/.exec(line)[1];
+      if (line.startsWith('QUEUES')) {
+        cpp.queues = line.split(' ').slice(1).map(q => Number(q.split(':')[1])).sort();
+      }
+      if (line.startsWith('RECEIVED ')) {
+        const field = name => {
+          const match = new RegExp(`${name}=(\\S*)`).exec(line);
+          return match ? match[1] : null;
+        };
+        cpp.deliveries.push({ queueId: Number(field('queue')), queueOffset: Number(field('offset')),
+          tags: field('tags'), keys: field('keys'), body: Buffer.from(field('body_hex'), 'hex'),
+          beginNs: field('begin_ns') === null ? null : BigInt(field('begin_ns')),
+          endNs: field('end_ns') === null ? null : BigInt(field('end_ns')) });
+      }
+    }
+  });
+  child.stderr.on('data', chunk => { cpp.output += chunk; });
+  cpp.exited = new Promise(resolve => child.on('exit', (code, signal) => {
+    cpp.exit = { code, signal };
+    resolve(cpp.exit);
+  }));
+  return cpp;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenario runner
 
@@ -719,6 +761,7 @@ module.exports = {
   sleep,
   ownedQueues,
   startConsumer,
+  startCppConsumer,
   startProducer,
   uniqueName,
   unexpectedErrors,

@@ -6,47 +6,12 @@
 // its offsets and unregisters), the broker notifies ali-ons, which takes over its queues.
 // Environment: MQPUSHCONSUMER (the built example_push_consumer) besides the harness's.
 const assert = require('assert');
-const childProcess = require('child_process');
 const h = require('./harness');
 
-const { ownedQueues } = h;
+const { ownedQueues, startCppConsumer } = h;
 
 const COUNT = 200;
 const QUEUES = 4;
-
-// Runs the C++ consumer and parses what it prints (STARTED, QUEUES and RECEIVED lines).
-function startCppConsumer(cluster, group, topic) {
-  const binary = process.env.MQPUSHCONSUMER;
-  if (!binary) throw new Error('set MQPUSHCONSUMER to the built example_push_consumer');
-  const child = childProcess.spawn(binary,
-      ['-n', cluster.namesrvAddr, '-t', topic, '-g', group, '--from', 'first'],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
-  const cpp = { child, clientId: null, queues: null, deliveries: [], output: '', exit: null };
-  let pending = '';
-  child.stdout.on('data', chunk => {
-    cpp.output += chunk;
-    pending += chunk;
-    const lines = pending.split('\n');
-    pending = lines.pop();
-    for (const line of lines) {
-      if (line.startsWith('STARTED ')) cpp.clientId = /client_id=(\S+)/.exec(line)[1];
-      if (line.startsWith('QUEUES')) {
-        cpp.queues = line.split(' ').slice(1).map(q => Number(q.split(':')[1])).sort();
-      }
-      if (line.startsWith('RECEIVED ')) {
-        const field = name => new RegExp(`${name}=(\\S*)`).exec(line)[1];
-        cpp.deliveries.push({ queueId: Number(field('queue')), queueOffset: Number(field('offset')),
-          tags: field('tags'), keys: field('keys'), body: Buffer.from(field('body_hex'), 'hex') });
-      }
-    }
-  });
-  child.stderr.on('data', chunk => { cpp.output += chunk; });
-  cpp.exited = new Promise(resolve => child.on('exit', (code, signal) => {
-    cpp.exit = { code, signal };
-    resolve(cpp.exit);
-  }));
-  return cpp;
-}
 
 h.runScenario('MixedGroup', async cluster => {
   const topic = h.uniqueName('InteropMixed');
