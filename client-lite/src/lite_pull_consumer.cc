@@ -27,13 +27,6 @@ namespace response_code = mqremoting::response_code;
 using Millis = std::chrono::milliseconds;
 using SteadyClock = std::chrono::steady_clock;
 
-namespace {
-
-// consumeTimestamp's default: half an hour before Start.
-constexpr int64_t kDefaultConsumeTimestampAgoMs = 30 * 60 * 1000;
-
-}  // namespace
-
 class LitePullConsumer::Impl {
  public:
   explicit Impl(LitePullConsumerOptions options) : options_(std::move(options)) {
@@ -68,10 +61,7 @@ class LitePullConsumer::Impl {
   enum class Mode { kNone, kSubscribe, kAssign };
   enum class Phase { kCreated, kRunning, kStopped };
 
-  struct Subscription {
-    mqremoting::SubscriptionData data;
-    mqremoting::TagFilter filter;
-  };
+  using Subscription = ConsumerSubscription;
 
   // One queue held. Its generation changes whenever the queue is (re)added or seeked: pulls,
   // their answers and offset look-ups carry the generation they were made for, and whatever
@@ -100,8 +90,9 @@ class LitePullConsumer::Impl {
   void ShutdownLocked();  // lifecycle_mu_ held
 
   // Membership (subscribe mode).
-  std::vector<std::string> SubscribedTopics() const;
-  const Subscription* FindSubscription(const std::string& topic) const;
+  const Subscription* FindSubscription(const std::string& topic) const {
+    return mqclient::FindSubscription(subscriptions_, topic);
+  }
   Status RefreshRoutes(int* appeared = nullptr);
   Status SendHeartbeat();
   void Rebalance();  // scheduler thread
@@ -199,20 +190,7 @@ Status LitePullConsumer::Impl::Subscribe(const std::string& topic, const std::st
     return Status::FailedPrecondition(
         "the consumer was given queues by Assign: Subscribe and Assign cannot be mixed");
   }
-  if (topic.empty()) return Status::InvalidArgument("the topic is empty");
-  const std::string sub_string =
-      expression.empty() ? std::string(mqremoting::kSubscribeAll) : expression;
-  MQ_ASSIGN_OR_RETURN(mqremoting::TagFilter filter,
-                      mqremoting::ParseTagExpression(sub_string, mqremoting::kExpressionTypeTag));
-  Subscription subscription;
-  subscription.data.topic = topic;
-  subscription.data.sub_string = sub_string;
-  subscription.data.tags_set = filter.tags();
-  subscription.data.code_set = filter.codes();
-  subscription.filter = std::move(filter);
-  // A second Subscribe of a topic replaces the first, as in Java.
-  std::erase_if(subscriptions_, [&](const Subscription& s) { return s.data.topic == topic; });
-  subscriptions_.push_back(std::move(subscription));
+  MQ_RETURN_IF_ERROR(AddSubscription(&subscriptions_, topic, expression));
   mode_.store(Mode::kSubscribe);
   return Status::OK();
 }
@@ -355,7 +333,7 @@ void LitePullConsumer::Impl::ShutdownLocked() {
   }
   // Committed first: the members that take over start where this one stopped.
   if (mode_.load() == Mode::kSubscribe) {
-    calls_->Unregister(calls_->MasterAddresses(SubscribedTopics()), client_id_);
+    calls_->Unregister(calls_->MasterAddresses(SubscribedTopics(subscriptions_)), client_id_);
   }
   // Aborts the pulls the brokers still hold.
   remoting_->Shutdown();
@@ -436,51 +414,18 @@ void LitePullConsumer::Impl::DropBufferLocked(QueueState* state) {
 
 // ---- Membership and rebalance (subscribe mode) ----
 
-std::vector<std::string> LitePullConsumer::Impl::SubscribedTopics() const {
-  std::vector<std::string> topics;
-  for (const Subscription& subscription : subscriptions_) {
-    topics.push_back(subscription.data.topic);
-  }
-  return topics;
-}
-
-const LitePullConsumer::Impl::Subscription* LitePullConsumer::Impl::FindSubscription(
-    const std::string& topic) const {
-  for (const Subscription& subscription : subscriptions_) {
-    if (subscription.data.topic == topic) return &subscription;
-  }
-  return nullptr;
-}
-
 Status LitePullConsumer::Impl::RefreshRoutes(int* appeared) {
   std::map<std::string, std::vector<MessageQueue>> fresh;
-  Status status = FetchTopicQueues(name_server_.get(), SubscribedTopics(), &fresh);
+  Status status = FetchTopicQueues(name_server_.get(), SubscribedTopics(subscriptions_), &fresh);
   std::lock_guard<std::mutex> lock(mu_);
-  for (auto& [topic, queues] : fresh) {
-    const bool inserted = topic_queues_.insert_or_assign(topic, std::move(queues)).second;
-    if (inserted && appeared != nullptr) ++*appeared;
-  }
+  const int added = MergeTopicQueues(std::move(fresh), &topic_queues_);
+  if (appeared != nullptr) *appeared += added;
   return status;
 }
 
 Status LitePullConsumer::Impl::SendHeartbeat() {
-  mqremoting::HeartbeatData heartbeat;
-  heartbeat.client_id = client_id_;
-  mqremoting::ConsumerData consumer;
-  consumer.group_name = options_.group;
-  consumer.consume_type = std::string(mqremoting::kConsumeActively);
-  consumer.message_model = std::string(mqremoting::kClustering);
-  consumer.consume_from_where = std::string(ConsumeFromWhereName(options_.consume_from_where));
-  for (const Subscription& subscription : subscriptions_) {
-    consumer.subscriptions.push_back(subscription.data);
-  }
-  heartbeat.consumers.push_back(std::move(consumer));
-  std::set<std::string> addresses = calls_->MasterAddresses(SubscribedTopics());
-  if (addresses.empty()) {
-    return Status::NotFound("no broker serves the topics group " + options_.group +
-                            " subscribes to");
-  }
-  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.call_timeout);
+  return calls_->SendHeartbeat(client_id_, mqremoting::kConsumeActively, mqremoting::kClustering,
+                               options_.consume_from_where, subscriptions_);
 }
 
 void LitePullConsumer::Impl::RebalanceNow() {

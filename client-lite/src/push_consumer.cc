@@ -1,7 +1,5 @@
 #include "mqclient/push_consumer.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -9,7 +7,6 @@
 #include <future>
 #include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 #include <utility>
 
@@ -18,6 +15,7 @@
 #include "mqclient/name_server_client.h"
 #include "mqstore/send_back.h"
 #include "process_queue.h"
+#include "rebalance_util.h"
 #include "remoting/codes.h"
 #include "remoting/consumer_admin_bodies.h"
 #include "remoting/heartbeat_data.h"
@@ -50,33 +48,10 @@ constexpr Millis kHandOverWait{1000};
 constexpr int kConsumeTimeoutDelayLevel = 3;
 constexpr size_t kMaxExpiredPerCheck = 16;
 
-std::atomic<uint64_t> next_instance{0};
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<Millis>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-std::string_view ConsumeFromWhereName(ConsumeFromWhere where) {
-  switch (where) {
-    case ConsumeFromWhere::kFirstOffset:
-      return mqremoting::kConsumeFromFirstOffset;
-    case ConsumeFromWhere::kTimestamp:
-      return mqremoting::kConsumeFromTimestamp;
-    case ConsumeFromWhere::kLastOffset:
-      break;
-  }
-  return mqremoting::kConsumeFromLastOffset;
-}
-
 std::string DefaultLocalOffsetPath(const std::string& group) {
   const char* home = std::getenv("HOME");
   const std::string base = home != nullptr && *home != '\0' ? std::string(home) : ".";
   return base + "/.mqclient_offsets/" + group + "/offsets.json";
-}
-
-bool IsRetryTopic(std::string_view topic) {
-  return topic.substr(0, mqstore::kRetryTopicPrefix.size()) == mqstore::kRetryTopicPrefix;
 }
 
 }  // namespace
@@ -85,8 +60,7 @@ class PushConsumer::Impl {
  public:
   explicit Impl(PushConsumerOptions options) : options_(std::move(options)) {
     if (!options_.allocate_strategy) options_.allocate_strategy = AllocateAveragely();
-    client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#" +
-                 std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
+    client_id_ = NewConsumerClientId("");
   }
   ~Impl() { Shutdown(); }
 
@@ -105,10 +79,7 @@ class PushConsumer::Impl {
                        RemotingCommand request);
 
  private:
-  struct Subscription {
-    mqremoting::SubscriptionData data;
-    mqremoting::TagFilter filter;
-  };
+  using Subscription = ConsumerSubscription;
   // One queue's pull loop: what to pull next. One pull per queue is in flight at a time.
   struct PullTask {
     MessageQueue queue;
@@ -124,24 +95,19 @@ class PushConsumer::Impl {
   // route appeared (unknown before) are counted in `*appeared`.
   Status RefreshRoutes(int* appeared = nullptr);
   Status SendHeartbeat();
-  void UnregisterFromBrokers();
-  std::set<std::string> BrokerAddresses();
-  Result<std::string> MasterOf(const std::string& topic, const std::string& broker_name);
-  Result<std::vector<std::string>> FetchConsumerIds(const std::string& topic);
 
   // Rebalance (scheduler thread only).
   void Rebalance();
   void RebalanceTopic(const std::string& topic);
   Result<int64_t> ComputePullOffset(const MessageQueue& queue);
-  Result<int64_t> QueryCommittedOffset(const MessageQueue& queue);
-  Result<int64_t> QueryQueueOffset(const MessageQueue& queue, int32_t code,
-                                   std::optional<int64_t> timestamp_ms);
 
   // Pull loop (any thread).
   void Pull(PullTask task);
   void PullLater(PullTask task, Millis delay);
   void OnPulled(PullTask task, Result<RemotingCommand> response);
-  const Subscription* FindSubscription(const std::string& topic) const;
+  const Subscription* FindSubscription(const std::string& topic) const {
+    return mqclient::FindSubscription(subscriptions_, topic);
+  }
 
   // Consumption (consume threads).
   void SubmitConsume(const MessageQueue& queue, const std::shared_ptr<ProcessQueue>& pq,
@@ -184,9 +150,6 @@ class PushConsumer::Impl {
   // Broadcasting: the offsets of the queues held, merged into the file's table, saved.
   void PersistLocalOffsets();
 
-  // Runs `work` on the scheduler every `interval`, the first time after `interval`.
-  void SchedulePeriodic(Millis interval, std::function<void()> work);
-
   PushConsumerOptions options_;
   std::string client_id_;
   MessageListener listener_;
@@ -196,8 +159,9 @@ class PushConsumer::Impl {
 
   std::unique_ptr<mqremoting::RemotingClient> remoting_;
   std::unique_ptr<NameServerClient> name_server_;
-  std::unique_ptr<TaskExecutor> scheduler_;  // rebalance, heartbeats, delayed pulls
-  std::unique_ptr<TaskExecutor> consumers_;  // listener calls
+  std::unique_ptr<ConsumerGroupCalls> calls_;  // uses remoting_ and name_server_
+  std::unique_ptr<TaskExecutor> scheduler_;    // rebalance, heartbeats, delayed pulls
+  std::unique_ptr<TaskExecutor> consumers_;    // listener calls
   std::atomic<bool> running_{false};
 
   mutable std::mutex mu_;
@@ -260,23 +224,7 @@ void PushConsumer::Impl::OnBrokerRequest(const std::shared_ptr<mqremoting::Conne
 
 Status PushConsumer::Impl::Subscribe(const std::string& topic, const std::string& expression) {
   if (remoting_) return Status::FailedPrecondition("subscribe before Start");
-  if (topic.empty()) return Status::InvalidArgument("the topic is empty");
-  const std::string sub_string =
-      expression.empty() ? std::string(mqremoting::kSubscribeAll) : expression;
-  MQ_ASSIGN_OR_RETURN(mqremoting::TagFilter filter,
-                      mqremoting::ParseTagExpression(sub_string, mqremoting::kExpressionTypeTag));
-  Subscription subscription;
-  subscription.data.topic = topic;
-  subscription.data.sub_string = sub_string;
-  subscription.data.tags_set = filter.tags();
-  subscription.data.code_set = filter.codes();
-  subscription.filter = std::move(filter);
-  // A second Subscribe of a topic replaces the first, as in Java.
-  auto same_topic = [&](const Subscription& s) { return s.data.topic == topic; };
-  subscriptions_.erase(std::remove_if(subscriptions_.begin(), subscriptions_.end(), same_topic),
-                       subscriptions_.end());
-  subscriptions_.push_back(std::move(subscription));
-  return Status::OK();
+  return AddSubscription(&subscriptions_, topic, expression);
 }
 
 Status PushConsumer::Impl::Start() {
@@ -297,9 +245,9 @@ Status PushConsumer::Impl::Start() {
         "consume_threads, consume_batch_max_size and pull_batch_size must be at least 1");
   }
   if (options_.consume_timestamp_ms == 0) {
-    options_.consume_timestamp_ms = NowMs() - 30 * 60 * 1000;
+    options_.consume_timestamp_ms = WallClockMs() - kDefaultConsumeTimestampAgoMs;
   }
-  sub_version_ = NowMs();
+  sub_version_ = WallClockMs();
   for (Subscription& subscription : subscriptions_) subscription.data.sub_version = sub_version_;
   if (broadcasting()) {
     const std::string path = options_.local_offset_path.empty()
@@ -323,6 +271,8 @@ Status PushConsumer::Impl::Start() {
       mqremoting::RemotingClient::Create(transport, std::make_shared<BrokerRequestHandler>(this));
   name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
                                                     options_.call_timeout);
+  calls_ = std::make_unique<ConsumerGroupCalls>(remoting_.get(), name_server_.get(), options_.group,
+                                                options_.call_timeout);
   scheduler_ = std::make_unique<TaskExecutor>(1);
   consumers_ = std::make_unique<TaskExecutor>(options_.consume_threads);
   running_.store(true, std::memory_order_release);
@@ -344,10 +294,14 @@ Status PushConsumer::Impl::Start() {
   });
   first_rebalance.get_future().wait();
 
-  SchedulePeriodic(options_.rebalance_interval, [this] { Rebalance(); });
-  SchedulePeriodic(options_.heartbeat_interval, [this] { (void)SendHeartbeat(); });
-  SchedulePeriodic(options_.persist_offset_interval, [this] { PersistOffsets(/*oneway=*/true); });
-  if (needs_locks()) SchedulePeriodic(options_.lock_interval, [this] { LockAll(); });
+  SchedulePeriodic(scheduler_.get(), options_.rebalance_interval, [this] { Rebalance(); });
+  SchedulePeriodic(scheduler_.get(), options_.heartbeat_interval,
+                   [this] { (void)SendHeartbeat(); });
+  SchedulePeriodic(scheduler_.get(), options_.persist_offset_interval,
+                   [this] { PersistOffsets(/*oneway=*/true); });
+  if (needs_locks()) {
+    SchedulePeriodic(scheduler_.get(), options_.lock_interval, [this] { LockAll(); });
+  }
   if (!orderly() && options_.consume_timeout > Millis(0)) {
     // Java checks every consume_timeout (15 min); bounded here so that a stuck message is
     // found soon after its time is up, not up to twice as late.
@@ -355,9 +309,9 @@ Status PushConsumer::Impl::Start() {
     if (options_.consume_timeout_check_interval > Millis(0)) {
       check = std::min(check, options_.consume_timeout_check_interval);
     }
-    SchedulePeriodic(check, [this] { ExpireStuckMessages(); });
+    SchedulePeriodic(scheduler_.get(), check, [this] { ExpireStuckMessages(); });
   }
-  SchedulePeriodic(options_.route_refresh_interval, [this] {
+  SchedulePeriodic(scheduler_.get(), options_.route_refresh_interval, [this] {
     int appeared = 0;
     (void)RefreshRoutes(&appeared);
     // A topic created after Start: join the group on its brokers and take a share now.
@@ -395,7 +349,8 @@ void PushConsumer::Impl::Shutdown() {
     for (const MessageQueue& queue : queues) by_broker[queue.broker_name].push_back(queue);
     for (const auto& [broker, held] : by_broker) UnlockQueues(broker, held);
   }
-  UnregisterFromBrokers();
+  // Best effort: a broker that misses it drops the client after its channel timeout.
+  calls_->Unregister(calls_->MasterAddresses(SubscribedTopics(subscriptions_)), client_id_);
   // Aborts the pulls the brokers still hold; their callbacks see running_ false.
   remoting_->Shutdown();
   std::lock_guard<std::mutex> lock(mu_);
@@ -419,125 +374,22 @@ PushConsumerStats PushConsumer::Impl::Stats() const {
   return stats;
 }
 
-void PushConsumer::Impl::SchedulePeriodic(Millis interval, std::function<void()> work) {
-  auto shared_work = std::make_shared<std::function<void()>>(std::move(work));
-  // The task re-submits itself after each run; Stop drops the pending one.
-  auto run = std::make_shared<std::function<void()>>();
-  *run = [this, interval, shared_work, weak_run = std::weak_ptr<std::function<void()>>(run)] {
-    (*shared_work)();
-    if (auto again = weak_run.lock()) {
-      scheduler_->SubmitAfter(interval, [again] { (*again)(); });
-    }
-  };
-  scheduler_->SubmitAfter(interval, [run] { (*run)(); });
-}
-
 // ---- Routes, heartbeats, membership ----
 
 Status PushConsumer::Impl::RefreshRoutes(int* appeared) {
-  Status outcome = Status::NotFound("no subscribed topic has a route");
-  bool any_known = false;
-  for (const Subscription& subscription : subscriptions_) {
-    const std::string& topic = subscription.data.topic;
-    Result<std::shared_ptr<const mqremoting::TopicRouteData>> route =
-        name_server_->GetSharedRoute(topic, /*refresh=*/true);
-    if (!route.ok()) {
-      // An unknown topic (or a retry topic before the first heartbeat) keeps what was known.
-      if (!route.status().IsNotFound() && outcome.IsNotFound()) outcome = route.status();
-      continue;
-    }
-    any_known = true;
-    std::vector<MessageQueue> queues = ReadableQueues(**route, topic);
-    std::sort(queues.begin(), queues.end());
-    std::lock_guard<std::mutex> lock(mu_);
-    const bool inserted = topic_queues_.insert_or_assign(topic, std::move(queues)).second;
-    if (inserted && appeared != nullptr) ++*appeared;
-  }
-  return any_known ? Status::OK() : outcome;
-}
-
-std::set<std::string> PushConsumer::Impl::BrokerAddresses() {
-  std::set<std::string> addresses;
-  for (const Subscription& subscription : subscriptions_) {
-    auto route = name_server_->GetSharedRoute(subscription.data.topic);
-    if (!route.ok()) continue;
-    for (const mqremoting::BrokerData& broker : (*route)->broker_datas) {
-      auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
-      if (it != broker.broker_addrs.end()) addresses.insert(it->second);
-    }
-  }
-  return addresses;
+  // An unknown topic (or a retry topic before the first heartbeat) keeps what was known.
+  std::map<std::string, std::vector<MessageQueue>> fresh;
+  Status status = FetchTopicQueues(name_server_.get(), SubscribedTopics(subscriptions_), &fresh);
+  std::lock_guard<std::mutex> lock(mu_);
+  const int added = MergeTopicQueues(std::move(fresh), &topic_queues_);
+  if (appeared != nullptr) *appeared += added;
+  return status;
 }
 
 Status PushConsumer::Impl::SendHeartbeat() {
-  mqremoting::HeartbeatData heartbeat;
-  heartbeat.client_id = client_id_;
-  mqremoting::ConsumerData consumer;
-  consumer.group_name = options_.group;
-  consumer.consume_type = std::string(mqremoting::kConsumePassively);
-  consumer.message_model =
-      std::string(broadcasting() ? mqremoting::kBroadcasting : mqremoting::kClustering);
-  consumer.consume_from_where = std::string(ConsumeFromWhereName(options_.consume_from_where));
-  for (const Subscription& subscription : subscriptions_) {
-    consumer.subscriptions.push_back(subscription.data);
-  }
-  heartbeat.consumers.push_back(std::move(consumer));
-  std::set<std::string> addresses = BrokerAddresses();
-  if (addresses.empty()) {
-    return Status::NotFound("no broker serves the topics group " + options_.group +
-                            " subscribes to");
-  }
-  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.call_timeout);
-}
-
-void PushConsumer::Impl::UnregisterFromBrokers() {
-  for (const std::string& address : BrokerAddresses()) {
-    RemotingCommand request = RemotingCommand::Request(request_code::kUnregisterClient);
-    request.SetExt("clientID", client_id_);
-    request.SetExt("consumerGroup", options_.group);
-    // Best effort: a broker that misses it drops the client after its channel timeout.
-    (void)remoting_->InvokeSync(address, std::move(request), options_.call_timeout);
-  }
-}
-
-Result<std::string> PushConsumer::Impl::MasterOf(const std::string& topic,
-                                                 const std::string& broker_name) {
-  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
-                      name_server_->GetSharedRoute(topic));
-  std::string address = MasterAddress(*route, broker_name);
-  if (address.empty()) {
-    MQ_ASSIGN_OR_RETURN(route, name_server_->GetSharedRoute(topic, /*refresh=*/true));
-    address = MasterAddress(*route, broker_name);
-  }
-  if (address.empty()) {
-    return Status::NotFound("broker " + broker_name + " of topic " + topic + " has no master");
-  }
-  return address;
-}
-
-Result<std::vector<std::string>> PushConsumer::Impl::FetchConsumerIds(const std::string& topic) {
-  MQ_ASSIGN_OR_RETURN(std::shared_ptr<const mqremoting::TopicRouteData> route,
-                      name_server_->GetSharedRoute(topic));
-  Status last = Status::NotFound("topic " + topic + " has no broker");
-  // Any broker of the topic knows the group's members; ask the next if one fails.
-  for (const mqremoting::BrokerData& broker : route->broker_datas) {
-    auto it = broker.broker_addrs.find(mqremoting::kMasterBrokerId);
-    if (it == broker.broker_addrs.end()) continue;
-    RemotingCommand request = RemotingCommand::Request(request_code::kGetConsumerListByGroup);
-    request.SetExt("consumerGroup", options_.group);
-    Result<RemotingCommand> response =
-        remoting_->InvokeSync(it->second, std::move(request), options_.call_timeout);
-    if (!response.ok()) {
-      last = response.status();
-      continue;
-    }
-    if (response->code != response_code::kSuccess) {
-      last = ResponseStatus(*response, "consumer list of group " + options_.group);
-      continue;
-    }
-    return mqremoting::ParseConsumerIdList(response->BodyBytes());
-  }
-  return last;
+  return calls_->SendHeartbeat(client_id_, mqremoting::kConsumePassively,
+                               broadcasting() ? mqremoting::kBroadcasting : mqremoting::kClustering,
+                               options_.consume_from_where, subscriptions_);
 }
 
 // ---- Rebalance ----
@@ -559,12 +411,11 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
   if (broadcasting()) {
     mine = all_queues;  // every member reads every queue
   } else {
-    Result<std::vector<std::string>> ids = FetchConsumerIds(topic);
+    Result<std::vector<std::string>> ids = calls_->FetchConsumerIds(topic);
     // Without the member list this member keeps what it has (Java does the same).
     if (!ids.ok() || ids->empty()) return;
-    std::sort(ids->begin(), ids->end());
-    mine = options_.allocate_strategy->Allocate(options_.group, client_id_, all_queues, *ids);
-    std::sort(mine.begin(), mine.end());
+    mine = AllocateForMember(*options_.allocate_strategy, options_.group, client_id_,
+                             std::move(all_queues), std::move(ids).value());
   }
 
   // Queues that went to another member: stop, and commit what was consumed.
@@ -649,61 +500,19 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
 }
 
 Result<int64_t> PushConsumer::Impl::ComputePullOffset(const MessageQueue& queue) {
-  Result<int64_t> committed = Status::NotFound("no local offset");
-  if (broadcasting()) {
+  if (!broadcasting()) {
+    return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms);
+  }
+  {
     std::lock_guard<std::mutex> lock(mu_);
     auto it = local_offsets_.find(queue);
-    if (it != local_offsets_.end()) committed = it->second;
-  } else {
-    committed = QueryCommittedOffset(queue);
+    if (it != local_offsets_.end()) return it->second;
   }
-  if (committed.ok()) return committed;
-  if (!committed.status().IsNotFound()) return committed.status();
-  const bool retry = IsRetryTopic(queue.topic);
-  switch (options_.consume_from_where) {
-    case ConsumeFromWhere::kFirstOffset:
-      return int64_t{0};
-    case ConsumeFromWhere::kTimestamp:
-      if (retry) return QueryQueueOffset(queue, request_code::kGetMaxOffset, std::nullopt);
-      return QueryQueueOffset(queue, request_code::kSearchOffsetByTimestamp,
-                              options_.consume_timestamp_ms);
-    case ConsumeFromWhere::kLastOffset:
-      break;
-  }
-  if (retry) return int64_t{0};
-  return QueryQueueOffset(queue, request_code::kGetMaxOffset, std::nullopt);
-}
-
-Result<int64_t> PushConsumer::Impl::QueryCommittedOffset(const MessageQueue& queue) {
-  MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue.topic, queue.broker_name));
-  // Without zero_if_not_found=false a broker answers 0 for a young queue, and kLastOffset
-  // would read it from its start (RocketMQ's surprise for clients that do not send it).
-  MQ_ASSIGN_OR_RETURN(
-      RemotingCommand response,
-      remoting_->InvokeSync(address, MakeQueryConsumerOffsetRequest(options_.group, queue, false),
-                            options_.call_timeout));
-  return ReadOffsetResponse(response, "committed offset of " + queue.ToString());
-}
-
-Result<int64_t> PushConsumer::Impl::QueryQueueOffset(const MessageQueue& queue, int32_t code,
-                                                     std::optional<int64_t> timestamp_ms) {
-  MQ_ASSIGN_OR_RETURN(std::string address, MasterOf(queue.topic, queue.broker_name));
-  MQ_ASSIGN_OR_RETURN(
-      RemotingCommand response,
-      remoting_->InvokeSync(address, MakeQueueOffsetRequest(code, queue, timestamp_ms),
-                            options_.call_timeout));
-  return ReadOffsetResponse(response, "offset of " + queue.ToString());
+  return calls_->ConsumeFromWhereOffset(queue, options_.consume_from_where,
+                                        options_.consume_timestamp_ms);
 }
 
 // ---- Pull loop ----
-
-const PushConsumer::Impl::Subscription* PushConsumer::Impl::FindSubscription(
-    const std::string& topic) const {
-  for (const Subscription& subscription : subscriptions_) {
-    if (subscription.data.topic == topic) return &subscription;
-  }
-  return nullptr;
-}
 
 void PushConsumer::Impl::PullLater(PullTask task, Millis delay) {
   if (!running_.load(std::memory_order_acquire)) return;
@@ -728,7 +537,7 @@ void PushConsumer::Impl::Pull(PullTask task) {
     return;
   }
   const Subscription* subscription = FindSubscription(task.queue.topic);
-  Result<std::string> address = MasterOf(task.queue.topic, task.queue.broker_name);
+  Result<std::string> address = calls_->MasterOf(task.queue.topic, task.queue.broker_name);
   if (subscription == nullptr || !address.ok()) {
     PullLater(std::move(task), options_.pull_delay_on_error);
     return;
@@ -876,7 +685,7 @@ void PushConsumer::Impl::Consume(const MessageQueue& queue, const std::shared_pt
 
 bool PushConsumer::Impl::SendBack(const MessageQueue& queue, const ReceivedMessage& message,
                                   int delay_level) {
-  Result<std::string> address = MasterOf(queue.topic, queue.broker_name);
+  Result<std::string> address = calls_->MasterOf(queue.topic, queue.broker_name);
   if (!address.ok()) return false;
   RemotingCommand request = RemotingCommand::Request(request_code::kConsumerSendMsgBack);
   request.SetExt("offset", message.commit_log_offset);
@@ -1066,7 +875,7 @@ std::string PushConsumer::Impl::LockBody(const std::vector<MessageQueue>& queues
 std::vector<MessageQueue> PushConsumer::Impl::LockQueues(const std::string& broker_name,
                                                          const std::vector<MessageQueue>& queues) {
   if (queues.empty()) return {};
-  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
+  Result<std::string> address = calls_->MasterOf(queues.front().topic, broker_name);
   if (!address.ok()) return {};
   RemotingCommand request = RemotingCommand::Request(request_code::kLockBatchMq);
   request.body = LockBody(queues);
@@ -1086,7 +895,7 @@ std::vector<MessageQueue> PushConsumer::Impl::LockQueues(const std::string& brok
 void PushConsumer::Impl::UnlockQueues(const std::string& broker_name,
                                       const std::vector<MessageQueue>& queues) {
   if (queues.empty()) return;
-  Result<std::string> address = MasterOf(queues.front().topic, broker_name);
+  Result<std::string> address = calls_->MasterOf(queues.front().topic, broker_name);
   if (!address.ok()) return;  // the broker's lock expires by itself
   RemotingCommand request = RemotingCommand::Request(request_code::kUnlockBatchMq);
   request.body = LockBody(queues);
@@ -1162,14 +971,7 @@ void PushConsumer::Impl::PersistOffset(const MessageQueue& queue, bool oneway) {
     if (it == offsets_.end()) return;
     offset = it->second;
   }
-  Result<std::string> address = MasterOf(queue.topic, queue.broker_name);
-  if (!address.ok()) return;
-  RemotingCommand request = MakeUpdateConsumerOffsetRequest(options_.group, queue, offset);
-  if (oneway) {
-    (void)remoting_->InvokeOneway(*address, std::move(request));
-  } else {
-    (void)remoting_->InvokeSync(*address, std::move(request), options_.call_timeout);
-  }
+  (void)calls_->CommitOffset(queue, offset, oneway);
 }
 
 // ---- PushConsumer ----

@@ -3,7 +3,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include "consumer_requests.h"
@@ -24,9 +25,17 @@ int64_t WallClockMs() {
 }
 
 std::string NewConsumerClientId(std::string_view kind) {
-  static std::atomic<uint64_t> next{0};
-  return "127.0.0.1@" + std::to_string(::getpid()) + "#" + std::string(kind) +
-         std::to_string(next.fetch_add(1, std::memory_order_relaxed));
+  // A counter per kind: a push consumer's "#<n>" does not move when lite ones are made.
+  static std::mutex mu;
+  static std::map<std::string, uint64_t, std::less<>> next;
+  uint64_t n;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = next.find(kind);
+    if (it == next.end()) it = next.emplace(std::string(kind), 0).first;
+    n = it->second++;
+  }
+  return "127.0.0.1@" + std::to_string(::getpid()) + "#" + std::string(kind) + std::to_string(n);
 }
 
 std::string_view ConsumeFromWhereName(ConsumeFromWhere where) {
@@ -43,6 +52,43 @@ std::string_view ConsumeFromWhereName(ConsumeFromWhere where) {
 
 bool IsRetryTopicName(std::string_view topic) {
   return topic.substr(0, mqstore::kRetryTopicPrefix.size()) == mqstore::kRetryTopicPrefix;
+}
+
+Status AddSubscription(std::vector<ConsumerSubscription>* subscriptions, const std::string& topic,
+                       const std::string& expression) {
+  if (topic.empty()) return Status::InvalidArgument("the topic is empty");
+  const std::string sub_string =
+      expression.empty() ? std::string(mqremoting::kSubscribeAll) : expression;
+  MQ_ASSIGN_OR_RETURN(mqremoting::TagFilter filter,
+                      mqremoting::ParseTagExpression(sub_string, mqremoting::kExpressionTypeTag));
+  ConsumerSubscription subscription;
+  subscription.data.topic = topic;
+  subscription.data.sub_string = sub_string;
+  subscription.data.tags_set = filter.tags();
+  subscription.data.code_set = filter.codes();
+  subscription.filter = std::move(filter);
+  // A second Subscribe of a topic replaces the first, as in Java.
+  std::erase_if(*subscriptions,
+                [&](const ConsumerSubscription& s) { return s.data.topic == topic; });
+  subscriptions->push_back(std::move(subscription));
+  return Status::OK();
+}
+
+const ConsumerSubscription* FindSubscription(const std::vector<ConsumerSubscription>& subscriptions,
+                                             const std::string& topic) {
+  for (const ConsumerSubscription& subscription : subscriptions) {
+    if (subscription.data.topic == topic) return &subscription;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> SubscribedTopics(const std::vector<ConsumerSubscription>& subscriptions) {
+  std::vector<std::string> topics;
+  topics.reserve(subscriptions.size());
+  for (const ConsumerSubscription& subscription : subscriptions) {
+    topics.push_back(subscription.data.topic);
+  }
+  return topics;
 }
 
 Result<std::string> ConsumerGroupCalls::MasterOf(const std::string& topic,
@@ -71,6 +117,28 @@ std::set<std::string> ConsumerGroupCalls::MasterAddresses(const std::vector<std:
     }
   }
   return addresses;
+}
+
+Status ConsumerGroupCalls::SendHeartbeat(const std::string& client_id,
+                                         std::string_view consume_type,
+                                         std::string_view message_model, ConsumeFromWhere where,
+                                         const std::vector<ConsumerSubscription>& subscriptions) {
+  mqremoting::HeartbeatData heartbeat;
+  heartbeat.client_id = client_id;
+  mqremoting::ConsumerData consumer;
+  consumer.group_name = group_;
+  consumer.consume_type = std::string(consume_type);
+  consumer.message_model = std::string(message_model);
+  consumer.consume_from_where = std::string(ConsumeFromWhereName(where));
+  for (const ConsumerSubscription& subscription : subscriptions) {
+    consumer.subscriptions.push_back(subscription.data);
+  }
+  heartbeat.consumers.push_back(std::move(consumer));
+  std::set<std::string> addresses = MasterAddresses(SubscribedTopics(subscriptions));
+  if (addresses.empty()) {
+    return Status::NotFound("no broker serves the topics group " + group_ + " subscribes to");
+  }
+  return SendHeartbeats(remoting_, addresses, heartbeat, timeout_);
 }
 
 Result<std::vector<std::string>> ConsumerGroupCalls::FetchConsumerIds(const std::string& topic) {
@@ -134,6 +202,12 @@ Result<int64_t> ConsumerGroupCalls::StartOffset(const MessageQueue& queue, Consu
                                                 int64_t consume_timestamp_ms) {
   Result<int64_t> committed = QueryCommittedOffset(queue);
   if (committed.ok() || !committed.status().IsNotFound()) return committed;
+  return ConsumeFromWhereOffset(queue, where, consume_timestamp_ms);
+}
+
+Result<int64_t> ConsumerGroupCalls::ConsumeFromWhereOffset(const MessageQueue& queue,
+                                                           ConsumeFromWhere where,
+                                                           int64_t consume_timestamp_ms) {
   const bool retry = IsRetryTopicName(queue.topic);
   switch (where) {
     case ConsumeFromWhere::kFirstOffset:
@@ -179,6 +253,15 @@ Status FetchTopicQueues(NameServerClient* name_server, const std::vector<std::st
   return any_known ? Status::OK() : outcome;
 }
 
+int MergeTopicQueues(std::map<std::string, std::vector<MessageQueue>> fresh,
+                     std::map<std::string, std::vector<MessageQueue>>* known) {
+  int appeared = 0;
+  for (auto& [topic, queues] : fresh) {
+    if (known->insert_or_assign(topic, std::move(queues)).second) ++appeared;
+  }
+  return appeared;
+}
+
 std::vector<MessageQueue> AllocateForMember(const AllocateStrategy& strategy,
                                             const std::string& group, const std::string& client_id,
                                             std::vector<MessageQueue> all_queues,
@@ -186,8 +269,8 @@ std::vector<MessageQueue> AllocateForMember(const AllocateStrategy& strategy,
   std::sort(all_queues.begin(), all_queues.end());
   std::sort(consumer_ids.begin(), consumer_ids.end());
   std::vector<MessageQueue> mine = strategy.Allocate(group, client_id, all_queues, consumer_ids);
+  // As the strategy answered, not deduplicated (as PushConsumer always allocated).
   std::sort(mine.begin(), mine.end());
-  mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
   return mine;
 }
 
