@@ -269,8 +269,13 @@ std::vector<MessageQueue> AllocateForMember(const AllocateStrategy& strategy,
   std::sort(all_queues.begin(), all_queues.end());
   std::sort(consumer_ids.begin(), consumer_ids.end());
   std::vector<MessageQueue> mine = strategy.Allocate(group, client_id, all_queues, consumer_ids);
-  // As the strategy answered, not deduplicated (as PushConsumer always allocated).
+  // A user's strategy (or a config listing a queue twice) may answer a queue twice or one the
+  // topic does not have: each would become a second pull loop or a loop on nothing.
   std::sort(mine.begin(), mine.end());
+  mine.erase(std::unique(mine.begin(), mine.end()), mine.end());
+  std::erase_if(mine, [&](const MessageQueue& queue) {
+    return !std::binary_search(all_queues.begin(), all_queues.end(), queue);
+  });
   return mine;
 }
 

@@ -139,7 +139,8 @@ int MergeTopicQueues(std::map<std::string, std::vector<MessageQueue>> fresh,
                      std::map<std::string, std::vector<MessageQueue>>* known);
 
 // The queues of `all_queues` (one topic) that `client_id` gets among `consumer_ids` (both
-// sorted first), as `strategy` answers them, sorted; empty when the ids do not include it.
+// sorted first), as `strategy` answers them, sorted, each once, and only queues of
+// `all_queues` (a config may name others); empty when the ids do not include it.
 std::vector<MessageQueue> AllocateForMember(const AllocateStrategy& strategy,
                                             const std::string& group, const std::string& client_id,
                                             std::vector<MessageQueue> all_queues,
