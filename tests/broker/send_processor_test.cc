@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <condition_variable>
 #include <functional>
-#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -161,8 +161,8 @@ class SendFlowControlTest : public ::testing::Test {
     auto namesrv = mqstore::test::StartLoopbackNameServer();
     ASSERT_TRUE(namesrv.ok()) << namesrv.status().ToString();
     namesrv_ = std::move(namesrv).value();
-    config_ = mqstore::test::LoopbackBrokerConfig(
-        dir_.path(), "127.0.0.1:" + std::to_string(namesrv_->port()));
+    config_ = mqstore::test::LoopbackBrokerConfig(dir_.path(),
+                                                  "127.0.0.1:" + std::to_string(namesrv_->port()));
     config_.flushDiskType = FlushDiskType::kSyncFlush;
     client_ = mqremoting::RemotingClient::Create({});
   }
@@ -187,8 +187,8 @@ class SendFlowControlTest : public ::testing::Test {
   }
 
   void SendAsync(const std::string& body, Answers* answers) {
-    client_->InvokeAsync(broker_->identity().broker_addr, SendRequest("FlowTopic", body),
-                         kTimeout, [answers](mqstore::Result<RemotingCommand> response) {
+    client_->InvokeAsync(broker_->identity().broker_addr, SendRequest("FlowTopic", body), kTimeout,
+                         [answers](mqstore::Result<RemotingCommand> response) {
                            answers->Add(std::move(response));
                          });
   }
@@ -256,9 +256,11 @@ TEST_F(SendFlowControlTest, WhileAPutHoldsTheCommitLogSendsAreRefusedInsteadOfWa
   env_.CloseGate();
   Answers filling;
   const std::string body(1 << 20, 'f');
+  size_t issued = 0;
   for (int i = 0; i < 20 && store->AppendLockHeldMs() <= kStuckMs; ++i) {
     const int64_t before = store->Stats().appended_offset;
     SendAsync(body, &filling);
+    ++issued;
     ASSERT_TRUE(WaitFor([&] {
       return store->Stats().appended_offset > before || store->AppendLockHeldMs() > kStuckMs;
     }));
@@ -286,11 +288,13 @@ TEST_F(SendFlowControlTest, WhileAPutHoldsTheCommitLogSendsAreRefusedInsteadOfWa
   EXPECT_EQ(sent, 0u);
   env_.OpenGate();
   ASSERT_TRUE(WaitFor([&] { return store->AppendLockHeldMs() == 0; }));
-  auto after = other->InvokeSync(broker_->identity().broker_addr,
-                                 SendRequest("FlowTopic", "after"), kTimeout);
+  auto after = other->InvokeSync(broker_->identity().broker_addr, SendRequest("FlowTopic", "after"),
+                                 kTimeout);
   ASSERT_TRUE(after.ok()) << after.status().ToString();
   EXPECT_EQ(after->code, code::kSuccess) << after->remark.value_or("");
   other->Shutdown();
+  // Every send that got in is answered before `filling` goes out of scope.
+  ASSERT_TRUE(WaitFor([&] { return filling.size() == issued; }));
   std::lock_guard<std::mutex> lock(filling.mu);
   for (const auto& response : filling.responses) {
     ASSERT_TRUE(response.ok()) << response.status().ToString();
