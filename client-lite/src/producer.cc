@@ -196,19 +196,53 @@ void Producer::SetRequestHandler(std::shared_ptr<mqremoting::RequestHandler> han
   request_handler_ = std::move(handler);
 }
 
+namespace {
+
+// The master of every broker of the topics in `publish`.
+template <typename PublishMap>
+std::set<std::string> MasterAddressesOf(const PublishMap& publish) {
+  std::set<std::string> addresses;
+  for (const auto& [topic, info] : publish) {
+    for (const auto& [name, address] : info->masters) addresses.insert(address);
+  }
+  return addresses;
+}
+
+}  // namespace
+
 Status Producer::SendHeartbeat() {
   if (!started_) return Status::FailedPrecondition("the producer is not started");
   std::set<std::string> addresses;
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
-    for (const auto& [topic, info] : publish_) {
-      for (const auto& [name, address] : info->masters) addresses.insert(address);
-    }
+    addresses = MasterAddressesOf(publish_);
   }
   mqremoting::HeartbeatData heartbeat;
   heartbeat.client_id = client_id_;
   heartbeat.producers.push_back({options_.group});
-  return SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.send_timeout);
+  Status sent = SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.send_timeout);
+  if (sent.ok()) {
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
+    heartbeat_sent_.insert(addresses.begin(), addresses.end());
+  }
+  return sent;
+}
+
+Status Producer::SendHeartbeatToNewBrokers() {
+  if (!started_) return Status::FailedPrecondition("the producer is not started");
+  std::set<std::string> addresses;
+  {
+    std::lock_guard<std::mutex> lock(publish_mu_);
+    addresses = MasterAddressesOf(publish_);
+  }
+  {
+    std::lock_guard<std::mutex> lock(heartbeat_mu_);
+    if (std::includes(heartbeat_sent_.begin(), heartbeat_sent_.end(), addresses.begin(),
+                      addresses.end())) {
+      return Status::OK();
+    }
+  }
+  return SendHeartbeat();
 }
 
 Status Producer::RefreshRoutes() {

@@ -132,8 +132,9 @@ Result<TransactionSendResult> TransactionProducer::SendMessageInTransaction(
   mqstore::AppendProperty(kProducerGroupProperty, producer_->options_.group, &properties);
   MQ_ASSIGN_OR_RETURN(SendResult half, producer_->SendHalf(message, properties));
   // The broker asks a producer of the group about unresolved halves over a connection that
-  // sent a heartbeat: make sure this one has, before anything can be left unresolved.
-  (void)producer_->SendHeartbeat();
+  // sent a heartbeat: make sure this broker has had one, before anything can be left
+  // unresolved (once per broker; the periodic heartbeat keeps it registered).
+  (void)producer_->SendHeartbeatToNewBrokers();
 
   TransactionSendResult result;
   result.half = half;

@@ -165,6 +165,20 @@ TEST_F(ProducerTest, SendToNewTopicUsesTheDefaultTopicRoute) {
   EXPECT_EQ(result->queue_offset, 0);
 }
 
+TEST_F(ProducerTest, HeartbeatToNewBrokersReachesEachBrokerOnce) {
+  CreateTopicAndAwaitRoute("Beating", 2);
+  Producer producer(Options());
+  ASSERT_TRUE(producer.Start().ok());
+  EXPECT_TRUE(producer.SendHeartbeatToNewBrokers().ok());  // no topic sent to yet: nobody
+  ASSERT_TRUE(producer.Send(MessageTo("Beating")).ok());
+  ASSERT_TRUE(producer.SendHeartbeatToNewBrokers().ok());  // the broker is new: it is told
+  // With the broker gone, only a heartbeat that really goes out can fail.
+  ASSERT_TRUE(broker_->Shutdown().ok());
+  EXPECT_TRUE(producer.SendHeartbeatToNewBrokers().ok());
+  EXPECT_FALSE(producer.SendHeartbeat().ok());
+  producer.Shutdown();
+}
+
 TEST_F(ProducerTest, StartWithoutNameServerIsAnError) {
   Producer producer(ProducerOptions{});
   EXPECT_TRUE(producer.Start().IsInvalidArgument());

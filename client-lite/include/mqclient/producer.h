@@ -20,6 +20,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -145,6 +146,10 @@ class Producer {
   // 30 s); a broker then knows a connection of the group, to ask about transactions. The
   // first error, after trying every broker.
   Status SendHeartbeat();
+  // SendHeartbeat when a broker of the topics sent to has not had one from this producer yet
+  // (what a transactional send needs: the broker must know a connection of the group before
+  // a half message can be left unresolved); OK at once otherwise.
+  Status SendHeartbeatToNewBrokers();
 
   // Fetches the route of every topic sent to so far again and rebuilds the publish info of
   // those whose route changed (what the background refresh does). The first error, after
@@ -221,6 +226,9 @@ class Producer {
 
   std::mutex publish_mu_;
   std::map<std::string, PublishInfoPtr, std::less<>> publish_;  // guarded by publish_mu_
+
+  std::mutex heartbeat_mu_;
+  std::set<std::string> heartbeat_sent_;  // brokers a heartbeat reached; guarded by heartbeat_mu_
 
   std::mutex refresh_mu_;
   std::condition_variable refresh_wake_;
