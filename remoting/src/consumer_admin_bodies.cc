@@ -6,6 +6,7 @@
 #include <exception>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <utility>
 
 #include "json_fields.h"
@@ -92,14 +93,21 @@ std::string EncodeQueueKeyedMap(const std::vector<std::pair<MessageQueue, Value>
 }
 
 // For each entry of the queue-keyed map under `key` (absent or null = none), calls
-// `read(queue, value, path)`.
+// `read(queue, value, path)`. Two keys that spell one queue differently (key order, spacing,
+// escapes, extra fields) are refused: a map holds a queue once, and which of the two values
+// was meant cannot be told.
 template <typename Read>
 Status ReadQueueKeyedMap(std::string_view body, const json& root, const char* key, Read read) {
   const json* table = FindField(root, key);
   if (table == nullptr) return Status::OK();
   if (!table->is_object()) return MalformedField(body, key, "is not an object");
+  std::set<MessageQueue> seen;
   for (const auto& [text, value] : table->items()) {
     MQ_ASSIGN_OR_RETURN(MessageQueue queue, ParseQueueKey(body, text, key));
+    if (!seen.insert(queue).second) {
+      return MalformedField(body, std::string(key) + "{" + text + "}",
+                            "names a queue another key already named");
+    }
     MQ_RETURN_IF_ERROR(read(std::move(queue), value, std::string(key) + "{" + text + "}"));
   }
   return Status::OK();

@@ -112,6 +112,33 @@ TEST(ConsumerAdminBodiesTest, ResetOffsetBodyRoundTrip) {
                    .ok());
 }
 
+// Two keys spelling one queue differently would come back as one after a round trip, and which
+// value was meant cannot be told (the broker_body fuzzer found this).
+TEST(ConsumerAdminBodiesTest, AQueueNamedByTwoKeysIsRefused) {
+  const std::string twice = R"({"offsetTable":{{"topic":"T","brokerName":"a","queueId":1}:1,)"
+                            R"({"queueId":1,"topic":"T","brokerName":"a"}:2}})";
+  auto reset = ParseResetOffsetBody(twice);
+  ASSERT_FALSE(reset.ok());
+  EXPECT_TRUE(reset.status().IsInvalidArgument());
+  EXPECT_NE(reset.status().ToString().find("names a queue another key already named"),
+            std::string::npos)
+      << reset.status().ToString();
+
+  const std::string stats_twice =
+      R"({"consumeTps":0.0,"offsetTable":{{"topic":"T","brokerName":"a","queueId":1}:{},)"
+      R"({"topic":"T", "brokerName":"a", "queueId":1, "extra":true}:{}}})";
+  auto stats = ParseConsumeStats(stats_twice);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_TRUE(stats.status().IsInvalidArgument());
+
+  // Distinct queues of one topic are of course fine.
+  auto distinct = ParseResetOffsetBody(R"({"offsetTable":{{"topic":"T","brokerName":"a",)"
+                                       R"("queueId":1}:1,{"topic":"T","brokerName":"a",)"
+                                       R"("queueId":2}:2}})");
+  ASSERT_TRUE(distinct.ok()) << distinct.status().ToString();
+  EXPECT_EQ(distinct->size(), 2u);
+}
+
 TEST(ConsumerAdminBodiesTest, QuoteObjectKeysLeavesValuesAndStringsAlone) {
   // Objects as values, in arrays and inside strings are not keys.
   std::string text = R"({"a":{"b":[{"c":1}]},"s":"{x}:","m":{{"k":"}"}:[1,{"d":2}]}})";
