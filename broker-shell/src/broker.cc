@@ -19,6 +19,7 @@
 #include "offset_processor.h"
 #include "pull_hold_service.h"
 #include "pull_processor.h"
+#include "pull_stats.h"
 #include "queue_lock_manager.h"
 #include "remoting/codes.h"
 #include "remoting/transport.h"
@@ -128,6 +129,7 @@ struct Broker::Impl {
   std::unique_ptr<ConsumerOffsetManager> offsets;
   ClientRegistry clients;
   QueueLockManager locks;
+  PullStats pull_stats;
   std::unique_ptr<PullHoldService> holds;
   std::unique_ptr<mqremoting::UniqueMessageIdMinter> message_ids;
   std::unique_ptr<mqremoting::RemotingClient> namesrv_client;
@@ -204,6 +206,7 @@ Status Broker::Impl::Init() {
   context.offsets = offsets.get();
   context.clients = &clients;
   context.locks = &locks;
+  context.pull_stats = &pull_stats;
   message_ids = std::make_unique<mqremoting::UniqueMessageIdMinter>(Ipv4Bytes(*host));
   context.message_ids = message_ids.get();
 

@@ -24,6 +24,7 @@ class ClientRegistry;
 class QueueLockManager;
 class PullHoldService;
 class NameServerRegistrar;
+class PullStats;
 
 // Who this broker is, as clients and name servers see it.
 struct BrokerIdentity {
@@ -43,6 +44,7 @@ struct BrokerContext {
   ClientRegistry* clients = nullptr;
   QueueLockManager* locks = nullptr;
   PullHoldService* holds = nullptr;
+  PullStats* pull_stats = nullptr;
   NameServerRegistrar* registrar = nullptr;
   mqremoting::UniqueMessageIdMinter* message_ids = nullptr;
 };

@@ -70,7 +70,8 @@ void ClientManageProcessor::HeartBeat(const std::shared_ptr<mqremoting::Connecti
                "bad heartbeat body: " + heartbeat.status().ToString());
     return;
   }
-  HeartbeatOutcome outcome = context_->clients->OnHeartbeat(*heartbeat, connection, WallClockMs());
+  HeartbeatOutcome outcome = context_->clients->OnHeartbeat(
+      *heartbeat, connection, WallClockMs(), ClientVersion{request.language, request.version});
 
   bool topics_created = false;
   mqstore::MetadataStore* meta = context_->store->metadata();

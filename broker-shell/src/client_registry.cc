@@ -67,10 +67,10 @@ bool ClientRegistry::UpdateSubscriptions(const std::vector<SubscriptionData>& su
 
 HeartbeatOutcome ClientRegistry::OnHeartbeat(
     const HeartbeatData& heartbeat, const std::shared_ptr<mqremoting::Connection>& connection,
-    int64_t now_ms) {
+    int64_t now_ms, const ClientVersion& version) {
   HeartbeatOutcome outcome;
   if (connection == nullptr) return outcome;
-  Channel channel{connection, connection->id(), now_ms};
+  Channel channel{connection, connection->id(), now_ms, version};
 
   std::lock_guard<std::mutex> lock(mu_);
   for (const ProducerData& producer : heartbeat.producers) {
@@ -221,6 +221,7 @@ std::optional<ConsumerGroupSnapshot> ClientRegistry::FindConsumerGroup(
     if (auto connection = OpenConnection(channel)) {
       snapshot.client_ids.push_back(client_id);
       snapshot.client_addresses.push_back(connection->remote_address());
+      snapshot.client_versions.push_back(channel.version);
     }
   }
   return snapshot;

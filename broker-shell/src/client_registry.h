@@ -49,6 +49,13 @@ using mqremoting::SubscriptionData;
 // Channels without a heartbeat for this long are dropped (clients beat every 30 s).
 inline constexpr int64_t kDefaultClientIdleMs = 120'000;
 
+// What a client's frames say it is (RemotingCommand language and version), kept from its
+// heartbeats for GET_CONSUMER_CONNECTION_LIST.
+struct ClientVersion {
+  std::string language = "OTHER";  // a LanguageCode name: JAVA, CPP, ...
+  int32_t version = 0;
+};
+
 struct HeartbeatOutcome {
   // Consumer groups that gained a client id (sorted): notify their consumers.
   std::vector<std::string> membership_changed;
@@ -73,6 +80,7 @@ struct ConsumerGroupSnapshot {
   std::vector<SubscriptionData> subscriptions;  // sorted by topic
   std::vector<std::string> client_ids;          // sorted, live connections only
   std::vector<std::string> client_addresses;    // their connections' peers, in the same order
+  std::vector<ClientVersion> client_versions;   // what their last heartbeat said, same order
 };
 
 struct ClientRegistryCounts {
@@ -89,10 +97,11 @@ class ClientRegistry {
   ClientRegistry& operator=(const ClientRegistry&) = delete;
 
   // Registers every producer and consumer group of `heartbeat` for heartbeat.client_id over
-  // `connection` (must not be null; a null connection registers nothing).
+  // `connection` (must not be null; a null connection registers nothing), as a client of
+  // `version`.
   HeartbeatOutcome OnHeartbeat(const HeartbeatData& heartbeat,
                                const std::shared_ptr<mqremoting::Connection>& connection,
-                               int64_t now_ms);
+                               int64_t now_ms, const ClientVersion& version = {});
 
   // UNREGISTER_CLIENT: removes `client_id` from the producer group and the consumer group
   // (either may be empty = none). Returns the consumer groups that changed (0 or 1).
@@ -131,6 +140,7 @@ class ClientRegistry {
     std::weak_ptr<mqremoting::Connection> connection;
     uint64_t connection_id = 0;
     int64_t last_update_ms = 0;
+    ClientVersion version;
   };
   using Channels = std::map<std::string, Channel, std::less<>>;  // client id -> channel
 

@@ -12,6 +12,7 @@
 #include "mqstore/message.h"
 #include "mqstore/metadata.h"
 #include "mqstore/store.h"
+#include "pull_stats.h"
 #include "remoting/codes.h"
 #include "remoting/consumer_admin_bodies.h"
 #include "remoting/log_sink.h"
@@ -136,7 +137,10 @@ void ConsumerAdminProcessor::DeleteGroup(const std::shared_ptr<mqremoting::Conne
                "subscription group [" + group + "] does not exist");
     return;
   }
-  if (deleted.ok() && clean_offset) deleted = context_->offsets->DeleteGroup(group);
+  if (deleted.ok() && clean_offset) {
+    deleted = context_->offsets->DeleteGroup(group);
+    if (context_->pull_stats != nullptr) context_->pull_stats->ForgetGroup(group);
+  }
   if (!deleted.ok()) {
     ReplyError(connection, request, response_code::kSystemError, deleted.ToString());
     return;
@@ -166,6 +170,8 @@ void ConsumerAdminProcessor::ConnectionList(
     mqremoting::ClientConnection client;
     client.client_id = snapshot->client_ids[i];
     client.client_addr = snapshot->client_addresses[i];
+    client.language = snapshot->client_versions[i].language;
+    client.version = snapshot->client_versions[i].version;
     body.connections.push_back(std::move(client));
   }
   body.subscriptions = std::move(snapshot->subscriptions);
@@ -204,9 +210,14 @@ void ConsumerAdminProcessor::ConsumeStats(const std::shared_ptr<mqremoting::Conn
   }
 
   mqremoting::ConsumeStats stats;
+  const int64_t now_ms = WallClockMs();
   for (const std::string& name : topics) {
     std::optional<mqstore::TopicConfig> config = context_->topics->Find(name);
     if (!config) continue;  // deleted since
+    // Messages pulled per second over the last minute (Java: GROUP_GET_NUMS per minute).
+    if (context_->pull_stats != nullptr) {
+      stats.consume_tps += context_->pull_stats->ConsumeTps(group, name, now_ms);
+    }
     for (int32_t queue_id = 0; queue_id < config->read_queue_nums; ++queue_id) {
       mqremoting::OffsetWrapper offsets;
       mqstore::Result<mqstore::QueueBounds> bounds =
@@ -214,8 +225,12 @@ void ConsumerAdminProcessor::ConsumeStats(const std::shared_ptr<mqremoting::Conn
       offsets.broker_offset = bounds.ok() ? bounds->max_offset : 0;
       auto it = committed.find({name, queue_id});
       offsets.consumer_offset = it != committed.end() ? it->second : 0;
-      // The broker does not track pulls separately from commits.
-      offsets.pull_offset = offsets.consumer_offset;
+      // Where the group's last pull left off (Java's pull offset table); before the first
+      // pull since the broker started, the committed offset.
+      std::optional<int64_t> pulled = context_->pull_stats != nullptr
+                                          ? context_->pull_stats->PullOffset(group, name, queue_id)
+                                          : std::nullopt;
+      offsets.pull_offset = pulled.value_or(offsets.consumer_offset);
       offsets.last_timestamp =
           LastConsumedStoreTime(context_->store, name, queue_id, offsets.consumer_offset);
       stats.offset_table.push_back(

@@ -5,11 +5,13 @@
 #include <string>
 #include <vector>
 
+#include "client_manage_processor.h"
 #include "client_registry.h"
 #include "consumer_offset_manager.h"
 #include "mqstore/metadata.h"
 #include "mqstore/store.h"
 #include "pull_hold_service.h"
+#include "pull_stats.h"
 #include "remoting/codes.h"
 #include "remoting/tag_filter.h"
 #include "topic_manager.h"
@@ -213,6 +215,11 @@ void PullProcessor::Pull(const std::shared_ptr<mqremoting::Connection>& connecti
           response.body_slices.push_back({message.record, std::shared_ptr<const void>(pins)});
         }
         if (!response.body_slices.empty()) {
+          if (context_->pull_stats != nullptr) {
+            context_->pull_stats->RecordPull(
+                header.group, header.topic, header.queue_id, result.next_offset,
+                static_cast<int64_t>(response.body_slices.size()), WallClockMs());
+          }
           Reply(connection, request, std::move(response));
           return;
         }

@@ -19,6 +19,7 @@
 #include "mqstore/store.h"
 #include "name_server.h"
 #include "remoting/codes.h"
+#include "remoting/consumer_admin_bodies.h"
 #include "remoting/heartbeat_data.h"
 #include "remoting/route_data.h"
 #include "remoting/transport.h"
@@ -647,6 +648,67 @@ TEST_F(BrokerTest, MembersAreToldWhenTheirGroupChanges) {
   }
   EXPECT_EQ(ids, std::vector<std::string>{"10.0.0.1@1"});
   first->Shutdown();
+}
+
+// GET_CONSUME_STATS says where the group's pulls left off and how fast it pulled over the last
+// minute; GET_CONSUMER_CONNECTION_LIST says what language and version each member's frames
+// carried (all three used to be placeholders: commit offset, 0.0, OTHER/0).
+TEST_F(BrokerTest, ConsumeStatsAndConnectionsReportPullsAndClientVersions) {
+  CreateTopic("Stats", 1);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(CallBroker(SendRequest("Stats", 0, "m" + std::to_string(i))).code, code::kSuccess);
+  }
+  AwaitDispatched();
+
+  mqremoting::HeartbeatData heartbeat;
+  heartbeat.client_id = "127.0.0.1@stats";
+  mqremoting::ConsumerData consumer;
+  consumer.group_name = "CID_STATS";
+  mqremoting::SubscriptionData subscription;
+  subscription.topic = "Stats";
+  subscription.sub_string = "*";
+  consumer.subscriptions = {subscription};
+  heartbeat.consumers = {consumer};
+  RemotingCommand beat = RemotingCommand::Request(rc::kHeartBeat);
+  beat.language = "JAVA";
+  beat.version = 433;
+  beat.body = mqremoting::EncodeHeartbeatData(heartbeat);
+  ASSERT_EQ(CallBroker(std::move(beat)).code, code::kSuccess);
+
+  RemotingCommand list = RemotingCommand::Request(rc::kGetConsumerConnectionList);
+  list.SetExt("consumerGroup", "CID_STATS");
+  RemotingCommand listed = CallBroker(std::move(list));
+  ASSERT_EQ(listed.code, code::kSuccess) << listed.remark.value_or("");
+  auto connection = mqremoting::ParseConsumerConnection(listed.BodyBytes());
+  ASSERT_TRUE(connection.ok()) << connection.status().ToString();
+  ASSERT_EQ(connection->connections.size(), 1u);
+  EXPECT_EQ(connection->connections[0].language, "JAVA");
+  EXPECT_EQ(connection->connections[0].version, 433);
+
+  auto consume_stats = [&]() {
+    RemotingCommand request = RemotingCommand::Request(rc::kGetConsumeStats);
+    request.SetExt("consumerGroup", "CID_STATS");
+    request.SetExt("topic", "Stats");
+    RemotingCommand response = CallBroker(std::move(request));
+    EXPECT_EQ(response.code, code::kSuccess) << response.remark.value_or("");
+    auto stats = mqremoting::ParseConsumeStats(response.BodyBytes());
+    EXPECT_TRUE(stats.ok()) << stats.status().ToString();
+    return stats.ok() ? *stats : mqremoting::ConsumeStats{};
+  };
+  mqremoting::ConsumeStats before = consume_stats();
+  ASSERT_EQ(before.offset_table.size(), 1u);
+  EXPECT_EQ(before.offset_table[0].second.pull_offset, 0);  // nothing pulled, nothing committed
+  EXPECT_EQ(before.consume_tps, 0.0);
+
+  // Pull 5 messages without committing: the pull offset moves, the consumer offset does not.
+  RemotingCommand pulled = CallBroker(PullRequest("CID_STATS", "Stats", 0, 0, 0));
+  ASSERT_EQ(pulled.code, code::kSuccess) << pulled.remark.value_or("");
+  mqremoting::ConsumeStats after = consume_stats();
+  ASSERT_EQ(after.offset_table.size(), 1u);
+  EXPECT_EQ(after.offset_table[0].second.pull_offset, 5);
+  EXPECT_EQ(after.offset_table[0].second.consumer_offset, 0);
+  EXPECT_EQ(after.offset_table[0].second.broker_offset, 5);
+  EXPECT_DOUBLE_EQ(after.consume_tps, 5.0 / 60);  // 5 messages in the last minute
 }
 
 }  // namespace

@@ -293,7 +293,7 @@ TEST(ClientRegistryTest, FindConsumerGroupSnapshot) {
   hb.consumers[0].consume_type = std::string(mqremoting::kConsumeActively);
   hb.consumers[0].message_model = std::string(mqremoting::kBroadcasting);
   hb.consumers[0].consume_from_where = std::string(mqremoting::kConsumeFromFirstOffset);
-  registry.OnHeartbeat(hb, c, 0);
+  registry.OnHeartbeat(hb, c, 0, ClientVersion{"JAVA", 433});
   registry.OnHeartbeat(Consumer("a@1", "G", {Sub("T2", "*", 1), Sub("T1", "TagA", 2)}), c, 0);
 
   auto snapshot = registry.FindConsumerGroup("G");
@@ -307,6 +307,12 @@ TEST(ClientRegistryTest, FindConsumerGroupSnapshot) {
   EXPECT_EQ(snapshot->subscriptions[0].topic, "T1");
   EXPECT_EQ(snapshot->subscriptions[1].topic, "T2");
   EXPECT_EQ(snapshot->client_ids, (Strings{"a@1", "b@1"}));
+  // What each client's frames said it was; a heartbeat without it keeps Java's "unknown".
+  ASSERT_EQ(snapshot->client_versions.size(), 2u);
+  EXPECT_EQ(snapshot->client_versions[0].language, "OTHER");
+  EXPECT_EQ(snapshot->client_versions[0].version, 0);
+  EXPECT_EQ(snapshot->client_versions[1].language, "JAVA");
+  EXPECT_EQ(snapshot->client_versions[1].version, 433);
   EXPECT_FALSE(registry.FindConsumerGroup("other").has_value());
 }
 
