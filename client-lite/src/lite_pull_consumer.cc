@@ -37,6 +37,7 @@ class LitePullConsumer::Impl {
 
   Status Subscribe(const std::string& topic, const std::string& expression);
   Status Assign(std::vector<MessageQueue> queues);
+  Status SetSubExpressionForAssign(const std::string& topic, const std::string& expression);
   Status Start();
   void Shutdown();
   Result<std::vector<ReceivedMessage>> Poll(Millis timeout);
@@ -91,7 +92,8 @@ class LitePullConsumer::Impl {
 
   // Membership (subscribe mode).
   const Subscription* FindSubscription(const std::string& topic) const {
-    return mqclient::FindSubscription(subscriptions_, topic);
+    return mqclient::FindSubscription(
+        mode_.load() == Mode::kSubscribe ? subscriptions_ : assign_filters_, topic);
   }
   Status RefreshRoutes(int* appeared = nullptr);
   Status SendHeartbeat();
@@ -134,6 +136,9 @@ class LitePullConsumer::Impl {
   std::atomic<Mode> mode_{Mode::kNone};
   std::vector<Subscription> subscriptions_;  // fixed from Start on
   std::vector<MessageQueue> assigned_;       // assign mode: what was asked for, sorted
+  // Assign mode: the tag filters of SetSubExpressionForAssign; fixed from Start on. Kept
+  // apart from subscriptions_, which make a member of the group (heartbeats, rebalance).
+  std::vector<Subscription> assign_filters_;
 
   // Created by Start before phase_ becomes kRunning; never replaced.
   std::unique_ptr<TaskExecutor> scheduler_;  // rebalance, heartbeats, delayed pulls, commits
@@ -186,9 +191,10 @@ Status LitePullConsumer::Impl::NotRunning() const {
 Status LitePullConsumer::Impl::Subscribe(const std::string& topic, const std::string& expression) {
   std::lock_guard<std::mutex> life(lifecycle_mu_);
   if (phase_.load() != Phase::kCreated) return Status::FailedPrecondition("subscribe before Start");
-  if (mode_.load() == Mode::kAssign) {
+  if (mode_.load() == Mode::kAssign || !assign_filters_.empty()) {
     return Status::FailedPrecondition(
-        "the consumer was given queues by Assign: Subscribe and Assign cannot be mixed");
+        "the consumer was given queues or their expressions for Assign: Subscribe and Assign "
+        "cannot be mixed");
   }
   MQ_RETURN_IF_ERROR(AddSubscription(&subscriptions_, topic, expression));
   mode_.store(Mode::kSubscribe);
@@ -216,6 +222,19 @@ Status LitePullConsumer::Impl::Assign(std::vector<MessageQueue> queues) {
   return Status::OK();
 }
 
+Status LitePullConsumer::Impl::SetSubExpressionForAssign(const std::string& topic,
+                                                         const std::string& expression) {
+  std::lock_guard<std::mutex> life(lifecycle_mu_);
+  if (phase_.load() != Phase::kCreated) {
+    return Status::FailedPrecondition("set the expression for assigned queues before Start");
+  }
+  if (mode_.load() == Mode::kSubscribe) {
+    return Status::FailedPrecondition(
+        "the consumer subscribed to topics: their expressions are given to Subscribe");
+  }
+  return AddSubscription(&assign_filters_, topic, expression);
+}
+
 Status LitePullConsumer::Impl::Start() {
   std::lock_guard<std::mutex> life(lifecycle_mu_);
   if (phase_.load() == Phase::kRunning) {
@@ -241,6 +260,7 @@ Status LitePullConsumer::Impl::Start() {
   }
   const int64_t sub_version = WallClockMs();
   for (Subscription& subscription : subscriptions_) subscription.data.sub_version = sub_version;
+  for (Subscription& filter : assign_filters_) filter.data.sub_version = sub_version;
 
   scheduler_ = std::make_unique<TaskExecutor>(1);
   mqremoting::ClientOptions transport;
@@ -775,6 +795,10 @@ Status LitePullConsumer::Subscribe(const std::string& topic, const std::string& 
 }
 Status LitePullConsumer::Assign(std::vector<MessageQueue> queues) {
   return impl_->Assign(std::move(queues));
+}
+Status LitePullConsumer::SetSubExpressionForAssign(const std::string& topic,
+                                                   const std::string& expression) {
+  return impl_->SetSubExpressionForAssign(topic, expression);
 }
 Status LitePullConsumer::Start() { return impl_->Start(); }
 void LitePullConsumer::Shutdown() { impl_->Shutdown(); }

@@ -506,6 +506,40 @@ TEST_F(LitePullConsumerTest, ShutdownWakesAPollInProgress) {
   EXPECT_TRUE(polled.IsFailedPrecondition()) << polled.ToString();
 }
 
+TEST_F(LitePullConsumerTest, AnExpressionForAssignedQueuesFiltersThem) {
+  CreateTopic("AssignTags", 2);
+  const char* tags[] = {"TagA", "TagB", "TagC", ""};
+  for (int i = 0; i < 16; ++i) {
+    SendTo(Queue("AssignTags", i % 2), "t" + std::to_string(i), tags[(i / 2) % 4]);
+  }
+  LitePullConsumerOptions options = Options("CID_ASSIGN_TAGS");
+  options.auto_commit = false;
+  auto consumer = std::make_unique<LitePullConsumer>(options);
+  ASSERT_TRUE(consumer->SetSubExpressionForAssign("AssignTags", "TagB || TagC").ok());
+  ASSERT_TRUE(consumer->SetSubExpressionForAssign("AssignTags", "TagA").ok());  // replaces
+  ASSERT_TRUE(consumer->Assign(Queues("AssignTags", 2)).ok());
+  ASSERT_TRUE(consumer->Start().ok());
+  std::vector<ReceivedMessage> received;
+  ASSERT_TRUE(PollUntil(consumer.get(), 4, &received));
+  EXPECT_TRUE(PollFor(consumer.get(), 300ms).empty());
+  ASSERT_EQ(received.size(), 4u);  // 2 per queue
+  for (const ReceivedMessage& m : received) EXPECT_EQ(m.tags, "TagA") << m.body;
+  EXPECT_TRUE(consumer->SetSubExpressionForAssign("AssignTags", "*").IsFailedPrecondition());
+  consumer->Shutdown();
+
+  // Another topic's queues (no expression set) keep every message.
+  CreateTopic("AssignAll", 1);
+  for (int i = 0; i < 4; ++i) SendTo(Queue("AssignAll", 0), "a" + std::to_string(i), tags[i]);
+  auto all = std::make_unique<LitePullConsumer>(options);
+  ASSERT_TRUE(all->SetSubExpressionForAssign("AssignTags", "TagA").ok());
+  ASSERT_TRUE(all->Assign({Queue("AssignAll", 0)}).ok());
+  ASSERT_TRUE(all->Start().ok());
+  std::vector<ReceivedMessage> every;
+  ASSERT_TRUE(PollUntil(all.get(), 4, &every));
+  EXPECT_EQ(every.size(), 4u);
+  all->Shutdown();
+}
+
 TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
   CreateTopic("Orders", 1);
   const MessageQueue queue = Queue("Orders", 0);
@@ -529,6 +563,14 @@ TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
     EXPECT_TRUE(consumer.Subscribe("Orders", " || ").IsInvalidArgument());
     ASSERT_TRUE(consumer.Subscribe("Orders").ok());
     EXPECT_TRUE(consumer.Assign({queue}).IsFailedPrecondition());  // mixing
+    EXPECT_TRUE(consumer.SetSubExpressionForAssign("Orders", "*").IsFailedPrecondition());
+  }
+  {
+    LitePullConsumer consumer(Options("CID_BAD"));
+    EXPECT_TRUE(consumer.SetSubExpressionForAssign("", "*").IsInvalidArgument());
+    EXPECT_TRUE(consumer.SetSubExpressionForAssign("Orders", " || ").IsInvalidArgument());
+    ASSERT_TRUE(consumer.SetSubExpressionForAssign("Orders", "TagA").ok());
+    EXPECT_TRUE(consumer.Subscribe("Orders").IsFailedPrecondition());  // mixing
   }
   {
     LitePullConsumerOptions options = Options("CID_BAD");

@@ -113,6 +113,12 @@ class LitePullConsumer {
   // list or a queue without topic or broker name, kFailedPrecondition after Subscribe or
   // after Shutdown.
   Status Assign(std::vector<MessageQueue> queues);
+  // Assign mode: pull only the messages of `topic` whose tag `expression` takes ("*" or
+  // tags joined by "||", as Subscribe; Java's setSubExpressionForAssign). The broker filters
+  // and each message is re-checked here; filtered-out messages count as consumed. Before
+  // Start; a second call for a topic replaces the first. kInvalidArgument for an empty topic
+  // or an expression without tags, kFailedPrecondition after Start or after Subscribe.
+  Status SetSubExpressionForAssign(const std::string& topic, const std::string& expression);
 
   // Connects, and in subscribe mode joins the group (HEART_BEAT as CONSUME_ACTIVELY,
   // CLUSTERING) and runs the first rebalance before returning; the queues held then start at
