@@ -314,8 +314,10 @@ Result<mqremoting::ConsumerConnection> Admin::ConsumerConnection(const std::stri
 }
 
 Result<std::vector<QueueProgress>> Admin::ConsumeProgress(const std::string& group,
-                                                          const std::string& topic) {
+                                                          const std::string& topic,
+                                                          double* consume_tps) {
   if (group.empty()) return Status::InvalidArgument("no consumer group given");
+  if (consume_tps != nullptr) *consume_tps = 0;
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> masters, AllMasters());
   std::vector<QueueProgress> progress;
   Status first_error;
@@ -335,11 +337,13 @@ Result<std::vector<QueueProgress>> Admin::ConsumeProgress(const std::string& gro
     MQ_ASSIGN_OR_RETURN(mqremoting::ConsumeStats stats,
                         mqremoting::ParseConsumeStats(response.BodyBytes()));
     any = true;
+    if (consume_tps != nullptr) *consume_tps += stats.consume_tps;
     for (const auto& [queue, offsets] : stats.offset_table) {
       QueueProgress p;
       p.queue = MessageQueue{queue.topic, queue.broker_name, queue.queue_id};
       p.max_offset = offsets.broker_offset;
       p.consumer_offset = offsets.consumer_offset;
+      p.pull_offset = offsets.pull_offset;
       p.last_timestamp_ms = offsets.last_timestamp;
       progress.push_back(std::move(p));
     }

@@ -306,7 +306,9 @@ int main(int argc, char** argv) {
   }
   if (progress->parsed()) {
     mqclient::Admin admin(common.namesrv);
-    Result<std::vector<mqclient::QueueProgress>> queues = admin.ConsumeProgress(group, topic);
+    double consume_tps = 0;
+    Result<std::vector<mqclient::QueueProgress>> queues =
+        admin.ConsumeProgress(group, topic, &consume_tps);
     if (!queues.ok()) return Fail("consumerProgress", queues.status());
     std::printf("%-32s  %-32s  %-4s  %-20s  %-20s  %-12s  %s\n", "#Topic", "#Broker Name", "#QID",
                 "#Broker Offset", "#Consumer Offset", "#Diff", "#LastTime");
@@ -318,7 +320,8 @@ int main(int argc, char** argv) {
                   static_cast<long long>(q.max_offset), static_cast<long long>(q.consumer_offset),
                   static_cast<long long>(q.lag()), FormatTime(q.last_timestamp_ms).c_str());
     }
-    std::printf("\nDiff Total: %lld\n", static_cast<long long>(total_lag));
+    std::printf("\nConsume TPS: %.2f\nDiff Total: %lld\n", consume_tps,
+                static_cast<long long>(total_lag));
     return 0;
   }
   if (reset->parsed()) {

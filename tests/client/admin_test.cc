@@ -230,6 +230,30 @@ TEST_F(AdminTest, ConsumeProgressWithoutATopicCoversEveryTopicOfTheGroup) {
   EXPECT_EQ(*who, std::vector<std::string>{"GID_PROGRESS"});
 }
 
+TEST_F(AdminTest, ConsumeProgressShowsWhereTheGroupsPullsAreAndTheirRate) {
+  CreateTopic("Pulled", 1);
+  for (int i = 0; i < 3; ++i) SendOne("Pulled", "p", "");
+  AwaitDispatched();
+  Admin admin(namesrv_addr_);
+  double tps = -1;
+  Result<std::vector<QueueProgress>> before = admin.ConsumeProgress("GID_PULLED", "Pulled", &tps);
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  ASSERT_EQ(before->size(), 1u);
+  EXPECT_EQ((*before)[0].pull_offset, 0);  // no pull yet: the committed offset (none = 0)
+  EXPECT_EQ(tps, 0.0);
+
+  auto consumer =
+      StartConsumer("GID_PULLED", "Pulled", "*",
+                    [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
+  // The pulls took all 3 messages within the last minute.
+  EXPECT_TRUE(Await([&] {
+    Result<std::vector<QueueProgress>> now = admin.ConsumeProgress("GID_PULLED", "Pulled", &tps);
+    return now.ok() && now->size() == 1 && (*now)[0].pull_offset == 3 && tps == 3.0 / 60;
+  })) << "tps "
+      << tps;
+  consumer->Shutdown();
+}
+
 TEST_F(AdminTest, ConsumerConnectionListsTheRunningMembers) {
   CreateTopic("Connected", 1);
   Admin admin(namesrv_addr_);

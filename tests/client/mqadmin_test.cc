@@ -82,6 +82,7 @@ TEST_F(MqadminTest, OffsetsProgressResetStatusAndDelete) {
   ASSERT_EQ(Admin("consumerProgress" + Ns() + " -g CID_OPS -t OpsTopic", &out), 0) << out;
   EXPECT_TRUE(std::regex_search(out, std::regex("OpsTopic +" + row0 + "3 +0 +3 +-\n"))) << out;
   EXPECT_NE(out.find("Diff Total: 3"), std::string::npos) << out;
+  EXPECT_NE(out.find("Consume TPS: 0.00\n"), std::string::npos) << out;  // it never pulled
 
   // Reset to the beginning of time, then to the future (the end).
   ASSERT_EQ(Admin("resetOffsetByTime" + Ns() + " -g CID_OPS -t OpsTopic -s 0", &out), 0) << out;

@@ -45,6 +45,7 @@ struct QueueProgress {
   int64_t min_offset = 0;
   int64_t max_offset = 0;         // the broker offset: where the next message goes
   int64_t consumer_offset = -1;   // the group's committed offset; -1 when it has none
+  int64_t pull_offset = -1;       // where its last pull left off (ConsumeProgress); -1 unknown
   int64_t last_timestamp_ms = 0;  // store time of the last message consumed (ConsumeProgress)
   int64_t lag() const { return max_offset - std::max<int64_t>(consumer_offset, 0); }
 };
@@ -129,9 +130,12 @@ class Admin {
   Result<mqremoting::ConsumerConnection> ConsumerConnection(const std::string& group);
   // Per queue, the broker's max offset against the group's committed one, for `topic` or,
   // when empty, for every topic the group has offsets in or subscribes to, from every
-  // master (GET_CONSUME_STATS). min_offset is not part of that answer and stays 0.
+  // master (GET_CONSUME_STATS). min_offset is not part of that answer and stays 0. With
+  // `consume_tps`, also the messages per second the group pulled over the last minute,
+  // summed over the brokers.
   Result<std::vector<QueueProgress>> ConsumeProgress(const std::string& group,
-                                                     const std::string& topic = "");
+                                                     const std::string& topic = "",
+                                                     double* consume_tps = nullptr);
   // The groups that subscribe to `topic` or have offsets in it, on any of its brokers
   // (QUERY_TOPIC_CONSUME_BY_WHO), sorted.
   Result<std::vector<std::string>> TopicConsumedByWho(const std::string& topic);
