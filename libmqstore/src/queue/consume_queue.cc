@@ -29,7 +29,9 @@ ConsumeQueue::ConsumeQueue(Env* env, std::string root, std::string topic, int32_
       queue_id_(queue_id),
       entries_per_file_(entries_per_file) {}
 
-std::string ConsumeQueue::dir() const { return filename::ConsumeQueueDir(root_, topic_, queue_id_); }
+std::string ConsumeQueue::dir() const {
+  return filename::ConsumeQueueDir(root_, topic_, queue_id_);
+}
 
 Status ConsumeQueue::Load() {
   MQ_ASSIGN_OR_RETURN(std::vector<std::string> names, env_->GetChildren(dir()));
@@ -99,24 +101,28 @@ Status ConsumeQueue::Load() {
 
 QueueEntry ConsumeQueue::EntryAt(int64_t queue_offset) const {
   int64_t byte = queue_offset * kQueueEntrySize;
-  size_t index = static_cast<size_t>((byte - files_.front()->base()) /
-                                     static_cast<int64_t>(file_bytes()));
+  size_t index =
+      static_cast<size_t>((byte - files_.front()->base()) / static_cast<int64_t>(file_bytes()));
   const auto& f = files_[index];
   return DecodeQueueEntry(f->data() + (byte - f->base()));
 }
 
 int64_t ConsumeQueue::FirstOffsetAtOrAfterLocked(int64_t physical_offset,
                                                  const QueueEntryCheck& trusted) const {
-  // Entries are sorted by physical offset: binary search.
-  int64_t lo = min_offset(), hi = max_offset();
+  // Entries are sorted by physical offset (Load ends a queue at the first that is not):
+  // binary search.
+  const int64_t min = min_offset();
+  int64_t lo = min, hi = max_offset();
   while (lo < hi) {
     int64_t mid = lo + (hi - lo) / 2;
-    QueueEntry e = EntryAt(mid);
-    if (e.physical_offset >= physical_offset || (trusted && !trusted(*this, mid, e))) {
+    if (EntryAt(mid).physical_offset >= physical_offset) {
       hi = mid;
     } else {
       lo = mid + 1;
     }
+  }
+  if (trusted) {
+    while (lo > min && !trusted(*this, lo - 1, EntryAt(lo - 1))) --lo;
   }
   return lo;
 }
@@ -182,9 +188,9 @@ Status ConsumeQueue::Append(int64_t queue_offset, const QueueEntry& entry) {
       MQ_RETURN_IF_ERROR(env_->SyncDir(filename::ConsumeQueueRoot(root_)));
       MQ_RETURN_IF_ERROR(env_->SyncDir(filename::ConsumeQueueRoot(root_) + "/" + topic_));
     }
-    MQ_ASSIGN_OR_RETURN(file, MappedFile::Create(
-                                  env_, filename::ConsumeQueueFile(root_, topic_, queue_id_, base),
-                                  base, file_bytes()));
+    MQ_ASSIGN_OR_RETURN(
+        file, MappedFile::Create(env_, filename::ConsumeQueueFile(root_, topic_, queue_id_, base),
+                                 base, file_bytes()));
     std::unique_lock<std::shared_mutex> l(files_mu_);
     files_.push_back(file);
   }
@@ -203,8 +209,8 @@ size_t ConsumeQueue::ReadEntries(int64_t queue_offset, size_t n,
   for (int64_t q = queue_offset; q < max && count < n; ++q, ++count) {
     int64_t byte = q * kQueueEntrySize;
     if (byte < files_.front()->base()) break;
-    size_t index = static_cast<size_t>((byte - files_.front()->base()) /
-                                       static_cast<int64_t>(file_bytes()));
+    size_t index =
+        static_cast<size_t>((byte - files_.front()->base()) / static_cast<int64_t>(file_bytes()));
     if (index >= files_.size()) break;
     const auto& f = files_[index];
     out->push_back(DecodeQueueEntry(f->data() + (byte - f->base())));
@@ -224,8 +230,8 @@ Status ConsumeQueue::Sync() {
   for (const auto& f : files) {
     int64_t a = std::max(from, f->base()), b = std::min(to, f->end());
     if (a < b) {
-      MQ_RETURN_IF_ERROR(f->Sync(static_cast<uint64_t>(a - f->base()),
-                                 static_cast<uint64_t>(b - f->base())));
+      MQ_RETURN_IF_ERROR(
+          f->Sync(static_cast<uint64_t>(a - f->base()), static_cast<uint64_t>(b - f->base())));
     }
   }
   synced_offset_ = max;

@@ -69,12 +69,15 @@ class ConsumeQueue {
   // queue ends at the first entry that is empty or not after its predecessor.
   Status Load();
   // Removes entries whose record starts at or after `physical_offset` (recovery), and with
-  // `trusted`, every entry from the first one it rejects.
+  // `trusted`, the run of entries just before those that it rejects (FirstOffsetAtOrAfter).
   Status TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted = nullptr);
-  // The queue offset of the first entry whose record starts at or after `physical_offset`,
-  // or (with `trusted`) that `trusted` rejects; max_offset() if none: what max_offset() would
-  // be after TruncateFrom. Changes nothing. Entries before that point must all pass: a
-  // binary search relies on it.
+  // What max_offset() would be after TruncateFrom: the queue offset of the first entry whose
+  // record starts at or after `physical_offset` (max_offset() if none), then, with `trusted`,
+  // moved down past every entry right below it that `trusted` rejects. Changes nothing.
+  // Only the tail is checked, walking down to the first entry `trusted` accepts: damage a
+  // crash leaves is at the tail, and a rejected entry deeper down (bit rot in the durable
+  // part) must not cut everything after it at one open and not at the next, depending on
+  // where a search happened to look (mqdump verify reports it).
   int64_t FirstOffsetAtOrAfter(int64_t physical_offset,
                                const QueueEntryCheck& trusted = nullptr) const;
 
@@ -107,8 +110,7 @@ class ConsumeQueue {
   std::string dir() const;
   // REQUIRES: files_mu_ held; min_offset() <= queue_offset < max_offset().
   QueueEntry EntryAt(int64_t queue_offset) const;
-  int64_t FirstOffsetAtOrAfterLocked(int64_t physical_offset,
-                                     const QueueEntryCheck& trusted) const;
+  int64_t FirstOffsetAtOrAfterLocked(int64_t physical_offset, const QueueEntryCheck& trusted) const;
 
   Env* const env_;
   const std::string root_;

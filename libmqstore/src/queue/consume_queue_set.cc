@@ -1,6 +1,7 @@
 #include "queue/consume_queue_set.h"
 
 #include <charconv>
+#include <string>
 
 #include "util/filename.h"
 
@@ -17,7 +18,11 @@ Status ConsumeQueueSet::Load() {
     for (const auto& id_text : *ids) {
       int32_t id = -1;
       auto [p, ec] = std::from_chars(id_text.data(), id_text.data() + id_text.size(), id);
-      if (ec != std::errc() || p != id_text.data() + id_text.size() || id < 0) continue;
+      // Only the name the store writes ("01" or "-0" would load queue 1 or 0 a second time).
+      if (ec != std::errc() || p != id_text.data() + id_text.size() || id < 0 ||
+          std::to_string(id) != id_text) {
+        continue;
+      }
       auto q = std::make_shared<ConsumeQueue>(env_, root_, topic, id, entries_per_file_);
       MQ_RETURN_IF_ERROR(q->Load());
       queues.emplace(Key(topic, id), std::move(q));
@@ -49,8 +54,8 @@ std::shared_ptr<ConsumeQueue> ConsumeQueueSet::GetOrCreate(std::string_view topi
     auto it = queues_.find(QueueKeyLess::View(topic, queue_id));
     if (it != queues_.end()) return last_ = it->second;
   }
-  auto q = std::make_shared<ConsumeQueue>(env_, root_, std::string(topic), queue_id,
-                                          entries_per_file_);
+  auto q =
+      std::make_shared<ConsumeQueue>(env_, root_, std::string(topic), queue_id, entries_per_file_);
   std::unique_lock<std::shared_mutex> l(mu_);
   queues_.emplace(Key(std::string(topic), queue_id), q);
   return last_ = q;

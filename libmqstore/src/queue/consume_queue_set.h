@@ -43,8 +43,8 @@ class ConsumeQueueSet {
 
   // Loads every queue found under consumequeue/.
   Status Load();
-  // Truncates every queue to entries whose record starts before `physical_offset` (and that
-  // `trusted` accepts: ConsumeQueue::TruncateFrom).
+  // Truncates every queue to entries whose record starts before `physical_offset`, less a
+  // tail that `trusted` rejects (ConsumeQueue::TruncateFrom).
   Status TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted = nullptr);
   // Removes every queue (the commit log is empty).
   Status RemoveAll();

@@ -255,7 +255,8 @@ TEST_F(ConsumeQueueTest, TruncateFromDropsEntriesAtOrAfterThePhysicalOffset) {
 // written after the last checkpoint were garbled by the crash, and one now pointed below the
 // recovery start. The binary search took it (and what it skipped) for durable, so recovery
 // expected wrong queue offsets and refused the store or cut acknowledged records. Recovery
-// now passes a check against the log; the queue ends at the first entry it rejects.
+// now passes a check against the log; the cut moves down past the entries right below it
+// that the check rejects.
 TEST_F(ConsumeQueueTest, TruncateFromStopsAtTheFirstEntryTheCheckRejects) {
   auto q = NewQueue();
   AppendEntries(q.get(), 0, 6);
@@ -270,6 +271,37 @@ TEST_F(ConsumeQueueTest, TruncateFromStopsAtTheFirstEntryTheCheckRejects) {
   ASSERT_OK(q->TruncateFrom(start, matches_the_log));
   ExpectEntries(*q, 6);
   EXPECT_EQ(q->last_record_end(), EntryFor(5).physical_offset + EntryFor(5).size);
+}
+
+// A bad entry below the tail is damage to synced entries, not what a crash leaves: the cut
+// must not depend on it. (The cut used to be a binary search that checked the entries it
+// probed, so whether it stopped at entry 2 depended on the start and the queue's length:
+// the store_recovery fuzzer saw a message put and closed cleanly vanish at the next open.)
+TEST_F(ConsumeQueueTest, TruncateFromChecksOnlyTheTailBelowTheCut) {
+  QueueEntry rotten = EntryFor(2);
+  rotten.physical_offset += 10;  // still in order, but the log has no such record
+  QueueEntryCheck matches_the_log = [](const ConsumeQueue&, int64_t i, const QueueEntry& e) {
+    return SameEntry(e, EntryFor(i));
+  };
+  for (int64_t cut = 4; cut <= 10; ++cut) {
+    SCOPED_TRACE("start at entry " + std::to_string(cut));
+    env_ = NewMemEnv();
+    auto q = NewQueue();
+    AppendEntries(q.get(), 0, 2);
+    ASSERT_OK(q->Append(2, rotten));
+    AppendEntries(q.get(), 3, 10);
+    const int64_t start = EntryFor(cut).physical_offset;
+    EXPECT_EQ(q->FirstOffsetAtOrAfter(start, matches_the_log), cut);
+    ASSERT_OK(q->TruncateFrom(start, matches_the_log));
+    EXPECT_EQ(q->max_offset(), cut);
+    EXPECT_EQ(q->last_record_end(), EntryFor(cut - 1).physical_offset + EntryFor(cut - 1).size);
+  }
+  // When the bad entry is the tail below the cut, it goes.
+  auto q = NewQueue();
+  AppendEntries(q.get(), 0, 2);
+  ASSERT_OK(q->Append(2, rotten));
+  AppendEntries(q.get(), 3, 10);
+  EXPECT_EQ(q->FirstOffsetAtOrAfter(EntryFor(3).physical_offset, matches_the_log), 2);
 }
 
 TEST_F(ConsumeQueueTest, TruncateFromAtAFileBoundaryKeepsThatFileEmpty) {
