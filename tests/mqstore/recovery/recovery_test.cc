@@ -221,6 +221,52 @@ TEST_F(RecoveryTest, AGarbageEntryBelowTheLogsFirstSegmentYieldsToTheLogsQueueOf
   EXPECT_EQ(entries[0].size, next.size);
 }
 
+// Regression test (store_recovery fuzzer in CI): a damaged entry deep in a queue, below the
+// recovery start, was checked only if the binary search for the cut happened to probe it.
+// Recovery after a crash did not, so the queue went on; after one more message and a clean
+// close, the next recovery probed it and cut the queue there, losing that message from its
+// queue. Now only the tail below the cut is checked, so neither open cuts at it.
+TEST_F(RecoveryTest, ADamagedEntryDeepInAQueueCutsNothingAtOneOpenOrTheNext) {
+  ASSERT_OK(writer_.AppendMany("TopicA", 0, 7));
+  ASSERT_OK(writer_.DispatchUpTo(EndOf(Rec(5))));
+  ASSERT_OK(writer_.queues().SyncAll());
+  ASSERT_OK(writer_.DispatchAll());
+  ASSERT_OK(writer_.SyncLog());
+  // Entry 4 points one byte into its record: still in order (it ends where entry 5 starts),
+  // but the log disagrees.
+  std::string bad(kQueueEntrySize, '\0');
+  EncodeQueueEntry(QueueEntry{Rec(4).physical_offset + 1, Rec(4).size - 1, 0}, bad.data());
+  ASSERT_OK(
+      OverwriteFile(env_.get(), writer_.QueueFilePath("TopicA", 0, 4 * kQueueEntrySize), 0, bad));
+
+  // A crash: the checkpoint covers the queue up to record 5, so record 6 is dispatched again.
+  ASSERT_OK_AND_ASSIGN(RecoveryOutcome crashed,
+                       Recover(env_.get(), writer_.Checkpoint(LogEnd(), EndOf(Rec(5)))));
+  EXPECT_EQ(crashed.start, EndOf(Rec(5)));
+  auto q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  ASSERT_EQ(q->max_offset(), 7);
+
+  // One more message, then a clean close (everything synced, checkpoint at the end).
+  recovered_->ResumeAfterRecovery(crashed.end);
+  ASSERT_OK_AND_ASSIGN(AppendedRecord later, recovered_->Append(MakeMessage("TopicA", 0, "later")));
+  ASSERT_EQ(later.queue_offset, 7);
+  ASSERT_OK(recovered_->DispatchAll());
+  ASSERT_OK(recovered_->SyncLog());
+  ASSERT_OK(recovered_->queues().SyncAll());
+  const int64_t end = recovered_->log().appended();
+  recovered_.reset();
+
+  ASSERT_OK_AND_ASSIGN(RecoveryOutcome clean, Recover(env_.get(), writer_.Checkpoint(end, end)));
+  EXPECT_EQ(clean.scanned_bytes, 0u);
+  q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  ASSERT_EQ(q->max_offset(), 8);
+  std::vector<QueueEntry> entries = AllEntries(*q);
+  ASSERT_EQ(entries.size(), 8u);
+  EXPECT_EQ(entries[7].physical_offset, later.physical_offset);
+}
+
 TEST_F(RecoveryTest, DamageBelowTheDurableOffsetIsCorruptionAndTheLogIsLeftAlone) {
   AppendAlternating(10);
   ASSERT_OK(writer_.DispatchUpTo(EndOf(Rec(2))));
