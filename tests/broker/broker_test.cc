@@ -142,6 +142,24 @@ class BrokerTest : public ::testing::Test {
     return records;
   }
 
+  // A HEART_BEAT of one consumer of `group` subscribing to `topic` with a tag expression.
+  static RemotingCommand ConsumerHeartbeat(const std::string& client_id, const std::string& group,
+                                           const std::string& topic, const std::string& tags) {
+    mqremoting::HeartbeatData heartbeat;
+    heartbeat.client_id = client_id;
+    mqremoting::ConsumerData consumer;
+    consumer.group_name = group;
+    mqremoting::SubscriptionData subscription;
+    subscription.topic = topic;
+    subscription.sub_string = tags;
+    if (tags != "*") subscription.tags_set = {tags};
+    consumer.subscriptions = {subscription};
+    heartbeat.consumers = {consumer};
+    RemotingCommand beat = RemotingCommand::Request(rc::kHeartBeat);
+    beat.body = mqremoting::EncodeHeartbeatData(heartbeat);
+    return beat;
+  }
+
   static std::string Ext(const RemotingCommand& command, const std::string& key) {
     const std::string* value = command.FindExt(key);
     return value ? *value : "<missing>";
@@ -297,19 +315,8 @@ TEST_F(BrokerTest, APullWithoutSubscriptionUsesTheHeartbeatsOne) {
   EXPECT_EQ(CallBroker(PullRequest("CID_A", "Orders", 0, 0, 0, "", 0)).code,
             code::kSubscriptionNotExist);
 
-  mqremoting::HeartbeatData heartbeat;
-  heartbeat.client_id = "127.0.0.1@1";
-  mqremoting::ConsumerData consumer;
-  consumer.group_name = "CID_A";
-  mqremoting::SubscriptionData subscription;
-  subscription.topic = "Orders";
-  subscription.sub_string = "TagB";
-  subscription.tags_set = {"TagB"};
-  consumer.subscriptions = {subscription};
-  heartbeat.consumers = {consumer};
-  RemotingCommand beat = RemotingCommand::Request(rc::kHeartBeat);
-  beat.body = mqremoting::EncodeHeartbeatData(heartbeat);
-  ASSERT_EQ(CallBroker(std::move(beat)).code, code::kSuccess);
+  ASSERT_EQ(CallBroker(ConsumerHeartbeat("127.0.0.1@1", "CID_A", "Orders", "TagB")).code,
+            code::kSuccess);
 
   // TagB only: the TagA message is skipped.
   RemotingCommand response = CallBroker(PullRequest("CID_A", "Orders", 0, 0, 0, "", 0));
@@ -660,19 +667,9 @@ TEST_F(BrokerTest, ConsumeStatsAndConnectionsReportPullsAndClientVersions) {
   }
   AwaitDispatched();
 
-  mqremoting::HeartbeatData heartbeat;
-  heartbeat.client_id = "127.0.0.1@stats";
-  mqremoting::ConsumerData consumer;
-  consumer.group_name = "CID_STATS";
-  mqremoting::SubscriptionData subscription;
-  subscription.topic = "Stats";
-  subscription.sub_string = "*";
-  consumer.subscriptions = {subscription};
-  heartbeat.consumers = {consumer};
-  RemotingCommand beat = RemotingCommand::Request(rc::kHeartBeat);
+  RemotingCommand beat = ConsumerHeartbeat("127.0.0.1@stats", "CID_STATS", "Stats", "*");
   beat.language = "JAVA";
   beat.version = 433;
-  beat.body = mqremoting::EncodeHeartbeatData(heartbeat);
   ASSERT_EQ(CallBroker(std::move(beat)).code, code::kSuccess);
 
   RemotingCommand list = RemotingCommand::Request(rc::kGetConsumerConnectionList);
