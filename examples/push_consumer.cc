@@ -5,7 +5,8 @@
 // With --orderly it consumes each queue in order (an orderly listener holding the queue's
 // broker lock) and marks each RECEIVED line with when the listener call began and ended
 // (CLOCK_MONOTONIC, the same clock for every process of the machine), so a test can check
-// that no two members ever consumed one queue at once.
+// that no two members ever consumed one queue at once. With --broadcasting it is a member of
+// a broadcasting group instead (every member gets every message; offsets in --offsets FILE).
 //
 //   example_push_consumer -n 127.0.0.1:9876 -t TopicTest -g CID_QUICKSTART -s "TagA || TagB"
 #include "mqclient/push_consumer.h"
@@ -47,7 +48,7 @@ int64_t MonotonicNs() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Consumes a topic as one member of a clustering consumer group."};
+  CLI::App app{"Consumes a topic as one member of a consumer group (clustering by default)."};
   mqclient::PushConsumerOptions options;
   options.namesrv_addr = "127.0.0.1:9876";
   options.group = "CID_QUICKSTART";
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   std::string from = "last";
   long count = 0;
   bool orderly = false;
+  bool broadcasting = false;
   int consume_ms = 0;
   app.add_option("-n,--namesrvAddr", options.namesrv_addr, "name servers, 'host:port;host:port'")
       ->capture_default_str();
@@ -73,7 +75,13 @@ int main(int argc, char** argv) {
   app.add_flag("--orderly", orderly, "consume each queue in order, one message at a time");
   app.add_option("--consume-ms", consume_ms, "pretend each listener call works this long")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--broadcasting", broadcasting,
+               "a broadcasting member: every message of every queue, offsets in a local file");
+  app.add_option("--offsets", options.local_offset_path,
+                 "with --broadcasting: this member's offset file (default "
+                 "~/.mqclient_offsets/<group>/offsets.json)");
   CLI11_PARSE(app, argc, argv);
+  if (broadcasting) options.message_model = mqclient::MessageModel::kBroadcasting;
   options.consume_from_where = from == "first"       ? mqclient::ConsumeFromWhere::kFirstOffset
                                : from == "timestamp" ? mqclient::ConsumeFromWhere::kTimestamp
                                                      : mqclient::ConsumeFromWhere::kLastOffset;
