@@ -6,7 +6,8 @@
 // broker lock) and marks each RECEIVED line with when the listener call began and ended
 // (CLOCK_MONOTONIC, the same clock for every process of the machine), so a test can check
 // that no two members ever consumed one queue at once. With --broadcasting it is a member of
-// a broadcasting group instead (every member gets every message; offsets in --offsets FILE).
+// a broadcasting group instead (every member gets every message; offsets in --offsets FILE);
+// with --reconsume-later every delivery fails, so each message is retried until it is dead.
 //
 //   example_push_consumer -n 127.0.0.1:9876 -t TopicTest -g CID_QUICKSTART -s "TagA || TagB"
 #include "mqclient/push_consumer.h"
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   long count = 0;
   bool orderly = false;
   bool broadcasting = false;
+  bool reconsume_later = false;
   int consume_ms = 0;
   app.add_option("-n,--namesrvAddr", options.namesrv_addr, "name servers, 'host:port;host:port'")
       ->capture_default_str();
@@ -75,6 +77,9 @@ int main(int argc, char** argv) {
   app.add_flag("--orderly", orderly, "consume each queue in order, one message at a time");
   app.add_option("--consume-ms", consume_ms, "pretend each listener call works this long")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--reconsume-later", reconsume_later,
+               "fail every delivery (RECONSUME_LATER): each message is retried through the "
+               "group's retry topic until it goes to its dead-letter topic");
   app.add_flag("--broadcasting", broadcasting,
                "a broadcasting member: every message of every queue, offsets in a local file");
   app.add_option("--offsets", options.local_offset_path,
@@ -123,7 +128,8 @@ int main(int argc, char** argv) {
   } else {
     consumer.RegisterListener([&](const std::vector<mqclient::ReceivedMessage>& messages) {
       print(messages, 0);
-      return mqclient::ConsumeStatus::kSuccess;
+      return reconsume_later ? mqclient::ConsumeStatus::kReconsumeLater
+                             : mqclient::ConsumeStatus::kSuccess;
     });
   }
   mqstore::Status started = consumer.Start();

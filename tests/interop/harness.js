@@ -680,6 +680,7 @@ function startCppConsumer(cluster, group, topic, args = []) {
         };
         cpp.deliveries.push({ queueId: Number(field('queue')), queueOffset: Number(field('offset')),
           tags: field('tags'), keys: field('keys'), body: Buffer.from(field('body_hex'), 'hex'),
+          reconsumeTimes: Number(field('reconsume')),
           beginNs: field('begin_ns') === null ? null : BigInt(field('begin_ns')),
           endNs: field('end_ns') === null ? null : BigInt(field('end_ns')) });
       }
