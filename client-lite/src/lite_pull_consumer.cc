@@ -4,6 +4,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -12,7 +13,9 @@
 #include <utility>
 
 #include "consumer_requests.h"
+#include "local_offset_store.h"
 #include "mqclient/name_server_client.h"
+#include "mqstore/env.h"
 #include "rebalance_util.h"
 #include "remoting/codes.h"
 #include "remoting/heartbeat_data.h"
@@ -36,6 +39,7 @@ class LitePullConsumer::Impl {
   ~Impl() { Shutdown(); }
 
   Status Subscribe(const std::string& topic, const std::string& expression);
+  Status Unsubscribe(const std::string& topic);
   Status Assign(std::vector<MessageQueue> queues);
   Status SetSubExpressionForAssign(const std::string& topic, const std::string& expression);
   Status Start();
@@ -63,6 +67,10 @@ class LitePullConsumer::Impl {
   enum class Phase { kCreated, kRunning, kStopped };
 
   using Subscription = ConsumerSubscription;
+  // Subscriptions are never changed in place: a change makes a new list and swaps the
+  // pointer, so a reader (a pull on a transport thread, say) keeps a consistent list for as
+  // long as it holds its copy of the pointer.
+  using SubscriptionList = std::shared_ptr<const std::vector<Subscription>>;
 
   // One queue held. Its generation changes whenever the queue is (re)added or seeked: pulls,
   // their answers and offset look-ups carry the generation they were made for, and whatever
@@ -87,17 +95,39 @@ class LitePullConsumer::Impl {
   class BrokerRequestHandler;
 
   bool running() const { return phase_.load(std::memory_order_acquire) == Phase::kRunning; }
+  bool broadcasting() const { return options_.message_model == MessageModel::kBroadcasting; }
   Status NotRunning() const;
   void ShutdownLocked();  // lifecycle_mu_ held
+  // Runs `work` on the scheduler thread and waits for it. Rebalances, heartbeats and route
+  // refreshes all run there, so a membership change made this way never interleaves with
+  // one of them (which could take a topic's queues again from an older subscription list).
+  void RunOnScheduler(const std::function<void()>& work);
 
   // Membership (subscribe mode).
-  const Subscription* FindSubscription(const std::string& topic) const {
-    return mqclient::FindSubscription(
-        mode_.load() == Mode::kSubscribe ? subscriptions_ : assign_filters_, topic);
+  SubscriptionList Subscriptions() const {
+    std::lock_guard<std::mutex> lock(subscriptions_mu_);
+    return subscriptions_;
+  }
+  void SetSubscriptions(SubscriptionList subscriptions) {
+    std::lock_guard<std::mutex> lock(subscriptions_mu_);
+    subscriptions_ = std::move(subscriptions);
+  }
+  // The subscription of `topic` (assign mode: its SetSubExpressionForAssign filter), or
+  // null. It shares ownership of the list it belongs to, so it stays valid whatever
+  // Subscribe and Unsubscribe do meanwhile.
+  std::shared_ptr<const Subscription> FindSubscription(const std::string& topic) const {
+    SubscriptionList list = mode_.load() == Mode::kSubscribe ? Subscriptions() : assign_filters_;
+    const Subscription* found = mqclient::FindSubscription(*list, topic);
+    if (found == nullptr) return nullptr;
+    return std::shared_ptr<const Subscription>(std::move(list), found);
   }
   Status RefreshRoutes(int* appeared = nullptr);
   Status SendHeartbeat();
   void Rebalance();  // scheduler thread
+  // Subscribe and Unsubscribe after Start, on the scheduler thread: make `subscriptions` the
+  // subscription list and act on the change of `topic`.
+  void ApplySubscribe(const std::string& topic, SubscriptionList subscriptions);
+  void ApplyUnsubscribe(const std::string& topic, SubscriptionList subscriptions);
 
   // Makes the queues held (of `topic`, or of every topic when null) exactly `wanted`
   // (sorted): queues left out are dropped (their consumed offsets committed with
@@ -120,25 +150,48 @@ class LitePullConsumer::Impl {
   void TakeLocked(std::vector<ReceivedMessage>* out);
   OffsetList ConsumedOffsetsLocked() const;
   void DropBufferLocked(QueueState* state);
+  // Gives `state` a new generation that pulls from `offset` (which becomes its consumed
+  // offset), its buffer dropped; true when the caller is to start its pull loop (PullStep,
+  // after releasing mu_), false when the queue is paused (Resume starts it).
+  bool RestartLocked(const MessageQueue& queue, QueueState* state, int64_t offset);
 
   // OK when running and `queue` is held; else kFailedPrecondition.
   Status CheckHeld(const MessageQueue& queue) const;
   // Seek without the range check.
   Status SeekTo(const MessageQueue& queue, int64_t offset);
-  // Commits `offsets` of the queues still held (oneway: the automatic commits).
+  // Commits `offsets` (oneway: the automatic commits, which skip queues no longer held), to
+  // the brokers or, in broadcasting, to the offset file.
   Status CommitOffsets(const OffsetList& offsets, bool oneway);
+  // Broadcasting: `offsets` merged into the table saved last, and the file replaced by it.
+  Status SaveLocalOffsets(const OffsetList& offsets);
+  // Where a queue just taken starts: its committed offset (the broker's, or the offset
+  // file's in broadcasting), else per consume_from_where.
+  Result<int64_t> StartOffset(const MessageQueue& queue);
 
   LitePullConsumerOptions options_;
   std::string client_id_;
 
-  // Start, Shutdown, Subscribe and Assign one at a time.
+  // Start, Shutdown, Subscribe, Unsubscribe and Assign one at a time.
   std::mutex lifecycle_mu_;
   std::atomic<Mode> mode_{Mode::kNone};
-  std::vector<Subscription> subscriptions_;  // fixed from Start on
-  std::vector<MessageQueue> assigned_;       // assign mode: what was asked for, sorted
-  // Assign mode: the tag filters of SetSubExpressionForAssign; fixed from Start on. Kept
-  // apart from subscriptions_, which make a member of the group (heartbeats, rebalance).
-  std::vector<Subscription> assign_filters_;
+  // Subscribe mode: replaced (never changed in place) by Subscribe and Unsubscribe, under
+  // lifecycle_mu_ and, after Start, on the scheduler thread; read through Subscriptions()
+  // from any thread (pulls on transport threads, the scheduler, Shutdown).
+  mutable std::mutex subscriptions_mu_;
+  SubscriptionList subscriptions_ = std::make_shared<const std::vector<Subscription>>();
+  std::vector<MessageQueue> assigned_;  // assign mode: what was asked for, sorted
+  // Assign mode: the tag filters of SetSubExpressionForAssign; replaced under lifecycle_mu_
+  // before Start only, so read without a lock from Start on. Kept apart from
+  // subscriptions_, which make a member of the group (heartbeats, rebalance).
+  SubscriptionList assign_filters_ = std::make_shared<const std::vector<Subscription>>();
+
+  // Broadcasting: the offset file (created by Start) and the table saved in it last, which
+  // the mutex guards; held while saving, so that saves from different threads (Poll's
+  // automatic commits on the scheduler, CommitSync on the application's) never write the
+  // file at once.
+  std::unique_ptr<LocalOffsetStore> local_store_;
+  std::mutex local_offsets_mu_;
+  OffsetTable local_offsets_;
 
   // Created by Start before phase_ becomes kRunning; never replaced.
   std::unique_ptr<TaskExecutor> scheduler_;  // rebalance, heartbeats, delayed pulls, commits
@@ -190,14 +243,46 @@ Status LitePullConsumer::Impl::NotRunning() const {
 
 Status LitePullConsumer::Impl::Subscribe(const std::string& topic, const std::string& expression) {
   std::lock_guard<std::mutex> life(lifecycle_mu_);
-  if (phase_.load() != Phase::kCreated) return Status::FailedPrecondition("subscribe before Start");
-  if (mode_.load() == Mode::kAssign || !assign_filters_.empty()) {
+  if (phase_.load() == Phase::kStopped) return NotRunning();
+  if (mode_.load() == Mode::kAssign || !assign_filters_->empty()) {
     return Status::FailedPrecondition(
         "the consumer was given queues or their expressions for Assign: Subscribe and Assign "
         "cannot be mixed");
   }
-  MQ_RETURN_IF_ERROR(AddSubscription(&subscriptions_, topic, expression));
+  auto subscriptions = std::make_shared<std::vector<Subscription>>(*Subscriptions());
+  MQ_RETURN_IF_ERROR(AddSubscription(subscriptions.get(), topic, expression));
   mode_.store(Mode::kSubscribe);
+  if (!running()) {
+    SetSubscriptions(std::move(subscriptions));  // Start versions them
+    return Status::OK();
+  }
+  // A new version, so that the brokers take this expression over the one they have.
+  subscriptions->back().data.sub_version = WallClockMs();
+  RunOnScheduler([&] { ApplySubscribe(topic, std::move(subscriptions)); });
+  return Status::OK();
+}
+
+Status LitePullConsumer::Impl::Unsubscribe(const std::string& topic) {
+  std::lock_guard<std::mutex> life(lifecycle_mu_);
+  if (phase_.load() == Phase::kStopped) return NotRunning();
+  if (mode_.load() == Mode::kAssign || !assign_filters_->empty()) {
+    return Status::FailedPrecondition(
+        "the consumer was given queues or their expressions for Assign: it subscribes to "
+        "nothing");
+  }
+  const SubscriptionList current = Subscriptions();
+  if (mqclient::FindSubscription(*current, topic) == nullptr) {
+    return Status::NotFound("topic " + topic + " is not subscribed");
+  }
+  auto rest = std::make_shared<std::vector<Subscription>>(*current);
+  std::erase_if(*rest, [&](const Subscription& s) { return s.data.topic == topic; });
+  // Stays in subscribe mode even with nothing left: Subscribe may come again, Assign not
+  // (Java's subscription type does not go back either).
+  if (!running()) {
+    SetSubscriptions(std::move(rest));
+    return Status::OK();
+  }
+  RunOnScheduler([&] { ApplyUnsubscribe(topic, std::move(rest)); });
   return Status::OK();
 }
 
@@ -232,7 +317,10 @@ Status LitePullConsumer::Impl::SetSubExpressionForAssign(const std::string& topi
     return Status::FailedPrecondition(
         "the consumer subscribed to topics: their expressions are given to Subscribe");
   }
-  return AddSubscription(&assign_filters_, topic, expression);
+  auto filters = std::make_shared<std::vector<Subscription>>(*assign_filters_);
+  MQ_RETURN_IF_ERROR(AddSubscription(filters.get(), topic, expression));
+  assign_filters_ = std::move(filters);
+  return Status::OK();
 }
 
 Status LitePullConsumer::Impl::Start() {
@@ -255,12 +343,30 @@ Status LitePullConsumer::Impl::Start() {
   if (options_.auto_commit_interval.count() < 0 || options_.poll_timeout.count() < 0) {
     return Status::InvalidArgument("auto_commit_interval and poll_timeout cannot be negative");
   }
+  if (broadcasting()) {
+    // Before anything starts: a file that is not this group's is reported, not overwritten,
+    // and the consumer may be started again once it is fixed.
+    auto store = std::make_unique<LocalOffsetStore>(mqstore::Env::Default(),
+                                                    options_.local_offset_path.empty()
+                                                        ? DefaultLocalOffsetPath(options_.group)
+                                                        : options_.local_offset_path,
+                                                    options_.group);
+    Result<OffsetTable> saved = store->Load();
+    if (!saved.ok()) return saved.status();
+    std::lock_guard<std::mutex> lock(local_offsets_mu_);
+    local_offsets_ = std::move(saved).value();
+    local_store_ = std::move(store);
+  }
   if (options_.consume_timestamp_ms == 0) {
     options_.consume_timestamp_ms = WallClockMs() - kDefaultConsumeTimestampAgoMs;
   }
   const int64_t sub_version = WallClockMs();
-  for (Subscription& subscription : subscriptions_) subscription.data.sub_version = sub_version;
-  for (Subscription& filter : assign_filters_) filter.data.sub_version = sub_version;
+  auto subscriptions = std::make_shared<std::vector<Subscription>>(*Subscriptions());
+  for (Subscription& subscription : *subscriptions) subscription.data.sub_version = sub_version;
+  SetSubscriptions(std::move(subscriptions));
+  auto filters = std::make_shared<std::vector<Subscription>>(*assign_filters_);
+  for (Subscription& filter : *filters) filter.data.sub_version = sub_version;
+  assign_filters_ = std::move(filters);
 
   scheduler_ = std::make_unique<TaskExecutor>(1);
   mqremoting::ClientOptions transport;
@@ -288,12 +394,11 @@ Status LitePullConsumer::Impl::Start() {
       return routes;
     }
     (void)SendHeartbeat();
-    std::promise<void> first_rebalance;
-    scheduler_->Submit([this, &first_rebalance] {
-      Rebalance();
-      first_rebalance.set_value();
-    });
-    first_rebalance.get_future().wait();
+    RunOnScheduler([this] { Rebalance(); });
+  }
+  if (mode_.load() != Mode::kAssign) {
+    // Also with nothing subscribed yet: Subscribe after Start relies on these. Each is a
+    // no-op unless the consumer is in subscribe mode.
     SchedulePeriodic(scheduler_.get(), options_.rebalance_interval, [this] { Rebalance(); });
     SchedulePeriodic(scheduler_.get(), options_.heartbeat_interval,
                      [this] { (void)SendHeartbeat(); });
@@ -306,8 +411,8 @@ Status LitePullConsumer::Impl::Start() {
         Rebalance();
       }
     });
-    return Status::OK();
   }
+  if (mode_.load() == Mode::kSubscribe) return Status::OK();
 
   // Assign mode (or no queues yet): the routes of the assigned topics tell whether a name
   // server answers; a topic it does not know yet is retried by the pulls.
@@ -329,6 +434,18 @@ void LitePullConsumer::Impl::Shutdown() {
   ShutdownLocked();
 }
 
+void LitePullConsumer::Impl::RunOnScheduler(const std::function<void()>& work) {
+  std::promise<void> done;
+  // Refused only once stopped, which needs lifecycle_mu_, which the callers hold.
+  if (!scheduler_->Submit([&] {
+        work();
+        done.set_value();
+      })) {
+    return;
+  }
+  done.get_future().wait();
+}
+
 void LitePullConsumer::Impl::ShutdownLocked() {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -347,13 +464,11 @@ void LitePullConsumer::Impl::ShutdownLocked() {
       std::lock_guard<std::mutex> lock(mu_);
       offsets = ConsumedOffsetsLocked();
     }
-    for (const auto& [queue, offset] : offsets) {
-      (void)calls_->CommitOffset(queue, offset, /*oneway=*/false);
-    }
+    (void)CommitOffsets(offsets, /*oneway=*/false);
   }
   // Committed first: the members that take over start where this one stopped.
   if (mode_.load() == Mode::kSubscribe) {
-    calls_->Unregister(calls_->MasterAddresses(SubscribedTopics(subscriptions_)), client_id_);
+    calls_->Unregister(calls_->MasterAddresses(SubscribedTopics(*Subscriptions())), client_id_);
   }
   // Aborts the pulls the brokers still hold.
   remoting_->Shutdown();
@@ -436,7 +551,7 @@ void LitePullConsumer::Impl::DropBufferLocked(QueueState* state) {
 
 Status LitePullConsumer::Impl::RefreshRoutes(int* appeared) {
   std::map<std::string, std::vector<MessageQueue>> fresh;
-  Status status = FetchTopicQueues(name_server_.get(), SubscribedTopics(subscriptions_), &fresh);
+  Status status = FetchTopicQueues(name_server_.get(), SubscribedTopics(*Subscriptions()), &fresh);
   std::lock_guard<std::mutex> lock(mu_);
   const int added = MergeTopicQueues(std::move(fresh), &topic_queues_);
   if (appeared != nullptr) *appeared += added;
@@ -444,8 +559,10 @@ Status LitePullConsumer::Impl::RefreshRoutes(int* appeared) {
 }
 
 Status LitePullConsumer::Impl::SendHeartbeat() {
-  return calls_->SendHeartbeat(client_id_, mqremoting::kConsumeActively, mqremoting::kClustering,
-                               options_.consume_from_where, subscriptions_);
+  if (mode_.load() != Mode::kSubscribe) return Status::OK();  // not a member of the group
+  return calls_->SendHeartbeat(client_id_, mqremoting::kConsumeActively,
+                               broadcasting() ? mqremoting::kBroadcasting : mqremoting::kClustering,
+                               options_.consume_from_where, *Subscriptions());
 }
 
 void LitePullConsumer::Impl::RebalanceNow() {
@@ -454,22 +571,83 @@ void LitePullConsumer::Impl::RebalanceNow() {
 }
 
 void LitePullConsumer::Impl::Rebalance() {
-  if (!running()) return;
+  if (!running() || mode_.load() != Mode::kSubscribe) return;
   std::map<std::string, std::vector<MessageQueue>> topic_queues;
   {
     std::lock_guard<std::mutex> lock(mu_);
     topic_queues = topic_queues_;
   }
-  for (const Subscription& subscription : subscriptions_) {
+  const SubscriptionList subscriptions = Subscriptions();
+  for (const Subscription& subscription : *subscriptions) {
     const std::string& topic = subscription.data.topic;
     auto it = topic_queues.find(topic);
     if (it == topic_queues.end()) continue;  // no route yet
+    if (broadcasting()) {
+      SetQueues(&topic, it->second);  // every member reads every queue
+      continue;
+    }
     Result<std::vector<std::string>> ids = calls_->FetchConsumerIds(topic);
     // Without the member list this member keeps what it has (Java does the same).
     if (!ids.ok() || ids->empty()) continue;
     SetQueues(&topic, AllocateForMember(*options_.allocate_strategy, options_.group, client_id_,
                                         it->second, *ids));
   }
+}
+
+void LitePullConsumer::Impl::ApplySubscribe(const std::string& topic,
+                                            SubscriptionList subscriptions) {
+  const std::shared_ptr<const Subscription> before = FindSubscription(topic);
+  const bool new_expression =
+      before != nullptr &&
+      before->data.sub_string != mqclient::FindSubscription(*subscriptions, topic)->data.sub_string;
+  SetSubscriptions(std::move(subscriptions));
+  // A new expression for a topic already held: what its queues buffered, and what their
+  // pulls in flight bring, was filtered by the old one. Each restarts at its consumed
+  // offset under a new generation (as a seek there), so the new expression applies to
+  // everything not yet polled. A queue whose start offset is still being looked up pulls
+  // with the new expression anyway.
+  std::vector<std::pair<MessageQueue, uint64_t>> restart;
+  if (new_expression) {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [queue, state] : queues_) {
+      if (queue.topic != topic || !state.offset_ready) continue;
+      const int64_t consumed = state.consumed();
+      if (RestartLocked(queue, &state, consumed)) restart.emplace_back(queue, state.generation);
+    }
+  }
+  for (const auto& [queue, generation] : restart) PullStep(queue, generation);
+  // A new topic: its route, then the heartbeat that makes the brokers list this member
+  // for it, then its share of the queues, as Start does. Without a route yet, the periodic
+  // route refresh takes it up when it appears.
+  (void)RefreshRoutes();
+  (void)SendHeartbeat();
+  Rebalance();
+}
+
+void LitePullConsumer::Impl::ApplyUnsubscribe(const std::string& topic,
+                                              SubscriptionList subscriptions) {
+  // The queues first, while the topic is still subscribed: their pull loops end with their
+  // generation (an answer still on its way finds it gone and is dropped), the buffers go,
+  // and with auto_commit what Polls took of them is committed, as for a queue a rebalance
+  // moves away. No rebalance or route refresh can run in between: they run on this thread.
+  const std::vector<MessageQueue> none;
+  SetQueues(&topic, none);
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    topic_queues_.erase(topic);  // a later Subscribe finds it anew
+  }
+  SetSubscriptions(subscriptions);
+  // At once rather than at the next interval: the brokers drop the topic from the group's
+  // subscriptions (a heartbeat replaces them all).
+  (void)SendHeartbeat();
+  // A broker that serves none of the topics left gets no more heartbeats from this member:
+  // leave the group there now, rather than when the broker expires the channel, so that
+  // the members still reading the topic there rebalance without this one.
+  std::set<std::string> left = calls_->MasterAddresses({topic});
+  for (const std::string& address : calls_->MasterAddresses(SubscribedTopics(*subscriptions))) {
+    left.erase(address);
+  }
+  calls_->Unregister(left, client_id_);
 }
 
 void LitePullConsumer::Impl::SetQueues(const std::string* topic,
@@ -508,8 +686,7 @@ void LitePullConsumer::Impl::InitQueue(const MessageQueue& queue, uint64_t gener
     QueueState* state = FindLocked(queue, generation);
     if (!running() || state == nullptr || state->offset_ready) return;
   }
-  Result<int64_t> offset =
-      calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms);
+  Result<int64_t> offset = StartOffset(queue);
   bool start = false;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -581,7 +758,7 @@ void LitePullConsumer::Impl::PullStep(const MessageQueue& queue, uint64_t genera
   fields.queue = queue;
   fields.offset = offset;
   fields.max_messages = options_.pull_batch_size;
-  if (const Subscription* subscription = FindSubscription(queue.topic)) {
+  if (std::shared_ptr<const Subscription> subscription = FindSubscription(queue.topic)) {
     fields.subscription = subscription->data.sub_string;
     fields.sub_version = subscription->data.sub_version;
   }
@@ -609,7 +786,7 @@ void LitePullConsumer::Impl::OnPulled(const MessageQueue& queue, uint64_t genera
   }
   std::vector<ReceivedMessage> messages;
   if (pulled->status == PullStatus::kFound) {
-    const Subscription* subscription = FindSubscription(queue.topic);
+    const std::shared_ptr<const Subscription> subscription = FindSubscription(queue.topic);
     messages.reserve(pulled->messages.size());
     for (ReceivedMessage& message : pulled->messages) {
       // The broker filters by tag hash; the exact tag is checked here, as Java clients do.
@@ -682,19 +859,23 @@ Status LitePullConsumer::Impl::SeekTo(const MessageQueue& queue, int64_t offset)
       return Status::FailedPrecondition("queue " + queue.ToString() +
                                         " is not assigned to this consumer");
     }
-    // A new generation: the pull in flight, a pending offset look-up and a pull step
-    // scheduled for the old one all end without effect.
-    QueueState& state = it->second;
-    state.generation = next_generation_++;
-    generation = state.generation;
-    DropBufferLocked(&state);
-    state.pull_offset = offset;
-    state.offset_ready = true;
-    start = paused_.count(queue) == 0;
-    state.pull_active = start;
+    start = RestartLocked(queue, &it->second, offset);
+    generation = it->second.generation;
   }
   if (start) PullStep(queue, generation);
   return Status::OK();
+}
+
+bool LitePullConsumer::Impl::RestartLocked(const MessageQueue& queue, QueueState* state,
+                                           int64_t offset) {
+  // A new generation: the pull in flight, a pending offset look-up and a pull step
+  // scheduled for the old one all end without effect.
+  state->generation = next_generation_++;
+  DropBufferLocked(state);
+  state->pull_offset = offset;
+  state->offset_ready = true;
+  state->pull_active = paused_.count(queue) == 0;
+  return state->pull_active;
 }
 
 Result<int64_t> LitePullConsumer::Impl::OffsetForTimestamp(const MessageQueue& queue,
@@ -749,22 +930,60 @@ Result<std::vector<MessageQueue>> LitePullConsumer::Impl::FetchMessageQueues(
 
 Result<int64_t> LitePullConsumer::Impl::Committed(const MessageQueue& queue) {
   if (!running()) return NotRunning();
-  return calls_->QueryCommittedOffset(queue);
+  if (!broadcasting()) return calls_->QueryCommittedOffset(queue);
+  std::lock_guard<std::mutex> lock(local_offsets_mu_);
+  auto it = local_offsets_.find(queue);
+  if (it == local_offsets_.end()) {
+    return Status::NotFound("no offset of " + queue.ToString() + " in " + local_store_->path());
+  }
+  return it->second;
+}
+
+Result<int64_t> LitePullConsumer::Impl::StartOffset(const MessageQueue& queue) {
+  if (!broadcasting()) {
+    return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms);
+  }
+  {
+    std::lock_guard<std::mutex> lock(local_offsets_mu_);
+    auto it = local_offsets_.find(queue);
+    if (it != local_offsets_.end()) return it->second;
+  }
+  return calls_->ConsumeFromWhereOffset(queue, options_.consume_from_where,
+                                        options_.consume_timestamp_ms);
 }
 
 Status LitePullConsumer::Impl::CommitOffsets(const OffsetList& offsets, bool oneway) {
-  Status first_error;
-  for (const auto& [queue, offset] : offsets) {
-    if (oneway) {
-      // Background commits (made for a Poll) skip a queue given away since: its new owner
-      // commits it now.
-      std::lock_guard<std::mutex> lock(mu_);
-      if (queues_.count(queue) == 0) continue;
+  OffsetList to_commit;
+  if (oneway) {
+    // Background commits (made for a Poll) skip a queue given away since: its new owner
+    // commits it now (broadcasting: it was committed when it was dropped, maybe further).
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& entry : offsets) {
+      if (queues_.count(entry.first) != 0) to_commit.push_back(entry);
     }
+  } else {
+    to_commit = offsets;
+  }
+  if (broadcasting()) return SaveLocalOffsets(to_commit);
+  Status first_error;
+  for (const auto& [queue, offset] : to_commit) {
     Status status = calls_->CommitOffset(queue, offset, oneway);
     if (!status.ok() && first_error.ok()) first_error = status;
   }
   return first_error;
+}
+
+Status LitePullConsumer::Impl::SaveLocalOffsets(const OffsetList& offsets) {
+  if (offsets.empty()) return Status::OK();
+  std::lock_guard<std::mutex> lock(local_offsets_mu_);
+  // Merged: the queues not in `offsets` (not held now, or held before a restart) keep
+  // theirs. The table in memory changes only once saved, so Committed answers what the
+  // file holds.
+  OffsetTable table = local_offsets_;
+  for (const auto& [queue, offset] : offsets) table[queue] = offset;
+  MQ_RETURN_IF_ERROR(local_store_->Save(table));
+  local_offsets_ = std::move(table);
+  return Status::OK();
 }
 
 Status LitePullConsumer::Impl::CommitSync() {
@@ -780,7 +999,7 @@ Status LitePullConsumer::Impl::CommitSync() {
 Status LitePullConsumer::Impl::Commit(const MessageQueue& queue, int64_t offset) {
   if (offset < 0) return Status::InvalidArgument("negative offset to commit");
   MQ_RETURN_IF_ERROR(CheckHeld(queue));
-  return calls_->CommitOffset(queue, offset, /*oneway=*/false);
+  return CommitOffsets({{queue, offset}}, /*oneway=*/false);
 }
 
 // ---- LitePullConsumer ----
@@ -793,6 +1012,7 @@ LitePullConsumer::~LitePullConsumer() = default;
 Status LitePullConsumer::Subscribe(const std::string& topic, const std::string& expression) {
   return impl_->Subscribe(topic, expression);
 }
+Status LitePullConsumer::Unsubscribe(const std::string& topic) { return impl_->Unsubscribe(topic); }
 Status LitePullConsumer::Assign(std::vector<MessageQueue> queues) {
   return impl_->Assign(std::move(queues));
 }

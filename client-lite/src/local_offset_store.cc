@@ -1,5 +1,6 @@
 #include "local_offset_store.h"
 
+#include <cstdlib>
 #include <limits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -8,6 +9,12 @@
 namespace mqclient {
 
 using Json = nlohmann::json;
+
+std::string DefaultLocalOffsetPath(const std::string& group) {
+  const char* home = std::getenv("HOME");
+  const std::string base = home != nullptr && *home != '\0' ? std::string(home) : ".";
+  return base + "/.mqclient_offsets/" + group + "/offsets.json";
+}
 
 namespace {
 

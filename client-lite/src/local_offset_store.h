@@ -19,6 +19,10 @@ namespace mqclient {
 
 using OffsetTable = std::map<MessageQueue, int64_t>;
 
+// Where a group's offset file is when the options name none:
+// $HOME/.mqclient_offsets/<group>/offsets.json (the working directory without HOME).
+std::string DefaultLocalOffsetPath(const std::string& group);
+
 class LocalOffsetStore {
  public:
   LocalOffsetStore(mqstore::Env* env, std::string path, std::string group)

@@ -48,12 +48,6 @@ constexpr Millis kHandOverWait{1000};
 constexpr int kConsumeTimeoutDelayLevel = 3;
 constexpr size_t kMaxExpiredPerCheck = 16;
 
-std::string DefaultLocalOffsetPath(const std::string& group) {
-  const char* home = std::getenv("HOME");
-  const std::string base = home != nullptr && *home != '\0' ? std::string(home) : ".";
-  return base + "/.mqclient_offsets/" + group + "/offsets.json";
-}
-
 }  // namespace
 
 class PushConsumer::Impl {

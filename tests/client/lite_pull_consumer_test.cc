@@ -2,7 +2,9 @@
 // order and once, members of a subscribed group splitting the queues and one taking over a
 // leaving member's without re-receiving what was committed, tag filtering, seeks (offset,
 // begin, end, timestamp) never letting a message from before the seek through, explicit and
-// automatic commits, pause and resume, and the statuses of bad calls.
+// automatic commits, pause and resume, subscribing and unsubscribing before and after Start,
+// broadcasting members each polling everything and resuming from their offset files, and the
+// statuses of bad calls.
 #include "mqclient/lite_pull_consumer.h"
 
 #include <gtest/gtest.h>
@@ -18,7 +20,10 @@
 #include <vector>
 
 #include "cluster_fixture.h"
+#include "local_offset_store.h"
+#include "mqclient/admin.h"
 #include "mqclient/producer.h"
+#include "mqstore/env.h"
 
 namespace mqclient {
 namespace {
@@ -158,8 +163,23 @@ class LitePullConsumerTest : public ClusterFixture {
     return out;
   }
 
+  // The topics the broker has in `group`'s subscriptions (the heartbeats' union), or an
+  // error (kNotFound once no member is left).
+  Result<std::set<std::string>> GroupTopics(const std::string& group) const {
+    Admin admin(namesrv_addr_);
+    MQ_ASSIGN_OR_RETURN(mqremoting::ConsumerConnection members, admin.ConsumerConnection(group));
+    std::set<std::string> topics;
+    for (const auto& subscription : members.subscriptions) topics.insert(subscription.topic);
+    return topics;
+  }
+
   std::unique_ptr<Producer> producer_;
 };
+
+std::vector<MessageQueue> Sorted(std::vector<MessageQueue> queues) {
+  std::sort(queues.begin(), queues.end());
+  return queues;
+}
 
 TEST_F(LitePullConsumerTest, AssignedQueuesDeliverEveryMessageOnceInQueueOrder) {
   CreateTopic("Orders", 4);
@@ -540,6 +560,317 @@ TEST_F(LitePullConsumerTest, AnExpressionForAssignedQueuesFiltersThem) {
   all->Shutdown();
 }
 
+TEST_F(LitePullConsumerTest, UnsubscribeAfterStartStopsTheTopicForGood) {
+  CreateTopic("Keep", 2);
+  CreateTopic("Drop", 2);
+  LitePullConsumerOptions options = Options("CID_UNSUB");
+  options.route_refresh_interval = 100ms;  // refreshes during the test: none takes Drop back
+  options.auto_commit_interval = std::chrono::hours(1);  // only Unsubscribe commits Drop's
+  auto a = std::make_unique<LitePullConsumer>(options);
+  ASSERT_TRUE(a->Subscribe("Keep").ok());
+  ASSERT_TRUE(a->Subscribe("Drop").ok());
+  ASSERT_TRUE(a->Start().ok());
+  ASSERT_EQ(a->Assignment(),
+            Sorted({Queue("Drop", 0), Queue("Drop", 1), Queue("Keep", 0), Queue("Keep", 1)}));
+  SendMany("Keep", "k", 10);
+  SendMany("Drop", "d", 200);
+  // Both topics are polled. Stop once some of Drop's came: its pulls run ahead of the Polls
+  // (100 messages a queue, 10 a pull), so its buffers still hold more.
+  std::vector<ReceivedMessage> before;
+  auto counts = [&] {
+    std::map<std::string, size_t> by_topic;
+    for (const ReceivedMessage& m : before) ++by_topic[m.topic];
+    return by_topic;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
+  while ((counts()["Keep"] < 10 || counts()["Drop"] == 0) &&
+         std::chrono::steady_clock::now() < deadline) {
+    Result<std::vector<ReceivedMessage>> polled = a->Poll(100ms);
+    ASSERT_TRUE(polled.ok());
+    before.insert(before.end(), polled->begin(), polled->end());
+  }
+  ASSERT_EQ(counts()["Keep"], 10u);
+  ASSERT_GT(counts()["Drop"], 0u);
+  ASSERT_LT(counts()["Drop"], 200u);
+
+  ASSERT_TRUE(a->Unsubscribe("Drop").ok());
+  EXPECT_EQ(a->Assignment(), Queues("Keep", 2));
+  // What the Polls took of Drop's queues was committed first (auto_commit), as when a
+  // rebalance moves a queue away: each queue's committed offset is one past its last polled
+  // message (Polls hand a queue's messages out from offset 0, in order).
+  std::map<MessageQueue, std::vector<int64_t>> polled_drop;
+  for (const auto& [queue, offsets] : OffsetsByQueue(before, broker_name_)) {
+    if (queue.topic == "Drop") polled_drop[queue] = offsets;
+  }
+  for (const MessageQueue& queue : Queues("Drop", 2)) {
+    Result<int64_t> committed = a->Committed(queue);
+    ASSERT_TRUE(committed.ok()) << queue.ToString() << ": " << committed.status().ToString();
+    EXPECT_EQ(*committed, static_cast<int64_t>(polled_drop[queue].size())) << queue.ToString();
+  }
+  // The heartbeat sent at once replaced the group's subscriptions on the broker.
+  Result<std::set<std::string>> topics = GroupTopics("CID_UNSUB");
+  ASSERT_TRUE(topics.ok()) << topics.status().ToString();
+  EXPECT_EQ(*topics, std::set<std::string>{"Keep"});
+
+  // None of Drop's messages comes any more, buffered before or sent later; Keep's still do.
+  // Drop's are sent first: had its queues still been pulled, they would be in by the time
+  // Keep's all are. The window after spans several route refreshes.
+  SendMany("Drop", "late-d", 20);
+  SendMany("Keep", "late-k", 10);
+  std::vector<ReceivedMessage> after;
+  ASSERT_TRUE(PollUntil(a.get(), 10, &after));
+  std::vector<ReceivedMessage> more = PollFor(a.get(), 500ms);
+  after.insert(after.end(), more.begin(), more.end());
+  for (const ReceivedMessage& m : after) EXPECT_EQ(m.topic, "Keep") << m.body;
+  std::map<std::string, int> times = CountBodies(after);
+  EXPECT_EQ(times.size(), 10u);
+  for (const auto& [body, n] : times) EXPECT_EQ(n, 1) << body;
+  EXPECT_EQ(a->Assignment(), Queues("Keep", 2));
+
+  // A second member makes the broker notify the first, whose rebalance shares Keep and does
+  // not take Drop again.
+  auto b = StartSubscribed(options, "Keep");
+  ASSERT_TRUE(Eventually([&] {
+    std::vector<MessageQueue> qa = a->Assignment();
+    std::vector<MessageQueue> qb = b->Assignment();
+    return qa.size() == 1 && qb.size() == 1 && qa != qb;
+  })) << a->Assignment().size()
+      << " + " << b->Assignment().size();
+  EXPECT_EQ(a->Assignment()[0].topic, "Keep");
+  EXPECT_TRUE(PollFor(a.get(), 200ms).empty());
+  b->Shutdown();
+  a->Shutdown();
+}
+
+TEST_F(LitePullConsumerTest, SubscribeAfterStartTakesTheTopicAtOnceAndResumesAfterUnsubscribe) {
+  CreateTopic("First", 1);
+  CreateTopic("Second", 2);
+  LitePullConsumerOptions options = Options("CID_RESUB");
+  options.auto_commit_interval = std::chrono::hours(1);
+  auto consumer = StartSubscribed(options, "First");
+  EXPECT_EQ(consumer->Assignment(), Queues("First", 1));
+  SendMany("Second", "s", 20);
+  // Route, heartbeat and rebalance before Subscribe returns.
+  ASSERT_TRUE(consumer->Subscribe("Second").ok());
+  const std::vector<MessageQueue> both =
+      Sorted({Queue("First", 0), Queue("Second", 0), Queue("Second", 1)});
+  EXPECT_EQ(consumer->Assignment(), both);
+  Result<std::set<std::string>> topics = GroupTopics("CID_RESUB");
+  ASSERT_TRUE(topics.ok()) << topics.status().ToString();
+  EXPECT_EQ(*topics, (std::set<std::string>{"First", "Second"}));
+  std::vector<ReceivedMessage> first;
+  ASSERT_TRUE(PollUntil(consumer.get(), 20, &first));
+  EXPECT_EQ(CountBodies(first).size(), 20u);
+
+  // Unsubscribed (what was polled is committed) and subscribed again: it goes on from there,
+  // with nothing repeated and nothing lost.
+  ASSERT_TRUE(consumer->Unsubscribe("Second").ok());
+  EXPECT_EQ(consumer->Assignment(), Queues("First", 1));
+  SendMany("Second", "t", 10);
+  ASSERT_TRUE(consumer->Subscribe("Second").ok());
+  EXPECT_EQ(consumer->Assignment(), both);
+  std::vector<ReceivedMessage> resumed;
+  ASSERT_TRUE(PollUntil(consumer.get(), 10, &resumed));
+  std::vector<ReceivedMessage> more = PollFor(consumer.get(), 300ms);
+  resumed.insert(resumed.end(), more.begin(), more.end());
+  std::map<std::string, int> times = CountBodies(resumed);
+  EXPECT_EQ(times.size(), 10u);
+  for (const auto& [body, n] : times) {
+    EXPECT_EQ(body.rfind("t", 0), 0u) << body;
+    EXPECT_EQ(n, 1) << body;
+  }
+
+  // A new expression for the held topic applies to everything not polled yet, also what
+  // the pulls running ahead buffered under the old one: each queue goes on from its consumed
+  // offset with only TagA.
+  std::map<MessageQueue, std::map<int64_t, std::string>> sent;  // queue -> offset -> tag
+  for (int i = 0; i < 200; ++i) {
+    const MessageQueue queue = Queue("Second", i % 2);
+    const std::string tag = (i / 2) % 2 == 0 ? "TagA" : "TagB";
+    sent[queue][SendTo(queue, "x" + std::to_string(i), tag)] = tag;
+  }
+  std::vector<ReceivedMessage> some;
+  ASSERT_TRUE(PollUntil(consumer.get(), 1, &some));
+  ASSERT_TRUE(consumer->Subscribe("Second", "TagA").ok());
+  std::map<MessageQueue, int64_t> consumed;  // one past the last polled, per queue
+  for (const ReceivedMessage& m : some) {
+    int64_t& next = consumed[Queue("Second", m.queue_id)];
+    next = std::max(next, m.queue_offset + 1);
+  }
+  std::set<std::pair<int32_t, int64_t>> expected;
+  for (const auto& [queue, tags] : sent) {
+    auto it = consumed.find(queue);
+    const int64_t from = it != consumed.end() ? it->second : tags.begin()->first;
+    for (const auto& [offset, tag] : tags) {
+      if (offset >= from && tag == "TagA") expected.emplace(queue.queue_id, offset);
+    }
+  }
+  std::vector<ReceivedMessage> filtered;
+  ASSERT_TRUE(PollUntil(consumer.get(), expected.size(), &filtered));
+  more = PollFor(consumer.get(), 300ms);
+  filtered.insert(filtered.end(), more.begin(), more.end());
+  std::set<std::pair<int32_t, int64_t>> got;
+  for (const ReceivedMessage& m : filtered) {
+    EXPECT_EQ(m.tags, "TagA") << m.body;
+    EXPECT_TRUE(got.emplace(m.queue_id, m.queue_offset).second) << m.body << " twice";
+  }
+  EXPECT_EQ(got, expected);
+  consumer->Shutdown();
+
+  // A consumer started with nothing subscribed joins the group at its first Subscribe.
+  auto late = std::make_unique<LitePullConsumer>(Options("CID_RESUB_LATE"));
+  ASSERT_TRUE(late->Start().ok());
+  EXPECT_TRUE(late->Assignment().empty());
+  ASSERT_TRUE(late->Subscribe("First").ok());
+  EXPECT_EQ(late->Assignment(), Queues("First", 1));
+  SendMany("First", "f", 3);
+  std::vector<ReceivedMessage> late_received;
+  ASSERT_TRUE(PollUntil(late.get(), 3, &late_received));
+  EXPECT_EQ(CountBodies(late_received).size(), 3u);
+  late->Shutdown();
+}
+
+TEST_F(LitePullConsumerTest, ATopicUnsubscribedBeforeStartIsNotConsumed) {
+  CreateTopic("Wanted", 1);
+  CreateTopic("Unwanted", 1);
+  SendMany("Wanted", "w", 5);
+  SendMany("Unwanted", "u", 5);
+  auto consumer = std::make_unique<LitePullConsumer>(Options("CID_UNSUB_EARLY"));
+  ASSERT_TRUE(consumer->Subscribe("Wanted").ok());
+  ASSERT_TRUE(consumer->Subscribe("Unwanted").ok());
+  ASSERT_TRUE(consumer->Unsubscribe("Unwanted").ok());
+  EXPECT_TRUE(consumer->Unsubscribe("Unwanted").IsNotFound());
+  ASSERT_TRUE(consumer->Start().ok());
+  EXPECT_EQ(consumer->Assignment(), Queues("Wanted", 1));
+  std::vector<ReceivedMessage> received;
+  ASSERT_TRUE(PollUntil(consumer.get(), 5, &received));
+  std::vector<ReceivedMessage> more = PollFor(consumer.get(), 300ms);
+  received.insert(received.end(), more.begin(), more.end());
+  EXPECT_EQ(received.size(), 5u);
+  for (const ReceivedMessage& m : received) EXPECT_EQ(m.topic, "Wanted") << m.body;
+  Result<std::set<std::string>> topics = GroupTopics("CID_UNSUB_EARLY");
+  ASSERT_TRUE(topics.ok()) << topics.status().ToString();
+  EXPECT_EQ(*topics, std::set<std::string>{"Wanted"});
+
+  // The last topic gone: no heartbeat can carry "nothing", so the member leaves the group
+  // on the topic's brokers, where the group then has no one.
+  ASSERT_TRUE(consumer->Unsubscribe("Wanted").ok());
+  EXPECT_TRUE(consumer->Assignment().empty());
+  EXPECT_TRUE(GroupTopics("CID_UNSUB_EARLY").status().IsNotFound());
+  // Still in subscribe mode: a topic may be subscribed again.
+  EXPECT_TRUE(consumer->Assign({Queue("Wanted", 0)}).IsFailedPrecondition());
+  ASSERT_TRUE(consumer->Subscribe("Wanted").ok());
+  EXPECT_EQ(consumer->Assignment(), Queues("Wanted", 1));
+  consumer->Shutdown();
+  EXPECT_TRUE(consumer->Unsubscribe("Wanted").IsFailedPrecondition());
+  EXPECT_TRUE(consumer->Subscribe("Wanted").IsFailedPrecondition());
+}
+
+TEST_F(LitePullConsumerTest, BroadcastingMembersEachPollEverythingAndResumeFromTheirFiles) {
+  CreateTopic("News", 2);
+  LitePullConsumerOptions a_options = Options("CID_CAST");
+  a_options.message_model = MessageModel::kBroadcasting;
+  a_options.local_offset_path = dir_.path() + "/a/offsets.json";
+  a_options.auto_commit_interval = std::chrono::hours(1);  // Shutdown and CommitSync commit
+  LitePullConsumerOptions b_options = a_options;
+  b_options.local_offset_path = dir_.path() + "/b/offsets.json";
+  auto a = StartSubscribed(a_options, "News");
+  auto b = StartSubscribed(b_options, "News");
+  // No allocation: each takes both queues (a clustering pair would split them).
+  EXPECT_EQ(a->Assignment(), Queues("News", 2));
+  EXPECT_EQ(b->Assignment(), Queues("News", 2));
+  Admin admin(namesrv_addr_);
+  Result<mqremoting::ConsumerConnection> members = admin.ConsumerConnection("CID_CAST");
+  ASSERT_TRUE(members.ok()) << members.status().ToString();
+  EXPECT_EQ(members->message_model, "BROADCASTING");
+  EXPECT_EQ(members->connections.size(), 2u);
+
+  SendMany("News", "m", 40);
+  for (LitePullConsumer* consumer : {a.get(), b.get()}) {
+    std::vector<ReceivedMessage> received;
+    ASSERT_TRUE(PollUntil(consumer, 40, &received));
+    std::vector<ReceivedMessage> more = PollFor(consumer, 200ms);
+    received.insert(received.end(), more.begin(), more.end());
+    std::map<std::string, int> times = CountBodies(received);
+    EXPECT_EQ(times.size(), 40u);
+    for (const auto& [body, n] : times) EXPECT_EQ(n, 1) << body;
+  }
+
+  // Commits go to the member's file: Committed reads it, the broker has nothing.
+  ASSERT_TRUE(a->CommitSync().ok());
+  LocalOffsetStore a_file(mqstore::Env::Default(), a_options.local_offset_path, "CID_CAST");
+  Result<OffsetTable> saved = a_file.Load();
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  int64_t total = 0;
+  for (const MessageQueue& queue : Queues("News", 2)) {
+    Result<int64_t> committed = a->Committed(queue);
+    ASSERT_TRUE(committed.ok()) << committed.status().ToString();
+    EXPECT_EQ(saved->at(queue), *committed);
+    total += *committed;
+  }
+  EXPECT_EQ(total, 40);
+  {
+    // Assigned queues keep their offsets in the file too.
+    LitePullConsumerOptions assigned_options = a_options;
+    assigned_options.local_offset_path = dir_.path() + "/assigned/offsets.json";
+    const int64_t in_queue = saved->at(Queue("News", 1));  // all of its messages
+    auto assigned = StartAssigned(assigned_options, {Queue("News", 1)});
+    std::vector<ReceivedMessage> received;
+    ASSERT_TRUE(PollUntil(assigned.get(), static_cast<size_t>(in_queue), &received));
+    ASSERT_TRUE(assigned->CommitSync().ok());
+    Result<OffsetTable> assigned_saved =
+        LocalOffsetStore(mqstore::Env::Default(), assigned_options.local_offset_path, "CID_CAST")
+            .Load();
+    ASSERT_TRUE(assigned_saved.ok()) << assigned_saved.status().ToString();
+    EXPECT_EQ(*assigned_saved, (OffsetTable{{Queue("News", 1), in_queue}}));
+    assigned->Shutdown();
+  }
+  {
+    // The brokers have no offset of the group, from any of them.
+    LitePullConsumerOptions clustering = Options("CID_CAST");
+    clustering.auto_commit = false;
+    auto reader = StartAssigned(clustering, Queues("News", 2));
+    for (const MessageQueue& queue : Queues("News", 2)) {
+      EXPECT_TRUE(reader->Committed(queue).status().IsNotFound()) << queue.ToString();
+    }
+    reader->Shutdown();
+  }
+
+  // A restarts: it goes on from its file (consume_from_where, first offset, would read all
+  // 40 again); B, running, gets the same new messages.
+  a->Shutdown();
+  a.reset();
+  SendMany("News", "n", 10);
+  a = StartSubscribed(a_options, "News");
+  for (LitePullConsumer* consumer : {a.get(), b.get()}) {
+    std::vector<ReceivedMessage> received;
+    ASSERT_TRUE(PollUntil(consumer, 10, &received));
+    std::vector<ReceivedMessage> more = PollFor(consumer, 300ms);
+    received.insert(received.end(), more.begin(), more.end());
+    std::map<std::string, int> times = CountBodies(received);
+    EXPECT_EQ(times.size(), 10u);
+    for (const auto& [body, n] : times) {
+      EXPECT_EQ(body.rfind("n", 0), 0u) << body;
+      EXPECT_EQ(n, 1) << body;
+    }
+  }
+  a->Shutdown();
+  b->Shutdown();
+
+  // Another group's file is reported, not overwritten.
+  LitePullConsumerOptions foreign = a_options;
+  foreign.local_offset_path = dir_.path() + "/foreign.json";
+  LocalOffsetStore other(mqstore::Env::Default(), foreign.local_offset_path, "CID_OTHER");
+  ASSERT_TRUE(other.Save({{Queue("News", 0), 3}}).ok());
+  LitePullConsumer consumer(foreign);
+  ASSERT_TRUE(consumer.Subscribe("News").ok());
+  Status started = consumer.Start();
+  EXPECT_TRUE(started.IsCorruption()) << started.ToString();
+  Result<OffsetTable> kept = other.Load();
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept->at(Queue("News", 0)), 3);
+}
+
 TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
   CreateTopic("Orders", 1);
   const MessageQueue queue = Queue("Orders", 0);
@@ -554,8 +885,10 @@ TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
     EXPECT_TRUE(consumer.FetchMessageQueues("Orders").status().IsFailedPrecondition());
     EXPECT_TRUE(consumer.Assign({}).IsInvalidArgument());
     EXPECT_TRUE(consumer.Assign({MessageQueue{"", broker_name_, 0}}).IsInvalidArgument());
+    EXPECT_TRUE(consumer.Unsubscribe("Orders").IsNotFound());  // nothing subscribed
     ASSERT_TRUE(consumer.Assign({queue}).ok());
     EXPECT_TRUE(consumer.Subscribe("Orders").IsFailedPrecondition());  // mixing
+    EXPECT_TRUE(consumer.Unsubscribe("Orders").IsFailedPrecondition());
   }
   {
     LitePullConsumer consumer(Options("CID_BAD"));
@@ -564,6 +897,8 @@ TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
     ASSERT_TRUE(consumer.Subscribe("Orders").ok());
     EXPECT_TRUE(consumer.Assign({queue}).IsFailedPrecondition());  // mixing
     EXPECT_TRUE(consumer.SetSubExpressionForAssign("Orders", "*").IsFailedPrecondition());
+    EXPECT_TRUE(consumer.Unsubscribe("Other").IsNotFound());
+    EXPECT_TRUE(consumer.Unsubscribe("").IsNotFound());
   }
   {
     LitePullConsumer consumer(Options("CID_BAD"));
@@ -571,6 +906,7 @@ TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
     EXPECT_TRUE(consumer.SetSubExpressionForAssign("Orders", " || ").IsInvalidArgument());
     ASSERT_TRUE(consumer.SetSubExpressionForAssign("Orders", "TagA").ok());
     EXPECT_TRUE(consumer.Subscribe("Orders").IsFailedPrecondition());  // mixing
+    EXPECT_TRUE(consumer.Unsubscribe("Orders").IsFailedPrecondition());
   }
   {
     LitePullConsumerOptions options = Options("CID_BAD");
@@ -592,7 +928,8 @@ TEST_F(LitePullConsumerTest, BadCallsGetClearStatuses) {
     options.auto_commit = false;
     auto consumer = StartAssigned(options, {queue});
     EXPECT_TRUE(consumer->Start().IsFailedPrecondition());
-    EXPECT_TRUE(consumer->Subscribe("Orders").IsFailedPrecondition());
+    EXPECT_TRUE(consumer->Subscribe("Orders").IsFailedPrecondition());  // mixing
+    EXPECT_TRUE(consumer->Unsubscribe("Orders").IsFailedPrecondition());
     EXPECT_TRUE(consumer->Poll(-1ms).status().IsInvalidArgument());
     Status seek = consumer->Seek(queue, 6);  // the queue ends at 5
     EXPECT_TRUE(seek.IsInvalidArgument()) << seek.ToString();

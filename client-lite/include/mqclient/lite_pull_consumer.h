@@ -6,10 +6,12 @@
 // its min and max offset.
 //
 // One of two modes per consumer:
-//   Subscribe(topic, tags) before Start: the group's members share the topic's queues
-//     (rebalance every rebalance_interval and at once when the broker says the members
-//     changed), as a push consumer's group does. Clustering only.
+//   Subscribe(topic, tags), before or after Start (Unsubscribe(topic) undoes it): the
+//     group's members share the topic's queues (rebalance every rebalance_interval and at
+//     once when the broker says the members changed), as a push consumer's group does; in
+//     broadcasting (message_model) every member takes every queue instead.
 //   Assign(queues): exactly those queues, no group membership and no rebalance.
+// Offsets are committed to the brokers (clustering) or to a local file (broadcasting).
 //
 //   LitePullConsumerOptions options;
 //   options.namesrv_addr = "127.0.0.1:9876";
@@ -31,8 +33,9 @@
 //
 // Threads: Poll is meant to be called from one thread at a time (several at once are safe,
 // but then one queue's messages are split between callers, out of order). Everything else
-// (Seek, Commit, Pause, Resume, Assignment, ...) may be called from any thread, also while
-// another thread is in Poll. No call throws. Design: docs/design/0012-lite-pull-consumer.md.
+// (Subscribe, Unsubscribe, Seek, Commit, Pause, Resume, Assignment, ...) may be called from
+// any thread, also while another thread is in Poll. No call throws. Design:
+// docs/design/0012-lite-pull-consumer.md.
 #ifndef MQCLIENT_LITE_PULL_CONSUMER_H_
 #define MQCLIENT_LITE_PULL_CONSUMER_H_
 
@@ -44,7 +47,7 @@
 
 #include "mqclient/allocate_strategy.h"
 #include "mqclient/message.h"
-#include "mqclient/push_consumer.h"  // ConsumeFromWhere
+#include "mqclient/push_consumer.h"  // ConsumeFromWhere, MessageModel
 #include "mqstore/status.h"
 #include "remoting/transport.h"
 
@@ -54,6 +57,15 @@ namespace mqclient {
 struct LitePullConsumerOptions {
   std::string namesrv_addr;            // namesrvAddr: "host:port;host:port"
   std::string group = "CID_MQCLIENT";  // consumerGroup
+  // messageModel. Clustering: the members of the group share the queues (subscribe mode) and
+  // the offsets live on the brokers. Broadcasting: every member takes every queue of the
+  // subscribed topics, and each keeps its offsets in local_offset_path (both modes), so the
+  // brokers keep none for the group.
+  MessageModel message_model = MessageModel::kClustering;
+  // Broadcasting only: the offset file (docs/format/client-offsets.md), as PushConsumer's.
+  // Empty means $HOME/.mqclient_offsets/<group>/offsets.json. Members of one group on one
+  // host need their own files.
+  std::string local_offset_path;
   // consumeFromWhere: where a queue starts when the group has no committed offset for it.
   ConsumeFromWhere consume_from_where = ConsumeFromWhere::kLastOffset;
   // consumeTimestamp, for kTimestamp; 0 means half an hour before Start.
@@ -101,12 +113,31 @@ class LitePullConsumer {
   LitePullConsumer(const LitePullConsumer&) = delete;
   LitePullConsumer& operator=(const LitePullConsumer&) = delete;
 
-  // Subscribe mode, before Start; several topics may be subscribed, a second call for a
-  // topic replaces the first. `expression`: "*" (or empty) for every message, or tags joined
-  // by "||"; sent with every pull and re-checked on each message received. kInvalidArgument
-  // for an empty topic or an expression without tags, kNotSupported for SQL92,
-  // kFailedPrecondition after Start or after Assign.
+  // Subscribe mode; several topics may be subscribed, a second call for a topic replaces the
+  // first. `expression`: "*" (or empty) for every message, or tags joined by "||"; sent with
+  // every pull and re-checked on each message received. After Start it takes effect before
+  // returning (it runs on the consumer's background thread, so it waits for the work in
+  // progress there: at worst a broker call's call_timeout): a new topic's route is fetched,
+  // the brokers get a heartbeat and the topic's share of queues is taken (a topic that does
+  // not exist yet is picked up by the route refresh, as at Start); a new expression for a
+  // topic already held restarts its queues at their consumed offsets, so no message
+  // buffered under the old expression is polled later. kInvalidArgument for an empty topic
+  // or an expression without tags, kNotSupported for SQL92, kFailedPrecondition after Assign
+  // or SetSubExpressionForAssign, or after Shutdown.
   Status Subscribe(const std::string& topic, const std::string& expression = "*");
+  // Subscribe mode (Java's unsubscribe), before or after Start. After Start, before
+  // returning: the topic's queues stop being pulled and their buffered messages are dropped
+  // (with auto_commit, what Polls took of them is committed first, as when a rebalance moves
+  // a queue away); the brokers get a heartbeat without the topic (a broker that serves none
+  // of the topics left gets UNREGISTER_CLIENT instead); no later rebalance or route refresh
+  // takes the topic again (waits as Subscribe after Start does). A Poll running at the same
+  // time may still return messages of it.
+  // As in Java, the members of a group should subscribe alike: another member that still
+  // subscribes to the topic keeps allocating part of its queues to this one, which leaves
+  // them unread. kNotFound for a topic that is not subscribed (Java ignores it; here a
+  // misspelt topic should not pass for done), kFailedPrecondition after Assign or
+  // SetSubExpressionForAssign, or after Shutdown.
+  Status Unsubscribe(const std::string& topic);
   // Assign mode: consume exactly `queues` (every message of them), no rebalance. Before or
   // after Start; a later call replaces the assignment (queues left out stop being pulled,
   // and with auto_commit their consumed offsets are committed). kInvalidArgument for an empty
@@ -120,12 +151,15 @@ class LitePullConsumer {
   // or an expression without tags, kFailedPrecondition after Start or after Subscribe.
   Status SetSubExpressionForAssign(const std::string& topic, const std::string& expression);
 
-  // Connects, and in subscribe mode joins the group (HEART_BEAT as CONSUME_ACTIVELY,
-  // CLUSTERING) and runs the first rebalance before returning; the queues held then start at
-  // the group's committed offsets (or per consume_from_where) and are pulled in the
-  // background. A subscribed topic that does not exist yet is picked up by the periodic
-  // route refresh. kInvalidArgument for bad options; the transport error when no name
-  // server answers. Once only: a consumer that was started (or failed to) cannot start again.
+  // Connects, and in subscribe mode joins the group (HEART_BEAT as CONSUME_ACTIVELY, with
+  // the message model) and runs the first rebalance before returning; the queues held then
+  // start at the committed offsets (the group's on the brokers, or the local file's in
+  // broadcasting), or per consume_from_where without one, and are pulled in the background.
+  // A subscribed topic that does not exist yet is picked up by the periodic route refresh.
+  // kInvalidArgument for bad options and kCorruption for a broadcasting offset file that is
+  // not this group's (both before anything starts: the consumer may be started again once
+  // fixed); the transport error when no name server answers. Otherwise once only: a
+  // consumer that was started (or failed to) cannot start again.
   Status Start();
   // Stops pulling, commits the consumed offsets (auto_commit), leaves the group so the
   // other members take over its queues at once, and wakes a Poll in progress (which then
@@ -168,10 +202,12 @@ class LitePullConsumer {
   // kFailedPrecondition when not running.
   Result<std::vector<MessageQueue>> FetchMessageQueues(const std::string& topic);
 
-  // The group's committed offset of `queue` on its broker; kNotFound when it has none.
+  // The committed offset of `queue`: the group's on its broker, or in broadcasting the one
+  // this member saved in its offset file last; kNotFound when there is none.
   Result<int64_t> Committed(const MessageQueue& queue);
   // Commits the consumed offset of every queue held, synchronously (Java's commitSync):
-  // OK, or the first failure after trying them all. kFailedPrecondition when not running.
+  // OK, or the first failure after trying them all (broadcasting: the file's save error).
+  // kFailedPrecondition when not running.
   Status CommitSync();
   // Commits `offset` (the next offset to consume) for `queue`, one of Assignment(),
   // synchronously. With auto_commit, a later automatic commit replaces it by the consumed
