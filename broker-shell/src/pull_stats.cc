@@ -1,5 +1,7 @@
 #include "pull_stats.h"
 
+#include <iterator>
+
 namespace mqbroker {
 
 namespace {
@@ -20,6 +22,7 @@ void PullStats::RecordPull(std::string_view group, std::string_view topic, int32
   const int64_t second = SecondOf(now_ms);
   const size_t slot = static_cast<size_t>(second % kWindowSeconds);
   std::lock_guard<std::mutex> lock(mu_);
+  if (now_ms - last_sweep_ms_ >= kWindowSeconds * 1000) SweepLocked(now_ms);
   auto g = groups_.find(group);
   if (g == groups_.end()) g = groups_.emplace(std::string(group), Topics{}).first;
   auto t = g->second.find(topic);
@@ -31,6 +34,17 @@ void PullStats::RecordPull(std::string_view group, std::string_view topic, int32
   }
   stats.counts[slot] += messages;
   stats.pull_offsets[queue_id] = next_offset;
+  stats.last_pull_ms = now_ms;
+}
+
+void PullStats::SweepLocked(int64_t now_ms) {
+  last_sweep_ms_ = now_ms;
+  for (auto g = groups_.begin(); g != groups_.end();) {
+    std::erase_if(g->second, [&](const auto& topic) {
+      return topic.second.last_pull_ms < now_ms - kForgetAfterMs;
+    });
+    g = g->second.empty() ? groups_.erase(g) : std::next(g);
+  }
 }
 
 double PullStats::ConsumeTps(std::string_view group, std::string_view topic, int64_t now_ms) const {

@@ -2,7 +2,9 @@
 // many messages each consumer group took from each topic in the last minute (consumeTps,
 // Java's GROUP_GET_NUMS per minute) and where each group's last pull of a queue left off
 // (pullOffset, Java's pull offset table). Both live in memory only: a restarted broker
-// starts them afresh, as Java's does.
+// starts them afresh, as Java's does. A group's topic that has not been pulled for
+// kForgetAfterMs is forgotten (swept at most once a minute, by RecordPull), so groups that
+// come and go (tools, tests) do not pile up.
 //
 // Time is passed in (now_ms) so that tests are deterministic. Thread-safe: one mutex.
 #ifndef MQBROKER_PULL_STATS_H_
@@ -22,6 +24,7 @@ class PullStats {
  public:
   // The window consumeTps is averaged over.
   static constexpr int kWindowSeconds = 60;
+  static constexpr int64_t kForgetAfterMs = 10 * 60 * 1000;
 
   // A pull of `group` answered `messages` messages of topic/queue_id and told the consumer to
   // go on at `next_offset`.
@@ -45,13 +48,17 @@ class PullStats {
     std::array<int64_t, kWindowSeconds> counts{};
     std::array<int64_t, kWindowSeconds> seconds{};  // which second each slot counts
     std::map<int32_t, int64_t> pull_offsets;        // by queue id
+    int64_t last_pull_ms = 0;
   };
   using Topics = std::map<std::string, TopicStats, std::less<>>;
 
   const TopicStats* Find(std::string_view group, std::string_view topic) const;
+  // Drops what was last pulled before now_ms - kForgetAfterMs. REQUIRES: mu_ held.
+  void SweepLocked(int64_t now_ms);
 
   mutable std::mutex mu_;
   std::map<std::string, Topics, std::less<>> groups_;
+  int64_t last_sweep_ms_ = 0;
 };
 
 }  // namespace mqbroker

@@ -48,6 +48,22 @@ TEST(PullStatsTest, PullOffsetIsWhereTheLastPullOfTheQueueLeftOff) {
   EXPECT_FALSE(stats.PullOffset("h", "T", 0).has_value());
 }
 
+TEST(PullStatsTest, WhatIsNotPulledForTenMinutesIsForgotten) {
+  PullStats stats;
+  stats.RecordPull("gone", "T", 0, 5, 5, kT0);
+  stats.RecordPull("kept", "T", 0, 5, 5, kT0);
+  const int64_t t1 = kT0 + PullStats::kForgetAfterMs - 1000;
+  stats.RecordPull("kept", "T", 0, 9, 4, t1);  // sweeps: nothing is ten minutes old yet
+  // Sweeps come at most once a minute: "gone" is past ten minutes but stays until then.
+  stats.RecordPull("other", "U", 0, 1, 1, t1 + 59'999);
+  EXPECT_TRUE(stats.PullOffset("gone", "T", 0).has_value());
+  stats.RecordPull("other", "U", 0, 2, 1, t1 + 60'000);
+  EXPECT_FALSE(stats.PullOffset("gone", "T", 0).has_value());
+  EXPECT_EQ(stats.ConsumeTps("gone", "T", t1 + 60'000), 0.0);
+  EXPECT_EQ(stats.PullOffset("kept", "T", 0), 9);  // pulled since
+  EXPECT_EQ(stats.PullOffset("other", "U", 0), 2);
+}
+
 TEST(PullStatsTest, AForgottenGroupStartsAfresh) {
   PullStats stats;
   stats.RecordPull("g", "T", 0, 32, 32, kT0);
