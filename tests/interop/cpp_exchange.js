@@ -5,17 +5,9 @@
 //   ali-ons producer     -> mqadmin consumeMessage
 // Environment: MQADMIN (path of the built mqadmin) besides the harness's MQNAMESRV / MQBROKER.
 const assert = require('assert');
-const childProcess = require('child_process');
 const h = require('./harness');
 
 const COUNT = 3;
-
-function mqadmin(cluster, args) {
-  const binary = process.env.MQADMIN;
-  if (!binary) throw new Error('set MQADMIN to the built mqadmin executable');
-  return childProcess.execFileSync(binary, [args[0], '-n', cluster.namesrvAddr, ...args.slice(1)],
-      { encoding: 'utf8', timeout: 30000 });
-}
 
 h.runScenario('CppExchange', async cluster => {
   const topic = h.uniqueName('InteropCpp');
@@ -24,7 +16,7 @@ h.runScenario('CppExchange', async cluster => {
   // C++ -> ali-ons.
   const fromCpp = [];
   for (let i = 0; i < COUNT; i++) {
-    const out = mqadmin(cluster, ['sendMessage', '-t', topic, '-p', `cpp-body-${i}`,
+    const out = h.mqadmin(cluster, ['sendMessage', '-t', topic, '-p', `cpp-body-${i}`,
       '-c', 'TagCpp', '-k', `cpp-key-${i}`, '--property', `color=blue-${i}`]);
     assert.match(out, /SEND_OK/, `mqadmin sendMessage printed: ${out}`);
     fromCpp.push(i);
@@ -47,7 +39,7 @@ h.runScenario('CppExchange', async cluster => {
   const largeTopic = h.uniqueName('InteropLarge');
   await cluster.createTopic(largeTopic, 1);
   const largeCpp = 'cpp-large-' + 'x'.repeat(6000);
-  const sentLarge = mqadmin(cluster, ['sendMessage', '-t', largeTopic, '-p', largeCpp,
+  const sentLarge = h.mqadmin(cluster, ['sendMessage', '-t', largeTopic, '-p', largeCpp,
     '-c', 'TagLarge', '--compression', 'zlib']);
   assert.match(sentLarge, /SEND_OK/, `mqadmin sendMessage printed: ${sentLarge}`);
   const largeConsumer = await h.startConsumer(cluster,
@@ -71,12 +63,12 @@ h.runScenario('CppExchange', async cluster => {
   const largeJs = 'js-large-' + 'y'.repeat(6000);  // ali-ons zlib-compresses it
   await h.sendAll(producer, [new Message(largeTopic, 'TagJsLarge', Buffer.from(largeJs))]);
   await h.closeClient(producer, 'producer');
-  const largeOut = mqadmin(cluster, ['consumeMessage', '-t', largeTopic, '-c', '2',
+  const largeOut = h.mqadmin(cluster, ['consumeMessage', '-t', largeTopic, '-c', '2',
     '--wait-ms', '20000']);
   assert.ok(largeOut.includes(`TAGS: [TagJsLarge] KEYS: [] BODY: ${largeJs}\n`),
       `mqadmin consumeMessage did not show ali-ons's large body inflated:\n` +
       largeOut.slice(0, 2000));
-  const out = mqadmin(cluster, ['consumeMessage', '-t', topic, '-c', String(2 * COUNT),
+  const out = h.mqadmin(cluster, ['consumeMessage', '-t', topic, '-c', String(2 * COUNT),
     '--wait-ms', '20000']);
   for (let i = 0; i < COUNT; i++) {
     const line = new RegExp(`TAGS: \\[TagJs\\] KEYS: \\[js-key-${i}\\] BODY: js-body-${i}\\n` +

@@ -9,18 +9,10 @@
 // Every delay level is 1 s here, so the 16 retries take ~20 s.
 // Environment: MQPUSHCONSUMER and MQADMIN besides the harness's.
 const assert = require('assert');
-const childProcess = require('child_process');
 const h = require('./harness');
 
 const COUNT = 3;
 const MAX_RECONSUME = 16;  // Java's default maxReconsumeTimes
-
-function mqadmin(cluster, args) {
-  const binary = process.env.MQADMIN;
-  if (!binary) throw new Error('set MQADMIN to the built mqadmin executable');
-  return childProcess.execFileSync(binary, [args[0], '-n', cluster.namesrvAddr, ...args.slice(1)],
-      { encoding: 'utf8', timeout: 30000 });
-}
 
 async function stop(member) {
   if (member.exit === null) member.child.kill('SIGTERM');
@@ -57,7 +49,7 @@ h.runScenario('CppRetryAndRewind', async cluster => {
     let listed = '';
     await h.waitUntil(() => {
       try {
-        listed = mqadmin(cluster, ['consumeMessage', '-t', dlq]);
+        listed = h.mqadmin(cluster, ['consumeMessage', '-t', dlq]);
       } catch (e) {
         listed = String(e.stdout || e.message);
       }
@@ -72,7 +64,7 @@ h.runScenario('CppRetryAndRewind', async cluster => {
     await h.waitUntil(() => rewinder.deliveries.length >= COUNT, 30000,
         () => `the second group got ${rewinder.deliveries.length} of ${COUNT}`);
     h.assertExactlyOnce(rewinder.deliveries, sent, 'the second group before the reset');
-    const reset = mqadmin(cluster, ['resetOffsetByTime', '-g', rewound, '-t', topic, '-s', '0']);
+    const reset = h.mqadmin(cluster, ['resetOffsetByTime', '-g', rewound, '-t', topic, '-s', '0']);
     await h.waitUntil(() => rewinder.deliveries.length >= 2 * COUNT, 30000,
         () => `after the reset the second group got ${rewinder.deliveries.length} of ` +
             `${2 * COUNT}; mqadmin said: ${reset}`);

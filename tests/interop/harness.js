@@ -694,6 +694,15 @@ function startCppConsumer(cluster, group, topic, args = []) {
   return cpp;
 }
 
+// Runs the built mqadmin ($MQADMIN) against the cluster's name server: `args` is the
+// subcommand and its flags. Returns what it printed; throws when it exits non-zero.
+function mqadmin(cluster, args) {
+  const binary = process.env.MQADMIN;
+  if (!binary) throw new Error('set MQADMIN to the built mqadmin executable');
+  return require('child_process').execFileSync(binary,
+      [args[0], '-n', cluster.namesrvAddr, ...args.slice(1)], { encoding: 'utf8', timeout: 30000 });
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenario runner
 
@@ -763,6 +772,7 @@ module.exports = {
   ownedQueues,
   startConsumer,
   startCppConsumer,
+  mqadmin,
   startProducer,
   uniqueName,
   unexpectedErrors,
