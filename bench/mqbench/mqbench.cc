@@ -55,6 +55,11 @@ void AddAppendCommand(CLI::App& app, mqbench::AppendConfig& c, std::string& flus
                   "call (all to one queue); latency is per call")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  cmd->add_option("--cache-window-mb", c.cache_window_mb,
+                  "Log MiB kept in the page cache behind the append position "
+                  "(StoreOptions::cached_log_window_bytes); 0 leaves the cache to the kernel; "
+                  "default: the store's default")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
 }
 
 void AddReadCommand(CLI::App& app, mqbench::ReadConfig& c) {

@@ -129,6 +129,7 @@ class GatedSyncEnv final : public mqstore::Env {
     mqstore::Status ZeroRange(uint64_t offset, uint64_t len) override {
       return base_->ZeroRange(offset, len);
     }
+    void DropCache(uint64_t offset, uint64_t len) override { base_->DropCache(offset, len); }
     mqstore::Result<uint64_t> Size() override { return base_->Size(); }
     mqstore::Result<std::unique_ptr<mqstore::MappedRegion>> Map(size_t len,
                                                                 bool writable) override {

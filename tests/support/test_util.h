@@ -3,37 +3,73 @@
 #ifndef MQSTORE_TESTS_SUPPORT_TEST_UTIL_H_
 #define MQSTORE_TESTS_SUPPORT_TEST_UTIL_H_
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "mqstore/env.h"
 #include "mqstore/message.h"
 #include "mqstore/status.h"
 
-#define ASSERT_OK(expr)                                     \
-  do {                                                      \
-    const ::mqstore::Status mq_s_ = (expr);                 \
+#define ASSERT_OK(expr)                                           \
+  do {                                                            \
+    const ::mqstore::Status mq_s_ = (expr);                       \
     ASSERT_TRUE(mq_s_.ok()) << #expr << ": " << mq_s_.ToString(); \
   } while (0)
-#define EXPECT_OK(expr)                                     \
-  do {                                                      \
-    const ::mqstore::Status mq_s_ = (expr);                 \
+#define EXPECT_OK(expr)                                           \
+  do {                                                            \
+    const ::mqstore::Status mq_s_ = (expr);                       \
     EXPECT_TRUE(mq_s_.ok()) << #expr << ": " << mq_s_.ToString(); \
   } while (0)
 // `lhs` = value of a Result, or the test fails.
 #define ASSERT_OK_AND_ASSIGN(lhs, rexpr) \
   ASSERT_OK_AND_ASSIGN_IMPL_(MQ_STATUS_CONCAT_(mq_r_, __LINE__), lhs, rexpr)
-#define ASSERT_OK_AND_ASSIGN_IMPL_(r, lhs, rexpr)                          \
-  auto r = (rexpr);                                                        \
-  ASSERT_TRUE(r.ok()) << #rexpr << ": " << r.status().ToString();          \
+#define ASSERT_OK_AND_ASSIGN_IMPL_(r, lhs, rexpr)                 \
+  auto r = (rexpr);                                               \
+  ASSERT_TRUE(r.ok()) << #rexpr << ": " << r.status().ToString(); \
   lhs = std::move(r).value()
 
 namespace mqstore::test {
+
+// How many pages of file bytes [from, to) are in the page cache (mincore on a mapping of
+// its own), or -1 when the file cannot be mapped. `from` and `to` are page-aligned.
+inline int64_t PagesInPageCache(const std::string& path, uint64_t from, uint64_t to) {
+  int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) return -1;
+  const size_t len = to - from;
+  void* map = mmap(nullptr, len, PROT_READ, MAP_SHARED, fd, static_cast<off_t>(from));
+  close(fd);
+  if (map == MAP_FAILED) return -1;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> in_core((len + page - 1) / page);
+  int64_t cached = -1;
+  if (mincore(map, len, in_core.data()) == 0) {
+    cached = 0;
+    for (unsigned char c : in_core) cached += c & 1;
+  }
+  munmap(map, len);
+  return cached;
+}
+
+// Calls `done` every 10 ms until it returns true or `timeout` passes; returns its last answer.
+template <typename Done>
+bool WaitUntil(Done done, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
+}
 
 // A fresh directory under the system temp dir, removed (recursively) on destruction.
 class TempDir {

@@ -66,6 +66,10 @@ class File {
   virtual Status Truncate(uint64_t size) = 0;
   // Turns [offset, offset + len) into zeros without changing the file size.
   virtual Status ZeroRange(uint64_t offset, uint64_t len) = 0;
+  // Hint: the cached pages of [offset, offset + len) will not be needed soon; clean ones that
+  // no process maps may be dropped from the page cache (posix_fadvise DONTNEED on POSIX), so
+  // that their memory is reused. Data is never lost: the next read comes from disk.
+  virtual void DropCache(uint64_t offset, uint64_t len) = 0;
   virtual Result<uint64_t> Size() = 0;
   // Maps [0, len) of the file; `len` must not exceed the file size.
   virtual Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) = 0;

@@ -113,6 +113,7 @@ class MemFile final : public File {
     }
     return Status::OK();
   }
+  void DropCache(uint64_t, uint64_t) override {}  // no page cache: the buffer is the file
   Result<uint64_t> Size() override {
     std::lock_guard<std::mutex> l(state_->mu);
     return static_cast<uint64_t>(state_->size);
@@ -203,7 +204,8 @@ class MemEnvImpl final : public MemEnv {
       if (Parent(path) == dir) return Status::IOError("rmdir " + dir + ": not empty");
     }
     for (const auto& path : dirs_) {
-      if (path != dir && Parent(path) == dir) return Status::IOError("rmdir " + dir + ": not empty");
+      if (path != dir && Parent(path) == dir)
+        return Status::IOError("rmdir " + dir + ": not empty");
     }
     dirs_.erase(dir);
     return Status::OK();

@@ -51,9 +51,7 @@ class PosixMappedRegion final : public MappedRegion {
     }
     return Status::OK();
   }
-  void Prefault(size_t offset, size_t len) override {
-    Advise(offset, len, MADV_POPULATE_WRITE);
-  }
+  void Prefault(size_t offset, size_t len) override { Advise(offset, len, MADV_POPULATE_WRITE); }
   void Release(size_t offset, size_t len) override { Advise(offset, len, MADV_DONTNEED); }
 
  private:
@@ -92,8 +90,8 @@ class PosixFile final : public File {
   Status Write(uint64_t offset, std::string_view data) override {
     size_t done = 0;
     while (done < data.size()) {
-      ssize_t r = pwrite(fd_, data.data() + done, data.size() - done,
-                         static_cast<off_t>(offset + done));
+      ssize_t r =
+          pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
         return PosixError("write " + path(), errno);
@@ -124,6 +122,13 @@ class PosixFile final : public File {
       return PosixError("ftruncate " + path(), errno);
     }
     return Status::OK();
+  }
+
+  void DropCache(uint64_t offset, uint64_t len) override {
+    if (len > 0) {
+      posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(len),
+                    POSIX_FADV_DONTNEED);  // a hint: errors ignored
+    }
   }
 
   Status ZeroRange(uint64_t offset, uint64_t len) override {
@@ -157,8 +162,7 @@ class PosixFile final : public File {
       return Status::FailedPrecondition("cannot map read-only file " + path() + " writable");
     }
     if (len == 0) return Status::InvalidArgument("cannot map 0 bytes of " + path());
-    void* p = mmap(nullptr, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED,
-                   fd_, 0);
+    void* p = mmap(nullptr, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd_, 0);
     if (p == MAP_FAILED) return PosixError("mmap " + path(), errno);
     return std::unique_ptr<MappedRegion>(
         std::make_unique<PosixMappedRegion>(static_cast<char*>(p), len, path()));
@@ -196,9 +200,15 @@ class PosixEnv final : public Env {
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     int flags = O_CLOEXEC;
     switch (mode) {
-      case OpenMode::kReadOnly: flags |= O_RDONLY; break;
-      case OpenMode::kReadWrite: flags |= O_RDWR; break;
-      case OpenMode::kCreate: flags |= O_RDWR | O_CREAT; break;
+      case OpenMode::kReadOnly:
+        flags |= O_RDONLY;
+        break;
+      case OpenMode::kReadWrite:
+        flags |= O_RDWR;
+        break;
+      case OpenMode::kCreate:
+        flags |= O_RDWR | O_CREAT;
+        break;
     }
     int fd = open(path.c_str(), flags, 0644);
     if (fd < 0) return PosixError("open " + path, errno);

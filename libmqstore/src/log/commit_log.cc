@@ -110,16 +110,42 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
 
 void CommitLog::StartAllocator() {
   prefaulted_to_ = appended();
+  // What is older than the window at open is left to the kernel: it may not be cached at all.
+  dropped_below_ =
+      std::max(min_offset(), appended() - static_cast<int64_t>(options_.cache_window_bytes));
   allocator_ = std::thread([this] { AllocatorLoop(); });
-  RequestPrefault(appended() + static_cast<int64_t>(options_.prefault_ahead_bytes));
+  RequestMaintenance(appended() + static_cast<int64_t>(options_.prefault_ahead_bytes), 0);
 }
 
-void CommitLog::RequestPrefault(int64_t offset) {
-  if (options_.prefault_ahead_bytes == 0) return;
+void CommitLog::RequestMaintenance(int64_t prefault_to, int64_t drop_below) {
   std::lock_guard<std::mutex> l(alloc_mu_);
-  if (offset <= prefault_target_) return;
-  prefault_target_ = offset;
-  alloc_cv_.notify_all();
+  bool more = false;
+  if (options_.prefault_ahead_bytes > 0 && prefault_to > prefault_target_) {
+    prefault_target_ = prefault_to;
+    more = true;
+  }
+  if (drop_below > drop_target_) {
+    drop_target_ = drop_below;
+    more = true;
+  }
+  if (more) alloc_cv_.notify_all();
+}
+
+void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
+  l.unlock();
+  ReleaseBelow(target);  // the kernel keeps pages that are still mapped
+  // Segments removed by retention took their cache with them.
+  int64_t from = std::max(dropped_below_, min_offset());
+  while (from < target) {
+    auto seg = SegmentFor(from);
+    if (!seg) break;
+    int64_t stop = std::min(target, seg->end());
+    seg->DropCache(static_cast<uint64_t>(from - seg->base()),
+                   static_cast<uint64_t>(stop - seg->base()));
+    from = stop;
+  }
+  l.lock();
+  dropped_below_ = std::max(dropped_below_, target);
 }
 
 void CommitLog::PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l) {
@@ -145,7 +171,8 @@ void CommitLog::AllocatorLoop() {
   std::unique_lock<std::mutex> l(alloc_mu_);
   while (!alloc_stop_) {
     alloc_cv_.wait(l, [&] {
-      return alloc_stop_ || alloc_wanted_base_ >= 0 || prefault_target_ > prefaulted_to_;
+      return alloc_stop_ || alloc_wanted_base_ >= 0 || prefault_target_ > prefaulted_to_ ||
+             drop_target_ > dropped_below_;
     });
     if (alloc_stop_) break;
     if (alloc_wanted_base_ >= 0) {
@@ -168,6 +195,7 @@ void CommitLog::AllocatorLoop() {
       // What could not be reached yet (no segment) waits for the next request.
       if (prefaulted_to_ < prefault_target_) prefault_target_ = prefaulted_to_;
     }
+    if (drop_target_ > dropped_below_ && !alloc_stop_) DropCacheTo(drop_target_, l);
   }
 }
 
@@ -232,6 +260,7 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     return write_error_;
   }
   int64_t pos = appended_.load(std::memory_order_relaxed);
+  const int64_t before = pos;  // before a roll's blank too: the maintenance step sees it
   if (!active_) {
     MQ_ASSIGN_OR_RETURN(active_, NextSegment(pos));
   }
@@ -272,19 +301,24 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     dst += r.total_size;
     pos += r.total_size;
   }
-  int64_t before = out.empty() ? pos : out[0].physical_offset;
   appended_.store(pos, std::memory_order_release);
   append_locked_since_ms_.store(0, std::memory_order_release);
   clear_lock_clock.since = nullptr;
   l.unlock();
   *store_timestamp_ms = ts;
   append_event_.Notify();
-  // Every 8 MiB of log: keep the pages ahead faulted in (by the allocator thread) and drop
-  // what fell out of the resident window behind.
+  // Every 8 MiB of log: keep the pages ahead faulted in and drop the cached pages that fell
+  // out of the cache window behind (both by the allocator thread), and unmap what fell out
+  // of the resident window.
   constexpr int64_t kMaintenanceStep = 8 << 20;
   if (pos / kMaintenanceStep != before / kMaintenanceStep) {
     if (allocator_.joinable()) {
-      RequestPrefault(pos + static_cast<int64_t>(options_.prefault_ahead_bytes));
+      int64_t drop_below = 0;
+      if (options_.cache_window_bytes > 0) {
+        drop_below = std::min(durable_.load(std::memory_order_acquire),
+                              pos - static_cast<int64_t>(options_.cache_window_bytes));
+      }
+      RequestMaintenance(pos + static_cast<int64_t>(options_.prefault_ahead_bytes), drop_below);
     }
     if (options_.resident_window_bytes > 0) {
       ReleaseBelow(pos - static_cast<int64_t>(options_.resident_window_bytes));

@@ -80,6 +80,10 @@ class CommitLog {
     // Appends keep at most this much of the log mapped behind the append position; older
     // pages are dropped from the page tables as the log grows (0 = never).
     uint64_t resident_window_bytes = 0;
+    // Durable log pages more than this far behind the append position are released from
+    // the mapping and dropped from the page cache by the allocator thread, so that new
+    // appends reuse their memory instead of growing the cache (0 = never).
+    uint64_t cache_window_bytes = 0;
     // 0: mapped write mode. Otherwise buffered mode with a write buffer of this many bytes
     // (rounded up to a page); a batch larger than the buffer is rejected.
     uint64_t write_buffer_bytes = 0;
@@ -90,9 +94,10 @@ class CommitLog {
   CommitLog(const CommitLog&) = delete;
   CommitLog& operator=(const CommitLog&) = delete;
 
-  // Maps the existing segments and, in buffered mode, allocates the write buffer. kCorruption when a segment other than the last has the wrong
-  // size or the segments are not contiguous; a wrong-sized last segment (a crash while it was
-  // being created) is removed. kInvalidArgument when the store uses another segment size.
+  // Maps the existing segments and, in buffered mode, allocates the write buffer. kCorruption when
+  // a segment other than the last has the wrong size or the segments are not contiguous; a
+  // wrong-sized last segment (a crash while it was being created) is removed. kInvalidArgument when
+  // the store uses another segment size.
   Status Load();
 
   // Makes `end` the end of the log: later segments are removed and, with `zero_tail`, the
@@ -157,6 +162,9 @@ class CommitLog {
   // Drops mapped pages below `offset` from the page tables (bounded resident memory). The
   // data stays in the page cache; readers fault it back in. Safe for unsynced pages too.
   void ReleaseBelow(int64_t offset);
+  // Told by the flusher after each sync: log bytes below `offset` are durable, so their
+  // cached pages are clean and may be dropped (cache_window_bytes).
+  void NoteDurable(int64_t offset) { durable_.store(offset, std::memory_order_release); }
 
  private:
   Result<std::shared_ptr<MappedFile>> NextSegment(int64_t base);  // REQUIRES: append_mu_
@@ -164,10 +172,13 @@ class CommitLog {
   // Buffered mode: where to copy `n` bytes of log starting at `pos` (== appended_) in the
   // write buffer, writing the buffer out first when it has no room. REQUIRES: append_mu_.
   Result<char*> ReserveBuffer(int64_t pos, uint64_t n);
-  // Asks the allocator thread to fault in log pages up to `offset`.
-  void RequestPrefault(int64_t offset);
+  // Asks the allocator thread to fault in log pages up to `prefault_to` and to drop cached
+  // pages below `drop_below` (either may be 0: nothing asked).
+  void RequestMaintenance(int64_t prefault_to, int64_t drop_below);
   // Faults in [prefaulted_to_, target) in steps, unlocking `l` while it works.
   void PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
+  void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
 
   Env* const env_;
   const std::string root_;
@@ -175,9 +186,10 @@ class CommitLog {
 
   std::mutex append_mu_;
   std::atomic<int64_t> append_locked_since_ms_{0};  // 0: append_mu_ not held by an append
-  std::shared_ptr<MappedFile> active_;  // GUARDED_BY(append_mu_)
-  int64_t last_timestamp_ms_ = 0;       // GUARDED_BY(append_mu_)
+  std::shared_ptr<MappedFile> active_;              // GUARDED_BY(append_mu_)
+  int64_t last_timestamp_ms_ = 0;                   // GUARDED_BY(append_mu_)
   std::atomic<int64_t> appended_{0};
+  std::atomic<int64_t> durable_{0};  // as far as the flusher told (NoteDurable)
   EventCount append_event_;
 
   // Buffered mode only.
@@ -199,12 +211,14 @@ class CommitLog {
 
   std::mutex alloc_mu_;
   std::condition_variable alloc_cv_;
-  int64_t alloc_wanted_base_ = -1;           // GUARDED_BY(alloc_mu_)
-  int64_t alloc_busy_base_ = -1;             // GUARDED_BY(alloc_mu_): being created now
-  std::shared_ptr<MappedFile> spare_;        // GUARDED_BY(alloc_mu_)
-  bool alloc_stop_ = false;                  // GUARDED_BY(alloc_mu_)
-  int64_t prefault_target_ = 0;              // GUARDED_BY(alloc_mu_)
-  int64_t prefaulted_to_ = 0;                // allocator thread only
+  int64_t alloc_wanted_base_ = -1;     // GUARDED_BY(alloc_mu_)
+  int64_t alloc_busy_base_ = -1;       // GUARDED_BY(alloc_mu_): being created now
+  std::shared_ptr<MappedFile> spare_;  // GUARDED_BY(alloc_mu_)
+  bool alloc_stop_ = false;            // GUARDED_BY(alloc_mu_)
+  int64_t prefault_target_ = 0;        // GUARDED_BY(alloc_mu_)
+  int64_t prefaulted_to_ = 0;          // allocator thread only
+  int64_t drop_target_ = 0;            // GUARDED_BY(alloc_mu_)
+  int64_t dropped_below_ = 0;          // allocator thread only
   std::thread allocator_;
 };
 

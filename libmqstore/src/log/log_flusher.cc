@@ -70,6 +70,7 @@ void LogFlusher::SyncLoop() {
       continue;
     }
     durable_.store(to, std::memory_order_release);
+    log_->NoteDurable(to);
     sync_count_.fetch_add(1, std::memory_order_relaxed);
     // Before the waiters go: by the time a put returns, the dispatcher has been told.
     if (on_durable_) on_durable_();

@@ -20,6 +20,7 @@ CommitLog::Options LogOptions(const StoreOptions& o) {
   l.store_host = o.store_host;
   l.clock = o.clock;
   l.resident_window_bytes = o.resident_log_window_bytes;
+  l.cache_window_bytes = o.cached_log_window_bytes;
   // Prefaulted pages are dirty pages the next msync must write-protect again; in SYNC_FLUSH
   // that costs more per sync than the faults it saves the appender (measured: 478 vs 353 us
   // per single-writer put).
@@ -50,7 +51,8 @@ TimerSchedulerOptions TimerOptions(const StoreOptions& o) {
   // segments (tests, embedded use) does not get 48 MiB timer files.
   uint64_t entry = kTimerEntrySize;
   uint64_t wanted = o.commitlog_segment_bytes / 16 / entry * entry;
-  t.log_segment_bytes = std::clamp<uint64_t>(wanted, entry * 64, TimerSchedulerOptions{}.log_segment_bytes);
+  t.log_segment_bytes =
+      std::clamp<uint64_t>(wanted, entry * 64, TimerSchedulerOptions{}.log_segment_bytes);
   // A SYNC_FLUSH store rejects a batch larger than its write buffer.
   t.redelivery.max_bytes = std::min<size_t>(t.redelivery.max_bytes, o.write_buffer_bytes / 2);
   return t;
@@ -74,7 +76,8 @@ Status StoreOptions::Validate() const {
     return Status::InvalidArgument("dispatch_batch_wait_us must be in 0..1,000,000");
   }
   if (enable_index && (index_slots_per_file == 0 || index_entries_per_file == 0)) {
-    return Status::InvalidArgument("index_slots_per_file and index_entries_per_file must be positive");
+    return Status::InvalidArgument(
+        "index_slots_per_file and index_entries_per_file must be positive");
   }
   if (max_message_bytes == 0 || max_message_bytes > (64u << 20)) {
     return Status::InvalidArgument("max_message_bytes must be in 1..64 MiB");
@@ -90,7 +93,8 @@ Status StoreOptions::Validate() const {
     if (timer_precision_ms <= 0 || timer_precision_ms > 60'000) {
       return Status::InvalidArgument("timer_precision_ms must be in 1..60000");
     }
-    if (timer_max_delay_ms <= 0) return Status::InvalidArgument("timer_max_delay_ms must be positive");
+    if (timer_max_delay_ms <= 0)
+      return Status::InvalidArgument("timer_max_delay_ms must be positive");
   }
   if (file_reserved_ms <= 0) return Status::InvalidArgument("file_reserved_ms must be positive");
   if (auto hours = ParseDeleteWhen(delete_when); !hours.ok()) {

@@ -61,6 +61,23 @@ Status MappedFile::SyncFile() {
   return file->Sync();
 }
 
+void MappedFile::DropCache(uint64_t from, uint64_t to) {
+  if (to <= from) return;
+  std::shared_ptr<File> file;
+  {
+    std::lock_guard<std::mutex> l(writer_mu_);
+    file = writer_;
+  }
+  if (!file) {
+    // The advice applies to the file's cache, whichever descriptor gives it. A file removed
+    // meanwhile has no cache left to drop.
+    auto opened = env_->OpenFile(path_, OpenMode::kReadOnly);
+    if (!opened.ok()) return;
+    file = std::move(opened).value();
+  }
+  file->DropCache(from, to - from);
+}
+
 void MappedFile::CloseWriter() {
   std::lock_guard<std::mutex> l(writer_mu_);
   writer_.reset();

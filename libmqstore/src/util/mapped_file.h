@@ -25,11 +25,11 @@ namespace mqstore {
 class MappedFile {
  public:
   // Creates `path` at exactly `size` bytes (zeros), makes size and directory entry durable.
-  static Result<std::shared_ptr<MappedFile>> Create(Env* env, const std::string& path,
-                                                    int64_t base, uint64_t size);
+  static Result<std::shared_ptr<MappedFile>> Create(Env* env, const std::string& path, int64_t base,
+                                                    uint64_t size);
   // Opens an existing file; kCorruption when its size is not `size`.
-  static Result<std::shared_ptr<MappedFile>> Open(Env* env, const std::string& path,
-                                                  int64_t base, uint64_t size, bool writable);
+  static Result<std::shared_ptr<MappedFile>> Open(Env* env, const std::string& path, int64_t base,
+                                                  uint64_t size, bool writable);
 
   const std::string& path() const { return path_; }
   // The logical offset of the file's first byte (its name).
@@ -53,6 +53,9 @@ class MappedFile {
   void Release(uint64_t from, uint64_t to) {
     if (to > from) region_->Release(from, to - from);
   }
+  // Asks the kernel to drop the clean cached pages of file bytes [from, to), so that their
+  // memory is reused (a hint). Pages still mapped (here or elsewhere) stay: Release first.
+  void DropCache(uint64_t from, uint64_t to);
   // The write path that bypasses the mapping (the commit log's buffered mode): pwrite
   // through a descriptor opened on first use and kept until CloseWriter(). Readers see the
   // bytes through the mapping at once: both are views of the same page cache.

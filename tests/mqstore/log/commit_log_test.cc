@@ -12,9 +12,9 @@
 
 #include "log/record_format.h"
 #include "log_test_util.h"
+#include "mqstore/coding.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
-#include "mqstore/coding.h"
 #include "util/filename.h"
 
 namespace mqstore {
@@ -299,11 +299,11 @@ TEST_F(CommitLogTest, LoadRejectsAWrongSizedMiddleSegment) {
   EXPECT_TRUE(env_->FileExists(filename::CommitLogSegment(kRoot, kSegment)));
 }
 
-// Regression test (fixed bug): commit_log.h:56 documents kCorruption for "a segment other than the last has the
-// wrong size" and kInvalidArgument only for a store made with another segment size, but
-// CommitLog::Load (commit_log.cc:49) returns kInvalidArgument for any wrong-sized segment,
-// with a message blaming commitlog_segment_bytes even when the first segment has the right
-// size and only a middle one is damaged.
+// Regression test (fixed bug): commit_log.h:56 documents kCorruption for "a segment other than the
+// last has the wrong size" and kInvalidArgument only for a store made with another segment size,
+// but CommitLog::Load (commit_log.cc:49) returns kInvalidArgument for any wrong-sized segment, with
+// a message blaming commitlog_segment_bytes even when the first segment has the right size and only
+// a middle one is damaged.
 TEST_F(CommitLogTest, WrongSizedMiddleSegmentIsCorruption) {
   std::string dir = filename::CommitLogDir(kRoot);
   ASSERT_OK(env_->CreateDir(dir));
@@ -557,6 +557,58 @@ TEST_F(CommitLogTest, ASegmentHeldByAReaderStaysReadableAfterRemoval) {
   EXPECT_EQ(std::string(pin->View(0, kSegment)), before);
   RecordSummary first;
   EXPECT_EQ(CheckRecord(pin->View(0, kSegment), true, &first), RecordCheck::kRecord);
+}
+
+TEST_F(CommitLogTest, DurablePagesBehindTheCacheWindowLeaveThePageCache) {
+  constexpr uint64_t kMiB = 1 << 20;
+  constexpr uint64_t kBig = 4 * kMiB;
+  test::TempDir dir;
+  CommitLog::Options o = Options(kBig);
+  o.cache_window_bytes = kMiB;
+  CommitLog log(Env::Default(), dir.path(), o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  while (log.appended() < static_cast<int64_t>(6 * kMiB)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  // Everything so far is clean, but the flusher told only of the first segment.
+  ASSERT_OK(log.Sync(0, log.appended()));
+  log.NoteDurable(static_cast<int64_t>(kBig));
+  const std::string first_segment(log.SegmentFor(0)->View(0, kBig));
+  // Past the next 8 MiB maintenance step, which asks for the drop.
+  while (log.appended() < static_cast<int64_t>(9 * kMiB)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  const std::string seg0 = filename::CommitLogSegment(dir.path(), 0);
+  const std::string seg1 = filename::CommitLogSegment(dir.path(), kBig);
+  ASSERT_TRUE(test::WaitUntil([&] { return test::PagesInPageCache(seg0, 0, kBig) == 0; }))
+      << test::PagesInPageCache(seg0, 0, kBig) << " pages of the durable segment still cached";
+  // Clean pages the log was not told are durable stay, however far behind they are.
+  EXPECT_EQ(test::PagesInPageCache(seg1, 0, 2 * kMiB), static_cast<int64_t>(2 * kMiB / 4096));
+  // Dropped pages read back from disk, byte for byte.
+  EXPECT_EQ(std::string(log.SegmentFor(0)->View(0, kBig)), first_segment);
+  EXPECT_EQ(ScanLog(log).end, log.appended());
+}
+
+TEST_F(CommitLogTest, WithoutACacheWindowDurablePagesStayCached) {
+  constexpr uint64_t kMiB = 1 << 20;
+  test::TempDir dir;
+  CommitLog log(Env::Default(), dir.path(), Options(4 * kMiB));
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  while (log.appended() < static_cast<int64_t>(6 * kMiB)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  ASSERT_OK(log.Sync(0, log.appended()));
+  log.NoteDurable(log.appended());
+  while (log.appended() < static_cast<int64_t>(9 * kMiB)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  ASSERT_OK(log.Sync(0, log.appended()));
+  const std::string seg0 = filename::CommitLogSegment(dir.path(), 0);
+  EXPECT_EQ(test::PagesInPageCache(seg0, 0, 4 * kMiB), static_cast<int64_t>(4 * kMiB / 4096));
 }
 
 TEST_F(CommitLogTest, RemovalIsDurableAndTheLogReloadsFromItsNewStart) {
