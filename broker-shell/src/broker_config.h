@@ -59,7 +59,7 @@ struct BrokerConfig {
   int32_t mappedFileSizeCommitLog = 1 << 30;
   // Ours: StoreOptions::cached_log_window_bytes (durable log pages further behind the append
   // position are dropped from the page cache so their memory is reused; 0: never).
-  int64_t pageCacheWindowCommitLog = int64_t{512} << 20;
+  int64_t pageCacheWindowCommitLog = int64_t{256} << 20;
   FlushDiskType flushDiskType = FlushDiskType::kAsyncFlush;
   int32_t flushIntervalCommitLog = 500;  // ms, ASYNC_FLUSH
   int32_t syncFlushTimeout = 5000;       // ms, SYNC_FLUSH

@@ -74,8 +74,8 @@ struct StoreOptions {
   // virtual machine, memory the guest has not touched yet costs several times more to fault
   // in than memory it reuses (docs/design/0013-page-cache-window.md). Consumers reading
   // older data read it back from disk. 0 leaves the page cache to the kernel.
-  // Default: 512 MiB.
-  uint64_t cached_log_window_bytes = 512ull << 20;
+  // Values below resident_log_window_bytes shrink that window too. Default: 256 MiB.
+  uint64_t cached_log_window_bytes = 256ull << 20;
 
   // Index every record's KEYS and UNIQ_KEY properties, for lookups by key and by message id
   // (docs/format/hash_index.md). Default: true (RocketMQ's messageIndexEnable).
