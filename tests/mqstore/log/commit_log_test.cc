@@ -559,56 +559,69 @@ TEST_F(CommitLogTest, ASegmentHeldByAReaderStaysReadableAfterRemoval) {
   EXPECT_EQ(CheckRecord(pin->View(0, kSegment), true, &first), RecordCheck::kRecord);
 }
 
+// A page-cache window test: a log of 4 MiB segments on the real file system, its allocator
+// running, filled with 1000-byte records to `first_end`, all of it synced, then told that
+// `durable` is durable and filled on past the next 8 MiB maintenance step (9 MiB).
+class CachedLogRun {
+ public:
+  static constexpr uint64_t kMiB = 1 << 20;
+  static constexpr uint64_t kSegmentBytes = 4 * kMiB;
+
+  explicit CachedLogRun(CommitLog::Options o) : log_(Env::Default(), dir_.path(), o) {}
+
+  void Fill(QueueOffsetTable* offsets, int64_t first_end, int64_t durable) {
+    ASSERT_OK(log_.Load());
+    ASSERT_OK(log_.TruncateTo(0, false));
+    log_.StartAllocator();
+    FillTo(offsets, first_end);
+    ASSERT_OK(log_.Sync(0, log_.appended()));
+    log_.NoteDurable(durable);
+    first_segment_ = std::string(log_.SegmentFor(0)->View(0, kSegmentBytes));
+    FillTo(offsets, static_cast<int64_t>(9 * kMiB));
+  }
+  CommitLog& log() { return log_; }
+  std::string Segment(int64_t base) const { return filename::CommitLogSegment(dir_.path(), base); }
+  // The first segment's bytes when `durable` was told.
+  const std::string& first_segment() const { return first_segment_; }
+
+ private:
+  void FillTo(QueueOffsetTable* offsets, int64_t end) {
+    while (log_.appended() < end) {
+      ASSERT_OK(AppendOne(&log_, offsets, MakeMessage("T", 0, std::string(1000, 'b')), kStoreHost)
+                    .status());
+    }
+  }
+
+  test::TempDir dir_;
+  CommitLog log_;
+  std::string first_segment_;
+};
+
 TEST_F(CommitLogTest, DurablePagesBehindTheCacheWindowLeaveThePageCache) {
-  constexpr uint64_t kMiB = 1 << 20;
-  constexpr uint64_t kBig = 4 * kMiB;
-  test::TempDir dir;
+  constexpr uint64_t kMiB = CachedLogRun::kMiB;
+  constexpr uint64_t kBig = CachedLogRun::kSegmentBytes;
   CommitLog::Options o = Options(kBig);
   o.cache_window_bytes = kMiB;
-  CommitLog log(Env::Default(), dir.path(), o);
-  ASSERT_OK(log.Load());
-  ASSERT_OK(log.TruncateTo(0, false));
-  log.StartAllocator();
-  while (log.appended() < static_cast<int64_t>(6 * kMiB)) {
-    ASSERT_OK(Append(&log, "T", 0, 1000).status());
-  }
-  // Everything so far is clean, but the flusher told only of the first segment.
-  ASSERT_OK(log.Sync(0, log.appended()));
-  log.NoteDurable(static_cast<int64_t>(kBig));
-  const std::string first_segment(log.SegmentFor(0)->View(0, kBig));
-  // Past the next 8 MiB maintenance step, which asks for the drop.
-  while (log.appended() < static_cast<int64_t>(9 * kMiB)) {
-    ASSERT_OK(Append(&log, "T", 0, 1000).status());
-  }
-  const std::string seg0 = filename::CommitLogSegment(dir.path(), 0);
-  const std::string seg1 = filename::CommitLogSegment(dir.path(), kBig);
+  CachedLogRun run(o);
+  // 6 MiB clean, but the flusher told only of the first segment.
+  ASSERT_NO_FATAL_FAILURE(run.Fill(&offsets_, 6 * kMiB, kBig));
+  const std::string seg0 = run.Segment(0);
   ASSERT_TRUE(test::WaitUntil([&] { return test::PagesInPageCache(seg0, 0, kBig) == 0; }))
       << test::PagesInPageCache(seg0, 0, kBig) << " pages of the durable segment still cached";
   // Clean pages the log was not told are durable stay, however far behind they are.
-  EXPECT_EQ(test::PagesInPageCache(seg1, 0, 2 * kMiB), static_cast<int64_t>(2 * kMiB / 4096));
+  EXPECT_EQ(test::PagesInPageCache(run.Segment(kBig), 0, 2 * kMiB),
+            static_cast<int64_t>(2 * kMiB / 4096));
   // Dropped pages read back from disk, byte for byte.
-  EXPECT_EQ(std::string(log.SegmentFor(0)->View(0, kBig)), first_segment);
-  EXPECT_EQ(ScanLog(log).end, log.appended());
+  EXPECT_EQ(std::string(run.log().SegmentFor(0)->View(0, kBig)), run.first_segment());
+  EXPECT_EQ(ScanLog(run.log()).end, run.log().appended());
 }
 
 TEST_F(CommitLogTest, WithoutACacheWindowDurablePagesStayCached) {
-  constexpr uint64_t kMiB = 1 << 20;
-  test::TempDir dir;
-  CommitLog log(Env::Default(), dir.path(), Options(4 * kMiB));
-  ASSERT_OK(log.Load());
-  ASSERT_OK(log.TruncateTo(0, false));
-  log.StartAllocator();
-  while (log.appended() < static_cast<int64_t>(6 * kMiB)) {
-    ASSERT_OK(Append(&log, "T", 0, 1000).status());
-  }
-  ASSERT_OK(log.Sync(0, log.appended()));
-  log.NoteDurable(log.appended());
-  while (log.appended() < static_cast<int64_t>(9 * kMiB)) {
-    ASSERT_OK(Append(&log, "T", 0, 1000).status());
-  }
-  ASSERT_OK(log.Sync(0, log.appended()));
-  const std::string seg0 = filename::CommitLogSegment(dir.path(), 0);
-  EXPECT_EQ(test::PagesInPageCache(seg0, 0, 4 * kMiB), static_cast<int64_t>(4 * kMiB / 4096));
+  constexpr uint64_t kBig = CachedLogRun::kSegmentBytes;
+  CachedLogRun run(Options(kBig));
+  ASSERT_NO_FATAL_FAILURE(run.Fill(&offsets_, 6 * CachedLogRun::kMiB, 6 * CachedLogRun::kMiB));
+  ASSERT_OK(run.log().Sync(0, run.log().appended()));
+  EXPECT_EQ(test::PagesInPageCache(run.Segment(0), 0, kBig), static_cast<int64_t>(kBig / 4096));
 }
 
 TEST_F(CommitLogTest, RemovalIsDurableAndTheLogReloadsFromItsNewStart) {
