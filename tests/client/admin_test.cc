@@ -11,6 +11,7 @@
 #include "mqclient/producer.h"
 #include "mqclient/pull_consumer.h"
 #include "mqclient/push_consumer.h"
+#include "support/test_util.h"
 
 namespace mqclient {
 namespace {
@@ -31,17 +32,6 @@ class AdminTest : public ClusterFixture {
     ASSERT_TRUE(consumer.Start().ok());
     ASSERT_TRUE(consumer.CommitOffset({topic, broker_name_, queue_id}, offset).ok());
     consumer.Shutdown();
-  }
-
-  // Waits until `done` holds (10 s at most).
-  template <typename Done>
-  static bool Await(Done done) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!done()) {
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
   }
 
   std::unique_ptr<PushConsumer> StartConsumer(const std::string& group, const std::string& topic,
@@ -246,7 +236,7 @@ TEST_F(AdminTest, ConsumeProgressShowsWhereTheGroupsPullsAreAndTheirRate) {
       StartConsumer("GID_PULLED", "Pulled", "*",
                     [](const std::vector<ReceivedMessage>&) { return ConsumeStatus::kSuccess; });
   // The pulls took all 3 messages within the last minute.
-  EXPECT_TRUE(Await([&] {
+  EXPECT_TRUE(mqstore::test::WaitUntil([&] {
     Result<std::vector<QueueProgress>> now = admin.ConsumeProgress("GID_PULLED", "Pulled", &tps);
     return now.ok() && now->size() == 1 && (*now)[0].pull_offset == 3 && tps == 3.0 / 60;
   })) << "tps "
@@ -276,8 +266,8 @@ TEST_F(AdminTest, ConsumerConnectionListsTheRunningMembers) {
   }
   EXPECT_TRUE(subscribed);
   consumer->Shutdown();
-  EXPECT_TRUE(
-      Await([&] { return admin.ConsumerConnection("GID_CONNECTED").status().IsNotFound(); }));
+  EXPECT_TRUE(mqstore::test::WaitUntil(
+      [&] { return admin.ConsumerConnection("GID_CONNECTED").status().IsNotFound(); }));
 }
 
 TEST_F(AdminTest, ResetOffsetByTimeMovesAStoppedGroupBackAndOnlyForwardWhenForced) {
@@ -333,10 +323,11 @@ TEST_F(AdminTest, TrackMessageShowsConsumedFilteredOfflineRetriedAndDead) {
         return ConsumeStatus::kReconsumeLater;
       },
       /*max_reconsume_times=*/0);
-  ASSERT_TRUE(Await([&] { return all_seen >= 1 && retry_calls >= 2 && dead_calls >= 1; }));
+  ASSERT_TRUE(mqstore::test::WaitUntil(
+      [&] { return all_seen >= 1 && retry_calls >= 2 && dead_calls >= 1; }));
 
   std::map<std::string, MessageTrack> tracks;
-  ASSERT_TRUE(Await([&] {
+  ASSERT_TRUE(mqstore::test::WaitUntil([&] {
     Result<std::vector<MessageTrack>> found = admin.TrackMessage("Tracked", sent.msg_id);
     if (!found.ok()) return false;
     tracks.clear();

@@ -24,6 +24,7 @@
 #include "mqclient/admin.h"
 #include "mqclient/producer.h"
 #include "mqstore/env.h"
+#include "support/test_util.h"
 
 namespace mqclient {
 namespace {
@@ -34,12 +35,7 @@ constexpr auto kDeadline = 20s;
 
 // Polls `condition` every 10 ms for up to 20 s.
 bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + kDeadline;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
+  return mqstore::test::WaitUntil(condition, kDeadline);
 }
 
 // Messages of one queue by offset; every message once.

@@ -26,6 +26,7 @@
 #include "mqstore/send_back.h"
 #include "remoting/codes.h"
 #include "remoting/consumer_admin_bodies.h"
+#include "support/test_util.h"
 
 namespace mqclient {
 namespace {
@@ -68,12 +69,7 @@ class Received {
 
 // Polls `condition` every 10 ms for up to 20 s.
 bool Eventually(const std::function<bool()>& condition) {
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
+  return mqstore::test::WaitUntil(condition, 20s);
 }
 
 int64_t NowMs() {
