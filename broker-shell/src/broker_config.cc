@@ -208,6 +208,7 @@ struct Int64Key {
 const Int64Key kInt64Keys[] = {
     {"brokerId", &BrokerConfig::brokerId, 0, kMaxInt32},
     {"pageCacheWindowCommitLog", &BrokerConfig::pageCacheWindowCommitLog, 0, int64_t{1} << 40},
+    {"zeroAheadCommitLog", &BrokerConfig::zeroAheadCommitLog, 0, int64_t{1} << 40},
     {"transactionTimeOut", &BrokerConfig::transactionTimeOut, 1, 24 * kMaxMillis},
     {"transactionCheckInterval", &BrokerConfig::transactionCheckInterval, 1, 24 * kMaxMillis},
 };
@@ -453,6 +454,7 @@ mqstore::StoreOptions ToStoreOptions(const BrokerConfig& config) {
   o.flush_interval_ms = config.flushIntervalCommitLog;
   o.cached_log_window_bytes =
       static_cast<uint64_t>(std::max<int64_t>(config.pageCacheWindowCommitLog, 0));
+  o.log_zero_ahead_bytes = static_cast<uint64_t>(std::max<int64_t>(config.zeroAheadCommitLog, 0));
   o.sync_flush_timeout_ms = config.syncFlushTimeout;
   o.max_message_bytes = static_cast<uint32_t>(std::max(config.maxMessageSize, 0));
   // The SYNC_FLUSH write buffer must hold the largest message and more (Validate wants

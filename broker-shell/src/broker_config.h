@@ -60,6 +60,9 @@ struct BrokerConfig {
   // Ours: StoreOptions::cached_log_window_bytes (durable log pages further behind the append
   // position are dropped from the page cache so their memory is reused; 0: never).
   int64_t pageCacheWindowCommitLog = int64_t{256} << 20;
+  // Ours: StoreOptions::log_zero_ahead_bytes (SYNC_FLUSH: the log is written with zeros this
+  // far ahead of the append position, so that syncs find its blocks written; 0: never).
+  int64_t zeroAheadCommitLog = int64_t{64} << 20;
   FlushDiskType flushDiskType = FlushDiskType::kAsyncFlush;
   int32_t flushIntervalCommitLog = 500;  // ms, ASYNC_FLUSH
   int32_t syncFlushTimeout = 5000;       // ms, SYNC_FLUSH

@@ -354,6 +354,7 @@ TEST(BrokerConfigTest, StoreOptionsFromTheDefaults) {
   EXPECT_EQ(o.transaction_check_max, 15);
   EXPECT_EQ(o.write_buffer_bytes, d.write_buffer_bytes);
   EXPECT_EQ(o.cached_log_window_bytes, d.cached_log_window_bytes);
+  EXPECT_EQ(o.log_zero_ahead_bytes, d.log_zero_ahead_bytes);
   EXPECT_TRUE(o.Validate().ok()) << o.Validate().ToString();
 }
 
@@ -373,10 +374,12 @@ TEST(BrokerConfigTest, StoreOptionsFromASyncFlushConfig) {
       "messageIndexEnable = false\n"
       "transactionTimeOut = 1000\n"
       "transactionCheckMax = 3\n"
-      "pageCacheWindowCommitLog = 0\n");
+      "pageCacheWindowCommitLog = 0\n"
+      "zeroAheadCommitLog = 8388608\n");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   mqstore::StoreOptions o = ToStoreOptions(*c);
   EXPECT_EQ(o.cached_log_window_bytes, 0u);
+  EXPECT_EQ(o.log_zero_ahead_bytes, 8u << 20);
   EXPECT_EQ(o.flush_mode, mqstore::FlushMode::kSync);
   EXPECT_EQ(o.flush_interval_ms, 100);
   EXPECT_EQ(o.sync_flush_timeout_ms, 2500);

@@ -57,6 +57,13 @@ struct StoreOptions {
   // exceed it is rejected with kInvalidArgument. Must be at least max_message_bytes + 64 KiB
   // (room for one largest message). Process memory used: this much. Default: 16 MiB.
   uint64_t write_buffer_bytes = 16ull << 20;
+  // kSync only: a background thread writes zeros to the commit log this many bytes ahead of
+  // the append position and syncs them. Segments are preallocated with fallocate, whose
+  // blocks file systems such as ext4 and XFS keep marked unwritten; the first fdatasync over
+  // each of them must then write the block map too, which made a SYNC_FLUSH put about a
+  // third slower (docs/design/0014-zero-ahead.md). The price is a second write of every log
+  // byte, in the background. 0 = off. Default: 64 MiB.
+  uint64_t log_zero_ahead_bytes = 64ull << 20;
 
   // Address written into every record's STOREHOST and used in offset message ids.
   // Default: 127.0.0.1:10911.

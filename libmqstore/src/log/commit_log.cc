@@ -109,19 +109,19 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
 }
 
 void CommitLog::StartAllocator() {
-  prefaulted_to_ = appended();
+  prepared_to_ = appended();
   // What is older than the window at open is left to the kernel: it may not be cached at all.
   dropped_below_ =
       std::max(min_offset(), appended() - static_cast<int64_t>(options_.cache_window_bytes));
   allocator_ = std::thread([this] { AllocatorLoop(); });
-  RequestMaintenance(appended() + static_cast<int64_t>(options_.prefault_ahead_bytes), 0);
+  RequestMaintenance(appended() + static_cast<int64_t>(options_.prepare_ahead_bytes), 0);
 }
 
-void CommitLog::RequestMaintenance(int64_t prefault_to, int64_t drop_below) {
+void CommitLog::RequestMaintenance(int64_t prepare_to, int64_t drop_below) {
   std::lock_guard<std::mutex> l(alloc_mu_);
   bool more = false;
-  if (options_.prefault_ahead_bytes > 0 && prefault_to > prefault_target_) {
-    prefault_target_ = prefault_to;
+  if (options_.prepare_ahead_bytes > 0 && prepare_to > prepare_target_) {
+    prepare_target_ = prepare_to;
     more = true;
   }
   if (drop_below > drop_target_) {
@@ -148,30 +148,63 @@ void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
   dropped_below_ = std::max(dropped_below_, target);
 }
 
-void CommitLog::PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l) {
+void CommitLog::PrepareTo(int64_t target, std::unique_lock<std::mutex>& l) {
   constexpr int64_t kStep = 4 << 20;
-  prefaulted_to_ = std::max(prefaulted_to_, appended());
-  while (prefaulted_to_ < target && !alloc_stop_) {
-    std::shared_ptr<MappedFile> seg = SegmentFor(prefaulted_to_);
-    if (!seg && spare_ && spare_->base() <= prefaulted_to_ && prefaulted_to_ < spare_->end()) {
+  prepared_to_ = std::max(prepared_to_, appended());
+  while (prepared_to_ < target && !alloc_stop_) {
+    std::shared_ptr<MappedFile> seg = SegmentFor(prepared_to_);
+    if (!seg && spare_ && spare_->base() <= prepared_to_ && prepared_to_ < spare_->end()) {
       seg = spare_;
     }
-    if (!seg) break;  // the next segment does not exist yet; it is prefaulted once made
-    int64_t stop = std::min({target, seg->end(), prefaulted_to_ + kStep});
-    int64_t from = prefaulted_to_;
+    if (!seg) break;  // the next segment does not exist yet; it is prepared once made
+    int64_t stop = std::min({target, seg->end(), prepared_to_ + kStep});
+    int64_t from = prepared_to_;
     l.unlock();
-    seg->Prefault(static_cast<uint64_t>(from - seg->base()),
-                  static_cast<uint64_t>(stop - seg->base()));
+    if (buffer_) {
+      ZeroAhead(*seg, from, stop);
+    } else {
+      seg->Prefault(static_cast<uint64_t>(from - seg->base()),
+                    static_cast<uint64_t>(stop - seg->base()));
+    }
     l.lock();
-    prefaulted_to_ = stop;
+    prepared_to_ = stop;
   }
+}
+
+void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
+  // Pieces of 1 MiB: write_mu_ is held for each, and a write-out waits for it meanwhile.
+  static constexpr size_t kPiece = 1 << 20;
+  static const std::string kZeros(kPiece, '\0');
+  bool wrote = false;
+  while (from < to) {
+    int64_t stop = std::min(to, from + static_cast<int64_t>(kPiece));
+    {
+      // With write_mu_ held no write-out runs, and a later one writes everything appended
+      // meanwhile over these zeros; so zeros never land where a write-out has written, or
+      // after one that is to write there.
+      std::lock_guard<std::mutex> wl(write_mu_);
+      if (!write_error_.ok()) return;
+      const int64_t start = std::max(from, appended_.load(std::memory_order_acquire));
+      if (start < stop) {
+        // A hint: a failing disk shows in the write-outs and syncs that follow.
+        if (!seg.Write(static_cast<uint64_t>(start - seg.base()),
+                       std::string_view(kZeros.data(), static_cast<size_t>(stop - start)))
+                 .ok()) {
+          return;
+        }
+        wrote = true;
+      }
+    }
+    from = stop;
+  }
+  if (wrote) seg.SyncFile().IgnoreError();
 }
 
 void CommitLog::AllocatorLoop() {
   std::unique_lock<std::mutex> l(alloc_mu_);
   while (!alloc_stop_) {
     alloc_cv_.wait(l, [&] {
-      return alloc_stop_ || alloc_wanted_base_ >= 0 || prefault_target_ > prefaulted_to_ ||
+      return alloc_stop_ || alloc_wanted_base_ >= 0 || prepare_target_ > prepared_to_ ||
              drop_target_ > dropped_below_;
     });
     if (alloc_stop_) break;
@@ -190,10 +223,10 @@ void CommitLog::AllocatorLoop() {
         alloc_cv_.notify_all();
       }
     }
-    if (prefault_target_ > prefaulted_to_) {
-      PrefaultTo(prefault_target_, l);
+    if (prepare_target_ > prepared_to_) {
+      PrepareTo(prepare_target_, l);
       // What could not be reached yet (no segment) waits for the next request.
-      if (prefaulted_to_ < prefault_target_) prefault_target_ = prefaulted_to_;
+      if (prepared_to_ < prepare_target_) prepare_target_ = prepared_to_;
     }
     if (drop_target_ > dropped_below_ && !alloc_stop_) DropCacheTo(drop_target_, l);
   }
@@ -318,7 +351,7 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
         drop_below = std::min(durable_.load(std::memory_order_acquire),
                               pos - static_cast<int64_t>(options_.cache_window_bytes));
       }
-      RequestMaintenance(pos + static_cast<int64_t>(options_.prefault_ahead_bytes), drop_below);
+      RequestMaintenance(pos + static_cast<int64_t>(options_.prepare_ahead_bytes), drop_below);
     }
     if (options_.resident_window_bytes > 0) {
       ReleaseBelow(pos - static_cast<int64_t>(options_.resident_window_bytes));

@@ -73,10 +73,13 @@ class CommitLog {
     uint64_t segment_bytes = 1ull << 30;
     SocketAddress store_host;
     Clock* clock = nullptr;
-    // The allocator thread keeps the pages of this many bytes ahead of the append position
-    // faulted in (allocated and zeroed by the kernel), so that the appender's copies do not
-    // take page faults. 0 disables it.
-    uint64_t prefault_ahead_bytes = 64ull << 20;
+    // The allocator thread prepares this many bytes ahead of the append position. Mapped
+    // mode: faults their pages in (allocated and zeroed by the kernel), so that the
+    // appender's copies do not take page faults. Buffered mode: writes zeros to them and
+    // syncs that, so that the file system has turned fallocate's unwritten blocks into
+    // written ones before records reach them, and the fdatasync after a write-out has no
+    // block map to write (docs/design/0014-zero-ahead.md). 0 disables it.
+    uint64_t prepare_ahead_bytes = 64ull << 20;
     // Appends keep at most this much of the log mapped behind the append position; older
     // pages are dropped from the page tables as the log grows (0 = never).
     uint64_t resident_window_bytes = 0;
@@ -172,11 +175,15 @@ class CommitLog {
   // Buffered mode: where to copy `n` bytes of log starting at `pos` (== appended_) in the
   // write buffer, writing the buffer out first when it has no room. REQUIRES: append_mu_.
   Result<char*> ReserveBuffer(int64_t pos, uint64_t n);
-  // Asks the allocator thread to fault in log pages up to `prefault_to` and to drop cached
+  // Asks the allocator thread to prepare the log up to `prepare_to` and to drop cached
   // pages below `drop_below` (either may be 0: nothing asked).
-  void RequestMaintenance(int64_t prefault_to, int64_t drop_below);
-  // Faults in [prefaulted_to_, target) in steps, unlocking `l` while it works.
-  void PrefaultTo(int64_t target, std::unique_lock<std::mutex>& l);
+  void RequestMaintenance(int64_t prepare_to, int64_t drop_below);
+  // Prepares [prepared_to_, target) in steps (prepare_ahead_bytes), unlocking `l` while it
+  // works.
+  void PrepareTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Buffered mode: writes zeros to the bytes of [from, to) (within `seg`) that no append
+  // has reached, then syncs the file. Never writes where a write-out may have written.
+  void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
   // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
   void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
 
@@ -215,8 +222,8 @@ class CommitLog {
   int64_t alloc_busy_base_ = -1;       // GUARDED_BY(alloc_mu_): being created now
   std::shared_ptr<MappedFile> spare_;  // GUARDED_BY(alloc_mu_)
   bool alloc_stop_ = false;            // GUARDED_BY(alloc_mu_)
-  int64_t prefault_target_ = 0;        // GUARDED_BY(alloc_mu_)
-  int64_t prefaulted_to_ = 0;          // allocator thread only
+  int64_t prepare_target_ = 0;         // GUARDED_BY(alloc_mu_)
+  int64_t prepared_to_ = 0;            // allocator thread only
   int64_t drop_target_ = 0;            // GUARDED_BY(alloc_mu_)
   int64_t dropped_below_ = 0;          // allocator thread only
   std::thread allocator_;

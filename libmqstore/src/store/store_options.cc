@@ -21,12 +21,13 @@ CommitLog::Options LogOptions(const StoreOptions& o) {
   l.clock = o.clock;
   l.resident_window_bytes = o.resident_log_window_bytes;
   l.cache_window_bytes = o.cached_log_window_bytes;
-  // Prefaulted pages are dirty pages the next msync must write-protect again; in SYNC_FLUSH
-  // that costs more per sync than the faults it saves the appender (measured: 478 vs 353 us
-  // per single-writer put).
-  l.prefault_ahead_bytes = o.flush_mode == FlushMode::kAsync ? (64ull << 20) : 0;
-  // SYNC_FLUSH writes with pwrite from a buffer instead: fdatasync then finds no dirty
-  // mapped pages to write-protect (docs/design/0002-sync-write-buffer.md).
+  // ASYNC_FLUSH prefaults the mapping ahead. SYNC_FLUSH writes with pwrite from a buffer
+  // instead (fdatasync then finds no dirty mapped pages to write-protect,
+  // docs/design/0002-sync-write-buffer.md), and prefaulted pages would be dirty pages again
+  // (measured: 478 vs 353 us per single-writer put); it writes zeros ahead instead
+  // (docs/design/0014-zero-ahead.md).
+  l.prepare_ahead_bytes =
+      o.flush_mode == FlushMode::kAsync ? (64ull << 20) : o.log_zero_ahead_bytes;
   l.write_buffer_bytes = o.flush_mode == FlushMode::kSync ? o.write_buffer_bytes : 0;
   return l;
 }

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -25,6 +26,95 @@ using log_test::AppendOne;
 using log_test::kStoreHost;
 using log_test::ScanLog;
 using test::MakeMessage;
+
+// Forwards to a MemEnv and records, per file, the all-zero writes and the syncs that followed
+// them: what the buffered log's zero-ahead (CommitLog::ZeroAhead) does to a segment.
+class ZeroWriteRecordingEnv final : public Env {
+ public:
+  struct Range {
+    uint64_t from, to;
+    bool synced;  // a Sync of the file came after it
+  };
+  std::vector<Range> ZeroWrites(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return zero_writes_[path];
+  }
+  MemEnv* base() { return base_.get(); }
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
+    return std::unique_ptr<File>(new RecordingFile(this, std::move(file)));
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  Result<DiskSpace> GetDiskSpace(const std::string& path) override {
+    return base_->GetDiskSpace(path);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+
+ private:
+  class RecordingFile final : public File {
+   public:
+    RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file)
+        : File(file->path()), env_(env), file_(std::move(file)) {}
+    Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
+      return file_->Read(offset, n, scratch, bytes_read);
+    }
+    Status Write(uint64_t offset, std::string_view data) override {
+      MQ_RETURN_IF_ERROR(file_->Write(offset, data));
+      if (std::all_of(data.begin(), data.end(), [](char c) { return c == 0; })) {
+        std::lock_guard<std::mutex> l(env_->mu_);
+        env_->zero_writes_[path()].push_back({offset, offset + data.size(), false});
+      }
+      return Status::OK();
+    }
+    Status Sync() override {
+      // Marked before the sync: a write that completes during it may not be covered.
+      std::vector<Range*> covered;
+      {
+        std::lock_guard<std::mutex> l(env_->mu_);
+        for (Range& r : env_->zero_writes_[path()]) covered.push_back(&r);
+      }
+      MQ_RETURN_IF_ERROR(file_->Sync());
+      std::lock_guard<std::mutex> l(env_->mu_);
+      auto& ranges = env_->zero_writes_[path()];
+      for (size_t i = 0; i < covered.size() && i < ranges.size(); ++i) ranges[i].synced = true;
+      return Status::OK();
+    }
+    Status Allocate(uint64_t size) override { return file_->Allocate(size); }
+    Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+    Status ZeroRange(uint64_t offset, uint64_t len) override {
+      return file_->ZeroRange(offset, len);
+    }
+    void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
+    Result<uint64_t> Size() override { return file_->Size(); }
+    Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
+      return file_->Map(len, writable);
+    }
+
+   private:
+    ZeroWriteRecordingEnv* env_;
+    std::unique_ptr<File> file_;
+  };
+
+  std::unique_ptr<MemEnv> base_ = NewMemEnv();
+  std::mutex mu_;
+  std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
+};
 
 constexpr uint64_t kSegment = 4096;
 const std::string kRoot = "/store";
@@ -48,7 +138,7 @@ class CommitLogTest : public ::testing::Test {
     o.segment_bytes = segment;
     o.store_host = kStoreHost;
     o.clock = &clock_;
-    o.prefault_ahead_bytes = 0;
+    o.prepare_ahead_bytes = 0;
     return o;
   }
   Result<AppendedRecord> Append(CommitLog* log, const std::string& topic, int32_t queue,
@@ -832,6 +922,112 @@ TEST_F(CommitLogBufferedTest, ConcurrentAppendsAndWriteOutsKeepEveryRecord) {
   for (const auto& rec : scan.records) {
     EXPECT_EQ(rec.summary.queue_offset, next[rec.summary.queue_id]++);
   }
+}
+
+// Zero-ahead (SYNC_FLUSH's prepare step): ahead of the append position the allocator thread
+// writes zeros to the segment and syncs them.
+class CommitLogZeroAheadTest : public CommitLogBufferedTest {
+ protected:
+  static constexpr uint64_t kBigSegment = 16 << 20;
+  static constexpr uint64_t kAhead = 4 << 20;
+  std::unique_ptr<CommitLog> NewZeroingLog(uint64_t ahead) {
+    CommitLog::Options o = Options(kBigSegment);
+    o.write_buffer_bytes = 1 << 20;
+    o.prepare_ahead_bytes = ahead;
+    auto log = std::make_unique<CommitLog>(&recording_, kRoot, o);
+    EXPECT_OK(log->Load());
+    EXPECT_OK(log->TruncateTo(0, false));
+    log->StartAllocator();
+    return log;
+  }
+  // Bytes of [from, to) covered by synced zero writes to `path`.
+  uint64_t SyncedZeros(const std::string& path, uint64_t from, uint64_t to) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const auto& r : recording_.ZeroWrites(path)) {
+      if (r.synced) ranges.emplace_back(std::max(r.from, from), std::min(r.to, to));
+    }
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t covered = 0, at = from;
+    for (auto [a, b] : ranges) {
+      a = std::max(a, at);
+      if (b > a) {
+        covered += b - a;
+        at = b;
+      }
+    }
+    return covered;
+  }
+  void SetUp() override { ASSERT_OK(recording_.CreateDir(kRoot)); }
+
+  ZeroWriteRecordingEnv recording_;
+};
+
+TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
+  while (log->appended() < (9 << 20)) {
+    ASSERT_OK(AppendNumbered(log.get(), count++, 1000).status());
+    if (count % 64 == 0) ASSERT_OK(log->WriteOut());
+  }
+  ASSERT_OK(log->WriteOut());
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  const auto end = static_cast<uint64_t>(log->appended());
+  // The step that crossed 8 MiB asked for 4 MiB beyond it: what is left of that beyond the
+  // appended end is zeros, written and synced.
+  const uint64_t want_to = (8 << 20) + kAhead;
+  ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, end, want_to) == want_to - end; },
+                              std::chrono::seconds(20)))
+      << SyncedZeros(path, end, want_to) << " of " << want_to - end << " bytes";
+  // ... and none went beyond what was asked for (from the end of the append that crossed
+  // 8 MiB, one record past it).
+  for (const auto& r : recording_.ZeroWrites(path)) EXPECT_LE(r.to, want_to + 4096);
+  ExpectNumberedRecords(*log, count);
+}
+
+TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
+  auto log = NewZeroingLog(0);
+  int count = 0;
+  while (log->appended() < (9 << 20)) {
+    ASSERT_OK(AppendNumbered(log.get(), count++, 1000).status());
+    if (count % 64 == 0) ASSERT_OK(log->WriteOut());
+  }
+  ASSERT_OK(log->WriteOut());
+  log.reset();  // the allocator thread has stopped
+  EXPECT_TRUE(recording_.ZeroWrites(filename::CommitLogSegment(kRoot, 0)).empty());
+}
+
+TEST_F(CommitLogZeroAheadTest, ZerosNeverLandOnRecords) {
+  // Zeroing a little ahead of appends that run as fast as they can, written out by another
+  // thread: the zeros race the write-outs all the time. Every record must read back whole.
+  auto log = NewZeroingLog(8 << 20);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done.load()) {
+      ASSERT_OK(log->WriteOut());
+      std::this_thread::yield();  // a spinning write-out would starve the zeroing thread
+    }
+  });
+  int count = 0;
+  while (log->appended() < static_cast<int64_t>(kBigSegment + (10 << 20))) {
+    ASSERT_OK(
+        AppendNumbered(log.get(), count, static_cast<size_t>(100 + (count * 37) % 3000)).status());
+    ++count;
+  }
+  done.store(true);
+  writer.join();
+  ASSERT_OK(log->WriteOut());
+  // The last step asked for 8 MiB ahead of 24 MiB: the zeros beyond the end come, and the
+  // records before them must still read back whole.
+  const std::string second = filename::CommitLogSegment(kRoot, kBigSegment);
+  const auto end = static_cast<uint64_t>(log->appended()) - kBigSegment;
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        auto zeros = recording_.ZeroWrites(second);
+        return std::any_of(zeros.begin(), zeros.end(), [&](const auto& r) { return r.to > end; });
+      },
+      std::chrono::seconds(20)));
+  ExpectNumberedRecords(*log, count);
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ class LogFlusherTest : public ::testing::Test {
     o.segment_bytes = kSegment;
     o.store_host = kStoreHost;
     o.clock = &clock_;
-    o.prefault_ahead_bytes = 0;
+    o.prepare_ahead_bytes = 0;
     return o;
   }
   // Appends one record and returns the log end after it.
@@ -86,7 +86,9 @@ TEST_F(LogFlusherTest, NotifyWhenDurableRunsOnceTheRecordsSurviveACrash) {
   std::promise<std::pair<Status, size_t>> acked;
   // What a power cut at the moment of the callback would leave.
   flusher_->NotifyWhenDurable(second, std::chrono::steady_clock::now() + std::chrono::seconds(20),
-                              [&](Status s) { acked.set_value({s, RecordsSurvivingACrash()}); });
+                              [&](Status s) {
+                                acked.set_value({s, RecordsSurvivingACrash()});
+                              });
   auto [status, surviving] = acked.get_future().get();
   ASSERT_OK(status);
   EXPECT_EQ(surviving, 2u);
@@ -198,8 +200,8 @@ TEST_F(LogFlusherTest, FailedSyncIsSticky) {
   EXPECT_EQ(flusher.durable(), 0);
 }
 
-// Regression test (fixed bug): LogFlusher::WaitDurable (log_flusher.cc:14-36) ignores its timeout when `offset` is
-// beyond log_->appended(): the caller becomes the leader, syncs the empty range
+// Regression test (fixed bug): LogFlusher::WaitDurable (log_flusher.cc:14-36) ignores its timeout
+// when `offset` is beyond log_->appended(): the caller becomes the leader, syncs the empty range
 // [appended, appended), and loops straight back to being the leader without ever reaching
 // the deadline check, spinning (and counting a "sync" per lap) until someone appends past
 // `offset`. The header promises kTimedOut after timeout_ms. The store passes its own record

@@ -38,7 +38,7 @@ class RetentionServiceTest : public ::testing::Test {
     o.segment_bytes = kSegment;
     o.store_host = kHost;
     o.clock = &clock_;
-    o.prefault_ahead_bytes = 0;
+    o.prepare_ahead_bytes = 0;
     log_ = std::make_unique<CommitLog>(env_.get(), kRoot, o);
     ASSERT_OK(log_->Load());
     ASSERT_OK(log_->TruncateTo(0, false));
@@ -164,7 +164,8 @@ TEST_F(RetentionServiceTest, ExpiredSegmentsGoOnlyAtADeleteHour) {
   EXPECT_TRUE(r.writes_allowed);
 }
 
-TEST_F(RetentionServiceTest, ASegmentIsDatedByTheNextSegmentsFirstRecordAndDeletionStopsAtTheFirstYoungOne) {
+TEST_F(RetentionServiceTest,
+       ASegmentIsDatedByTheNextSegmentsFirstRecordAndDeletionStopsAtTheFirstYoungOne) {
   Open({.file_reserved_ms = 72 * kHour});
   hour_ = kDeleteHour;
   // Segment i holds records stored at kT0 + i h, so segment i was last written before
@@ -222,7 +223,8 @@ TEST_F(RetentionServiceTest, ForcedCleaningIgnoresAgeAndStopsOnceBelowTheThresho
   uint64_t used = space->total_bytes - space->available_bytes;
   size_t needed = 0;
   while (100.0 * static_cast<double>(used - needed * kSegment) /
-             static_cast<double>(space->total_bytes) > 85) {
+             static_cast<double>(space->total_bytes) >
+         85) {
     ++needed;
   }
   ASSERT_GE(needed, 1u);
@@ -330,8 +332,7 @@ TEST_F(RetentionServiceTest, IndexFilesBelowTheLogAreRemoved) {
   size_t files_before = index_->file_count();
   ASSERT_GT(files_before, 3u);  // 4 entries per index file
   auto found = [&](int n) {
-    auto r = index_->Query("TopicA", "k" + std::to_string(n), INT64_MIN, INT64_MAX, 10,
-                           INT64_MAX);
+    auto r = index_->Query("TopicA", "k" + std::to_string(n), INT64_MIN, INT64_MAX, 10, INT64_MAX);
     EXPECT_TRUE(r.ok());
     return r.ok() && !r->empty();
   };
@@ -340,8 +341,8 @@ TEST_F(RetentionServiceTest, IndexFilesBelowTheLogAreRemoved) {
   ASSERT_EQ(r.segments_removed, 3u);
   EXPECT_GT(r.index_files_removed, 0u);
   EXPECT_EQ(index_->file_count(), files_before - r.index_files_removed);
-  EXPECT_FALSE(found(0));                  // its file is gone
-  EXPECT_TRUE(found(count_ - 1));          // the newest record is still indexed
+  EXPECT_FALSE(found(0));          // its file is gone
+  EXPECT_TRUE(found(count_ - 1));  // the newest record is still indexed
   // Every file left may still point into the log.
   auto paths = index_->file_paths();
   ASSERT_FALSE(paths.empty());
@@ -363,7 +364,7 @@ TEST_F(RetentionServiceTest, RemovalsSurviveACrashAndTheStoreReopensOnThem) {
   o.segment_bytes = kSegment;
   o.store_host = kHost;
   o.clock = &clock_;
-  o.prefault_ahead_bytes = 0;
+  o.prepare_ahead_bytes = 0;
   CommitLog log(crashed.get(), kRoot, o);
   ASSERT_OK(log.Load());
   EXPECT_EQ(log.min_offset(), int64_t{4 * kSegment});
