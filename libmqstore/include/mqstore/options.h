@@ -60,9 +60,9 @@ struct StoreOptions {
   // kSync only: a background thread writes zeros to the commit log this many bytes ahead of
   // the append position and syncs them. Segments are preallocated with fallocate, whose
   // blocks file systems such as ext4 and XFS keep marked unwritten; the first fdatasync over
-  // each of them must then write the block map too, which made a SYNC_FLUSH put about a
-  // third slower (docs/design/0014-zero-ahead.md). The price is a second write of every log
-  // byte, in the background. 0 = off. Default: 64 MiB.
+  // each of them must then write the block map too, which made each sync about 40% longer
+  // here (docs/design/0014-zero-ahead.md). The price is a second write of every log byte, in
+  // the background, and a longer tail of sync latency. 0 = off. Default: 64 MiB.
   uint64_t log_zero_ahead_bytes = 64ull << 20;
 
   // Address written into every record's STOREHOST and used in offset message ids.

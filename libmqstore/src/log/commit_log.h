@@ -178,8 +178,7 @@ class CommitLog {
   // Asks the allocator thread to prepare the log up to `prepare_to` and to drop cached
   // pages below `drop_below` (either may be 0: nothing asked).
   void RequestMaintenance(int64_t prepare_to, int64_t drop_below);
-  // Prepares [prepared_to_, target) in steps (prepare_ahead_bytes), unlocking `l` while it
-  // works.
+  // Prepares [prepared_to_, target) in 4 MiB steps, unlocking `l` while it works.
   void PrepareTo(int64_t target, std::unique_lock<std::mutex>& l);
   // Buffered mode: writes zeros to the bytes of [from, to) (within `seg`) that no append
   // has reached, then syncs the file. Never writes where a write-out may have written.
