@@ -148,16 +148,21 @@ void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
   dropped_below_ = std::max(dropped_below_, target);
 }
 
-void CommitLog::PrepareTo(int64_t target, std::unique_lock<std::mutex>& l) {
+void CommitLog::PrepareTo(std::unique_lock<std::mutex>& l) {
   constexpr int64_t kStep = 4 << 20;
   prepared_to_ = std::max(prepared_to_, appended());
-  while (prepared_to_ < target && !alloc_stop_) {
+  // The target is read at every step: a request made while a step runs raises it.
+  while (prepared_to_ < prepare_target_ && !alloc_stop_) {
     std::shared_ptr<MappedFile> seg = SegmentFor(prepared_to_);
     if (!seg && spare_ && spare_->base() <= prepared_to_ && prepared_to_ < spare_->end()) {
       seg = spare_;
     }
-    if (!seg) break;  // the next segment does not exist yet; it is prepared once made
-    int64_t stop = std::min({target, seg->end(), prepared_to_ + kStep});
+    if (!seg) {
+      // The next segment does not exist yet: the rest waits for the next request.
+      prepare_target_ = prepared_to_;
+      break;
+    }
+    int64_t stop = std::min({prepare_target_, seg->end(), prepared_to_ + kStep});
     int64_t from = prepared_to_;
     l.unlock();
     if (buffer_) {
@@ -223,11 +228,7 @@ void CommitLog::AllocatorLoop() {
         alloc_cv_.notify_all();
       }
     }
-    if (prepare_target_ > prepared_to_) {
-      PrepareTo(prepare_target_, l);
-      // What could not be reached yet (no segment) waits for the next request.
-      if (prepared_to_ < prepare_target_) prepare_target_ = prepared_to_;
-    }
+    if (prepare_target_ > prepared_to_) PrepareTo(l);
     if (drop_target_ > dropped_below_ && !alloc_stop_) DropCacheTo(drop_target_, l);
   }
 }

@@ -178,8 +178,9 @@ class CommitLog {
   // Asks the allocator thread to prepare the log up to `prepare_to` and to drop cached
   // pages below `drop_below` (either may be 0: nothing asked).
   void RequestMaintenance(int64_t prepare_to, int64_t drop_below);
-  // Prepares [prepared_to_, target) in 4 MiB steps, unlocking `l` while it works.
-  void PrepareTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Prepares [prepared_to_, prepare_target_) in 4 MiB steps, unlocking `l` (alloc_mu_)
+  // while it works; stops where the next segment does not exist yet.
+  void PrepareTo(std::unique_lock<std::mutex>& l);
   // Buffered mode: writes zeros to the bytes of [from, to) (within `seg`) that no append
   // has reached, then syncs the file. Never writes where a write-out may have written.
   void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
