@@ -83,16 +83,16 @@ class ZeroWriteRecordingEnv final : public Env {
       return Status::OK();
     }
     Status Sync() override {
-      // Marked before the sync: a write that completes during it may not be covered.
-      std::vector<Range*> covered;
+      // Counted before the sync: a write that completes during it may not be covered.
+      size_t covered;
       {
         std::lock_guard<std::mutex> l(env_->mu_);
-        for (Range& r : env_->zero_writes_[path()]) covered.push_back(&r);
+        covered = env_->zero_writes_[path()].size();
       }
       MQ_RETURN_IF_ERROR(file_->Sync());
       std::lock_guard<std::mutex> l(env_->mu_);
       auto& ranges = env_->zero_writes_[path()];
-      for (size_t i = 0; i < covered.size() && i < ranges.size(); ++i) ranges[i].synced = true;
+      for (size_t i = 0; i < covered; ++i) ranges[i].synced = true;
       return Status::OK();
     }
     Status Allocate(uint64_t size) override { return file_->Allocate(size); }
@@ -957,6 +957,15 @@ class CommitLogZeroAheadTest : public CommitLogBufferedTest {
     }
     return covered;
   }
+  // Appends numbered 1000-byte messages until the log reaches `end`, writing them out every
+  // 64 and at the end; `*count` is how many.
+  void FillWrittenOut(CommitLog* log, int64_t end, int* count) {
+    while (log->appended() < end) {
+      ASSERT_OK(AppendNumbered(log, (*count)++, 1000).status());
+      if (*count % 64 == 0) ASSERT_OK(log->WriteOut());
+    }
+    ASSERT_OK(log->WriteOut());
+  }
   void SetUp() override { ASSERT_OK(recording_.CreateDir(kRoot)); }
 
   ZeroWriteRecordingEnv recording_;
@@ -966,11 +975,7 @@ TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
   auto log = NewZeroingLog(kAhead);
   int count = 0;
   // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
-  while (log->appended() < (9 << 20)) {
-    ASSERT_OK(AppendNumbered(log.get(), count++, 1000).status());
-    if (count % 64 == 0) ASSERT_OK(log->WriteOut());
-  }
-  ASSERT_OK(log->WriteOut());
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
   const std::string path = filename::CommitLogSegment(kRoot, 0);
   const auto end = static_cast<uint64_t>(log->appended());
   // The step that crossed 8 MiB asked for 4 MiB beyond it: what is left of that beyond the
@@ -988,11 +993,7 @@ TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
 TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
   auto log = NewZeroingLog(0);
   int count = 0;
-  while (log->appended() < (9 << 20)) {
-    ASSERT_OK(AppendNumbered(log.get(), count++, 1000).status());
-    if (count % 64 == 0) ASSERT_OK(log->WriteOut());
-  }
-  ASSERT_OK(log->WriteOut());
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
   log.reset();  // the allocator thread has stopped
   EXPECT_TRUE(recording_.ZeroWrites(filename::CommitLogSegment(kRoot, 0)).empty());
 }
