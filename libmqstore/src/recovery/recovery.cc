@@ -49,8 +49,7 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
     if (checkpoint && checkpoint->log_durable_offset > checkpoint->log_min_offset) {
       return Status::Corruption("the commit log has no segments but the checkpoint says bytes " +
                                 std::to_string(checkpoint->log_min_offset) + ".." +
-                                std::to_string(checkpoint->log_durable_offset) +
-                                " were durable");
+                                std::to_string(checkpoint->log_durable_offset) + " were durable");
     }
     MQ_RETURN_IF_ERROR(queues->RemoveAll());
     int64_t end = checkpoint ? checkpoint->log_durable_offset : 0;
@@ -82,10 +81,14 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   QueueEntryCheck durable_entry = [&](const ConsumeQueue& q, int64_t queue_offset,
                                       const QueueEntry& e) {
     if (e.physical_offset < log_min) {
-      // Retention removed its record, so the log cannot vouch for it: taken for the durable
-      // prefix such entries normally are, unless it claims an offset the log gives to a
-      // record at or after `start` (queue offsets follow log order). Garbage at the end of
-      // a queue with no record from `start` on is a known gap: 0005-crash-testing.md.
+      // Retention removed its record, so the log cannot vouch for it. Records never span
+      // segments and retention removes whole ones, so a real entry of that kind ends at or
+      // before log_min; one running past it is garbage (and would make the next open cut
+      // every later entry as out of order). Otherwise it is taken for the durable prefix
+      // such entries normally are, unless it claims an offset the log gives to a record at
+      // or after `start` (queue offsets follow log order). Garbage at the end of a queue with
+      // no record from `start` on is otherwise a known gap: 0005-crash-testing.md.
+      if (e.size > log_min - e.physical_offset) return false;
       auto scan = scans.find(QueueKeyLess::View(q.topic(), q.queue_id()));
       return scan == scans.end() || queue_offset < scan->second.first_from_start;
     }
@@ -107,9 +110,10 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
   auto next_offset = [&](const RecordSummary& r) -> int64_t& {
     auto it = scans.find(QueueKeyLess::View(r.topic, r.queue_id));
     if (it != scans.end()) return it->second.next;
-    it = scans.emplace(std::make_pair(std::string(r.topic), r.queue_id),
-                       QueueScan{r.queue_offset, 0})
-             .first;
+    it =
+        scans
+            .emplace(std::make_pair(std::string(r.topic), r.queue_id), QueueScan{r.queue_offset, 0})
+            .first;
     auto q = queues->Find(r.topic, r.queue_id);
     it->second.next = q ? q->FirstOffsetAtOrAfter(start, durable_entry) : 0;
     return it->second.next;
@@ -120,9 +124,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
     auto seg = log->SegmentFor(pos);
     uint64_t in_seg = static_cast<uint64_t>(pos - seg->base());
     RecordSummary r;
-    RecordCheck check =
-        CheckRecord(seg->View(in_seg, seg->size() - in_seg), /*verify_checksums=*/true, &r,
-                    &problem);
+    RecordCheck check = CheckRecord(seg->View(in_seg, seg->size() - in_seg),
+                                    /*verify_checksums=*/true, &r, &problem);
     if (check == RecordCheck::kBlank) {
       pos = seg->end();
       continue;
@@ -135,9 +138,8 @@ Result<RecoveryOutcome> RecoverStore(CommitLog* log, ConsumeQueueSet* queues,
     if (GetsQueueOffset(r.sys_flag)) {
       int64_t& expected = next_offset(r);
       if (r.queue_offset != expected) {
-        problem = "queue offset " + std::to_string(r.queue_offset) + " of " +
-                  std::string(r.topic) + "/" + std::to_string(r.queue_id) + ", expected " +
-                  std::to_string(expected);
+        problem = "queue offset " + std::to_string(r.queue_offset) + " of " + std::string(r.topic) +
+                  "/" + std::to_string(r.queue_id) + ", expected " + std::to_string(expected);
         break;
       }
       ++expected;

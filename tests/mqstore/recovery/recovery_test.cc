@@ -221,6 +221,61 @@ TEST_F(RecoveryTest, AGarbageEntryBelowTheLogsFirstSegmentYieldsToTheLogsQueueOf
   EXPECT_EQ(entries[0].size, next.size);
 }
 
+// Regression test (store_recovery fuzzer in CI): an entry pointing below the log's first
+// segment but running past its start cannot be a record (records never span segments) and is
+// dropped. It used to be kept when its queue had no record from the recovery start on; the
+// next message of the queue then came after an entry ending far beyond it, and the open
+// after a clean close cut the queue there (entries out of order), losing that message.
+TEST_F(RecoveryTest, AnEntryBelowTheLogThatRunsPastItsStartIsDropped) {
+  ASSERT_OK(writer_.AppendMany("TopicA", 0, 16));
+  ASSERT_OK(writer_.AppendMany("TopicB", 1, 30));
+  ASSERT_OK(writer_.DispatchAll());
+  ASSERT_OK(writer_.SyncLog());
+  ASSERT_OK(writer_.queues().SyncAll());
+  ASSERT_LT(EndOf(writer_.appended()[15]), static_cast<int64_t>(kSegmentBytes));
+
+  // Retention: segment 0 and TopicA's queue files (all pointing into it) are gone; the slot
+  // of queue offset 16 holds garbage that starts in the removed segment and runs past it.
+  ASSERT_OK(env_->RemoveFile(writer_.SegmentPath(0)));
+  for (int64_t base = 0; base < 16 * kQueueEntrySize; base += 4 * kQueueEntrySize) {
+    ASSERT_OK(env_->RemoveFile(writer_.QueueFilePath("TopicA", 0, base)));
+  }
+  std::string file(4 * kQueueEntrySize, '\0');
+  EncodeQueueEntry(QueueEntry{64, 1 << 20, 7}, file.data());
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<File> f,
+                         env_->OpenFile(writer_.QueueFilePath("TopicA", 0, 16 * kQueueEntrySize),
+                                        OpenMode::kCreate));
+    ASSERT_OK(f->Write(0, file));
+    ASSERT_OK(f->Sync());
+  }
+
+  // Everything was dispatched: no record of TopicA from the recovery start on.
+  ASSERT_OK_AND_ASSIGN(RecoveryOutcome first,
+                       Recover(env_.get(), writer_.Checkpoint(LogEnd(), LogEnd())));
+  auto q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  EXPECT_EQ(q->min_offset(), 16);
+  ASSERT_EQ(q->max_offset(), 16);
+
+  // One more message, a clean close, and the next open keeps it in its queue.
+  recovered_->ResumeAfterRecovery(first.end);
+  ASSERT_OK_AND_ASSIGN(AppendedRecord later, recovered_->Append(MakeMessage("TopicA", 0, "later")));
+  ASSERT_EQ(later.queue_offset, 16);
+  ASSERT_OK(recovered_->DispatchAll());
+  ASSERT_OK(recovered_->SyncLog());
+  ASSERT_OK(recovered_->queues().SyncAll());
+  const int64_t end = recovered_->log().appended();
+  recovered_.reset();
+  ASSERT_OK(Recover(env_.get(), writer_.Checkpoint(end, end)).status());
+  q = recovered_->queues().Find("TopicA", 0);
+  ASSERT_NE(q, nullptr);
+  ASSERT_EQ(q->max_offset(), 17);
+  std::vector<QueueEntry> entries = AllEntries(*q);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].physical_offset, later.physical_offset);
+}
+
 // Regression test (store_recovery fuzzer in CI): a damaged entry deep in a queue, below the
 // recovery start, was checked only if the binary search for the cut happened to probe it.
 // Recovery after a crash did not, so the queue went on; after one more message and a clean
