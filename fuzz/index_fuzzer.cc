@@ -6,10 +6,10 @@
 // (RebuildSlotHeads first).
 //
 // Exercised: the header codec, IndexFile::Open (geometry from the newest valid copy),
-// SlotHead, EntryAt, RestoreSlotHeads or RebuildSlotHeads, Find, EntriesBelow, TruncateFrom, Append
-// and a reopen. Checked: headers re-encode to their bytes; repaired heads stay within the entry
-// count; Find returns only offsets of entries with the hash it was asked for, below the
-// visible limit, at most as many as asked; truncation keeps exactly the entries below the
+// RepairHeaderCopies, SlotHead, EntryAt, RestoreSlotHeads or RebuildSlotHeads, Find, EntriesBelow,
+// TruncateFrom, Append and a reopen. Checked: headers re-encode to their bytes; repaired heads stay
+// within the entry count; Find returns only offsets of entries with the hash it was asked for,
+// below the visible limit, at most as many as asked; truncation keeps exactly the entries below the
 // cut and survives a reopen; an appended entry is found.
 #include <algorithm>
 #include <cstddef>
@@ -22,8 +22,8 @@
 
 #include "fuzz_store.h"
 #include "index/index_file.h"
-#include "mqstore/mem_env.h"
 #include "mqstore/coding.h"
+#include "mqstore/mem_env.h"
 #include "util/crc32.h"
 
 namespace {
@@ -82,6 +82,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const IndexGeometry g = index->geometry();
   FUZZ_CHECK(g.file_bytes() == file.size(), "opened an index file of the wrong size");
   FUZZ_CHECK(index->entry_count() <= g.max_entries, "entry count past the geometry");
+  // A damaged other copy is written again with the same state (as Load does).
+  const uint32_t opened_count = index->entry_count();
+  Status repaired_copies = index->RepairHeaderCopies();
+  FUZZ_CHECK(repaired_copies.ok(), "repairing header copies: " + repaired_copies.ToString());
+  FUZZ_CHECK(DurableHeaderValid(*index), "the header repair wrote a header its decoder rejects");
+  FUZZ_CHECK(index->entry_count() == opened_count, "the header repair changed the entry count");
 
   if (flags & (kRestoreHeads | kRebuildHeads)) {
     Status repaired = flags & kRebuildHeads ? index->RebuildSlotHeads() : index->RestoreSlotHeads();

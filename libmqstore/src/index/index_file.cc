@@ -112,6 +112,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
   // The geometry is in the header: read it before mapping.
   IndexHeader newest;
   bool found = false;
+  bool a_copy_is_damaged = false;  // neither valid nor blank (never written)
   {
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> raw, env->OpenFile(path, OpenMode::kReadOnly));
     char buf[kIndexHeaderSize];
@@ -127,6 +128,10 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
         found = true;
       } else if (!s.ok() && !s.IsCorruption()) {
         return s.WithContext(path);
+      } else if (!s.ok() &&
+                 std::string_view(buf + copy * kIndexHeaderCopySize, kIndexHeaderCopySize)
+                         .find_first_not_of('\0') != std::string_view::npos) {
+        a_copy_is_damaged = true;
       }
     }
   }
@@ -145,6 +150,7 @@ Result<std::unique_ptr<IndexFile>> IndexFile::Open(Env* env, const std::string& 
   file->synced_ = p;
   file->header_sequence_ = newest.sequence;
   file->header_written_ = true;
+  file->damaged_copy_ = a_copy_is_damaged;
   file->Publish(p);
   return file;
 }
@@ -283,6 +289,16 @@ Status IndexFile::Sync() {
   }
   MQ_RETURN_IF_ERROR(WriteHeader(p));
   synced_ = p;
+  return Status::OK();
+}
+
+Status IndexFile::RepairHeaderCopies() {
+  std::lock_guard<std::mutex> sync_lock(sync_mu_);
+  if (!damaged_copy_) return Status::OK();
+  // The damaged copy is the one the next sequence goes to; the valid one stays as it is
+  // until this write is durable, so a crash here leaves the file as Open found it.
+  MQ_RETURN_IF_ERROR(WriteHeader(synced_));
+  damaged_copy_ = false;
   return Status::OK();
 }
 

@@ -143,6 +143,11 @@ class IndexFile {
   Status Sync();
   // The header as last made durable.
   IndexHeader durable_header() const;
+  // When Open found one header copy damaged (a header write torn by a crash), writes the
+  // current header into it, durably, so both copies are valid again. Sync alone would do so
+  // only when something new is appended, and a file that takes no more records (any but the
+  // last) would keep the damage for good. A no-op otherwise.
+  Status RepairHeaderCopies();
 
   // After an unclean stop: slot heads that point past the header's entry count (written
   // back after the last Sync, their entries possibly lost) are set to the newest entry of
@@ -210,6 +215,7 @@ class IndexFile {
   Progress synced_;               // GUARDED_BY(sync_mu_)
   uint64_t header_sequence_ = 0;  // GUARDED_BY(sync_mu_)
   bool header_written_ = false;   // GUARDED_BY(sync_mu_); whether a header is on disk
+  bool damaged_copy_ = false;     // GUARDED_BY(sync_mu_); Open found a copy neither valid nor blank
 };
 
 }  // namespace mqstore

@@ -130,6 +130,7 @@ Status IndexService::Load(bool after_crash) {
     std::string path = dir() + "/" + names[i].first;
     auto file = IndexFile::Open(env_, path);
     if (file.ok()) {
+      MQ_RETURN_IF_ERROR((*file)->RepairHeaderCopies());
       files[i] = std::move(file).value();
       continue;
     }
