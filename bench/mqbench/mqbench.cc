@@ -60,6 +60,11 @@ void AddAppendCommand(CLI::App& app, mqbench::AppendConfig& c, std::string& flus
                   "(StoreOptions::cached_log_window_bytes); 0 leaves the cache to the kernel; "
                   "default: the store's default")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
+  cmd->add_option("--resident-window-mb", c.resident_window_mb,
+                  "Log MiB kept mapped behind the append position "
+                  "(StoreOptions::resident_log_window_bytes); 0 keeps everything mapped; "
+                  "default: the store's default")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 40));
   cmd->add_option("--zero-ahead-mb", c.zero_ahead_mb,
                   "With --flush sync: log MiB written with zeros ahead of the append position "
                   "(StoreOptions::log_zero_ahead_bytes); 0 turns it off; default: the store's "

@@ -137,8 +137,12 @@ void PrintReport(const char* call, const Totals& t, int64_t rss_peak, int64_t rs
 mqstore::Result<std::unique_ptr<mqstore::Store>> OpenStore(const std::string& dir, bool sync,
                                                            bool create,
                                                            int64_t cache_window_mb = -1,
-                                                           int64_t zero_ahead_mb = -1) {
+                                                           int64_t zero_ahead_mb = -1,
+                                                           int64_t resident_window_mb = -1) {
   mqstore::StoreOptions options;
+  if (resident_window_mb >= 0) {
+    options.resident_log_window_bytes = static_cast<uint64_t>(resident_window_mb) << 20;
+  }
   if (cache_window_mb >= 0) {
     options.cached_log_window_bytes = static_cast<uint64_t>(cache_window_mb) << 20;
   }
@@ -181,7 +185,8 @@ int CloseStore(const char* tool, std::unique_ptr<mqstore::Store> store, bool qui
 }  // namespace
 
 int RunAppend(const AppendConfig& c) {
-  auto opened = OpenStore(c.store, c.sync, /*create=*/true, c.cache_window_mb, c.zero_ahead_mb);
+  auto opened = OpenStore(c.store, c.sync, /*create=*/true, c.cache_window_mb, c.zero_ahead_mb,
+                          c.resident_window_mb);
   if (!opened.ok()) {
     std::fprintf(stderr, "mqbench append: cannot open %s: %s\n", c.store.c_str(),
                  opened.status().ToString().c_str());
