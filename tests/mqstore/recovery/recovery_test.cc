@@ -58,6 +58,25 @@ class RecoveryTest : public ::testing::Test {
     MQ_RETURN_IF_ERROR(recovered_->Load());
     return RecoverStore(&recovered_->log(), &recovered_->queues(), cp, zero_tail);
   }
+  // After a recovery that ended at `recovered_end`: one more message to TopicA/0, then a clean
+  // close (dispatched and synced, checkpoint at the log's end) and the next open. Returns the
+  // message's record and that open's outcome.
+  struct AfterReopen {
+    AppendedRecord later;
+    RecoveryOutcome reopened;
+  };
+  Result<AfterReopen> AppendOneAndReopenCleanly(int64_t recovered_end) {
+    recovered_->ResumeAfterRecovery(recovered_end);
+    AfterReopen out;
+    MQ_ASSIGN_OR_RETURN(out.later, recovered_->Append(MakeMessage("TopicA", 0, "later")));
+    MQ_RETURN_IF_ERROR(recovered_->DispatchAll());
+    MQ_RETURN_IF_ERROR(recovered_->SyncLog());
+    MQ_RETURN_IF_ERROR(recovered_->queues().SyncAll());
+    const int64_t end = recovered_->log().appended();
+    recovered_.reset();
+    MQ_ASSIGN_OR_RETURN(out.reopened, Recover(env_.get(), writer_.Checkpoint(end, end)));
+    return out;
+  }
   // The recovered queue's entries must be exactly the writer's first `count` records of it.
   void ExpectQueue(const std::string& topic, int32_t queue_id, size_t count) {
     auto q = recovered_->queues().Find(topic, queue_id);
@@ -259,15 +278,9 @@ TEST_F(RecoveryTest, AnEntryBelowTheLogThatRunsPastItsStartIsDropped) {
   ASSERT_EQ(q->max_offset(), 16);
 
   // One more message, a clean close, and the next open keeps it in its queue.
-  recovered_->ResumeAfterRecovery(first.end);
-  ASSERT_OK_AND_ASSIGN(AppendedRecord later, recovered_->Append(MakeMessage("TopicA", 0, "later")));
+  ASSERT_OK_AND_ASSIGN(AfterReopen after, AppendOneAndReopenCleanly(first.end));
+  const AppendedRecord& later = after.later;
   ASSERT_EQ(later.queue_offset, 16);
-  ASSERT_OK(recovered_->DispatchAll());
-  ASSERT_OK(recovered_->SyncLog());
-  ASSERT_OK(recovered_->queues().SyncAll());
-  const int64_t end = recovered_->log().appended();
-  recovered_.reset();
-  ASSERT_OK(Recover(env_.get(), writer_.Checkpoint(end, end)).status());
   q = recovered_->queues().Find("TopicA", 0);
   ASSERT_NE(q, nullptr);
   ASSERT_EQ(q->max_offset(), 17);
@@ -303,17 +316,10 @@ TEST_F(RecoveryTest, ADamagedEntryDeepInAQueueCutsNothingAtOneOpenOrTheNext) {
   ASSERT_EQ(q->max_offset(), 7);
 
   // One more message, then a clean close (everything synced, checkpoint at the end).
-  recovered_->ResumeAfterRecovery(crashed.end);
-  ASSERT_OK_AND_ASSIGN(AppendedRecord later, recovered_->Append(MakeMessage("TopicA", 0, "later")));
+  ASSERT_OK_AND_ASSIGN(AfterReopen after, AppendOneAndReopenCleanly(crashed.end));
+  const AppendedRecord& later = after.later;
   ASSERT_EQ(later.queue_offset, 7);
-  ASSERT_OK(recovered_->DispatchAll());
-  ASSERT_OK(recovered_->SyncLog());
-  ASSERT_OK(recovered_->queues().SyncAll());
-  const int64_t end = recovered_->log().appended();
-  recovered_.reset();
-
-  ASSERT_OK_AND_ASSIGN(RecoveryOutcome clean, Recover(env_.get(), writer_.Checkpoint(end, end)));
-  EXPECT_EQ(clean.scanned_bytes, 0u);
+  EXPECT_EQ(after.reopened.scanned_bytes, 0u);
   q = recovered_->queues().Find("TopicA", 0);
   ASSERT_NE(q, nullptr);
   ASSERT_EQ(q->max_offset(), 8);
