@@ -11,15 +11,24 @@
 #include <unordered_map>
 #include <utility>
 
+#include "util/topic_queue_cache.h"
+
 namespace mqstore {
 
 class QueueOffsetTable {
  public:
+  QueueOffsetTable() = default;
+  // A copy would keep pointers into the original's map in its cache.
+  QueueOffsetTable(const QueueOffsetTable&) = delete;
+  QueueOffsetTable& operator=(const QueueOffsetTable&) = delete;
+
   // The counter of topic/queue (starting at 0 when new). Stable until the table is destroyed
   // (unordered_map never moves its values). Looking up an existing queue allocates nothing.
   int64_t* Slot(std::string_view topic, int32_t queue_id) {
+    if (int64_t* cached = recent_.Find(topic, queue_id)) return cached;
     auto it = map_.find(View{topic, queue_id});
     if (it == map_.end()) it = map_.emplace(Key{std::string(topic), queue_id}, 0).first;
+    recent_.Remember(topic, queue_id, &it->second);
     return &it->second;
   }
   void Set(std::string_view topic, int32_t queue_id, int64_t next) {
@@ -47,6 +56,10 @@ class QueueOffsetTable {
     }
   };
   std::unordered_map<Key, int64_t, Hash, Equal> map_;
+  // The slots of the topic asked for last (appends mostly go round-robin over one topic's
+  // queues): most appends neither hash the topic nor search the map. Entries are never
+  // removed from map_, so the cached slots stay valid.
+  TopicQueueCache<int64_t> recent_;
 };
 
 }  // namespace mqstore

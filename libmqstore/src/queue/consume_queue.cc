@@ -90,6 +90,7 @@ Status ConsumeQueue::Load() {
   {
     std::unique_lock<std::shared_mutex> l(files_mu_);
     files_ = std::move(files);
+    tail_.reset();
   }
   int64_t first = files_.empty() ? 0 : files_.front()->base() / kQueueEntrySize;
   min_offset_.store(first, std::memory_order_release);
@@ -135,6 +136,7 @@ int64_t ConsumeQueue::FirstOffsetAtOrAfter(int64_t physical_offset,
 
 Status ConsumeQueue::TruncateFrom(int64_t physical_offset, const QueueEntryCheck& trusted) {
   std::unique_lock<std::shared_mutex> l(files_mu_);
+  tail_.reset();
   int64_t max = max_offset();
   int64_t min = min_offset();
   int64_t lo = FirstOffsetAtOrAfterLocked(physical_offset, trusted);
@@ -171,6 +173,12 @@ Status ConsumeQueue::Append(int64_t queue_offset, const QueueEntry& entry) {
                               std::to_string(queue_offset));
   }
   int64_t byte = queue_offset * kQueueEntrySize;
+  if (tail_ && byte >= tail_->base() && byte < tail_->end()) {
+    EncodeQueueEntry(entry, tail_->data() + (byte - tail_->base()));
+    last_record_end_ = entry.physical_offset + entry.size;
+    max_offset_.store(queue_offset + 1, std::memory_order_release);
+    return Status::OK();
+  }
   std::shared_ptr<MappedFile> file;
   bool first = false;
   {
@@ -194,10 +202,8 @@ Status ConsumeQueue::Append(int64_t queue_offset, const QueueEntry& entry) {
     std::unique_lock<std::shared_mutex> l(files_mu_);
     files_.push_back(file);
   }
-  EncodeQueueEntry(entry, file->data() + (byte - file->base()));
-  last_record_end_ = entry.physical_offset + entry.size;
-  max_offset_.store(queue_offset + 1, std::memory_order_release);
-  return Status::OK();
+  tail_ = std::move(file);
+  return Append(queue_offset, entry);
 }
 
 size_t ConsumeQueue::ReadEntries(int64_t queue_offset, size_t n,

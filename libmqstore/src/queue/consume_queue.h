@@ -124,7 +124,11 @@ class ConsumeQueue {
   std::atomic<int64_t> min_offset_{0};
   std::atomic<int64_t> max_offset_{0};
   int64_t last_record_end_ = 0;  // writer only
-  int64_t synced_offset_ = 0;    // writer / Sync caller only (Sync is serialised by the store)
+  // Writer only: the file the next entry goes into, so that Append takes no lock for it.
+  // Retention never removes the last file, and TruncateFrom (recovery, no writer running)
+  // resets it.
+  std::shared_ptr<MappedFile> tail_;
+  int64_t synced_offset_ = 0;  // writer / Sync caller only (Sync is serialised by the store)
   // Sync caller only: files ending at or below this byte offset had their pages released.
   // A byte offset, not a file count, because retention removes files from the front.
   int64_t released_end_ = 0;

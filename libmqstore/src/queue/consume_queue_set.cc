@@ -30,7 +30,7 @@ Status ConsumeQueueSet::Load() {
   }
   std::unique_lock<std::shared_mutex> l(mu_);
   queues_ = std::move(queues);
-  last_.reset();
+  recent_.Clear();
   return Status::OK();
 }
 
@@ -46,19 +46,23 @@ Status ConsumeQueueSet::RemoveAll() {
   return Status::OK();
 }
 
-std::shared_ptr<ConsumeQueue> ConsumeQueueSet::GetOrCreate(std::string_view topic,
-                                                           int32_t queue_id) {
-  if (last_ && last_->queue_id() == queue_id && last_->topic() == topic) return last_;
+ConsumeQueue* ConsumeQueueSet::GetOrCreate(std::string_view topic, int32_t queue_id) {
+  if (ConsumeQueue* cached = recent_.Find(topic, queue_id)) return cached;
+  ConsumeQueue* q = nullptr;
   {
     std::shared_lock<std::shared_mutex> l(mu_);
     auto it = queues_.find(QueueKeyLess::View(topic, queue_id));
-    if (it != queues_.end()) return last_ = it->second;
+    if (it != queues_.end()) q = it->second.get();
   }
-  auto q =
-      std::make_shared<ConsumeQueue>(env_, root_, std::string(topic), queue_id, entries_per_file_);
-  std::unique_lock<std::shared_mutex> l(mu_);
-  queues_.emplace(Key(std::string(topic), queue_id), q);
-  return last_ = q;
+  if (q == nullptr) {
+    auto created = std::make_shared<ConsumeQueue>(env_, root_, std::string(topic), queue_id,
+                                                  entries_per_file_);
+    q = created.get();
+    std::unique_lock<std::shared_mutex> l(mu_);
+    queues_.emplace(Key(std::string(topic), queue_id), std::move(created));
+  }
+  recent_.Remember(topic, queue_id, q);
+  return q;
 }
 
 Status ConsumeQueueSet::Apply(const RecordSummary& record, int64_t physical_offset) {

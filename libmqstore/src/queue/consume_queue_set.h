@@ -20,6 +20,7 @@
 
 #include "log/record_codec.h"
 #include "queue/consume_queue.h"
+#include "util/topic_queue_cache.h"
 
 namespace mqstore {
 
@@ -67,15 +68,17 @@ class ConsumeQueueSet {
 
  private:
   using Key = std::pair<std::string, int32_t>;
-  std::shared_ptr<ConsumeQueue> GetOrCreate(std::string_view topic, int32_t queue_id);
+  ConsumeQueue* GetOrCreate(std::string_view topic, int32_t queue_id);
 
   Env* const env_;
   const std::string root_;
   const uint32_t entries_per_file_;
   mutable std::shared_mutex mu_;
   std::map<Key, std::shared_ptr<ConsumeQueue>, QueueKeyLess> queues_;  // GUARDED_BY(mu_)
-  // The dispatcher's last queue: consecutive records usually hit the same one.
-  std::shared_ptr<ConsumeQueue> last_;
+  // The dispatcher's queues of the topic it saw last: most lookups take neither mu_ nor a
+  // map search. Queues are never removed from queues_ while the dispatcher runs (only Load
+  // replaces them, and it clears this).
+  TopicQueueCache<ConsumeQueue> recent_;
 };
 
 }  // namespace mqstore

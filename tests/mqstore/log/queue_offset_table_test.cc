@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace mqstore {
@@ -66,6 +68,25 @@ TEST(QueueOffsetTableTest, SlotsStayValidAcrossGrowth) {
   for (int i = 0; i < 5000; ++i) {
     ASSERT_EQ(table.Slot(name(i), i % 8), slots[i]) << i;
     ASSERT_EQ(*slots[i], i);
+  }
+}
+
+// Appends mostly go round-robin over one topic's queues, and the table answers those from
+// a cache of the last topic's slots: switching topics, ids in any order and ids too large
+// to cache must still each count on their own counter.
+TEST(QueueOffsetTableTest, EachQueueCountsItsOwnAppendsWhateverTheirOrder) {
+  QueueOffsetTable table;
+  const std::pair<const char*, int32_t> kOrder[] = {
+      {"T", 3}, {"T", 0}, {"T", 3}, {"TT", 3}, {"T", 3}, {"T", 5000}, {"U", 1},   {"T", 5000},
+      {"T", 1}, {"U", 1}, {"T", 0}, {"", 3},   {"T", 3}, {"TT", 3},   {"T", 2000}};
+  std::map<std::pair<std::string, int32_t>, int64_t> expected;
+  for (const auto& [topic, id] : kOrder) {
+    int64_t& want = expected[std::make_pair(std::string(topic), id)];
+    EXPECT_EQ((*table.Slot(topic, id))++, want++) << topic << "/" << id;
+  }
+  EXPECT_EQ(table.size(), expected.size());
+  for (const auto& [key, next] : expected) {
+    EXPECT_EQ(*table.Slot(key.first, key.second), next) << key.first << "/" << key.second;
   }
 }
 

@@ -91,6 +91,45 @@ TEST_F(ConsumeQueueSetTest, ApplyCreatesAQueueOnItsFirstRecord) {
   }
 }
 
+// The dispatcher caches the queues of the topic it saw last; records of other topics, of a
+// topic whose name extends that one, of ids in any order and of ids too large to cache must
+// each still land in their own queue.
+TEST_F(ConsumeQueueSetTest, EveryRecordLandsInItsOwnQueueWhateverTheOrderOfTopicsAndIds) {
+  auto set = LoadedSet();
+  const std::pair<const char*, int32_t> kOrder[] = {
+      {"TopicA", 3},  {"TopicA", 0}, {"TopicA", 3},     {"TopicAB", 3},    {"TopicA", 3},
+      {"TopicA", 70}, {"TopicB", 1}, {"TopicA", 70000}, {"TopicA", 70000}, {"TopicA", 1},
+      {"TopicB", 1},  {"TopicA", 0}, {"Topic", 3},      {"TopicA", 3},     {"TopicAB", 3}};
+  std::map<std::pair<std::string, int32_t>, std::vector<int64_t>> expected;
+  for (const auto& [topic, id] : kOrder) {
+    auto [record, pos] = log_.Next(topic, id);
+    ASSERT_OK(set->Apply(record, pos));
+    expected[{topic, id}].push_back(pos);
+  }
+  EXPECT_EQ(set->size(), expected.size());
+  for (const auto& [key, positions] : expected) {
+    auto q = set->Find(key.first, key.second);
+    ASSERT_NE(q, nullptr) << key.first << "/" << key.second;
+    std::vector<int64_t> got;
+    for (const QueueEntry& e : AllEntries(*q)) got.push_back(e.physical_offset);
+    EXPECT_EQ(got, positions) << key.first << "/" << key.second;
+  }
+}
+
+// Load replaces every queue object: records applied after it go to the new ones, not to
+// the replaced ones the dispatcher had cached.
+TEST_F(ConsumeQueueSetTest, RecordsAppliedAfterAReloadGoToTheReloadedQueues) {
+  auto set = LoadedSet();
+  ApplyRoundRobin(set.get(), 6);  // the last record went to TopicB/0
+  ASSERT_OK(set->Load());
+  auto [record, pos] = log_.Next("TopicB", 0);
+  ASSERT_OK(set->Apply(record, pos));
+  EXPECT_EQ(MaxOf(*set, "TopicB", 0), 3);
+  std::vector<QueueEntry> entries = AllEntries(*set->Find("TopicB", 0));
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(entries[2].physical_offset, 600);
+}
+
 TEST_F(ConsumeQueueSetTest, RecordsWithoutAQueueOffsetGetNoEntry) {
   auto set = LoadedSet();
   auto [prepared, p1] = log_.Next("TopicA", 0, sysflag::kTransactionPrepared);
