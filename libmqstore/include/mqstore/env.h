@@ -70,6 +70,13 @@ class File {
   // no process maps may be dropped from the page cache (posix_fadvise DONTNEED on POSIX), so
   // that their memory is reused. Data is never lost: the next read comes from disk.
   virtual void DropCache(uint64_t offset, uint64_t len) = 0;
+  // Hint: writes the dirty cached pages of [offset, offset + len) to the disk now and waits
+  // for them (sync_file_range on POSIX). Not a durability promise: no metadata and no device
+  // cache flush; only Sync() is one. The default does nothing.
+  virtual void WriteBack(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+  }
   virtual Result<uint64_t> Size() = 0;
   // Maps [0, len) of the file; `len` must not exceed the file size.
   virtual Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) = 0;

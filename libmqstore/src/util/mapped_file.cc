@@ -61,6 +61,12 @@ Status MappedFile::SyncFile() {
   return file->Sync();
 }
 
+void MappedFile::WriteBack(uint64_t from, uint64_t to) {
+  if (to <= from) return;
+  auto file = Writer();
+  if (file.ok()) (*file)->WriteBack(from, to - from);
+}
+
 void MappedFile::DropCache(uint64_t from, uint64_t to) {
   if (to <= from) return;
   std::shared_ptr<File> file;
