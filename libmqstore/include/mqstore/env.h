@@ -70,12 +70,15 @@ class File {
   // no process maps may be dropped from the page cache (posix_fadvise DONTNEED on POSIX), so
   // that their memory is reused. Data is never lost: the next read comes from disk.
   virtual void DropCache(uint64_t offset, uint64_t len) = 0;
-  // Hint: writes the dirty cached pages of [offset, offset + len) to the disk now and waits
-  // for them (sync_file_range on POSIX). Not a durability promise: no metadata and no device
-  // cache flush; only Sync() is one. The default does nothing.
-  virtual void WriteBack(uint64_t offset, uint64_t len) {
+  // Writes the dirty cached pages of [offset, offset + len) to the disk now and waits for
+  // them (sync_file_range on POSIX). Not a durability promise: no metadata and no device
+  // cache flush; only Sync() is one. But an error it returns must be treated like a failed
+  // Sync: on POSIX it has consumed the write-back error that a later Sync through the same
+  // descriptor would otherwise have reported. The default does nothing.
+  virtual Status WriteBack(uint64_t offset, uint64_t len) {
     (void)offset;
     (void)len;
+    return Status::OK();
   }
   virtual Result<uint64_t> Size() = 0;
   // Maps [0, len) of the file; `len` must not exceed the file size.

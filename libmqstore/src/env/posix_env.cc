@@ -131,12 +131,13 @@ class PosixFile final : public File {
     }
   }
 
-  void WriteBack(uint64_t offset, uint64_t len) override {
-    if (len > 0) {
-      sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(len),
-                      SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
-                          SYNC_FILE_RANGE_WAIT_AFTER);  // a hint: errors ignored
+  Status WriteBack(uint64_t offset, uint64_t len) override {
+    if (len > 0 && sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(len),
+                                   SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE |
+                                       SYNC_FILE_RANGE_WAIT_AFTER) != 0) {
+      return PosixError("sync_file_range " + path(), errno);
     }
+    return Status::OK();
   }
 
   Status ZeroRange(uint64_t offset, uint64_t len) override {

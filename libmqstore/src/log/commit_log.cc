@@ -204,10 +204,22 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
     // Each piece goes to the disk now, outside write_mu_: an fdatasync of the flusher waits
     // for every page of the file under writeback, so it then meets at most one piece in
     // flight instead of the whole step's (halves the SYNC_FLUSH p99, see 0014). Records
-    // written over the zeros meanwhile are written back early, which is harmless.
+    // written over the zeros meanwhile are written back early, which is harmless; but an
+    // error is not a hint's: the kernel reports a write-back error once per descriptor, and
+    // this is the flusher's, so its next fdatasync would not see it. The log fails as if
+    // that sync had.
     if (start < stop) {
-      seg.WriteBack(static_cast<uint64_t>(start - seg.base()),
-                    static_cast<uint64_t>(stop - seg.base()));
+      Status s = seg.WriteBack(static_cast<uint64_t>(start - seg.base()),
+                               static_cast<uint64_t>(stop - seg.base()));
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> wl(write_mu_);
+        if (write_error_.ok()) {
+          write_error_ =
+              s.WithContext("commit log write-back (zero-ahead) failed; the store refuses writes");
+          write_failed_.store(true, std::memory_order_release);
+        }
+        return;
+      }
     }
     from = stop;
   }

@@ -61,10 +61,10 @@ Status MappedFile::SyncFile() {
   return file->Sync();
 }
 
-void MappedFile::WriteBack(uint64_t from, uint64_t to) {
-  if (to <= from) return;
-  auto file = Writer();
-  if (file.ok()) (*file)->WriteBack(from, to - from);
+Status MappedFile::WriteBack(uint64_t from, uint64_t to) {
+  if (to <= from) return Status::OK();
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
+  return file->WriteBack(from, to - from);
 }
 
 void MappedFile::DropCache(uint64_t from, uint64_t to) {

@@ -43,6 +43,8 @@ class ZeroWriteRecordingEnv final : public Env {
     return zero_writes_[path];
   }
   MemEnv* base() { return base_.get(); }
+  // From now on File::WriteBack fails (as sync_file_range does after a failed write-back).
+  void FailWriteBacks() { fail_write_back_.store(true); }
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
@@ -104,12 +106,14 @@ class ZeroWriteRecordingEnv final : public Env {
       return file_->ZeroRange(offset, len);
     }
     void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
-    void WriteBack(uint64_t offset, uint64_t len) override {
-      file_->WriteBack(offset, len);
+    Status WriteBack(uint64_t offset, uint64_t len) override {
+      if (env_->fail_write_back_.load()) return Status::IOError("injected write-back error");
+      MQ_RETURN_IF_ERROR(file_->WriteBack(offset, len));
       std::lock_guard<std::mutex> l(env_->mu_);
       for (Range& r : env_->zero_writes_[path()]) {
         if (offset <= r.from && r.to <= offset + len) r.written_back = true;
       }
+      return Status::OK();
     }
     Result<uint64_t> Size() override { return file_->Size(); }
     Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
@@ -124,6 +128,7 @@ class ZeroWriteRecordingEnv final : public Env {
   std::unique_ptr<MemEnv> base_ = NewMemEnv();
   std::mutex mu_;
   std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
+  std::atomic<bool> fail_write_back_{false};
 };
 
 constexpr uint64_t kSegment = 4096;
@@ -1070,6 +1075,28 @@ TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
     EXPECT_LE(r.to - r.from, uint64_t{1} << 20);
   }
   ExpectNumberedRecords(*log, count);
+}
+
+// A failed write-back is reported once per descriptor, and zero-ahead writes back through
+// the flusher's: the log must fail as if the flusher's sync had, not go on acknowledging.
+TEST_F(CommitLogZeroAheadTest, AFailedWriteBackOfZerosFailsTheLog) {
+  recording_.FailWriteBacks();
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  // Appends and write-outs go on until one fails: zeros are asked for ahead at the latest
+  // once the log passes 8 MiB (whether they come before is up to the allocator's timing).
+  Status s;
+  while (s.ok() && log->appended() < (9 << 20)) {
+    s = AppendNumbered(log.get(), count++, 1000).status();
+    if (s.ok()) s = log->WriteOut();
+  }
+  if (s.ok()) {
+    ASSERT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
+  }
+  s = log->WriteOut();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.ToString().find("zero-ahead"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(AppendNumbered(log.get(), count++, 1000).ok());
 }
 
 TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
