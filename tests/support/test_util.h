@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -58,6 +59,24 @@ inline int64_t PagesInPageCache(const std::string& path, uint64_t from, uint64_t
   }
   munmap(map, len);
   return cached;
+}
+
+// How many pages of [addr, addr + len) this process has in its page tables
+// (/proc/self/pagemap, bit 63), or -1 when that cannot be read. `addr` is page-aligned.
+inline int64_t PagesMappedIn(const char* addr, size_t len) {
+  int fd = open("/proc/self/pagemap", O_RDONLY);
+  if (fd < 0) return -1;
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t first = reinterpret_cast<uintptr_t>(addr) / page;
+  std::vector<uint64_t> entries((len + page - 1) / page);
+  const auto bytes = static_cast<ssize_t>(entries.size() * sizeof(uint64_t));
+  ssize_t n = pread(fd, entries.data(), static_cast<size_t>(bytes),
+                    static_cast<off_t>(first * sizeof(uint64_t)));
+  close(fd);
+  if (n != bytes) return -1;
+  int64_t present = 0;
+  for (uint64_t e : entries) present += static_cast<int64_t>(e >> 63);
+  return present;
 }
 
 // Calls `done` every 10 ms until it returns true or `timeout` passes; returns its last answer.

@@ -213,17 +213,19 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
                                static_cast<uint64_t>(stop - seg.base()));
       if (!s.ok()) {
         std::lock_guard<std::mutex> wl(write_mu_);
-        if (write_error_.ok()) {
-          write_error_ =
-              s.WithContext("commit log write-back (zero-ahead) failed; the store refuses writes");
-          write_failed_.store(true, std::memory_order_release);
-        }
+        FailWritesLocked(s, "commit log write-back (zero-ahead) failed");
         return;
       }
     }
     from = stop;
   }
   if (wrote) seg.SyncFile().IgnoreError();
+}
+
+void CommitLog::FailWritesLocked(const Status& cause, std::string_view what) {
+  if (!write_error_.ok()) return;  // the first failure is the one reported
+  write_error_ = cause.WithContext(std::string(what) + "; the store refuses writes");
+  write_failed_.store(true, std::memory_order_release);
 }
 
 void CommitLog::AllocatorLoop() {
@@ -520,8 +522,7 @@ Status CommitLog::WriteOut() {
     }
     if (!s.ok()) {
       // The bytes may be half in the file: nothing after them can be trusted to follow.
-      write_error_ = s.WithContext("commit log write-out failed; the store refuses writes");
-      write_failed_.store(true, std::memory_order_release);
+      FailWritesLocked(s, "commit log write-out failed");
       return write_error_;
     }
     from = next;

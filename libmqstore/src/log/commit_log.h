@@ -38,6 +38,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -186,6 +187,9 @@ class CommitLog {
   void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
   // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
   void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Makes the first failure sticky in write_error_: every later append, write-out and sync
+  // returns it. REQUIRES: write_mu_.
+  void FailWritesLocked(const Status& cause, std::string_view what);
 
   Env* const env_;
   const std::string root_;

@@ -1,8 +1,6 @@
 #include "log/commit_log.h"
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -729,23 +727,6 @@ TEST_F(CommitLogTest, WithoutACacheWindowDurablePagesStayCached) {
   EXPECT_EQ(test::PagesInPageCache(run.Segment(0), 0, kBig), static_cast<int64_t>(kBig / 4096));
 }
 
-// How many pages of [addr, addr + len) this process has in its page tables
-// (/proc/self/pagemap, bit 63), or -1 when that cannot be read. `addr` is page-aligned.
-int64_t PagesMappedIn(const char* addr, size_t len) {
-  int fd = open("/proc/self/pagemap", O_RDONLY);
-  if (fd < 0) return -1;
-  const uint64_t first = reinterpret_cast<uintptr_t>(addr) / 4096;
-  std::vector<uint64_t> entries((len + 4095) / 4096);
-  const auto bytes = static_cast<ssize_t>(entries.size() * sizeof(uint64_t));
-  ssize_t n = pread(fd, entries.data(), static_cast<size_t>(bytes),
-                    static_cast<off_t>(first * sizeof(uint64_t)));
-  close(fd);
-  if (n != bytes) return -1;
-  int64_t present = 0;
-  for (uint64_t e : entries) present += static_cast<int64_t>(e >> 63);
-  return present;
-}
-
 // In ASYNC_FLUSH (mapped writes), Sync drops the whole pages it syncs from the page tables
 // first, so that writeback does not write-protect them one TLB flush at a time; the page
 // the appender is still in stays mapped, and what was synced reads back unchanged.
@@ -763,14 +744,14 @@ TEST_F(CommitLogTest, SyncUnmapsTheWholePagesItSyncsAndTheyReadBackTheSame) {
   const auto whole_pages = static_cast<int64_t>(end / 4096);
   std::shared_ptr<MappedFile> seg = log.SegmentFor(0);
   const char* base = seg->View(0, kSegmentBytes).data();
-  const int64_t mapped = PagesMappedIn(base, 40 * 1024);
+  const int64_t mapped = test::PagesMappedIn(base, 40 * 1024);
   if (mapped < 0) GTEST_SKIP() << "/proc/self/pagemap cannot be read here";
   ASSERT_EQ(mapped, whole_pages + 1) << "written pages are mapped";
   const std::string before(seg->View(0, static_cast<uint64_t>(end)));
 
   ASSERT_OK(log.Sync(0, end));
-  EXPECT_EQ(PagesMappedIn(base, static_cast<size_t>(whole_pages) * 4096), 0);
-  EXPECT_EQ(PagesMappedIn(base + whole_pages * 4096, 4096), 1) << "the appender's page stays";
+  EXPECT_EQ(test::PagesMappedIn(base, static_cast<size_t>(whole_pages) * 4096), 0);
+  EXPECT_EQ(test::PagesMappedIn(base + whole_pages * 4096, 4096), 1) << "the appender's page stays";
   EXPECT_EQ(std::string(seg->View(0, static_cast<uint64_t>(end))), before);
   EXPECT_EQ(ScanLog(log).end, end);
 
@@ -782,9 +763,9 @@ TEST_F(CommitLogTest, SyncUnmapsTheWholePagesItSyncsAndTheyReadBackTheSame) {
   ASSERT_OK(log.Sync(end, log.appended()));
   // (Pages below that one are mapped again: ScanLog read them.)
   const int64_t now_whole = log.appended() / 4096;
-  EXPECT_EQ(
-      PagesMappedIn(base + whole_pages * 4096, static_cast<size_t>(now_whole - whole_pages) * 4096),
-      0);
+  EXPECT_EQ(test::PagesMappedIn(base + whole_pages * 4096,
+                                static_cast<size_t>(now_whole - whole_pages) * 4096),
+            0);
   EXPECT_EQ(ScanLog(log).end, log.appended());
 }
 
