@@ -122,6 +122,71 @@ TEST(EventCountTest, NotifyWakesEveryWaiter) {
   EXPECT_LT(Clock::now() - start, kPrompt);
 }
 
+TEST(EventCountTest, OnlyTheFirstNotifyAfterAPrepareWaitCallsTheKernel) {
+  EventCount ec;
+  ec.Notify();  // nobody prepared to wait
+  EXPECT_EQ(ec.wake_calls(), 0u);
+  auto key = ec.PrepareWait();
+  for (int i = 0; i < 100; ++i) ec.Notify();  // the waiter has not run yet: one wake will do
+  EXPECT_EQ(ec.wake_calls(), 1u);
+  auto start = Clock::now();
+  ec.Wait(key, kLongWait);
+  EXPECT_LT(Clock::now() - start, kPrompt);
+  key = ec.PrepareWait();  // waits again: the next Notify must wake it again
+  ec.Notify();
+  ec.Notify();
+  EXPECT_EQ(ec.wake_calls(), 2u);
+  start = Clock::now();
+  ec.Wait(key, kLongWait);
+  EXPECT_LT(Clock::now() - start, kPrompt);
+}
+
+TEST(EventCountTest, ACancelledWaitDoesNotDisarmAnotherWaiter) {
+  EventCount ec;
+  auto key = ec.PrepareWait();  // this waiter goes on to sleep
+  ec.PrepareWait();             // another one finds its condition true and cancels
+  ec.CancelWait();
+  ec.Notify();
+  EXPECT_EQ(ec.wake_calls(), 1u);
+  auto start = Clock::now();
+  ec.Wait(key, kLongWait);
+  EXPECT_LT(Clock::now() - start, kPrompt);
+}
+
+// Many waiters and notifiers at once, each waiter preparing and waiting again and again. A
+// Notify skipped because a wake-up looked "already on its way" when it was not leaves a
+// waiter asleep for kLongWait: the notifiers stop at kTarget, so no later Notify hides it.
+TEST(EventCountTest, SkippedWakeCallsLoseNoWakeUpsUnderContention) {
+  constexpr int kWaiters = 4;
+  constexpr int kNotifiers = 2;
+  constexpr int kTarget = 20000;
+  EventCount ec;
+  std::atomic<int> counter{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int n = 0; n < kNotifiers; ++n) {
+    threads.emplace_back([&] {
+      for (int i = 1; counter.fetch_add(1) + 1 < kTarget; ++i) {
+        ec.Notify();
+        // Pause now and then so that waiters fall asleep between notifies.
+        if (i % 64 == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+      }
+      ec.Notify();
+    });
+  }
+  for (int w = 0; w < kWaiters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int mark = w + 1; mark <= kTarget; mark += 97) {
+        AwaitCondition(ec, [&] { return counter.load() >= mark; });
+      }
+      AwaitCondition(ec, [&] { return counter.load() >= kTarget; });
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LT(Clock::now() - start, kPrompt);
+  EXPECT_GE(counter.load(), kTarget);
+}
+
 // Two threads hand a token back and forth; a lost wake-up would stall a hand-off for the
 // whole kLongWait. The players give up once kPrompt has passed, so the test stays bounded.
 TEST(EventCountTest, PingPongLosesNoWakeUps) {
