@@ -55,6 +55,12 @@ void AddAppendCommand(CLI::App& app, mqbench::AppendConfig& c, std::string& flus
                   "call (all to one queue); latency is per call")
       ->check(CLI::Range(1, 65536))
       ->capture_default_str();
+  cmd->add_option("--in-flight", c.in_flight,
+                  "Calls each thread keeps in flight through Store::PutAsync / PutBatchAsync "
+                  "(how a server drives the store: a few threads, many concurrent sends); "
+                  "0 makes one blocking call at a time; latency is from issue to completion")
+      ->check(CLI::Range(0, 65536))
+      ->capture_default_str();
   cmd->add_option("--cache-window-mb", c.cache_window_mb,
                   "Log MiB kept in the page cache behind the append position "
                   "(StoreOptions::cached_log_window_bytes); 0 leaves the cache to the kernel; "

@@ -170,6 +170,75 @@ mqstore::Status AppendOnce(mqstore::Store* store, std::span<const mqstore::Messa
   return mqstore::Status::OK();
 }
 
+// Up to `limit` store calls of one writer thread in flight (--in-flight). A full window is
+// refilled once half of it has completed: one sync completes many calls on the store's sync
+// thread, and waking the issuer for each of them would cost a wake-up per call there.
+class InFlightWindow {
+ public:
+  InFlightWindow(int limit, std::vector<float>* latency)
+      : limit_(limit), refill_at_(limit / 2), latency_(latency) {}
+  // Called by the issuing thread only (so the count can only fall while it waits).
+  void Acquire() {
+    int n = outstanding_.load(std::memory_order_acquire);
+    if (n >= limit_) {
+      for (; n > refill_at_; n = outstanding_.load(std::memory_order_acquire)) {
+        outstanding_.wait(n, std::memory_order_acquire);
+      }
+    }
+    outstanding_.fetch_add(1, std::memory_order_relaxed);
+  }
+  void Complete(SteadyClock::time_point t0) {
+    float us = MicrosSince(t0);
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      latency_->push_back(us);
+    }
+    int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
+    if (left == refill_at_ || left == 0) outstanding_.notify_one();
+  }
+  // Waits for every call issued to complete (the callbacks refer to this window).
+  void Drain() {
+    for (int n = outstanding_.load(std::memory_order_acquire); n > 0;
+         n = outstanding_.load(std::memory_order_acquire)) {
+      outstanding_.wait(n, std::memory_order_acquire);
+    }
+    std::lock_guard<std::mutex> l(mu_);  // the last Complete has left the latency vector
+  }
+
+ private:
+  const int limit_;
+  const int refill_at_;
+  std::vector<float>* const latency_;
+  std::mutex mu_;
+  std::atomic<int> outstanding_{0};
+};
+
+// One asynchronous store call (PutAsync, or PutBatchAsync when as_batch) in `window`.
+// Failures and flush-disk timeouts are reported through `error` and `timeouts`.
+void AppendAsync(mqstore::Store* store, std::span<const mqstore::MessageView> messages,
+                 bool as_batch, InFlightWindow* window, FirstError* error,
+                 std::atomic<uint64_t>* timeouts) {
+  window->Acquire();
+  auto t0 = SteadyClock::now();
+  auto finish = [=](const mqstore::Status& status, mqstore::PutStatus put_status,
+                    const char* call) {
+    if (!status.ok()) error->Set(status.WithContext(call).ToString());
+    if (put_status == mqstore::PutStatus::kFlushDiskTimeout) {
+      timeouts->fetch_add(1, std::memory_order_relaxed);
+    }
+    window->Complete(t0);
+  };
+  if (as_batch) {
+    store->PutBatchAsync(messages, [finish](mqstore::Result<mqstore::BatchPutResult> put) {
+      finish(put.status(), put.ok() ? put->status : mqstore::PutStatus::kOk, "PutBatchAsync");
+    });
+  } else {
+    store->PutAsync(messages.front(), [finish](mqstore::Result<mqstore::PutResult> put) {
+      finish(put.status(), put.ok() ? put->status : mqstore::PutStatus::kOk, "PutAsync");
+    });
+  }
+}
+
 // Closes the store and reports how long the final flush and checkpoint took.
 int CloseStore(const char* tool, std::unique_ptr<mqstore::Store> store, bool quiet) {
   auto t0 = SteadyClock::now();
@@ -195,9 +264,9 @@ int RunAppend(const AppendConfig& c) {
   std::unique_ptr<mqstore::Store> store = std::move(opened).value();
   std::printf(
       "mqbench append: %s, topic %s, %d queue(s), %llu x %zu B, %d thread(s), batch %d, "
-      "flush %s\n",
+      "in flight %d, flush %s\n",
       c.store.c_str(), c.topic.c_str(), c.queues, static_cast<unsigned long long>(c.count), c.size,
-      c.threads, c.batch, c.sync ? "sync" : "async");
+      c.threads, c.batch, c.in_flight, c.sync ? "sync" : "async");
   const BodyPool bodies(c.size);
   const int64_t log_before = store->Stats().appended_offset;
   const auto batch = static_cast<uint64_t>(c.batch);
@@ -215,6 +284,7 @@ int RunAppend(const AppendConfig& c) {
     uint64_t share = calls / static_cast<uint64_t>(c.threads) + 1;
     lat.reserve(share + share / 4);
     uint64_t my_timeouts = 0;
+    InFlightWindow window(c.in_flight, &lat);
     gate.Wait();
     while (!error.failed()) {
       uint64_t first = next.fetch_add(batch, std::memory_order_relaxed);
@@ -224,6 +294,11 @@ int RunAppend(const AppendConfig& c) {
       for (size_t j = 0; j < k; ++j) {
         messages[j].queue_id = queue;
         messages[j].body = bodies.Body(first + j);
+      }
+      if (c.in_flight > 0) {
+        AppendAsync(store.get(), std::span(messages.data(), k), c.batch > 1, &window, &error,
+                    &timeouts);
+        continue;
       }
       bool timed_out = false;
       auto t0 = SteadyClock::now();
@@ -236,6 +311,7 @@ int RunAppend(const AppendConfig& c) {
       }
       if (timed_out) ++my_timeouts;
     }
+    window.Drain();
     timeouts.fetch_add(my_timeouts, std::memory_order_relaxed);
   };
 

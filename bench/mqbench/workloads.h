@@ -21,6 +21,9 @@ struct AppendConfig {
   int threads = 1;
   bool sync = false;  // FlushMode::kSync instead of kAsync
   int batch = 1;
+  // > 0: each thread keeps up to this many calls in flight through Store::PutAsync /
+  // PutBatchAsync (as a server does) instead of one blocking call at a time.
+  int in_flight = 0;
   int64_t cache_window_mb = -1;     // StoreOptions::cached_log_window_bytes in MiB; -1: default
   int64_t zero_ahead_mb = -1;       // StoreOptions::log_zero_ahead_bytes in MiB; -1: default
   int64_t resident_window_mb = -1;  // StoreOptions::resident_log_window_bytes in MiB; -1: default
