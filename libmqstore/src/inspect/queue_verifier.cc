@@ -208,8 +208,15 @@ Result<std::string> QueueVerifier::CheckEntry(const QueueFiles& queue, const Que
   }
   // Retention removes segments first and queue files only once they are wholly below the
   // log: a queue's first file normally starts with entries whose records are gone (the
-  // store's min offset skips them). Sorting, checked above, keeps them a prefix.
-  if (e.physical_offset < facts_.log_start) return std::string();
+  // store's min offset skips them). Sorting, checked above, keeps them a prefix. Records
+  // never span segments and retention removes whole ones, so such an entry ends at or
+  // below the log's start; one that ends past it is garbage, and recovery drops it.
+  if (e.physical_offset < facts_.log_start) {
+    if (e.physical_offset + e.size <= facts_.log_start) return std::string();
+    return "is below the log's start (" + std::to_string(facts_.log_start) +
+           ") but runs past the log's start " + at +
+           ": no record spans segments (recovery drops the entry)";
+  }
   if (e.physical_offset >= facts_.valid_end) {
     return "points at or past the end of the valid log (" + std::to_string(facts_.valid_end) +
            ") " + at;

@@ -252,7 +252,7 @@ TEST_F(InspectTest, DamageBelowTheDurableOffsetFailsRecoveryToo) {
   const PutResult& victim = puts_.back().result;
   RewindCheckpoint(dir_.path(), LogEnd(puts_), puts_[puts_.size() - 5].result.physical_offset);
   FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
-           InSegment(victim.physical_offset) + 50);
+             InSegment(victim.physical_offset) + 50);
   VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.Mentions(Severity::kCorruption, "acknowledged records")) << v.Dump();
   StoreOptions options;
@@ -266,7 +266,7 @@ TEST_F(InspectTest, ValidRecordsInALaterSegmentPastTheDurableOffsetAreATornTail)
   RewindCheckpoint(dir_.path(), 0, 0);
   const PutResult& victim = puts_[5].result;  // first segment; later segments hold records
   FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
-           InSegment(victim.physical_offset) + 60);
+             InSegment(victim.physical_offset) + 60);
   VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "valid-looking records start again")) << v.Dump();
@@ -276,7 +276,7 @@ TEST_F(InspectTest, ValidRecordsInALaterSegmentPastTheDurableOffsetAreATornTail)
 TEST_F(InspectTest, ValidRecordsInALaterSegmentBelowTheDurableOffsetAreCorruption) {
   const PutResult& victim = puts_[5].result;  // the checkpoint says everything is durable
   FlipByteAt(SegmentPath(dir_.path(), victim.physical_offset),
-           InSegment(victim.physical_offset) + 60);
+             InSegment(victim.physical_offset) + 60);
   VerifyResult v = RunVerify(dir_.path());
   EXPECT_FALSE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kCorruption, "acknowledged records")) << v.Dump();
@@ -305,6 +305,40 @@ TEST_F(InspectTest, QueueEntryPastTheRestartPointIsANote) {
   VerifyResult v = RunVerify(dir_.path());
   EXPECT_TRUE(v.summary.clean()) << v.Dump();
   EXPECT_TRUE(v.Mentions(Severity::kNote, "recovery drops it")) << v.Dump();
+}
+
+// Retention removes the log's first segments before the queue files that point into them.
+TEST_F(InspectTest, QueueEntriesBelowTheLogAfterRetentionAreNotProblems) {
+  std::filesystem::remove(filename::CommitLogSegment(dir_.path(), 0));
+  VerifyResult v = RunVerify(dir_.path());
+  EXPECT_TRUE(v.summary.clean()) << v.Dump();
+  EXPECT_EQ(v.summary.log_start, static_cast<int64_t>(kSegmentBytes));
+}
+
+// Records never span segments and retention removes whole ones, so an entry below the log
+// that ends past its start is garbage; recovery drops it (the next message of its queue would
+// otherwise follow an entry ending beyond it), and verify must say so.
+TEST_F(InspectTest, AQueueEntryBelowTheLogThatRunsPastItsStartIsCorruption) {
+  std::filesystem::remove(filename::CommitLogSegment(dir_.path(), 0));
+  const Put* last_below = nullptr;
+  for (const Put& p : puts_) {
+    if (p.topic == "TopicA" && p.queue_id == 0 &&
+        p.result.physical_offset < static_cast<int64_t>(kSegmentBytes)) {
+      last_below = &p;
+    }
+  }
+  ASSERT_NE(last_below, nullptr);
+  const int64_t runs_to = static_cast<int64_t>(kSegmentBytes) + 100;
+  const auto size = static_cast<uint32_t>(runs_to - last_below->result.physical_offset);
+  std::string size_be = {static_cast<char>(size >> 24), static_cast<char>(size >> 16),
+                         static_cast<char>(size >> 8), static_cast<char>(size)};
+  std::string queue_file = filename::ConsumeQueueFile(dir_.path(), "TopicA", 0, 0);
+  const int64_t entry_at = last_below->result.queue_offset * 20;
+  WriteFileAt(queue_file, entry_at + 8, size_be);
+  VerifyResult v = RunVerify(dir_.path());
+  EXPECT_FALSE(v.summary.clean()) << v.Dump();
+  EXPECT_TRUE(v.Has(Severity::kCorruption, queue_file, entry_at, "runs past the log's start"))
+      << v.Dump();
 }
 
 TEST_F(InspectTest, MissingQueueEntriesBelowTheRestartPointAreCorruption) {
