@@ -3,6 +3,7 @@
 #include <limits>
 #include <vector>
 
+#include "inspect/log_position.h"
 #include "inspect/record_lookup.h"
 #include "schedule/schedule_names.h"
 #include "schedule/schedule_rewrite.h"
@@ -17,10 +18,6 @@ constexpr const char* kRebuilt =
     ": the next open discards the timer log and rebuilds it from the timer topic";
 
 std::string EntryName(int64_t pos) { return "entry " + std::to_string(pos); }
-
-bool AllZero(std::string_view bytes) {
-  return bytes.find_first_not_of('\0') == std::string_view::npos;
-}
 
 }  // namespace
 

@@ -134,16 +134,9 @@ void CommitLog::RequestMaintenance(int64_t prepare_to, int64_t drop_below) {
 void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
   l.unlock();
   ReleaseBelow(target);  // the kernel keeps pages that are still mapped
-  // Segments removed by retention took their cache with them.
-  int64_t from = std::max(dropped_below_, min_offset());
-  while (from < target) {
-    auto seg = SegmentFor(from);
-    if (!seg) break;
-    int64_t stop = std::min(target, seg->end());
-    seg->DropCache(static_cast<uint64_t>(from - seg->base()),
-                   static_cast<uint64_t>(stop - seg->base()));
-    from = stop;
-  }
+  ForEachSegmentPart(dropped_below_, target, [](MappedFile& seg, uint64_t begin, uint64_t end) {
+    seg.DropCache(begin, end);
+  });
   l.lock();
   dropped_below_ = std::max(dropped_below_, target);
 }
@@ -533,18 +526,22 @@ Status CommitLog::WriteOut() {
 
 void CommitLog::ReleaseBelow(int64_t offset) {
   std::lock_guard<std::mutex> l(release_mu_);
-  // Segments removed by retention are gone with their pages: start at the first one left.
-  released_below_ = std::max(released_below_, min_offset());
-  while (released_below_ < offset) {
-    auto seg = SegmentFor(released_below_);
-    if (!seg) {
-      released_below_ = offset;
-      break;
-    }
-    int64_t stop = std::min(offset, seg->end());
-    seg->Release(static_cast<uint64_t>(released_below_ - seg->base()),
-                 static_cast<uint64_t>(stop - seg->base()));
-    released_below_ = stop;
+  ForEachSegmentPart(released_below_, offset, [](MappedFile& seg, uint64_t begin, uint64_t end) {
+    seg.Release(begin, end);
+  });
+  released_below_ = std::max(released_below_, offset);
+}
+
+void CommitLog::ForEachSegmentPart(
+    int64_t from, int64_t to,
+    const std::function<void(MappedFile&, uint64_t, uint64_t)>& part) const {
+  for (from = std::max(from, min_offset()); from < to;) {
+    auto seg = SegmentFor(from);
+    if (!seg) return;
+    int64_t stop = std::min(to, seg->end());
+    part(*seg, static_cast<uint64_t>(from - seg->base()),
+         static_cast<uint64_t>(stop - seg->base()));
+    from = stop;
   }
 }
 

@@ -32,6 +32,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -187,6 +188,11 @@ class CommitLog {
   void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
   // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
   void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Calls `part(segment, begin, end)` with the segment-relative bounds of each segment's
+  // share of log bytes [from, to), in order; stops at the first offset no segment holds
+  // (segments removed by retention took their pages with them).
+  void ForEachSegmentPart(int64_t from, int64_t to,
+                          const std::function<void(MappedFile&, uint64_t, uint64_t)>& part) const;
   // Makes the first failure sticky in write_error_: every later append, write-out and sync
   // returns it. REQUIRES: write_mu_.
   void FailWritesLocked(const Status& cause, std::string_view what);
