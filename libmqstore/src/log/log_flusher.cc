@@ -48,7 +48,12 @@ void LogFlusher::SyncLoop() {
     // One sync covers every request made so far, and everything appended meanwhile.
     Status s = log_->WriteOut();  // buffered mode: into the files first
     int64_t to = log_->written();
-    if (s.ok() && to > from) s = log_->Sync(from, to);
+    int parity = 0;
+    if (s.ok() && to > from) {
+      parity = static_cast<int>(++syncs_started_ & 1);
+      syncing_.store((to << 1) | parity, std::memory_order_seq_cst);
+      s = log_->Sync(from, to);
+    }
     if (!s.ok()) {
       Status sticky = s.WithContext("commit log sync failed; the store refuses writes");
       {
@@ -56,7 +61,7 @@ void LogFlusher::SyncLoop() {
         error_ = sticky;
       }
       failed_.store(true, std::memory_order_release);
-      done_.Notify();
+      NotifyAllWaiters();
       callbacks_.Fail(sticky);
       continue;
     }
@@ -66,7 +71,7 @@ void LogFlusher::SyncLoop() {
       int64_t requested = requested_.load();
       while (requested > from && !requested_.compare_exchange_weak(requested, from)) {
       }
-      done_.Notify();
+      NotifyAllWaiters();
       continue;
     }
     durable_.store(to, std::memory_order_release);
@@ -74,7 +79,7 @@ void LogFlusher::SyncLoop() {
     sync_count_.fetch_add(1, std::memory_order_relaxed);
     // Before the waiters go: by the time a put returns, the dispatcher has been told.
     if (on_durable_) on_durable_();
-    done_.Notify();
+    done_[parity].Notify();
     callbacks_.Release(to);
   }
 }
@@ -123,13 +128,28 @@ Status LogFlusher::WaitDurable(int64_t offset, int timeout_ms) {
       wait = std::chrono::duration_cast<std::chrono::milliseconds>(left) +
              std::chrono::milliseconds(1);
     }
-    auto key = done_.PrepareWait();
-    if (failed_.load() || durable_.load() >= offset) {
-      done_.CancelWait();
+    EventCount& done = DoneEventFor(offset);
+    auto key = done.PrepareWait();
+    // The choice is checked again once armed: a sync published after this look notifies
+    // `done` if it covers `offset`, and otherwise the one after it does. A choice made on
+    // an older look could name a sync that already passed (this thread may have been
+    // descheduled in between) and sleep through the one that covers it.
+    if (failed_.load() || durable_.load() >= offset || &DoneEventFor(offset) != &done) {
+      done.CancelWait();
       continue;
     }
-    done_.Wait(key, wait);
+    waiter_sleeps_.fetch_add(1, std::memory_order_relaxed);
+    done.Wait(key, wait);
   }
+}
+
+EventCount& LogFlusher::DoneEventFor(int64_t offset) {
+  const int64_t syncing = syncing_.load(std::memory_order_seq_cst);
+  const auto parity = static_cast<size_t>(syncing & 1);
+  // Not covered by the sync under way: wait for the next one (the other parity). If its
+  // write-out began before `offset` was appended, it does not cover it either; its
+  // notify then wakes the caller, which looks again and waits for the one after.
+  return done_[offset <= (syncing >> 1) ? parity : 1 - parity];
 }
 
 }  // namespace mqstore

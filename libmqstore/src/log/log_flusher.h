@@ -63,6 +63,9 @@ class LogFlusher {
 
   int64_t durable() const { return durable_.load(std::memory_order_acquire); }
   uint64_t sync_count() const { return sync_count_.load(std::memory_order_relaxed); }
+  // Times a WaitDurable call went to sleep (for tests: a put should sleep once per sync
+  // it waits for, not be woken by syncs that do not cover it).
+  uint64_t waiter_sleeps() const { return waiter_sleeps_.load(std::memory_order_relaxed); }
   // OK, or the sticky error of a failed sync. One atomic load when there is none.
   Status error() const {
     if (!failed_.load(std::memory_order_acquire)) return Status::OK();
@@ -81,13 +84,31 @@ class LogFlusher {
   std::atomic<int64_t> durable_{0};
   std::atomic<int64_t> requested_{0};  // highest offset a waiter or requester needs
   std::atomic<uint64_t> sync_count_{0};
+  std::atomic<uint64_t> waiter_sleeps_{0};
   std::atomic<bool> failed_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> started_{false};
+  // The EventCount a put waiting for `offset` sleeps on: that of the sync under way when
+  // it covers `offset`, else that of the next sync (see done_).
+  EventCount& DoneEventFor(int64_t offset);
+  // Wakes every waiter, whichever sync it waits for (failure, lowered request, stop).
+  void NotifyAllWaiters() {
+    done_[0].Notify();
+    done_[1].Notify();
+  }
+
   // No mutex on the wait path: waiters and the sync thread meet on these (see event_count.h
   // for why that matters when one sync releases many puts).
   EventCount work_;  // the sync thread sleeps here
-  EventCount done_;  // waiters sleep here; notified after every sync and on failure
+  // Waiters sleep on done_[parity of the sync that covers them]; each sync notifies its
+  // own. With one EventCount, the puts that arrived during a sync were woken at its end
+  // only to find themselves not covered and sleep again: two sleeps and wake-ups per put
+  // with many writers, where the wake-ups are what limits a 2-vCPU guest.
+  EventCount done_[2];
+  // The sync under way, or the last one: (end of the bytes it covers << 1) | its parity.
+  // Published after the write-out fixed its end and before the sync.
+  std::atomic<int64_t> syncing_{0};
+  uint64_t syncs_started_ = 0;  // sync thread only; its low bit is the parity
 
   DurableCallbacks callbacks_;  // destroyed after the thread stops (declared before it)
 

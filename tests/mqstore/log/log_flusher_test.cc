@@ -11,6 +11,7 @@
 
 #include "log_test_util.h"
 #include "mqstore/mem_env.h"
+#include "support/fault_injection_env.h"
 #include "support/test_util.h"
 #include "util/filename.h"
 #include "util/mapped_file.h"
@@ -216,6 +217,95 @@ TEST_F(LogFlusherTest, WaitBeyondTheAppendedEndTimesOut) {
   Status s = waiter.get();
   EXPECT_TRUE(returned) << "WaitDurable did not return within 10 s with a 50 ms timeout";
   EXPECT_TRUE(s.IsTimedOut()) << s.ToString();
+}
+
+// Over a disk whose syncs can be held at a gate (FaultInjectionEnv).
+class LogFlusherGateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK(env_.CreateDir(kRoot));
+    CommitLog::Options o;
+    o.segment_bytes = kSegment;
+    o.store_host = kStoreHost;
+    o.clock = &clock_;
+    o.prepare_ahead_bytes = 0;
+    log_ = std::make_unique<CommitLog>(&env_, kRoot, o);
+    ASSERT_OK(log_->Load());
+    ASSERT_OK(log_->TruncateTo(0, false));
+    flusher_ = std::make_unique<LogFlusher>(log_.get(), nullptr);
+  }
+  void TearDown() override {
+    env_.OpenSyncGate();
+    flusher_.reset();
+  }
+  int64_t Put() {
+    auto rec =
+        AppendOne(log_.get(), &offsets_, MakeMessage("T", 0, std::string(100, 'p')), kStoreHost);
+    EXPECT_TRUE(rec.ok()) << rec.status().ToString();
+    return rec.ok() ? rec->physical_offset + rec->size : -1;
+  }
+
+  std::unique_ptr<MemEnv> mem_ = NewMemEnv();
+  test::FaultInjectionEnv env_{mem_.get()};
+  test::ManualClock clock_;
+  QueueOffsetTable offsets_;
+  std::unique_ptr<CommitLog> log_;
+  std::unique_ptr<LogFlusher> flusher_;
+};
+
+// Waiters sleep on the event of the sync that covers them. A put that arrives while a sync
+// runs is not woken when that sync ends, only when the next one (which covers it) does: one
+// sleep per put, where one event for all made it sleep twice.
+TEST_F(LogFlusherGateTest, APutArrivingDuringASyncSleepsOnceUntilTheSyncThatCoversIt) {
+  Put();  // the first segment exists before the gate closes (its creation is not gated)
+  ASSERT_OK(flusher_->FlushAll());
+  const uint64_t sleeps_before = flusher_->waiter_sleeps();
+  const int64_t first = Put();
+  env_.CloseSyncGate();
+  auto first_wait =
+      std::async(std::launch::async, [&] { return flusher_->WaitDurable(first, kWaitMs); });
+  ASSERT_TRUE(env_.WaitForBlockedSync(std::chrono::seconds(10)));
+  const uint64_t syncs_before = flusher_->sync_count();
+  const int64_t second = Put();  // after the blocked sync fixed its end
+  auto second_wait =
+      std::async(std::launch::async, [&] { return flusher_->WaitDurable(second, kWaitMs); });
+  ASSERT_TRUE(test::WaitUntil([&] { return flusher_->waiter_sleeps() >= sleeps_before + 2; }));
+  env_.OpenSyncGate();
+  ASSERT_OK(first_wait.get());
+  ASSERT_OK(second_wait.get());
+  EXPECT_GE(flusher_->durable(), second);
+  EXPECT_EQ(flusher_->sync_count(), syncs_before + 2);
+  EXPECT_EQ(flusher_->waiter_sleeps(), sleeps_before + 2)
+      << "a waiter was woken by a sync that did not cover it";
+}
+
+// Many writers, each waiting for its own put: every wait ends (a waiter that chose the event
+// of a sync that already passed would sleep until its 20 s timeout; the test would then
+// take minutes) and each writer sleeps about once per put.
+TEST_F(LogFlusherTest, ManyWritersEachWaitForTheSyncThatCoversThem) {
+  constexpr int kWriters = 8;
+  constexpr int kPuts = 200;
+  std::mutex append_mu;  // AppendOne is one writer's call: the store serializes it
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&] {
+      for (int i = 0; i < kPuts; ++i) {
+        int64_t end;
+        {
+          std::lock_guard<std::mutex> l(append_mu);
+          end = Put();
+        }
+        if (!flusher_->WaitDurable(end, kWaitMs).ok()) failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_EQ(RecordsSurvivingACrash(), static_cast<size_t>(kWriters * kPuts));
+  EXPECT_LE(flusher_->waiter_sleeps(), static_cast<uint64_t>(kWriters * kPuts));
 }
 
 }  // namespace
