@@ -282,7 +282,9 @@ Status IndexFile::Sync() {
   if (header_written_ && p == synced_) return Status::OK();
   if (p.entry_count != synced_.entry_count) {
     uint32_t from = std::min(p.entry_count, synced_.entry_count);
-    MQ_RETURN_IF_ERROR(file_->Sync(EntryPos(from + 1), EntryPos(p.entry_count + 1)));
+    // Entries are appended in order, so the pages below the last counted one are complete
+    // (slots are written anywhere and stay mapped).
+    MQ_RETURN_IF_ERROR(file_->SyncReleasingPages(EntryPos(from + 1), EntryPos(p.entry_count + 1)));
     // Heads may already point at entries appended after `p` was taken; the header below
     // does not count those, and RestoreSlotHeads would undo such heads after a crash.
     MQ_RETURN_IF_ERROR(file_->Sync(SlotPos(0), SlotPos(geometry_.slot_count)));

@@ -458,17 +458,9 @@ Status CommitLog::Sync(int64_t from, int64_t to) const {
       // Written out and durable to its end: nothing writes to it again.
       if (stop == seg->end()) seg->CloseWriter();
     } else {
-      const auto begin = static_cast<uint64_t>(from - seg->base());
-      const auto end = static_cast<uint64_t>(stop - seg->base());
-      // Writeback write-protects every page it cleans that is still mapped writable, with one
-      // TLB flush per page (a hypercall in a guest: ~12 % of all CPU samples of a 100-byte
-      // single-writer append here, docs/design/0015-unmap-before-writeback.md). Dropping the
-      // whole pages from the page tables first takes one flush for the range. The appender
-      // has moved past them (the page holding `stop` may still be written and stays); readers
-      // fault them back in from the page cache, as after ReleaseBelow.
-      constexpr uint64_t kPage = 4096;
-      seg->Release(begin / kPage * kPage, end / kPage * kPage);
-      MQ_RETURN_IF_ERROR(seg->Sync(begin, end));
+      // The appender has moved past these bytes (but for the page holding `stop`).
+      MQ_RETURN_IF_ERROR(seg->SyncReleasingPages(static_cast<uint64_t>(from - seg->base()),
+                                                 static_cast<uint64_t>(stop - seg->base())));
     }
     from = stop;
   }

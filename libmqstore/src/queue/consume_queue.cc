@@ -236,8 +236,11 @@ Status ConsumeQueue::Sync() {
   for (const auto& f : files) {
     int64_t a = std::max(from, f->base()), b = std::min(to, f->end());
     if (a < b) {
-      MQ_RETURN_IF_ERROR(
-          f->Sync(static_cast<uint64_t>(a - f->base()), static_cast<uint64_t>(b - f->base())));
+      // Entries below the max are complete: the dispatcher writes only at the end (the page
+      // holding it stays mapped). Without the release, the checkpoint's msync of a queue
+      // written at 1.6M entries/s made ~6 TLB flushes per 1,000 entries.
+      MQ_RETURN_IF_ERROR(f->SyncReleasingPages(static_cast<uint64_t>(a - f->base()),
+                                               static_cast<uint64_t>(b - f->base())));
     }
   }
   synced_offset_ = max;

@@ -47,6 +47,17 @@ class MappedFile {
   Status Sync(uint64_t from, uint64_t to) {
     return to > from ? region_->Sync(from, to - from) : Status::OK();
   }
+  // Sync for bytes written through the mapping whose writer has moved on: drops the whole
+  // pages of [from, to) from the page tables first, all but the one holding `to` (it may
+  // still be written), then syncs. Writeback write-protects every dirty page still mapped
+  // writable with one TLB flush per page, a hypercall in a guest; one release flushes the
+  // range once (docs/design/0015-unmap-before-writeback.md). Readers fault the pages back
+  // in from the page cache, read-only and clean.
+  Status SyncReleasingPages(uint64_t from, uint64_t to) {
+    constexpr uint64_t kPage = 4096;
+    Release(from / kPage * kPage, to / kPage * kPage);
+    return Sync(from, to);
+  }
   void Prefault(uint64_t from, uint64_t to) {
     if (to > from) region_->Prefault(from, to - from);
   }
