@@ -70,11 +70,11 @@ TEST_P(MappedFileTest, CreateAllocatesExactSizeOfZeros) {
   EXPECT_EQ(mf->View(0, kSize).size(), kSize);
 }
 
-// Regression test (fixed bug): mapped_file.h promises that Create makes `path` "exactly `size` bytes
-// (zeros)", but MappedFile::Create (mapped_file.cc:13-14) opens an existing file with
-// kCreate and only Allocate()s it: old bytes stay, and a larger file keeps its size (so a
-// later Open with `size` fails with kCorruption). CommitLog::NextSegment removes a leftover
-// file first; CommitLog::AllocatorLoop and ConsumeQueue::Append rely on the path not existing.
+// Regression test (fixed bug): mapped_file.h promises that Create makes `path` "exactly `size`
+// bytes (zeros)", but MappedFile::Create (mapped_file.cc:13-14) opens an existing file with kCreate
+// and only Allocate()s it: old bytes stay, and a larger file keeps its size (so a later Open with
+// `size` fails with kCorruption). CommitLog::NextSegment removes a leftover file first;
+// CommitLog::AllocatorLoop and ConsumeQueue::Append rely on the path not existing.
 TEST_P(MappedFileTest, CreateOverAnExistingFileStartsFromZeros) {
   {
     ASSERT_OK_AND_ASSIGN(auto f, env_->OpenFile(Path("old"), OpenMode::kCreate));
@@ -100,6 +100,28 @@ TEST_P(MappedFileTest, WritesThroughTheMappingReachTheFile) {
   EXPECT_EQ(contents.substr(100, 5), "hello");
   EXPECT_EQ(contents.substr(kSize - 3), "end");
   EXPECT_TRUE(AllZero(std::string_view(contents).substr(0, 100)));
+}
+
+// Writes through the mapping reach the file although their pages leave the page tables
+// before the sync; only the page holding the end of the range (still being written) stays.
+TEST_P(MappedFileTest, SyncReleasingPagesKeepsWhatWasWrittenAndUnmapsTheWholePages) {
+  ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kSize));
+  std::string bytes(kSize - 100, 'w');
+  std::memcpy(mf->data(), bytes.data(), bytes.size());
+  const uint64_t end = kSize - 100;  // inside the last page
+  ASSERT_OK(mf->SyncReleasingPages(10, end));
+  if (GetParam() == EnvKind::kPosix) {
+    const int64_t mapped = test::PagesMappedIn(mf->data(), kSize);
+    if (mapped >= 0) {
+      EXPECT_EQ(mapped, 1) << "only the page holding the end stays mapped";
+    }
+  }
+  std::string contents = ReadFile(Path("seg"));
+  ASSERT_EQ(contents.size(), kSize);
+  EXPECT_EQ(contents.substr(0, end), bytes);
+  // Through the mapping, after the release: the page cache still has the bytes.
+  EXPECT_EQ(mf->View(0, end), bytes);
+  EXPECT_TRUE(AllZero(mf->View(end, kSize - end)));
 }
 
 TEST_P(MappedFileTest, WriteBypassesTheMappingButShowsThroughIt) {
