@@ -196,7 +196,8 @@ class InFlightWindow {
     int left = outstanding_.fetch_sub(1, std::memory_order_acq_rel) - 1;
     if (left == refill_at_ || left == 0) outstanding_.notify_one();
   }
-  // Waits for every call issued to complete (the callbacks refer to this window).
+  // Waits for every call issued to complete. (Callbacks hold the window by shared_ptr:
+  // the last one still touches it after its decrement lets Drain return.)
   void Drain() {
     for (int n = outstanding_.load(std::memory_order_acquire); n > 0;
          n = outstanding_.load(std::memory_order_acquire)) {
@@ -216,7 +217,7 @@ class InFlightWindow {
 // One asynchronous store call (PutAsync, or PutBatchAsync when as_batch) in `window`.
 // Failures and flush-disk timeouts are reported through `error` and `timeouts`.
 void AppendAsync(mqstore::Store* store, std::span<const mqstore::MessageView> messages,
-                 bool as_batch, InFlightWindow* window, FirstError* error,
+                 bool as_batch, const std::shared_ptr<InFlightWindow>& window, FirstError* error,
                  std::atomic<uint64_t>* timeouts) {
   window->Acquire();
   auto t0 = SteadyClock::now();
@@ -284,7 +285,7 @@ int RunAppend(const AppendConfig& c) {
     uint64_t share = calls / static_cast<uint64_t>(c.threads) + 1;
     lat.reserve(share + share / 4);
     uint64_t my_timeouts = 0;
-    InFlightWindow window(c.in_flight, &lat);
+    auto window = std::make_shared<InFlightWindow>(c.in_flight, &lat);
     gate.Wait();
     while (!error.failed()) {
       uint64_t first = next.fetch_add(batch, std::memory_order_relaxed);
@@ -296,7 +297,7 @@ int RunAppend(const AppendConfig& c) {
         messages[j].body = bodies.Body(first + j);
       }
       if (c.in_flight > 0) {
-        AppendAsync(store.get(), std::span(messages.data(), k), c.batch > 1, &window, &error,
+        AppendAsync(store.get(), std::span(messages.data(), k), c.batch > 1, window, &error,
                     &timeouts);
         continue;
       }
@@ -311,7 +312,7 @@ int RunAppend(const AppendConfig& c) {
       }
       if (timed_out) ++my_timeouts;
     }
-    window.Drain();
+    window->Drain();
     timeouts.fetch_add(my_timeouts, std::memory_order_relaxed);
   };
 

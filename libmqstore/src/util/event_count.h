@@ -3,7 +3,7 @@
 // append path (one notify per put). It is also one atomic load when a wake-up is already on
 // its way: only the first Notify after a PrepareWait makes the futex call. A woken thread
 // takes tens of microseconds to run on a busy 2-vCPU guest, and the puts made meanwhile each
-// paid a futex call (~5 us) that woke nobody: ~1 per put with a few issuing threads.
+// paid a futex call that woke nobody: about one per put with a few issuing threads.
 //
 //   waiter:   auto key = ec.PrepareWait();
 //             if (condition()) { ec.CancelWait(); ... } else ec.Wait(key, timeout);
