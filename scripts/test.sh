@@ -66,7 +66,7 @@ if [ "${MQ_SANITIZERS:-1}" != "0" ]; then
         -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMQ_WERROR=ON -DMQ_SANITIZE=address,undefined \
         -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
         -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" \
-        -DMQ_TEST_OPTIMIZE= -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=OFF \
+        -DMQ_TEST_OPTIMIZE= -DMQ_BUILD_FUZZERS=ON -DMQ_BUILD_TESTS=ON -DMQ_BUILD_BENCHMARKS=ON \
         -DMQ_INTEROP_NODE_MODULES="$PWD/$BUILD_DIR/interop/node_modules"
   cmake --build "$SANITIZE_BUILD_DIR" --parallel "$(nproc)"
   export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1:strict_string_checks=1"
