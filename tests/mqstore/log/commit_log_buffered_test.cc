@@ -1,0 +1,397 @@
+// CommitLog in buffered write mode (SYNC_FLUSH): the write buffer, write-outs, and the
+// zero-ahead of the allocator thread.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "commit_log_test_fixture.h"
+#include "log/commit_log.h"
+#include "log_test_util.h"
+#include "mqstore/mem_env.h"
+#include "support/test_util.h"
+#include "util/filename.h"
+
+namespace mqstore {
+namespace {
+
+using log_test::AppendBatch;
+using log_test::AppendOne;
+using log_test::CommitLogBufferedTest;
+using log_test::kRoot;
+using log_test::kSegment;
+using log_test::kStoreHost;
+using log_test::ScanLog;
+using test::MakeMessage;
+
+TEST_F(CommitLogBufferedTest, AppendsReachTheSegmentOnlyOnWriteOut) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  EXPECT_TRUE(log->buffered());
+  ASSERT_OK_AND_ASSIGN(AppendedRecord rec, Append(log.get(), "T", 0, 100));
+  EXPECT_EQ(log->appended(), rec.size);
+  EXPECT_EQ(log->written(), 0);
+  EXPECT_EQ(ScanLog(*log).records.size(), 0u);  // the mapping still holds zeros
+  ASSERT_OK(log->WriteOut());
+  EXPECT_EQ(log->written(), rec.size);
+  EXPECT_EQ(RecordAt(*log, 0).physical_offset, 0);
+  ASSERT_OK(log->WriteOut());  // nothing pending: a no-op
+  EXPECT_EQ(log->written(), rec.size);
+}
+
+TEST_F(CommitLogBufferedTest, RecordsWrappingTheBufferEndStayIntact) {
+  auto log = NewBufferedLog(64 * 1024, 8192);
+  // Odd sizes so that records straddle the end of the 8 KiB ring at many different points.
+  for (int i = 0; i < 200; ++i) {
+    ASSERT_OK(AppendNumbered(log.get(), i, static_cast<size_t>(37 + (i * 131) % 900)).status());
+    if (i % 5 == 4) ASSERT_OK(log->WriteOut());
+  }
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, 200);
+}
+
+TEST_F(CommitLogBufferedTest, AFullBufferIsWrittenOutByTheAppender) {
+  auto log = NewBufferedLog(64 * 1024, 4096);
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_OK(AppendNumbered(log.get(), i, 500).status());
+    // Never more than the buffer pending, though nobody else calls WriteOut.
+    EXPECT_LE(log->appended() - log->written(), 4096);
+  }
+  EXPECT_GT(log->written(), 0);
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, 60);
+}
+
+TEST_F(CommitLogBufferedTest, RolloverWritesTheBlankHeaderAndLeavesTheRestZero) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  int count = 0;
+  while (log->Segments().size() < 4) ASSERT_OK(AppendNumbered(log.get(), count++, 700).status());
+  ASSERT_OK(log->WriteOut());
+  EXPECT_EQ(log->written(), log->appended());
+  ExpectNumberedRecords(*log, count);
+  auto scan = ScanLog(*log);
+  ASSERT_EQ(scan.blanks.size(), 3u);
+  for (int64_t blank : scan.blanks) {
+    auto seg = log->SegmentFor(blank);
+    std::string_view rest = seg->View(static_cast<uint64_t>(blank - seg->base()) + 8, kSegment);
+    EXPECT_TRUE(std::all_of(rest.begin(), rest.end(), [](char c) { return c == 0; }));
+  }
+}
+
+TEST_F(CommitLogBufferedTest, ManyRolloversPendingAtOnceAreAllWrittenOut) {
+  // Segments much smaller than the buffer: one write-out crosses several blanks.
+  auto log = NewBufferedLog(kSegment, 64 * 1024);
+  int count = 0;
+  while (log->Segments().size() < 6) ASSERT_OK(AppendNumbered(log.get(), count++, 900).status());
+  EXPECT_EQ(log->written(), 0);
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, count);
+  EXPECT_EQ(ScanLog(*log).blanks.size(), 5u);
+}
+
+TEST_F(CommitLogBufferedTest, ABatchLargerThanTheBufferIsRejectedAndChangesNothing) {
+  auto log = NewBufferedLog(64 * 1024, 4096);
+  std::vector<Message> batch;
+  for (int i = 0; i < 10; ++i) batch.push_back(MakeMessage("T", 0, std::string(500, 'x')));
+  auto r = AppendBatch(log.get(), &offsets_, batch, kStoreHost);
+  EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+  EXPECT_EQ(log->appended(), 0);
+  EXPECT_EQ(*offsets_.Slot("T", 0), 0);
+}
+
+TEST_F(CommitLogBufferedTest, OnlySyncedWritesSurviveACrash) {
+  auto log = NewBufferedLog(kSegment, 8192);
+  for (int i = 0; i < 3; ++i) ASSERT_OK(AppendNumbered(log.get(), i, 100).status());
+  ASSERT_OK(log->WriteOut());
+  ASSERT_OK(log->Sync(0, log->written()));
+  ASSERT_OK(AppendNumbered(log.get(), 3, 100).status());
+  ASSERT_OK(log->WriteOut());  // written, not synced
+  auto crashed = env_->CrashCopy({});
+  CommitLog reopened(crashed.get(), kRoot, Options(kSegment));
+  ASSERT_OK(reopened.Load());
+  ASSERT_OK(reopened.TruncateTo(ScanLog(reopened).end, false));  // as recovery would
+  ExpectNumberedRecords(reopened, 3);
+}
+
+TEST_F(CommitLogBufferedTest, ConcurrentAppendsAndWriteOutsKeepEveryRecord) {
+  auto log = NewBufferedLog(16384, 8192);
+  log->StartAllocator();
+  constexpr int kThreads = 3, kPerThread = 200;
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done.load()) ASSERT_OK(log->WriteOut());
+  });
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Message m = MakeMessage("T", t, std::string(static_cast<size_t>(10 + (i * 53) % 700), 'z'));
+        ASSERT_OK(AppendOne(log.get(), &offsets_, m, kStoreHost).status());
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  done.store(true);
+  writer.join();
+  ASSERT_OK(log->WriteOut());
+  auto scan = ScanLog(*log);
+  EXPECT_EQ(scan.records.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(scan.end, log->appended());
+  std::map<int32_t, int64_t> next;
+  for (const auto& rec : scan.records) {
+    EXPECT_EQ(rec.summary.queue_offset, next[rec.summary.queue_id]++);
+  }
+}
+
+// Zero-ahead (SYNC_FLUSH's prepare step): ahead of the append position the allocator thread
+
+// Forwards to a MemEnv and records, per file, the all-zero writes and the syncs that followed
+// them: what the buffered log's zero-ahead (CommitLog::ZeroAhead) does to a segment.
+class ZeroWriteRecordingEnv final : public Env {
+ public:
+  struct Range {
+    uint64_t from, to;
+    bool synced;        // a Sync of the file came after it
+    bool written_back;  // a WriteBack of a range covering it came after it
+  };
+  std::vector<Range> ZeroWrites(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return zero_writes_[path];
+  }
+  MemEnv* base() { return base_.get(); }
+  // From now on File::WriteBack fails (as sync_file_range does after a failed write-back).
+  void FailWriteBacks() { fail_write_back_.store(true); }
+
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
+    return std::unique_ptr<File>(new RecordingFile(this, std::move(file)));
+  }
+  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
+  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
+    return base_->GetChildren(dir);
+  }
+  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
+  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
+  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
+  Status RenameFile(const std::string& from, const std::string& to) override {
+    return base_->RenameFile(from, to);
+  }
+  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
+  Result<uint64_t> GetFileSize(const std::string& path) override {
+    return base_->GetFileSize(path);
+  }
+  Result<DiskSpace> GetDiskSpace(const std::string& path) override {
+    return base_->GetDiskSpace(path);
+  }
+  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
+    return base_->LockFile(path);
+  }
+
+ private:
+  class RecordingFile final : public File {
+   public:
+    RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file)
+        : File(file->path()), env_(env), file_(std::move(file)) {}
+    Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
+      return file_->Read(offset, n, scratch, bytes_read);
+    }
+    Status Write(uint64_t offset, std::string_view data) override {
+      MQ_RETURN_IF_ERROR(file_->Write(offset, data));
+      if (std::all_of(data.begin(), data.end(), [](char c) { return c == 0; })) {
+        std::lock_guard<std::mutex> l(env_->mu_);
+        env_->zero_writes_[path()].push_back({offset, offset + data.size(), false, false});
+      }
+      return Status::OK();
+    }
+    Status Sync() override {
+      // Counted before the sync: a write that completes during it may not be covered.
+      size_t covered;
+      {
+        std::lock_guard<std::mutex> l(env_->mu_);
+        covered = env_->zero_writes_[path()].size();
+      }
+      MQ_RETURN_IF_ERROR(file_->Sync());
+      std::lock_guard<std::mutex> l(env_->mu_);
+      auto& ranges = env_->zero_writes_[path()];
+      for (size_t i = 0; i < covered; ++i) ranges[i].synced = true;
+      return Status::OK();
+    }
+    Status Allocate(uint64_t size) override { return file_->Allocate(size); }
+    Status Truncate(uint64_t size) override { return file_->Truncate(size); }
+    Status ZeroRange(uint64_t offset, uint64_t len) override {
+      return file_->ZeroRange(offset, len);
+    }
+    void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
+    Status WriteBack(uint64_t offset, uint64_t len) override {
+      if (env_->fail_write_back_.load()) return Status::IOError("injected write-back error");
+      MQ_RETURN_IF_ERROR(file_->WriteBack(offset, len));
+      std::lock_guard<std::mutex> l(env_->mu_);
+      for (Range& r : env_->zero_writes_[path()]) {
+        if (offset <= r.from && r.to <= offset + len) r.written_back = true;
+      }
+      return Status::OK();
+    }
+    Result<uint64_t> Size() override { return file_->Size(); }
+    Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
+      return file_->Map(len, writable);
+    }
+
+   private:
+    ZeroWriteRecordingEnv* env_;
+    std::unique_ptr<File> file_;
+  };
+
+  std::unique_ptr<MemEnv> base_ = NewMemEnv();
+  std::mutex mu_;
+  std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
+  std::atomic<bool> fail_write_back_{false};
+};
+
+// writes zeros to the segment and syncs them.
+class CommitLogZeroAheadTest : public CommitLogBufferedTest {
+ protected:
+  static constexpr uint64_t kBigSegment = 16 << 20;
+  static constexpr uint64_t kAhead = 4 << 20;
+  std::unique_ptr<CommitLog> NewZeroingLog(uint64_t ahead) {
+    CommitLog::Options o = Options(kBigSegment);
+    o.write_buffer_bytes = 1 << 20;
+    o.prepare_ahead_bytes = ahead;
+    auto log = std::make_unique<CommitLog>(&recording_, kRoot, o);
+    EXPECT_OK(log->Load());
+    EXPECT_OK(log->TruncateTo(0, false));
+    log->StartAllocator();
+    return log;
+  }
+  // Bytes of [from, to) covered by synced zero writes to `path`.
+  uint64_t SyncedZeros(const std::string& path, uint64_t from, uint64_t to) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    for (const auto& r : recording_.ZeroWrites(path)) {
+      if (r.synced) ranges.emplace_back(std::max(r.from, from), std::min(r.to, to));
+    }
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t covered = 0, at = from;
+    for (auto [a, b] : ranges) {
+      a = std::max(a, at);
+      if (b > a) {
+        covered += b - a;
+        at = b;
+      }
+    }
+    return covered;
+  }
+  // Appends numbered 1000-byte messages until the log reaches `end`, writing them out every
+  // 64 and at the end; `*count` is how many.
+  void FillWrittenOut(CommitLog* log, int64_t end, int* count) {
+    while (log->appended() < end) {
+      ASSERT_OK(AppendNumbered(log, (*count)++, 1000).status());
+      if (*count % 64 == 0) ASSERT_OK(log->WriteOut());
+    }
+    ASSERT_OK(log->WriteOut());
+  }
+  void SetUp() override { ASSERT_OK(recording_.CreateDir(kRoot)); }
+
+  ZeroWriteRecordingEnv recording_;
+};
+
+TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  const auto end = static_cast<uint64_t>(log->appended());
+  // The step that crossed 8 MiB asked for 4 MiB beyond it: what is left of that beyond the
+  // appended end is zeros, written and synced.
+  const uint64_t want_to = (8 << 20) + kAhead;
+  ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, end, want_to) == want_to - end; },
+                              std::chrono::seconds(20)))
+      << SyncedZeros(path, end, want_to) << " of " << want_to - end << " bytes";
+  // Each piece (at most 1 MiB) is also written back on its own, so that a sync of the
+  // flusher never waits for a whole step of zeros. (Waited for: a sync of the test's own
+  // write-outs may mark a piece synced before the allocator writes it back.)
+  auto all_written_back = [&] {
+    for (const auto& r : recording_.ZeroWrites(path)) {
+      if (!r.written_back) return false;
+    }
+    return true;
+  };
+  EXPECT_TRUE(test::WaitUntil(all_written_back, std::chrono::seconds(20)));
+  // ... and none went beyond what was asked for (from the end of the append that crossed
+  // 8 MiB, one record past it).
+  for (const auto& r : recording_.ZeroWrites(path)) {
+    EXPECT_LE(r.to, want_to + 4096);
+    EXPECT_LE(r.to - r.from, uint64_t{1} << 20);
+  }
+  ExpectNumberedRecords(*log, count);
+}
+
+// A failed write-back is reported once per descriptor, and zero-ahead writes back through
+// the flusher's: the log must fail as if the flusher's sync had, not go on acknowledging.
+TEST_F(CommitLogZeroAheadTest, AFailedWriteBackOfZerosFailsTheLog) {
+  recording_.FailWriteBacks();
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  // Appends and write-outs go on until one fails: zeros are asked for ahead at the latest
+  // once the log passes 8 MiB (whether they come before is up to the allocator's timing).
+  Status s;
+  while (s.ok() && log->appended() < (9 << 20)) {
+    s = AppendNumbered(log.get(), count++, 1000).status();
+    if (s.ok()) s = log->WriteOut();
+  }
+  if (s.ok()) {
+    ASSERT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
+  }
+  s = log->WriteOut();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.ToString().find("zero-ahead"), std::string::npos) << s.ToString();
+  EXPECT_FALSE(AppendNumbered(log.get(), count++, 1000).ok());
+}
+
+TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
+  auto log = NewZeroingLog(0);
+  int count = 0;
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  log.reset();  // the allocator thread has stopped
+  EXPECT_TRUE(recording_.ZeroWrites(filename::CommitLogSegment(kRoot, 0)).empty());
+}
+
+TEST_F(CommitLogZeroAheadTest, ZerosNeverLandOnRecords) {
+  // Zeroing a little ahead of appends that run as fast as they can, written out by another
+  // thread: the zeros race the write-outs all the time. Every record must read back whole.
+  auto log = NewZeroingLog(8 << 20);
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    while (!done.load()) {
+      ASSERT_OK(log->WriteOut());
+      std::this_thread::yield();  // a spinning write-out would starve the zeroing thread
+    }
+  });
+  int count = 0;
+  while (log->appended() < static_cast<int64_t>(kBigSegment + (10 << 20))) {
+    ASSERT_OK(
+        AppendNumbered(log.get(), count, static_cast<size_t>(100 + (count * 37) % 3000)).status());
+    ++count;
+  }
+  done.store(true);
+  writer.join();
+  ASSERT_OK(log->WriteOut());
+  // The last step asked for 8 MiB ahead of 24 MiB: the zeros beyond the end come, and the
+  // records before them must still read back whole.
+  const std::string second = filename::CommitLogSegment(kRoot, kBigSegment);
+  const auto end = static_cast<uint64_t>(log->appended()) - kBigSegment;
+  ASSERT_TRUE(test::WaitUntil(
+      [&] {
+        auto zeros = recording_.ZeroWrites(second);
+        return std::any_of(zeros.begin(), zeros.end(), [&](const auto& r) { return r.to > end; });
+      },
+      std::chrono::seconds(20)));
+  ExpectNumberedRecords(*log, count);
+}
+
+}  // namespace
+}  // namespace mqstore
