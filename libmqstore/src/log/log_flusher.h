@@ -78,6 +78,14 @@ class LogFlusher {
   void StartThread();
   // Raises requested_ to `offset`; true when it was lower (the sync thread must look).
   bool Request(int64_t offset);
+  // The EventCount a put waiting for `offset` sleeps on: that of the sync under way when
+  // it covers `offset`, else that of the next sync (see done_).
+  EventCount& DoneEventFor(int64_t offset);
+  // Wakes every waiter, whichever sync it waits for (a failed sync, a lowered request).
+  void NotifyAllWaiters() {
+    done_[0].Notify();
+    done_[1].Notify();
+  }
 
   CommitLog* const log_;
   const std::function<void()> on_durable_;
@@ -88,15 +96,6 @@ class LogFlusher {
   std::atomic<bool> failed_{false};
   std::atomic<bool> stop_{false};
   std::atomic<bool> started_{false};
-  // The EventCount a put waiting for `offset` sleeps on: that of the sync under way when
-  // it covers `offset`, else that of the next sync (see done_).
-  EventCount& DoneEventFor(int64_t offset);
-  // Wakes every waiter, whichever sync it waits for (failure, lowered request, stop).
-  void NotifyAllWaiters() {
-    done_[0].Notify();
-    done_[1].Notify();
-  }
-
   // No mutex on the wait path: waiters and the sync thread meet on these (see event_count.h
   // for why that matters when one sync releases many puts).
   EventCount work_;  // the sync thread sleeps here
