@@ -188,6 +188,12 @@ Status Broker::Impl::Init() {
   mqstore::StoreOptions store_options = ToStoreOptions(config);
   store_options.store_host = *host;
   if (store_env != nullptr) store_options.env = store_env;
+  // The send replies one sync completes go out together, a system call per connection,
+  // written by the sync thread itself rather than handed to the I/O threads one by one.
+  store_options.put_completion_group = [](const std::function<void()>& run_callbacks) {
+    mqremoting::WriteBatch batch;
+    run_callbacks();
+  };
   MQ_ASSIGN_OR_RETURN(store, mqstore::Store::Open(store_options, config.storePathRootDir));
   context.store = store.get();
   log.Info(kLogComponent, "store opened",

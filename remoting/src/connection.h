@@ -4,8 +4,12 @@
 // dispatch (responses to the pending Invoke with their opaque, requests to the handler).
 // Writing: Send queues the encoded frame; everything queued when the socket is free goes out
 // in one gather write (prefix, body and body slices of each frame, no copy of the bodies).
-// Backpressure: at `max_inflight` unanswered requests the connection stops dispatching and
-// reading until a response is sent.
+// On the strand that write is posted to run after the handler. A thread off the strand writes
+// itself instead (or, inside a WriteBatch, when the batch ends), with one non-blocking call
+// under mu_, and leaves only what did not fit to the strand: handing every reply of the
+// store's sync thread to an I/O thread cost a wake-up each
+// (docs/design/0017-replies-written-where-made.md). Backpressure: at `max_inflight` unanswered
+// requests the connection stops dispatching and reading until a response is sent.
 #ifndef REMOTING_CONNECTION_H_
 #define REMOTING_CONNECTION_H_
 
@@ -83,15 +87,23 @@ class ConnectionImpl final : public Connection,
   // Requests delivered and not answered (tests).
   uint32_t inflight() const;
 
- private:
-  using Clock = std::chrono::steady_clock;
+  // Off the strand, for the thread that set write_scheduled_ (Enqueue, or the WriteBatch it
+  // left the frames to): writes what is queued with one non-blocking system call and leaves
+  // whatever did not go out to the strand.
+  void WriteFromThisThread();
 
+  // A frame queued for writing.
   struct OutFrame {
     std::string prefix;  // length words and JSON header
     std::string body;
     std::vector<BodySlice> slices;
     bool ends_request = false;  // a response: its request is answered once it is written
+    size_t sent = 0;            // leading bytes already written by WriteFromThisThread
   };
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
   struct PendingCall {
     ResponseCallback done;
     Clock::time_point deadline;
@@ -148,7 +160,9 @@ class ConnectionImpl final : public Connection,
   bool paused_ = false;  // reading stopped at the in-flight limit
   uint32_t inflight_ = 0;
   std::vector<OutFrame> queued_;
-  bool write_scheduled_ = false;  // a WriteQueued is posted or a write is under way
+  // Some thread is to write queued_: a WriteQueued is posted, a write is under way, or a
+  // thread off the strand (or its WriteBatch) is about to write.
+  bool write_scheduled_ = false;
   std::unordered_map<int32_t, PendingCall> pending_;
   std::set<std::pair<Clock::time_point, int32_t>> deadlines_;
   Clock::time_point armed_deadline_ = Clock::time_point::max();

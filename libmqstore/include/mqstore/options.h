@@ -4,6 +4,7 @@
 #define MQSTORE_OPTIONS_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "mqstore/message.h"
@@ -45,6 +46,11 @@ struct StoreOptions {
   // In kSync mode, how long a put waits for durability before it returns kFlushDiskTimeout
   // (the record stays in the log). Default: 5000 ms.
   int sync_flush_timeout_ms = 5000;
+  // In kSync mode, runs each group of PutAsync callbacks that one sync completes, on the sync
+  // thread: called with a function that runs them, which it must call exactly once. A server
+  // uses it to send the replies those callbacks make together once the group is done
+  // (mqbroker wraps them in an mqremoting::WriteBatch). Default: none (they just run).
+  std::function<void(const std::function<void()>& run_callbacks)> put_completion_group;
   // Period at which consume queues are synced and the checkpoint is written. Bounds the
   // commit-log tail that recovery must re-dispatch. Default: 1000 ms.
   int checkpoint_interval_ms = 1000;

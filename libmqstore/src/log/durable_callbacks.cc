@@ -53,7 +53,15 @@ void DurableCallbacks::Release(int64_t durable) {
     for (auto it = waiting_.begin(); it != end; ++it) covered.push_back(std::move(it->second.done));
     waiting_.erase(waiting_.begin(), end);
   }
-  for (Callback& done : covered) done(Status::OK());
+  if (covered.empty()) return;
+  auto run = [&covered] {
+    for (Callback& done : covered) done(Status::OK());
+  };
+  if (group_) {
+    group_(run);
+  } else {
+    run();
+  }
 }
 
 void DurableCallbacks::Fail(const Status& error) {

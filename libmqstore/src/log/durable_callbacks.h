@@ -30,7 +30,12 @@ class DurableCallbacks {
   using Callback = std::function<void(Status)>;
   using Clock = std::chrono::steady_clock;
 
+  // Runs the callbacks one Release covers: called with a function that runs them.
+  using GroupRunner = std::function<void(const std::function<void()>& run_callbacks)>;
+
   DurableCallbacks() = default;
+  // `group` (may be empty) wraps the callbacks of each Release.
+  explicit DurableCallbacks(GroupRunner group) : group_(std::move(group)) {}
   // Fails what is still waiting with kAborted and stops the timer thread.
   ~DurableCallbacks();
   DurableCallbacks(const DurableCallbacks&) = delete;
@@ -53,6 +58,7 @@ class DurableCallbacks {
   };
   void TimerLoop();
 
+  const GroupRunner group_;
   mutable std::mutex mu_;
   std::condition_variable timer_wake_;
   std::multimap<int64_t, Entry> waiting_;                   // GUARDED_BY(mu_), by offset

@@ -37,8 +37,11 @@ class LogFlusher {
   // `on_durable` runs on the sync thread after the durable offset advances and before
   // waiters are released (it wakes the dispatcher in kSync mode). It must be quick and must
   // not call back into the flusher.
-  LogFlusher(CommitLog* log, std::function<void()> on_durable)
-      : log_(log), on_durable_(std::move(on_durable)) {}
+  // `completion_group` wraps the callbacks (NotifyWhenDurable) each sync completes (see
+  // StoreOptions::put_completion_group); may be empty.
+  LogFlusher(CommitLog* log, std::function<void()> on_durable,
+             DurableCallbacks::GroupRunner completion_group = nullptr)
+      : log_(log), on_durable_(std::move(on_durable)), callbacks_(std::move(completion_group)) {}
   ~LogFlusher();  // stops the sync thread
 
   // Sets the durable offset after recovery (everything below `offset` is on disk).

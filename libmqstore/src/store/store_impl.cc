@@ -44,7 +44,7 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
       dir_(std::move(dir)),
       env_(options_.env),
       log_(env_, dir_, LogOptions(options_)),
-      flusher_(&log_, [this] { durable_event_.Notify(); }),
+      flusher_(&log_, [this] { durable_event_.Notify(); }, options_.put_completion_group),
       queues_(env_, dir_, options_.consume_queue_entries_per_file),
       index_(options_.enable_index
                  ? std::make_unique<IndexService>(

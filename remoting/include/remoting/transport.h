@@ -56,6 +56,19 @@ class Connection {
   virtual void Close() = 0;
 };
 
+// Sends from a thread that is not a transport thread are written by that thread, at once,
+// without waking a transport thread. While a WriteBatch lives on such a thread, its sends
+// are gathered instead and written when the outermost WriteBatch ends: each connection's
+// frames with one system call. For a thread that answers many requests in a row (the
+// store's sync thread completing SYNC_FLUSH puts). Frames stay in Send order either way.
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();
+  WriteBatch(const WriteBatch&) = delete;
+  WriteBatch& operator=(const WriteBatch&) = delete;
+};
+
 // Receives requests (frames without the response flag) from connections. Called on a
 // transport thread: must not block. Work that may block (a SYNC_FLUSH put, a disk read)
 // goes to the handler's own threads, which answer later with connection->Send().

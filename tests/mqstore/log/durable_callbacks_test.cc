@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -59,6 +60,27 @@ TEST(DurableCallbacksTest, ReleaseRunsExactlyTheCoveredCallbacksInOffsetOrder) {
   callbacks.Release(100);  // going back releases nothing again
   EXPECT_EQ(rec.size(), 3u);
   EXPECT_EQ(callbacks.waiting(), 1u);
+}
+
+TEST(DurableCallbacksTest, TheGroupRunnerWrapsTheCallbacksOfEachReleaseThatHasAny) {
+  Recorder rec;
+  std::vector<size_t> seen_at_group_start;  // calls recorded when each group began
+  std::vector<size_t> seen_at_group_end;
+  DurableCallbacks callbacks([&](const std::function<void()>& run_callbacks) {
+    seen_at_group_start.push_back(rec.size());
+    run_callbacks();
+    seen_at_group_end.push_back(rec.size());
+  });
+  for (int64_t offset : {100, 200, 300}) callbacks.Add(offset, kFarAway, rec.For(offset));
+  callbacks.Release(250);
+  callbacks.Release(260);  // covers nothing new: no group
+  callbacks.Release(300);
+  EXPECT_EQ(seen_at_group_start, (std::vector<size_t>{0, 2}));
+  EXPECT_EQ(seen_at_group_end, (std::vector<size_t>{2, 3}));
+  // An offset already released runs at once on the caller, outside any group.
+  callbacks.Add(50, kFarAway, rec.For(50));
+  EXPECT_EQ(rec.size(), 4u);
+  EXPECT_EQ(seen_at_group_start.size(), 2u);
 }
 
 TEST(DurableCallbacksTest, AnAlreadyReleasedOffsetRunsAtOnceOnTheCaller) {

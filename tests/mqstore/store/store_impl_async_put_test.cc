@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -202,10 +203,11 @@ TEST_P(AsyncPutTest, ABatchIsAcknowledgedOnceDurableWithContiguousOffsets) {
 // SYNC_FLUSH over a disk whose syncs can be held (FaultInjectionEnv's sync gate) or failed.
 class AsyncPutStuckSyncTest : public ::testing::Test {
  protected:
-  void Open(int sync_flush_timeout_ms) {
-    StoreOptions o = BaseOptions(&env_, FlushMode::kSync);
-    o.sync_flush_timeout_ms = sync_flush_timeout_ms;
-    ASSERT_OK_AND_ASSIGN(store_, Store::Open(o, "/store"));
+  void Open(int sync_flush_timeout_ms, StoreOptions o = {}) {
+    StoreOptions base = BaseOptions(&env_, FlushMode::kSync);
+    base.put_completion_group = std::move(o.put_completion_group);
+    base.sync_flush_timeout_ms = sync_flush_timeout_ms;
+    ASSERT_OK_AND_ASSIGN(store_, Store::Open(base, "/store"));
   }
   void TearDown() override {
     env_.OpenSyncGate();
@@ -239,6 +241,47 @@ TEST_F(AsyncPutStuckSyncTest, PutsWaitingBehindAStuckSyncShareTheNextSync) {
     EXPECT_GE(acks.durable_at_ack[i],
               acks.results[i]->physical_offset + acks.results[i]->record_size);
   }
+}
+
+TEST_F(AsyncPutStuckSyncTest, TheCallbacksOneSyncCompletesRunInsideOneCompletionGroup) {
+  // What the group runner sees: how often it ran, and how many callbacks ran inside it.
+  static thread_local bool in_group = false;
+  std::atomic<int> groups{0};
+  std::atomic<int> callbacks_in_group{0};
+  std::atomic<int> callbacks_outside{0};
+  StoreOptions o;
+  o.put_completion_group = [&](const std::function<void()>& run_callbacks) {
+    groups.fetch_add(1);
+    in_group = true;
+    run_callbacks();
+    in_group = false;
+  };
+  Open(kWaitMs, o);
+  Acks acks;
+  auto counted = [&](Store::PutCallback inner) -> Store::PutCallback {
+    return [&, inner = std::move(inner)](Result<PutResult> r) {
+      (in_group ? callbacks_in_group : callbacks_outside).fetch_add(1);
+      inner(std::move(r));
+    };
+  };
+  env_.CloseSyncGate();
+  PutAsync(store_.get(), MakeMessage("G", 0, "first"), counted(acks.Callback(store_.get())));
+  ASSERT_TRUE(env_.WaitForBlockedSync(std::chrono::seconds(10)));
+  constexpr int kWaiting = 50;
+  for (int i = 0; i < kWaiting; ++i) {
+    PutAsync(store_.get(), MakeMessage("G", 0, BodyFor(0, i, 64)),
+             counted(acks.Callback(store_.get())));
+  }
+  EXPECT_EQ(groups.load(), 0) << "a group ran before any sync completed";
+  env_.OpenSyncGate();
+  ASSERT_TRUE(acks.WaitFor(kWaiting + 1));
+  EXPECT_EQ(callbacks_in_group.load(), kWaiting + 1);
+  EXPECT_EQ(callbacks_outside.load(), 0);
+  // The stuck sync's put, then everything that waited behind it: one group per sync that
+  // completed callbacks, and no group for a sync that completed none.
+  EXPECT_GE(groups.load(), 1);
+  EXPECT_LE(groups.load(), 2);
+  for (const auto& r : acks.results) ASSERT_OK(r.status());
 }
 
 TEST_F(AsyncPutStuckSyncTest, APutBehindAStuckSyncTimesOutAndStaysInTheLog) {
