@@ -85,16 +85,29 @@ class ConnectionWriteTest : public TransportTest {
 TEST_F(ConnectionWriteTest, AnotherThreadsSendGoesOutWhileTheConnectionsThreadIsBusy) {
   // The server's only I/O thread is held inside a request handler; a frame sent meanwhile
   // from this thread must still reach the peer, because this thread writes it.
-  std::mutex mu;
-  std::condition_variable cv;
-  bool entered = false;
-  bool release = false;
+  struct Gate {  // shared with the handler, which may still be leaving it after the test
+    std::mutex mu;
+    std::condition_variable cv;
+    bool entered = false;
+    bool release = false;
+  };
+  auto gate = std::make_shared<Gate>();
+  struct ReleaseOnExit {  // also when an assertion returns early: the server must stop
+    std::shared_ptr<Gate> gate;
+    ~ReleaseOnExit() {
+      {
+        std::lock_guard<std::mutex> l(gate->mu);
+        gate->release = true;
+      }
+      gate->cv.notify_all();
+    }
+  } release_on_exit{gate};
   auto handler =
-      std::make_shared<TestHandler>([&](const std::shared_ptr<Connection>&, RemotingCommand) {
-        std::unique_lock<std::mutex> l(mu);
-        entered = true;
-        cv.notify_all();
-        cv.wait(l, [&] { return release; });
+      std::make_shared<TestHandler>([gate](const std::shared_ptr<Connection>&, RemotingCommand) {
+        std::unique_lock<std::mutex> l(gate->mu);
+        gate->entered = true;
+        gate->cv.notify_all();
+        gate->cv.wait(l, [&] { return gate->release; });
       });
   ServerOptions options;
   options.io_threads = 1;
@@ -103,16 +116,11 @@ TEST_F(ConnectionWriteTest, AnotherThreadsSendGoesOutWhileTheConnectionsThreadIs
   hold.flag = flag::kOneway;
   ASSERT_TRUE(peer(0).Write(EncodeFrame(hold)));
   {
-    std::unique_lock<std::mutex> l(mu);
-    ASSERT_TRUE(cv.wait_for(l, kLong, [&] { return entered; }));
+    std::unique_lock<std::mutex> l(gate->mu);
+    ASSERT_TRUE(gate->cv.wait_for(l, kLong, [&] { return gate->entered; }));
   }
   server_side(0)->Send(Numbered(0, 7));
   EXPECT_EQ(ReadNumbered(peer(0)), std::make_pair(0, 7));
-  {
-    std::lock_guard<std::mutex> l(mu);
-    release = true;
-  }
-  cv.notify_all();
 }
 
 TEST_F(ConnectionWriteTest, AWriteBatchWritesEachConnectionsFramesWhenTheOutermostBatchEnds) {
