@@ -197,10 +197,17 @@ RemotingCommand ResponseShape(const RemotingCommand& request) {
   return shape;
 }
 
-void AddSendResponseFields(std::string unique_id, RemotingCommand* response) {
-  response->SetExt("transactionId", std::move(unique_id));
+// The fields of a send's response. Set in ExtFields' (byte) order, so that each is appended
+// without a search or a shift, into room made once.
+void SetSendResponseFields(std::string message_id, int32_t queue_id, int64_t queue_offset,
+                           std::optional<std::string> transaction_id, RemotingCommand* response) {
+  response->ext_fields.reserve(6);
   response->SetExt("MSG_REGION", std::string(kDefaultRegion));
   response->SetExt("TRACE_ON", true);
+  response->SetExt("msgId", std::move(message_id));
+  response->SetExt("queueId", int64_t{queue_id});
+  response->SetExt("queueOffset", queue_offset);
+  if (transaction_id) response->SetExt("transactionId", std::move(*transaction_id));
 }
 
 }  // namespace
@@ -296,10 +303,8 @@ void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& conne
           return;
         }
         RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
-        response.SetExt("msgId", put->offset_message_id());
-        response.SetExt("queueId", int64_t{queue_id});
-        response.SetExt("queueOffset", put->queue_offset);
-        AddSendResponseFields(std::move(unique_id), &response);
+        SetSendResponseFields(put->offset_message_id(), queue_id, put->queue_offset,
+                              std::move(unique_id), &response);
         Reply(connection, shape, std::move(response));
       });
 }
@@ -350,11 +355,8 @@ void SendProcessor::SendBatch(const std::shared_ptr<mqremoting::Connection>& con
           message_ids.append(one.offset_message_id());
         }
         RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
-        response.SetExt("msgId", std::move(message_ids));
-        response.SetExt("queueId", int64_t{queue_id});
-        response.SetExt("queueOffset", put->items.front().queue_offset);
-        response.SetExt("MSG_REGION", std::string(kDefaultRegion));
-        response.SetExt("TRACE_ON", true);
+        SetSendResponseFields(std::move(message_ids), queue_id, put->items.front().queue_offset,
+                              std::nullopt, &response);
         Reply(connection, shape, std::move(response));
       });
 }
