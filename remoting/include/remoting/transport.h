@@ -56,11 +56,12 @@ class Connection {
   virtual void Close() = 0;
 };
 
-// Sends from a thread that is not a transport thread are written by that thread, at once,
-// without waking a transport thread. While a WriteBatch lives on such a thread, its sends
-// are gathered instead and written when the outermost WriteBatch ends: each connection's
-// frames with one system call. For a thread that answers many requests in a row (the
-// store's sync thread completing SYNC_FLUSH puts). Frames stay in Send order either way.
+// A frame sent from any thread but the connection's own I/O thread is written by the sending
+// thread, at once and without blocking; only what the socket does not take is left to the
+// I/O thread. While a WriteBatch lives on the sending thread, its sends are gathered instead
+// and written when the outermost WriteBatch ends: each connection's frames with one system
+// call. For a thread that answers many requests in a row (the store's sync thread completing
+// SYNC_FLUSH puts). Frames stay in Send order either way.
 class WriteBatch {
  public:
   WriteBatch();
