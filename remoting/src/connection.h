@@ -8,8 +8,9 @@
 // itself instead (or, inside a WriteBatch, when the batch ends), with one non-blocking call
 // under mu_, and leaves only what did not fit to the strand: handing every reply of the
 // store's sync thread to an I/O thread cost a wake-up each
-// (docs/design/0017-replies-written-where-made.md). Backpressure: at `max_inflight` unanswered
-// requests the connection stops dispatching and reading until a response is sent.
+// (docs/design/0017-replies-written-where-made.md).
+// Backpressure: at `max_inflight` unanswered requests the connection stops dispatching and
+// reading until a response is sent.
 #ifndef REMOTING_CONNECTION_H_
 #define REMOTING_CONNECTION_H_
 
