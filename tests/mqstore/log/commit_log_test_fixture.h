@@ -37,14 +37,7 @@ class CommitLogTest : public ::testing::Test {
     EXPECT_OK(log->TruncateTo(0, false));
     return log;
   }
-  CommitLog::Options Options(uint64_t segment) {
-    CommitLog::Options o;
-    o.segment_bytes = segment;
-    o.store_host = kStoreHost;
-    o.clock = &clock_;
-    o.prepare_ahead_bytes = 0;
-    return o;
-  }
+  CommitLog::Options Options(uint64_t segment) { return TestLogOptions(segment, &clock_); }
   Result<AppendedRecord> Append(CommitLog* log, const std::string& topic, int32_t queue,
                                 size_t body_size, int64_t* ts = nullptr) {
     return AppendOne(log, &offsets_, test::MakeMessage(topic, queue, std::string(body_size, 'b')),

@@ -22,6 +22,7 @@ namespace {
 using log_test::AppendOne;
 using log_test::kStoreHost;
 using log_test::ScanLog;
+using log_test::TestLogOptions;
 using test::MakeMessage;
 
 constexpr uint64_t kSegment = 8192;
@@ -38,14 +39,7 @@ class LogFlusherTest : public ::testing::Test {
     flusher_ = std::make_unique<LogFlusher>(log_.get(), [this] { on_durable_calls_++; });
   }
 
-  CommitLog::Options Options() {
-    CommitLog::Options o;
-    o.segment_bytes = kSegment;
-    o.store_host = kStoreHost;
-    o.clock = &clock_;
-    o.prepare_ahead_bytes = 0;
-    return o;
-  }
+  CommitLog::Options Options() { return TestLogOptions(kSegment, &clock_); }
   // Appends one record and returns the log end after it.
   int64_t Put(int32_t queue = 0) {
     auto rec = AppendOne(log_.get(), &offsets_, MakeMessage("T", queue, std::string(100, 'p')),
@@ -224,12 +218,7 @@ class LogFlusherGateTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK(env_.CreateDir(kRoot));
-    CommitLog::Options o;
-    o.segment_bytes = kSegment;
-    o.store_host = kStoreHost;
-    o.clock = &clock_;
-    o.prepare_ahead_bytes = 0;
-    log_ = std::make_unique<CommitLog>(&env_, kRoot, o);
+    log_ = std::make_unique<CommitLog>(&env_, kRoot, TestLogOptions(kSegment, &clock_));
     ASSERT_OK(log_->Load());
     ASSERT_OK(log_->TruncateTo(0, false));
     flusher_ = std::make_unique<LogFlusher>(log_.get(), nullptr);

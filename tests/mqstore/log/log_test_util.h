@@ -18,6 +18,18 @@ namespace mqstore::log_test {
 
 inline const SocketAddress kStoreHost = SocketAddress::V4(192, 168, 1, 10, 10911);
 
+// A test's commit log: segments of `segment_bytes`, the test's clock, and no allocator work
+// ahead of the appends (a test about that work sets prepare_ahead_bytes itself).
+inline CommitLog::Options TestLogOptions(uint64_t segment_bytes, Clock* clock,
+                                         const SocketAddress& store_host = kStoreHost) {
+  CommitLog::Options o;
+  o.segment_bytes = segment_bytes;
+  o.store_host = store_host;
+  o.clock = clock;
+  o.prepare_ahead_bytes = 0;
+  return o;
+}
+
 // The bytes of one record for `message`, as the commit log would write them.
 inline Result<std::string> EncodeRecord(const MessageView& message, int64_t queue_offset = 0,
                                         int64_t physical_offset = 0,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "log/queue_offset_table.h"
+#include "mqstore/log/log_test_util.h"
 #include "mqstore/mem_env.h"
 #include "support/test_util.h"
 #include "util/filename.h"
@@ -34,12 +35,8 @@ class RetentionServiceTest : public ::testing::Test {
   RetentionServiceTest() { EXPECT_OK(env_->CreateDir(kRoot)); }
 
   void Open(RetentionPolicyOptions policy = {}) {
-    CommitLog::Options o;
-    o.segment_bytes = kSegment;
-    o.store_host = kHost;
-    o.clock = &clock_;
-    o.prepare_ahead_bytes = 0;
-    log_ = std::make_unique<CommitLog>(env_.get(), kRoot, o);
+    log_ = std::make_unique<CommitLog>(env_.get(), kRoot,
+                                       log_test::TestLogOptions(kSegment, &clock_, kHost));
     ASSERT_OK(log_->Load());
     ASSERT_OK(log_->TruncateTo(0, false));
     queues_ = std::make_unique<ConsumeQueueSet>(env_.get(), kRoot, kQueueEntriesPerFile);
@@ -360,12 +357,7 @@ TEST_F(RetentionServiceTest, RemovalsSurviveACrashAndTheStoreReopensOnThem) {
   RetentionReport r = RunWithLimit(kT0 + 100 * kHour, 4 * kSegment);
   ASSERT_EQ(r.segments_removed, 4u);
   auto crashed = env_->CrashCopy({});
-  CommitLog::Options o;
-  o.segment_bytes = kSegment;
-  o.store_host = kHost;
-  o.clock = &clock_;
-  o.prepare_ahead_bytes = 0;
-  CommitLog log(crashed.get(), kRoot, o);
+  CommitLog log(crashed.get(), kRoot, log_test::TestLogOptions(kSegment, &clock_, kHost));
   ASSERT_OK(log.Load());
   EXPECT_EQ(log.min_offset(), int64_t{4 * kSegment});
   ConsumeQueueSet queues(crashed.get(), kRoot, kQueueEntriesPerFile);
