@@ -2,10 +2,10 @@
 //
 // Reading: read_some into a reusable buffer, split every whole frame out of it, decode and
 // dispatch (responses to the pending Invoke with their opaque, requests to the handler).
-// Writing: Send queues the encoded frame; everything queued when the socket is free goes out
-// in one gather write (prefix, body and body slices of each frame, no copy of the bodies).
-// On the strand that write is posted to run after the handler. A thread off the strand writes
-// itself instead (or, inside a WriteBatch, when the batch ends), with one non-blocking call
+// Writing (connection_writing.cc): Send queues the encoded frame; everything queued when the socket
+// is free goes out in one gather write (prefix, body and body slices of each frame, no copy of the
+// bodies). On the strand that write is posted to run after the handler. A thread off the strand
+// writes itself instead (or, inside a WriteBatch, when the batch ends), with one non-blocking call
 // under mu_, and leaves only what did not fit to the strand: handing every reply of the
 // store's sync thread to an I/O thread cost a wake-up each
 // (docs/design/0017-replies-written-where-made.md).
@@ -171,6 +171,10 @@ class ConnectionImpl final : public Connection,
 
 // A fresh opaque for a request we send (process-wide counter, never 0).
 int32_t NextOpaque();
+
+// An error that ends a connection without anything worth logging (the peer closed it, or
+// we did).
+bool IsQuietClose(const asio::error_code& ec);
 
 }  // namespace mqremoting::internal
 

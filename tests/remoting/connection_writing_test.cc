@@ -1,5 +1,5 @@
 // ConnectionImpl's writing from threads that are not the connection's own (remoting/src/
-// connection.cc): such a thread writes its frames itself, or at the end of its WriteBatch,
+// connection_writing.cc): such a thread writes its frames itself, or at the end of its WriteBatch,
 // and leaves to the connection's thread only what the socket would not take at once.
 // Observed from a plain socket at the other end, so every byte and its order is checked.
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
-// Helpers shared by the transport's end-to-end tests (transport_test.cc, connection_test.cc):
-// a recording request handler, held requests, a log capture, a raw TCP socket, and a fixture
-// that starts a server on 127.0.0.1.
+// Helpers shared by the transport's end-to-end tests (transport_test.cc,
+// connection_writing_test.cc): a recording request handler, held requests, a log capture, a raw TCP
+// socket, and a fixture that starts a server on 127.0.0.1.
 #ifndef TESTS_REMOTING_TRANSPORT_TEST_FIXTURE_H_
 #define TESTS_REMOTING_TRANSPORT_TEST_FIXTURE_H_
 
