@@ -102,6 +102,9 @@ class FaultInjectionEnv::FaultRegion final : public MappedRegion {
     return base_->Sync(offset, len);
   }
   void Prefault(size_t offset, size_t len) override { base_->Prefault(offset, len); }
+  void SetReadAhead(size_t offset, size_t len, bool enabled) override {
+    base_->SetReadAhead(offset, len, enabled);
+  }
   void Release(size_t offset, size_t len) override { base_->Release(offset, len); }
 
  private:

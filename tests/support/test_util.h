@@ -11,8 +11,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -77,6 +79,25 @@ inline int64_t PagesMappedIn(const char* addr, size_t len) {
   int64_t present = 0;
   for (uint64_t e : entries) present += static_cast<int64_t>(e >> 63);
   return present;
+}
+
+// The kernel's flags for the mapping that holds `addr` ("VmFlags" in /proc/self/smaps, e.g.
+// "rd wr sh mr mw me ms rr"), or "" when that cannot be read.
+inline std::string MappingFlagsAt(const void* addr) {
+  std::ifstream smaps("/proc/self/smaps");
+  const auto at = reinterpret_cast<uintptr_t>(addr);
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    unsigned long long from = 0, to = 0;
+    // A mapping's first line: "from-to perms ...", addresses in hex.
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &from, &to) == 2 &&
+        line.find('-') < line.find(' ')) {
+      inside = from <= at && at < to;
+    } else if (inside && line.rfind("VmFlags:", 0) == 0) {
+      return line.substr(8);
+    }
+  }
+  return "";
 }
 
 // Calls `done` every 10 ms until it returns true or `timeout` passes; returns its last answer.

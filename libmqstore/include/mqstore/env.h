@@ -40,6 +40,11 @@ class MappedRegion {
   virtual Status Sync(size_t offset, size_t len) = 0;
   // Hint: fault in pages of [offset, offset + len) for writing before they are needed.
   virtual void Prefault(size_t offset, size_t len) = 0;
+  // Hint: whether a fault in [offset, offset + len) reads ahead, filling the page cache in
+  // large folios, or fills the one page it needs. Pages that writes fill are cheaper filled
+  // one at a time (docs/design/0018-single-page-cache-fill.md); pages read back from the
+  // disk want readahead. A new mapping reads ahead.
+  virtual void SetReadAhead(size_t offset, size_t len, bool enabled) = 0;
   // Hint: drop [offset, offset + len) from this process's page tables (the data stays in the
   // page cache and on disk; the next access faults it back). Keeps resident memory bounded.
   virtual void Release(size_t offset, size_t len) = 0;

@@ -79,6 +79,7 @@ class MemMappedRegion final : public MappedRegion {
     return Status::OK();
   }
   void Prefault(size_t, size_t) override {}
+  void SetReadAhead(size_t, size_t, bool) override {}
   void Release(size_t, size_t) override {}
 
  private:

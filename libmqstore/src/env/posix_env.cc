@@ -52,6 +52,9 @@ class PosixMappedRegion final : public MappedRegion {
     return Status::OK();
   }
   void Prefault(size_t offset, size_t len) override { Advise(offset, len, MADV_POPULATE_WRITE); }
+  void SetReadAhead(size_t offset, size_t len, bool enabled) override {
+    Advise(offset, len, enabled ? MADV_NORMAL : MADV_RANDOM);
+  }
   void Release(size_t offset, size_t len) override { Advise(offset, len, MADV_DONTNEED); }
 
  private:

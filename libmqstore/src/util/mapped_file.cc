@@ -22,6 +22,9 @@ Result<std::shared_ptr<MappedFile>> MappedFile::Create(Env* env, const std::stri
     return s;
   }
   MQ_ASSIGN_OR_RETURN(std::unique_ptr<MappedRegion> region, file->Map(size, true));
+  // A new file's pages are filled by writing, never read from the disk first: one page per
+  // fault, not a readahead's large folio (DropCache turns readahead back on).
+  region->SetReadAhead(0, size, false);
   return std::shared_ptr<MappedFile>(new MappedFile(env, path, std::move(region), base, size));
 }
 
@@ -69,6 +72,8 @@ Status MappedFile::WriteBack(uint64_t from, uint64_t to) {
 
 void MappedFile::DropCache(uint64_t from, uint64_t to) {
   if (to <= from) return;
+  // What is read here from now on comes from the disk, mostly in order.
+  SetReadAhead(from, to, true);
   std::shared_ptr<File> file;
   {
     std::lock_guard<std::mutex> l(writer_mu_);

@@ -64,8 +64,14 @@ class MappedFile {
   void Release(uint64_t from, uint64_t to) {
     if (to > from) region_->Release(from, to - from);
   }
+  // MappedRegion::SetReadAhead for file bytes [from, to). A created file starts without
+  // readahead: writes fill its pages.
+  void SetReadAhead(uint64_t from, uint64_t to, bool enabled) {
+    if (to > from) region_->SetReadAhead(from, to - from, enabled);
+  }
   // Asks the kernel to drop the clean cached pages of file bytes [from, to), so that their
   // memory is reused (a hint). Pages still mapped (here or elsewhere) stay: Release first.
+  // Faults in the range read ahead again (a created file's mapping does not).
   void DropCache(uint64_t from, uint64_t to);
   // The write path that bypasses the mapping (the commit log's buffered mode): pwrite
   // through a descriptor opened on first use and kept until CloseWriter(). Readers see the

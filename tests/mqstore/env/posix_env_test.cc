@@ -157,6 +157,27 @@ TEST_F(PosixEnvTest, WritesThroughAMappingAreReadByFileRead) {
   EXPECT_EQ(std::string(region->data() + 4000, 13), "across a page");
 }
 
+// SetReadAhead is madvise RANDOM / NORMAL on the whole pages of the range: the kernel splits
+// the mapping where the advice changes ("rr" in its flags) and joins it again.
+TEST_F(PosixEnvTest, SetReadAheadAdvisesTheWholePagesOfTheRange) {
+  auto f = Create("f");
+  ASSERT_OK(f->Allocate(4 * 4096));
+  ASSERT_OK_AND_ASSIGN(auto region, f->Map(4 * 4096, true));
+  const char* base = region->data();
+  const std::string before = test::MappingFlagsAt(base);
+  if (before.empty()) GTEST_SKIP() << "/proc/self/smaps cannot be read";
+  EXPECT_EQ(before.find(" rr"), std::string::npos) << "a new mapping reads ahead: " << before;
+  region->SetReadAhead(100, 3 * 4096, false);  // whole pages: the 2nd and 3rd
+  EXPECT_EQ(test::MappingFlagsAt(base).find(" rr"), std::string::npos);
+  EXPECT_NE(test::MappingFlagsAt(base + 4096).find(" rr"), std::string::npos);
+  EXPECT_NE(test::MappingFlagsAt(base + 2 * 4096).find(" rr"), std::string::npos);
+  EXPECT_EQ(test::MappingFlagsAt(base + 3 * 4096).find(" rr"), std::string::npos);
+  std::memcpy(region->data() + 4096, "written", 7);
+  region->SetReadAhead(0, 4 * 4096, true);
+  EXPECT_EQ(test::MappingFlagsAt(base + 4096).find(" rr"), std::string::npos);
+  EXPECT_EQ(std::string(region->data() + 4096, 7), "written");
+}
+
 TEST_F(PosixEnvTest, MapRulesForReadOnlyFilesAndZeroLength) {
   ASSERT_OK(Create("f")->Write(0, std::string(4096, 'r')));
   ASSERT_OK_AND_ASSIGN(auto ro, env_->OpenFile(dir_.Sub("f"), OpenMode::kReadOnly));

@@ -517,6 +517,36 @@ TEST_F(CommitLogTest, ASegmentHeldByAReaderStaysReadableAfterRemoval) {
   EXPECT_EQ(CheckRecord(pin->View(0, kSegment), true, &first), RecordCheck::kRecord);
 }
 
+// The pages appends will fill are filled one per fault, without readahead (0018): in a
+// created segment and, after a reopen, past the recovered end of the active one; what is
+// already written there reads ahead as any file does.
+TEST_F(CommitLogTest, PagesAheadOfTheAppendPositionAreNotReadAhead) {
+  constexpr uint64_t kSegmentBytes = 1 << 20;
+  test::TempDir dir;
+  int64_t end = 0;
+  {
+    CommitLog log(Env::Default(), dir.path(), Options(kSegmentBytes));
+    ASSERT_OK(log.Load());
+    ASSERT_OK(log.TruncateTo(0, false));
+    ASSERT_OK(Append(&log, "T", 0, 700).status());
+    const std::string created = test::MappingFlagsAt(log.SegmentFor(0)->data());
+    if (created.empty()) GTEST_SKIP() << "/proc/self/smaps cannot be read";
+    EXPECT_NE(created.find(" rr"), std::string::npos) << created;
+    while (log.appended() < 3 * 4096) ASSERT_OK(Append(&log, "T", 0, 700).status());
+    end = log.appended();
+  }
+  CommitLog log(Env::Default(), dir.path(), Options(kSegmentBytes));
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(end, false));
+  const char* base = log.SegmentFor(0)->data();
+  EXPECT_EQ(test::MappingFlagsAt(base).find(" rr"), std::string::npos)
+      << test::MappingFlagsAt(base);
+  EXPECT_NE(test::MappingFlagsAt(base + (end / 4096 + 1) * 4096).find(" rr"), std::string::npos)
+      << test::MappingFlagsAt(base + (end / 4096 + 1) * 4096);
+  ASSERT_OK(Append(&log, "T", 0, 700).status());
+  EXPECT_EQ(ScanLog(log).end, log.appended());
+}
+
 // A page-cache window test: a log of 4 MiB segments on the real file system, its allocator
 // running, filled with 1000-byte records to `first_end`, all of it synced, then told that
 // `durable` is durable and filled on past the next 8 MiB maintenance step (9 MiB).

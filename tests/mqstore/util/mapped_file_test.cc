@@ -124,6 +124,29 @@ TEST_P(MappedFileTest, SyncReleasingPagesKeepsWhatWasWrittenAndUnmapsTheWholePag
   EXPECT_TRUE(AllZero(mf->View(end, kSize - end)));
 }
 
+// A created file's pages are filled by writes, one page per fault: its mapping does not read
+// ahead (MADV_RANDOM, "rr" in the kernel's flags). Dropping a range from the cache turns
+// readahead back on there, for the readers that will read it from the disk.
+TEST_P(MappedFileTest, CreatedMappingReadsAheadOnlyWhereTheCacheWasDropped) {
+  if (GetParam() != EnvKind::kPosix) GTEST_SKIP() << "a hint to the kernel";
+  constexpr uint64_t kBig = 64 * 4096;
+  ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kBig));
+  const std::string created = test::MappingFlagsAt(mf->data());
+  if (created.empty()) GTEST_SKIP() << "/proc/self/smaps cannot be read";
+  EXPECT_NE(created.find(" rr"), std::string::npos) << created;
+  std::memcpy(mf->data(), "record", 6);
+  mf->DropCache(0, kBig / 2);
+  EXPECT_EQ(test::MappingFlagsAt(mf->data()).find(" rr"), std::string::npos)
+      << test::MappingFlagsAt(mf->data());
+  EXPECT_NE(test::MappingFlagsAt(mf->data() + kBig / 2).find(" rr"), std::string::npos)
+      << test::MappingFlagsAt(mf->data() + kBig / 2);
+  EXPECT_EQ(mf->View(0, 6), "record");
+  // A file opened again is read, so it reads ahead.
+  ASSERT_OK_AND_ASSIGN(auto opened, MappedFile::Open(env_, Path("seg"), 0, kBig, true));
+  EXPECT_EQ(test::MappingFlagsAt(opened->data() + kBig / 2).find(" rr"), std::string::npos)
+      << test::MappingFlagsAt(opened->data() + kBig / 2);
+}
+
 TEST_P(MappedFileTest, WriteBypassesTheMappingButShowsThroughIt) {
   ASSERT_OK_AND_ASSIGN(auto mf, MappedFile::Create(env_, Path("seg"), 0, kSize));
   ASSERT_OK(mf->Write(4000, "across a page"));  // straddles the first page boundary
