@@ -279,6 +279,13 @@ Result<std::shared_ptr<MappedFile>> CommitLog::NextSegment(int64_t base) {
   if (allocator_.joinable()) {
     std::lock_guard<std::mutex> l(alloc_mu_);
     alloc_wanted_base_ = seg->end();
+    // The first segment of a log (or the first after a failed allocation) was not there to
+    // be prepared when appends last asked: prepare its start now, not at the next request
+    // 8 MiB on, so that appends do not fault its first pages in themselves.
+    if (options_.prepare_ahead_bytes > 0) {
+      prepare_target_ = std::max(prepare_target_,
+                                 seg->base() + static_cast<int64_t>(options_.prepare_ahead_bytes));
+    }
     alloc_cv_.notify_one();
   }
   return seg;

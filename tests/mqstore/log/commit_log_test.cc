@@ -547,6 +547,30 @@ TEST_F(CommitLogTest, PagesAheadOfTheAppendPositionAreNotReadAhead) {
   EXPECT_EQ(ScanLog(log).end, log.appended());
 }
 
+// The allocator faults pages in ahead of the appends (ASYNC_FLUSH's prepare step). A new
+// log has no segment to prepare until its first append makes one; the pages after that
+// append are prepared at once, not when appends reach the next 8 MiB step.
+TEST_F(CommitLogTest, TheFirstSegmentIsPreparedOnceTheFirstAppendMakesIt) {
+  constexpr uint64_t kSegmentBytes = 4 << 20;
+  constexpr uint64_t kAhead = 1 << 20;
+  test::TempDir dir;
+  CommitLog::Options o = Options(kSegmentBytes);
+  o.prepare_ahead_bytes = kAhead;
+  CommitLog log(Env::Default(), dir.path(), o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  ASSERT_OK(Append(&log, "T", 0, 700).status());
+  const char* base = log.SegmentFor(0)->data();
+  if (test::PagesMappedIn(base, kAhead) < 0) GTEST_SKIP() << "/proc/self/pagemap cannot be read";
+  EXPECT_TRUE(test::WaitUntil([&] {
+    return test::PagesMappedIn(base, kAhead) == static_cast<int64_t>(kAhead / 4096);
+  })) << test::PagesMappedIn(base, kAhead)
+      << " of " << kAhead / 4096 << " pages mapped";
+  // Past what was asked for, nothing.
+  EXPECT_EQ(test::PagesMappedIn(base + 2 * kAhead, kAhead), 0);
+}
+
 // A page-cache window test: a log of 4 MiB segments on the real file system, its allocator
 // running, filled with 1000-byte records to `first_end`, all of it synced, then told that
 // `durable` is durable and filled on past the next 8 MiB maintenance step (9 MiB).
