@@ -51,13 +51,21 @@ class PosixMappedRegion final : public MappedRegion {
     }
     return Status::OK();
   }
-  void Prefault(size_t offset, size_t len) override { Advise(offset, len, MADV_POPULATE_WRITE); }
+  void Prefault(size_t offset, size_t len) override {
+    // Every page the range touches, partly or wholly: a page left out at each end of a step
+    // would be faulted in by the writer later.
+    const size_t page = PageSize();
+    size_t start = offset & ~(page - 1);
+    size_t end = (std::min(size_, offset + len) + page - 1) & ~(page - 1);
+    if (end > start) madvise(base_ + start, end - start, MADV_POPULATE_WRITE);  // a hint
+  }
   void SetReadAhead(size_t offset, size_t len, bool enabled) override {
     Advise(offset, len, enabled ? MADV_NORMAL : MADV_RANDOM);
   }
   void Release(size_t offset, size_t len) override { Advise(offset, len, MADV_DONTNEED); }
 
  private:
+  // On the whole pages inside [offset, offset + len): a page partly outside may be in use.
   void Advise(size_t offset, size_t len, int advice) {
     size_t start = (offset + PageSize() - 1) & ~(PageSize() - 1);
     size_t end = std::min(size_, offset + len) & ~(PageSize() - 1);

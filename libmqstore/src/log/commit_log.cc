@@ -144,10 +144,18 @@ void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
 }
 
 void CommitLog::PrepareTo(std::unique_lock<std::mutex>& l) {
-  constexpr int64_t kStep = 4 << 20;
+  // Zero-ahead syncs after each step; a prefault step is short, so that the lead below is
+  // checked often.
+  const int64_t step = buffer_ ? (4 << 20) : (256 << 10);
+  // Appends that catch up with the prefault would otherwise wait for the page it is filling,
+  // then for the next, in lockstep (0018): it skips this far ahead of them instead, and they
+  // fault the pages in between in themselves, in parallel with it.
+  constexpr int64_t kLead = 128 << 10;
   prepared_to_ = std::max(prepared_to_, appended());
   // The target is read at every step: a request made while a step runs raises it.
   while (prepared_to_ < prepare_target_ && !alloc_stop_) {
+    if (!buffer_) prepared_to_ = std::max(prepared_to_, appended() + kLead);
+    if (prepared_to_ >= prepare_target_) break;
     std::shared_ptr<MappedFile> seg = SegmentFor(prepared_to_);
     if (!seg && spare_ && spare_->base() <= prepared_to_ && prepared_to_ < spare_->end()) {
       seg = spare_;
@@ -157,7 +165,7 @@ void CommitLog::PrepareTo(std::unique_lock<std::mutex>& l) {
       prepare_target_ = prepared_to_;
       break;
     }
-    int64_t stop = std::min({prepare_target_, seg->end(), prepared_to_ + kStep});
+    int64_t stop = std::min({prepare_target_, seg->end(), prepared_to_ + step});
     int64_t from = prepared_to_;
     l.unlock();
     if (buffer_) {

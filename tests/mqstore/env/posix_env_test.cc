@@ -157,6 +157,22 @@ TEST_F(PosixEnvTest, WritesThroughAMappingAreReadByFileRead) {
   EXPECT_EQ(std::string(region->data() + 4000, 13), "across a page");
 }
 
+// Prefault maps every page its range touches, also the partly covered ones at each end:
+// prefaulting a log in steps that do not end on a page boundary leaves no page out.
+TEST_F(PosixEnvTest, PrefaultMapsEveryPageTheRangeTouches) {
+  auto f = Create("f");
+  ASSERT_OK(f->Allocate(4 * 4096));
+  ASSERT_OK_AND_ASSIGN(auto region, f->Map(4 * 4096, true));
+  if (test::PagesMappedIn(region->data(), 4 * 4096) < 0) {
+    GTEST_SKIP() << "/proc/self/pagemap cannot be read";
+  }
+  ASSERT_EQ(test::PagesMappedIn(region->data(), 4 * 4096), 0);
+  region->Prefault(4096 + 100, 4096);  // the second page from byte 100, into the third
+  EXPECT_EQ(test::PagesMappedIn(region->data(), 4096), 0);
+  EXPECT_EQ(test::PagesMappedIn(region->data() + 4096, 2 * 4096), 2);
+  EXPECT_EQ(test::PagesMappedIn(region->data() + 3 * 4096, 4096), 0);
+}
+
 // SetReadAhead is madvise RANDOM / NORMAL on the whole pages of the range: the kernel splits
 // the mapping where the advice changes ("rr" in its flags) and joins it again.
 TEST_F(PosixEnvTest, SetReadAheadAdvisesTheWholePagesOfTheRange) {
