@@ -340,6 +340,8 @@ Result<RemotingCommand> ConnectionImpl::InvokeSync(RemotingCommand request, Mill
         waiter->done.notify_all();
       },
       &opaque);
+  // A WriteBatch around this call would hold the request until after the wait it ends.
+  WriteThisThreadsBatchNow();
   std::unique_lock<std::mutex> lock(waiter->mu);
   auto has_result = [&] { return waiter->result.has_value(); };
   if (!waiter->done.wait_for(lock, timeout, has_result)) {

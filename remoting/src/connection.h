@@ -176,6 +176,10 @@ int32_t NextOpaque();
 // we did).
 bool IsQuietClose(const asio::error_code& ec);
 
+// Writes the frames a WriteBatch on this thread holds, without ending the batch: for a thread
+// about to wait for an answer to one of them (InvokeSync).
+void WriteThisThreadsBatchNow();
+
 }  // namespace mqremoting::internal
 
 #endif  // REMOTING_CONNECTION_H_

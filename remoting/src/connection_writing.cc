@@ -236,6 +236,12 @@ void ConnectionImpl::OnWritten(const asio::error_code& ec) {
   WriteQueued();
 }
 
+void WriteThisThreadsBatchNow() {
+  std::vector<std::shared_ptr<ConnectionImpl>> connections;
+  connections.swap(this_thread_batch.connections);
+  for (const auto& connection : connections) connection->WriteFromThisThread();
+}
+
 }  // namespace mqremoting::internal
 
 namespace mqremoting {
@@ -243,11 +249,8 @@ namespace mqremoting {
 WriteBatch::WriteBatch() { ++internal::this_thread_batch.depth; }
 
 WriteBatch::~WriteBatch() {
-  internal::ThreadWriteBatch& batch = internal::this_thread_batch;
-  if (--batch.depth > 0) return;
-  std::vector<std::shared_ptr<internal::ConnectionImpl>> connections;
-  connections.swap(batch.connections);
-  for (const auto& connection : connections) connection->WriteFromThisThread();
+  if (--internal::this_thread_batch.depth > 0) return;
+  internal::WriteThisThreadsBatchNow();
 }
 
 }  // namespace mqremoting

@@ -144,6 +144,35 @@ TEST_F(ConnectionWriteTest, AWriteBatchWritesEachConnectionsFramesWhenTheOutermo
   EXPECT_EQ(ReadNumbered(peer(1)), std::make_pair(1, 2));
 }
 
+TEST_F(ConnectionWriteTest, InvokeSyncInsideABatchWritesTheBatchBeforeItWaits) {
+  // A thread that holds a WriteBatch and then waits for an answer must not hold back the very
+  // request it waits on (nor the frames it sent before it): the batch is written first.
+  Connect(std::make_shared<TestHandler>(), 2);
+  std::thread answerer([&] {
+    EXPECT_EQ(ReadNumbered(peer(1)), std::make_pair(1, 0));
+    EXPECT_EQ(ReadNumbered(peer(0)), std::make_pair(0, 0));
+    Result<RemotingCommand> request = peer(0).ReadFrame();
+    ASSERT_TRUE(request.ok());
+    RemotingCommand response = RemotingCommand::ResponseTo(*request, response_code::kSuccess);
+    response.body = "answer";
+    EXPECT_TRUE(peer(0).Write(EncodeFrame(response)));
+  });
+  {
+    WriteBatch batch;
+    server_side(1)->Send(Numbered(1, 0));
+    server_side(0)->Send(Numbered(0, 0));
+    Result<RemotingCommand> answer =
+        server_side(0)->InvokeSync(RemotingCommand::Request(kNumberedCode), kLong);
+    ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+    EXPECT_EQ(answer->body, "answer");
+    // The batch goes on gathering after the wait.
+    server_side(1)->Send(Numbered(1, 1));
+    EXPECT_FALSE(peer(1).Readable(100ms));
+  }
+  answerer.join();
+  EXPECT_EQ(ReadNumbered(peer(1)), std::make_pair(1, 1));
+}
+
 TEST_F(ConnectionWriteTest, WhatTheSocketDoesNotTakeAtOnceIsFinishedByTheConnectionsThread) {
   // 48 MiB in one frame (body and pinned slices) is more than loopback's socket buffers
   // hold, so the first write is short and the I/O thread finishes it, then the next frame.

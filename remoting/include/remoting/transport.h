@@ -61,7 +61,8 @@ class Connection {
 // I/O thread. While a WriteBatch lives on the sending thread, its sends are gathered instead
 // and written when the outermost WriteBatch ends: each connection's frames with one system
 // call. For a thread that answers many requests in a row (the store's sync thread completing
-// SYNC_FLUSH puts). Frames stay in Send order either way.
+// SYNC_FLUSH puts). Frames stay in Send order either way. InvokeSync inside a batch writes
+// what the batch holds before it waits for its answer.
 class WriteBatch {
  public:
   WriteBatch();
