@@ -522,6 +522,7 @@ void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
   std::string properties = EncodeSendProperties(message, result->unique_id);
   properties.append(extra_properties);
   AddSendHeader(queue, sys_flag, message.flag, std::move(properties), /*batch=*/false, request);
+  request->serialize_type = options_.send_header_type;
   request->body = std::move(body);  // the one copy of the body; the transport moves it on
 }
 
@@ -540,6 +541,7 @@ Status Producer::PrepareBatch(const std::vector<Message>& messages, const Messag
   // The batch as a whole carries WAIT and a UNIQ_KEY of its own, as a Java MessageBatch.
   AddSendHeader(queue, /*sys_flag=*/0, /*flag=*/0, EncodeSendProperties(Message{}, minter_.Next()),
                 /*batch=*/true, request);
+  request->serialize_type = options_.send_header_type;
   return Status::OK();
 }
 

@@ -1,6 +1,7 @@
 #include "remoting/command.h"
 
 #include <charconv>
+#include <cstring>
 #include <limits>
 
 #include "json_header.h"
@@ -93,6 +94,46 @@ Status DecodeBinaryHeader(std::string_view in, RemotingCommand* command) {
   if (!GetBytes(&in, ext_length, &ext)) return Truncated("the extFields");
   // Bytes after the ext fields are ignored, as Java does.
   return DecodeBinaryExtFields(ext, command);
+}
+
+// RocketMQSerializable's layout, the inverse of DecodeBinaryHeader. False, with `out` as it
+// was, when a field does not fit the layout's width.
+bool AppendBinaryHeader(const RemotingCommand& command, std::string* out) {
+  auto fits_short = [](int32_t v) {
+    return v >= std::numeric_limits<int16_t>::min() && v <= std::numeric_limits<int16_t>::max();
+  };
+  if (!fits_short(command.code) || !fits_short(command.version)) return false;
+  const size_t remark_size = command.remark ? command.remark->size() : 0;
+  size_t ext_size = 0;
+  for (const auto& [key, value] : command.ext_fields) {
+    if (key.size() > std::numeric_limits<uint16_t>::max()) return false;
+    ext_size += 2 + key.size() + 4 + value.size();
+  }
+  constexpr size_t kMaxLength = static_cast<size_t>(std::numeric_limits<int32_t>::max());
+  if (remark_size > kMaxLength || ext_size > kMaxLength) return false;
+  const size_t start = out->size();
+  out->resize(start + 17 + remark_size + 4 + ext_size);  // 17: fixed fields, remark length
+  char* p = out->data() + start;
+  mqstore::EncodeBig16(p, static_cast<uint16_t>(command.code));
+  p[2] = static_cast<char>(LanguageCode(command.language));
+  mqstore::EncodeBig16(p + 3, static_cast<uint16_t>(command.version));
+  mqstore::EncodeBig32(p + 5, static_cast<uint32_t>(command.opaque));
+  mqstore::EncodeBig32(p + 9, static_cast<uint32_t>(command.flag));
+  mqstore::EncodeBig32(p + 13, static_cast<uint32_t>(remark_size));
+  p += 17;
+  if (remark_size > 0) std::memcpy(p, command.remark->data(), remark_size);
+  p += remark_size;
+  mqstore::EncodeBig32(p, static_cast<uint32_t>(ext_size));
+  p += 4;
+  for (const auto& [key, value] : command.ext_fields) {
+    mqstore::EncodeBig16(p, static_cast<uint16_t>(key.size()));
+    std::memcpy(p + 2, key.data(), key.size());
+    p += 2 + key.size();
+    mqstore::EncodeBig32(p, static_cast<uint32_t>(value.size()));
+    std::memcpy(p + 4, value.data(), value.size());
+    p += 4 + value.size();
+  }
+  return true;
 }
 
 template <typename Int>
@@ -249,6 +290,7 @@ Result<RemotingCommand> DecodeFrame(std::string_view frame) {
                                    std::to_string(frame.size()) + " bytes follow)");
   }
   RemotingCommand command;
+  command.serialize_type = static_cast<SerializeType>(serialize_type);
   if (serialize_type == static_cast<uint32_t>(SerializeType::kJson)) {
     MQ_RETURN_IF_ERROR(internal::DecodeJsonHeader(header, &command));
   } else if (serialize_type == static_cast<uint32_t>(SerializeType::kRocketMq)) {
@@ -271,12 +313,17 @@ std::string EncodeFramePrefix(const RemotingCommand& command) {
   // The header is written in place after two words that are filled in once its size is known.
   std::string prefix(8, '\0');
   prefix.reserve(160 + command.ext_fields.size() * 48);
-  internal::AppendJsonHeader(command, &prefix);
+  SerializeType type = SerializeType::kJson;
+  if (command.serialize_type == SerializeType::kRocketMq && AppendBinaryHeader(command, &prefix)) {
+    type = SerializeType::kRocketMq;
+  } else {
+    internal::AppendJsonHeader(command, &prefix);
+  }
   size_t header_length = prefix.size() - 8;
   size_t frame_length = 4 + header_length + command.body_size();
   mqstore::EncodeBig32(prefix.data(), static_cast<uint32_t>(frame_length));
   mqstore::EncodeBig32(prefix.data() + 4,
-                       (static_cast<uint32_t>(SerializeType::kJson) << 24) |
+                       (static_cast<uint32_t>(type) << 24) |
                            static_cast<uint32_t>(header_length & kHeaderLengthMask));
   return prefix;
 }

@@ -501,6 +501,7 @@ class FakeServer : public mqremoting::RequestHandler {
     {
       std::lock_guard<std::mutex> lock(mu);
       last_send_code = request.code;
+      last_send_type = request.serialize_type;
       last_send_fields = request.ext_fields;
       last_send_body = request.body;
     }
@@ -519,6 +520,7 @@ class FakeServer : public mqremoting::RequestHandler {
   std::atomic<int> succeed_after{-1};  // >= 0: sends after this many are answered SUCCESS
   std::atomic<int> route_requests{0};
   int32_t last_send_code = 0;  // the last send request, guarded by mu
+  mqremoting::SerializeType last_send_type = mqremoting::SerializeType::kJson;
   mqremoting::ExtFields last_send_fields;
   std::string last_send_body;
 };
@@ -1047,6 +1049,7 @@ TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
   ASSERT_TRUE(result.ok()) << result.status().ToString();
   std::lock_guard<std::mutex> lock(fake_->mu);
   EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendMessageV2);
+  EXPECT_EQ(fake_->last_send_type, mqremoting::SerializeType::kRocketMq) << "the default";
   mqremoting::ExtFields fields = fake_->last_send_fields;
   const std::string born = fields["g"];
   EXPECT_GT(std::stoll(born), 1600000000000LL) << born;
@@ -1065,6 +1068,27 @@ TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
                         {"m", "false"},
                     }));
   EXPECT_EQ(fake_->last_send_body, message.body);
+}
+
+TEST_F(RetryTest, SendHeadersGoAsJsonWhenAskedTo) {
+  StartFake();
+  fake_->send_code = mqremoting::response_code::kSuccess;
+  AddBroker("json", fake_addr_);
+  ProducerOptions options = FakeOptions();
+  options.send_header_type = mqremoting::SerializeType::kJson;
+  Producer producer(options);
+  ASSERT_TRUE(producer.Start().ok());
+  Message message;
+  message.topic = "Json";
+  message.body = "b";
+  message.keys = "k1 k2";  // properties with separators, escaped in JSON
+  Result<SendResult> result = producer.Send(message);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  Result<SendResult> batch = producer.Send(std::vector<Message>{message, message});
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  std::lock_guard<std::mutex> lock(fake_->mu);
+  EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendBatchMessage);
+  EXPECT_EQ(fake_->last_send_type, mqremoting::SerializeType::kJson);
 }
 
 // Selectors index the queues in RocketMQ's order, by broker name, whatever order the route

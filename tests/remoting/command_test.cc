@@ -391,12 +391,70 @@ TEST(RemotingCommandTest, DecodesBinaryHeaders) {
   EXPECT_EQ(*decoded->FindExt("empty"), "");
   EXPECT_EQ(decoded->body, "BODY");
 
-  // Re-encoded, it is JSON and decodes to the same command.
-  std::string json_frame = EncodeFrame(*decoded);
-  EXPECT_EQ(static_cast<uint8_t>(json_frame[4]), 0);
-  Result<RemotingCommand> again = DecodeFrame(AfterPrefix(json_frame));
-  ASSERT_TRUE(again.ok()) << again.status().ToString();
-  ExpectSameCommand(*again, *decoded);
+  // Re-encoded, it keeps its binary header; set to JSON, it is JSON. Either decodes to the
+  // same command.
+  EXPECT_EQ(decoded->serialize_type, SerializeType::kRocketMq);
+  for (SerializeType type : {SerializeType::kRocketMq, SerializeType::kJson}) {
+    decoded->serialize_type = type;
+    std::string frame = EncodeFrame(*decoded);
+    EXPECT_EQ(static_cast<uint8_t>(frame[4]), static_cast<uint8_t>(type));
+    Result<RemotingCommand> again = DecodeFrame(AfterPrefix(frame));
+    ASSERT_TRUE(again.ok()) << again.status().ToString();
+    EXPECT_EQ(again->serialize_type, type);
+    ExpectSameCommand(*again, *decoded);
+  }
+}
+
+TEST(RemotingCommandTest, GoldenBinaryRequestFrameIsRocketMqSerializablesLayout) {
+  RemotingCommand request = RemotingCommand::Request(request_code::kSendMessageV2);
+  request.serialize_type = SerializeType::kRocketMq;
+  request.opaque = 7;
+  request.version = 479;
+  request.remark = "r";
+  request.SetExt("b", "TopicTest");
+  request.SetExt("a", "PID");
+  request.SetExt("i", std::string("KEYS\x01k\x02", 8));  // separators go as they are
+  request.body = "BODY";
+  BinaryHeader expected;  // the test's own encoder of the layout, fields in key order
+  expected.code = 310;
+  expected.language = 1;  // CPP
+  expected.version = 479;
+  expected.opaque = 7;
+  expected.remark = "r";
+  expected.ext = {{"a", "PID"}, {"b", "TopicTest"}, {"i", std::string("KEYS\x01k\x02", 8)}};
+  std::string frame = EncodeFrame(request);
+  std::string expected_after_prefix = BinaryFrameBody(expected.Encode(), "BODY");
+  EXPECT_EQ(AfterPrefix(frame), expected_after_prefix);
+  EXPECT_EQ(mqstore::DecodeBig32(frame.data()), expected_after_prefix.size());
+  EXPECT_EQ(EncodeFramePrefix(request).size(), frame.size() - 4);
+}
+
+TEST(RemotingCommandTest, AHeaderTheBinaryLayoutCannotHoldGoesAsJson) {
+  RemotingCommand wide_code = RemotingCommand::Request(40000);  // past a Java short
+  wide_code.serialize_type = SerializeType::kRocketMq;
+  RemotingCommand wide_version = RemotingCommand::Request(310);
+  wide_version.serialize_type = SerializeType::kRocketMq;
+  wide_version.version = -40000;
+  RemotingCommand long_key = RemotingCommand::Request(310);
+  long_key.serialize_type = SerializeType::kRocketMq;
+  long_key.SetExt(std::string(70000, 'k'), "v");
+  for (const RemotingCommand* command : {&wide_code, &wide_version, &long_key}) {
+    std::string frame = EncodeFrame(*command);
+    EXPECT_EQ(static_cast<uint8_t>(frame[4]), 0) << "code " << command->code;
+    Result<RemotingCommand> decoded = DecodeFrame(AfterPrefix(frame));
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    ExpectSameCommand(*decoded, *command);
+  }
+}
+
+TEST(RemotingCommandTest, TheResponseToABinaryRequestIsJson) {
+  BinaryHeader header;
+  header.code = 310;
+  header.opaque = 5;
+  Result<RemotingCommand> request = DecodeFrame(BinaryFrameBody(header.Encode()));
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  RemotingCommand response = RemotingCommand::ResponseTo(*request, response_code::kSuccess);
+  EXPECT_EQ(static_cast<uint8_t>(EncodeFrame(response)[4]), 0);
 }
 
 TEST(RemotingCommandTest, BinaryHeaderEmptyRemarkIsAbsentAndShortsAreSigned) {

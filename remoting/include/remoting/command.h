@@ -4,8 +4,9 @@
 //   frame = [int32 frameLen][int32 serializeType<<24 | headerLen][header][body]
 //
 // frameLen counts everything after itself. Headers are decoded from JSON (serialize type 0)
-// or RocketMQ's binary layout (type 1) and always encoded as JSON: every client we know can
-// read JSON, and ali-ons can read nothing else.
+// or RocketMQ's binary layout (type 1), and encoded as JSON unless a command asks for the
+// binary layout (client-lite's send requests): every client we know can read JSON, and
+// ali-ons can read nothing else, so responses are always JSON.
 #ifndef REMOTING_COMMAND_H_
 #define REMOTING_COMMAND_H_
 
@@ -53,6 +54,11 @@ struct RemotingCommand {
   // Body bytes: `body` followed by every slice of `body_slices` (usually one or the other).
   std::string body;
   std::vector<BodySlice> body_slices;
+  // How the header goes on the wire (set from the frame when decoded). kRocketMq is the
+  // binary layout; a header it cannot hold (a code or version beyond a Java short, a key over
+  // 65535 bytes) goes as JSON. Responses are always JSON (ResponseTo): ali-ons reads nothing
+  // else, and a Java server answers in JSON by default whatever the request used.
+  SerializeType serialize_type = SerializeType::kJson;
 
   bool is_response() const { return (flag & flag::kResponse) != 0; }
   bool is_oneway() const { return (flag & flag::kOneway) != 0; }
@@ -132,8 +138,9 @@ Result<RemotingCommand> DecodeFrame(std::string_view frame);
 
 // The JSON header text of `command` (ext_fields as an object of strings, always present).
 std::string EncodeHeaderJson(const RemotingCommand& command);
-// Everything of the frame before the body: length prefix, header length word, JSON header.
-// The body (command.body then command.body_slices) follows it on the wire.
+// Everything of the frame before the body: length prefix, header length word, header (JSON,
+// or binary for serialize_type kRocketMq). The body (command.body then command.body_slices)
+// follows it on the wire.
 std::string EncodeFramePrefix(const RemotingCommand& command);
 // The whole frame as one string (copies the body); for tests and small frames.
 std::string EncodeFrame(const RemotingCommand& command);
