@@ -2,9 +2,10 @@
 //
 // The input is one frame as it arrives on a socket: a 4-byte length prefix, then the frame.
 // Exercised: DecodeFrameLength, DecodeFrame with JSON and binary headers, ExtFieldReader on
-// every decoded field, EncodeFrame. Checked: a frame that decodes re-encodes (always as JSON)
-// to a frame whose prefix and header-length word are consistent and that decodes to the same
-// code, flag, opaque, version, language, remark, ext fields and body; encoding is stable.
+// every decoded field, EncodeFrame. Checked: a frame that decodes re-encodes (as JSON, and a
+// binary one also in the binary layout) to a frame whose prefix and header-length word are
+// consistent and that decodes to the same code, flag, opaque, version, language, remark, ext
+// fields and body; encoding is stable.
 // The JSON header decoder's fast path agrees with nlohmann wherever it handles a header, and
 // it handles every header we encode.
 #include <cstddef>
@@ -100,6 +101,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     return 0;
   }
   ReadEveryField(*decoded);
+
+  if (decoded->serialize_type == SerializeType::kRocketMq) {
+    std::string binary = EncodeFrame(*decoded);
+    const uint32_t word = mqstore::DecodeBig32(binary.data() + 4);
+    if ((word & 0xFFFFFF) == binary.size() - 8 - decoded->body.size()) {
+      FUZZ_CHECK(mqstore::DecodeBig32(binary.data()) == binary.size() - 4,
+                 "the length prefix does not count the binary frame");
+      Result<RemotingCommand> again = DecodeFrame(std::string_view(binary).substr(4));
+      FUZZ_CHECK(again.ok(), "a re-encoded binary frame does not decode");
+      FUZZ_CHECK(SameCommand(*decoded, *again),
+                 "a re-encoded binary frame decodes to another command");
+      FUZZ_CHECK(EncodeFrame(*again) == binary, "binary encoding is not stable");
+    }
+    decoded->serialize_type = SerializeType::kJson;  // and the JSON checks below
+  }
 
   std::string encoded = EncodeFrame(*decoded);
   FUZZ_CHECK(encoded.size() >= 8, "an encoded frame is shorter than its two words");
