@@ -49,6 +49,7 @@ Status GetBinaryString(std::string_view* in, std::string_view what,
 }
 
 Status DecodeBinaryExtFields(std::string_view in, RemotingCommand* command) {
+  command->ext_fields.reserve(16);  // a send header has 12 or 13
   while (!in.empty()) {
     uint16_t key_length;
     std::string_view key;
@@ -61,7 +62,15 @@ Status DecodeBinaryExtFields(std::string_view in, RemotingCommand* command) {
       return Status::InvalidArgument("the binary header's extFields value length is negative");
     }
     if (!GetBytes(&in, value_length, &value)) return Truncated("an extFields value");
-    command->ext_fields[internal::SanitizeUtf8(key)] = internal::SanitizeUtf8(value);
+    // Well-formed text (all of it, in practice) is taken as it is, without a sanitized copy.
+    std::string& slot = internal::IsValidUtf8(key)
+                            ? command->ext_fields[key]
+                            : command->ext_fields[internal::SanitizeUtf8(key)];
+    if (internal::IsValidUtf8(value)) {
+      slot.assign(value);
+    } else {
+      slot = internal::SanitizeUtf8(value);
+    }
   }
   return Status::OK();
 }

@@ -47,5 +47,22 @@ TEST(Utf8Test, IllFormedSequencesBecomeReplacementCharacters) {
   }
 }
 
+TEST(Utf8Test, ASequenceIsFoundAtEveryPositionInLongAsciiRuns) {
+  // ASCII is skipped eight bytes at a time: a sequence at any offset from a word boundary,
+  // and at the very end, must still be checked.
+  for (size_t before = 0; before < 20; ++before) {
+    for (size_t after : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{13}}) {
+      const std::string pad_before(before, 'a');
+      const std::string pad_after(after, 'z');
+      const std::string good = pad_before + "\xE2\x82\xAC" + pad_after;
+      const std::string bad = pad_before + "\xE2\x82" + pad_after;
+      EXPECT_TRUE(IsValidUtf8(good)) << before << " " << after;
+      EXPECT_FALSE(IsValidUtf8(bad)) << before << " " << after;
+      EXPECT_EQ(SanitizeUtf8(bad), pad_before + std::string(kFffd) + pad_after);
+    }
+    EXPECT_TRUE(IsValidUtf8(std::string(before, 'q')));
+  }
+}
+
 }  // namespace
 }  // namespace mqremoting::internal
