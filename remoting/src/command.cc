@@ -112,6 +112,8 @@ bool AppendBinaryHeader(const RemotingCommand& command, std::string* out) {
     return v >= std::numeric_limits<int16_t>::min() && v <= std::numeric_limits<int16_t>::max();
   };
   if (!fits_short(command.code) || !fits_short(command.version)) return false;
+  // Length 0 means no remark in the layout: an empty one would come back absent.
+  if (command.remark && command.remark->empty()) return false;
   const size_t remark_size = command.remark ? command.remark->size() : 0;
   size_t ext_size = 0;
   for (const auto& [key, value] : command.ext_fields) {

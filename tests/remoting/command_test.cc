@@ -438,7 +438,10 @@ TEST(RemotingCommandTest, AHeaderTheBinaryLayoutCannotHoldGoesAsJson) {
   RemotingCommand long_key = RemotingCommand::Request(310);
   long_key.serialize_type = SerializeType::kRocketMq;
   long_key.SetExt(std::string(70000, 'k'), "v");
-  for (const RemotingCommand* command : {&wide_code, &wide_version, &long_key}) {
+  RemotingCommand empty_remark = RemotingCommand::Request(310);  // 0 would read as none
+  empty_remark.serialize_type = SerializeType::kRocketMq;
+  empty_remark.remark = "";
+  for (const RemotingCommand* command : {&wide_code, &wide_version, &long_key, &empty_remark}) {
     std::string frame = EncodeFrame(*command);
     EXPECT_EQ(static_cast<uint8_t>(frame[4]), 0) << "code " << command->code;
     Result<RemotingCommand> decoded = DecodeFrame(AfterPrefix(frame));

@@ -56,8 +56,8 @@ struct RemotingCommand {
   std::vector<BodySlice> body_slices;
   // How the header goes on the wire (set from the frame when decoded). kRocketMq is the
   // binary layout; a header it cannot hold (a code or version beyond a Java short, a key over
-  // 65535 bytes) goes as JSON. Responses are always JSON (ResponseTo): ali-ons reads nothing
-  // else, and a Java server answers in JSON by default whatever the request used.
+  // 65535 bytes, an empty remark) goes as JSON. Responses are always JSON (ResponseTo): ali-ons
+  // reads nothing else, and a Java server answers in JSON by default whatever the request used.
   SerializeType serialize_type = SerializeType::kJson;
 
   bool is_response() const { return (flag & flag::kResponse) != 0; }
