@@ -37,6 +37,7 @@
 #include "mqclient/admin.h"
 #include "mqclient/producer.h"
 #include "mqclient/pull_consumer.h"
+#include "remoting/transport.h"
 
 namespace {
 
@@ -224,9 +225,11 @@ class Lane {
 // is due, but at least --pace-tick-us after it last woke: at 50k msgs/s a wake-up per
 // message (every 20 us) cost the client more CPU than the sends, on a machine it shares
 // with the broker. Due messages go out together, as those of many application threads
-// would; completions only record. Latency is counted from when a send starts. Sends that
-// start more than 1 ms after they were due are counted: then the client, not the broker, set
-// the pace. A failed send is counted, not sent again. Returns when every send has ended.
+// would: each connection's share of a wake-up in one write (a WriteBatch), which cut the
+// client's system CPU by about 40 % at 60k msgs/s. Completions only record. Latency is counted from
+// when a send starts. Sends that start more than 1 ms after they were due are counted: then the
+// client, not the broker, set the pace. A failed send is counted, not sent again. Returns when
+// every send has ended.
 struct PacingReport {
   Clock::time_point start;
   int64_t late_sends = 0;
@@ -247,11 +250,15 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
   const auto tick = std::chrono::microseconds(std::max(0, run->options().pace_tick_us));
   Clock::time_point woke = report.start;
   size_t next_producer = 0;
+  // The sends due at one wake-up go out together, one system call per connection, when the
+  // pacer is about to wait: as an application thread that sends a burst asynchronously.
+  std::optional<mqremoting::WriteBatch> burst;
   for (int64_t n = run->ClaimNumber(); n >= 0; n = run->ClaimNumber()) {
     const Clock::time_point due =
         report.start +
         std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(n) * 1e9 / rate));
     if (Clock::now() < due) {
+      burst.reset();
       std::this_thread::sleep_until(std::max(due, woke + tick));
       woke = Clock::now();
     }
@@ -259,9 +266,16 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
     next_producer = (next_producer + 1) % states->size();
     {
       std::unique_lock<std::mutex> lock(pacer.mu);
+      if (pacer.inflight[p] >= window && burst) {
+        // The window opens only once the sends the burst holds have gone out.
+        lock.unlock();
+        burst.reset();
+        lock.lock();
+      }
       pacer.room.wait(lock, [&] { return pacer.inflight[p] < window; });
       ++pacer.inflight[p];
     }
+    if (!burst) burst.emplace();
     ProducerState* state = (*states)[p].get();
     const auto sent_at = Clock::now();
     const int64_t lag_us =
@@ -283,6 +297,7 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
           pacer.room.notify_all();
         });
   }
+  burst.reset();
   std::unique_lock<std::mutex> lock(pacer.mu);
   pacer.room.wait(lock, [&] {
     return std::all_of(pacer.inflight.begin(), pacer.inflight.end(),
