@@ -252,7 +252,9 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
   size_t next_producer = 0;
   // The sends due at one wake-up go out together, one system call per connection, when the
   // pacer is about to wait: as an application thread that sends a burst asynchronously.
+  // A burst lasts at most a tick, also when the pacer runs behind and never sleeps.
   std::optional<mqremoting::WriteBatch> burst;
+  Clock::time_point burst_started;
   for (int64_t n = run->ClaimNumber(); n >= 0; n = run->ClaimNumber()) {
     const Clock::time_point due =
         report.start +
@@ -275,9 +277,13 @@ PacingReport RunPaced(ProduceRun* run, std::vector<std::unique_ptr<ProducerState
       pacer.room.wait(lock, [&] { return pacer.inflight[p] < window; });
       ++pacer.inflight[p];
     }
-    if (!burst) burst.emplace();
     ProducerState* state = (*states)[p].get();
     const auto sent_at = Clock::now();
+    if (burst && sent_at - burst_started >= tick) burst.reset();
+    if (!burst) {
+      burst.emplace();
+      burst_started = sent_at;
+    }
     const int64_t lag_us =
         std::chrono::duration_cast<std::chrono::microseconds>(sent_at - due).count();
     if (lag_us > 1000) ++report.late_sends;
