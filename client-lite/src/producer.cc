@@ -493,6 +493,7 @@ void Producer::AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_
                              std::string properties, bool batch, RemotingCommand* request) const {
   // SEND_MESSAGE_V2's fields a..m, the text SetExt would give, added in key order so that
   // each lands at the end without a search (this runs for every message).
+  request->serialize_type = options_.send_header_type;
   request->ext_fields.reserve(13);
   auto add = [request](const char* key, std::string value) {
     request->ext_fields[key] = std::move(value);
@@ -522,7 +523,6 @@ void Producer::PrepareSend(const Message& message, const MessageQueue& queue,
   std::string properties = EncodeSendProperties(message, result->unique_id);
   properties.append(extra_properties);
   AddSendHeader(queue, sys_flag, message.flag, std::move(properties), /*batch=*/false, request);
-  request->serialize_type = options_.send_header_type;
   request->body = std::move(body);  // the one copy of the body; the transport moves it on
 }
 
@@ -541,7 +541,6 @@ Status Producer::PrepareBatch(const std::vector<Message>& messages, const Messag
   // The batch as a whole carries WAIT and a UNIQ_KEY of its own, as a Java MessageBatch.
   AddSendHeader(queue, /*sys_flag=*/0, /*flag=*/0, EncodeSendProperties(Message{}, minter_.Next()),
                 /*batch=*/true, request);
-  request->serialize_type = options_.send_header_type;
   return Status::OK();
 }
 

@@ -1070,25 +1070,35 @@ TEST_F(RetryTest, SendRequestCarriesTheV2Fields) {
   EXPECT_EQ(fake_->last_send_body, message.body);
 }
 
-TEST_F(RetryTest, SendHeadersGoAsJsonWhenAskedTo) {
+TEST_F(RetryTest, EverySendPathUsesTheHeaderTypeAskedFor) {
+  // Sync, batch and async sends each build their request: each must carry the option.
   StartFake();
   fake_->send_code = mqremoting::response_code::kSuccess;
-  AddBroker("json", fake_addr_);
-  ProducerOptions options = FakeOptions();
-  options.send_header_type = mqremoting::SerializeType::kJson;
-  Producer producer(options);
-  ASSERT_TRUE(producer.Start().ok());
-  Message message;
-  message.topic = "Json";
-  message.body = "b";
-  message.keys = "k1 k2";  // properties with separators, escaped in JSON
-  Result<SendResult> result = producer.Send(message);
-  ASSERT_TRUE(result.ok()) << result.status().ToString();
-  Result<SendResult> batch = producer.Send(std::vector<Message>{message, message});
-  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
-  std::lock_guard<std::mutex> lock(fake_->mu);
-  EXPECT_EQ(fake_->last_send_code, mqremoting::request_code::kSendBatchMessage);
-  EXPECT_EQ(fake_->last_send_type, mqremoting::SerializeType::kJson);
+  AddBroker("types", fake_addr_);
+  for (mqremoting::SerializeType type :
+       {mqremoting::SerializeType::kJson, mqremoting::SerializeType::kRocketMq}) {
+    ProducerOptions options = FakeOptions();
+    options.send_header_type = type;
+    Producer producer(options);
+    ASSERT_TRUE(producer.Start().ok());
+    Message message;
+    message.topic = "Types";
+    message.body = "b";
+    message.keys = "k1 k2";  // properties with separators, escaped in JSON
+    auto last_send = [&] {
+      std::lock_guard<std::mutex> lock(fake_->mu);
+      return std::make_pair(fake_->last_send_code, fake_->last_send_type);
+    };
+    Result<SendResult> result = producer.Send(message);
+    ASSERT_TRUE(result.ok()) << result.status().ToString();
+    EXPECT_EQ(last_send(), std::make_pair(mqremoting::request_code::kSendMessageV2, type));
+    Result<SendResult> batch = producer.Send(std::vector<Message>{message, message});
+    ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+    EXPECT_EQ(last_send(), std::make_pair(mqremoting::request_code::kSendBatchMessage, type));
+    Result<SendResult> async = SendAsyncAndWait(&producer, message);
+    ASSERT_TRUE(async.ok()) << async.status().ToString();
+    EXPECT_EQ(last_send(), std::make_pair(mqremoting::request_code::kSendMessageV2, type));
+  }
 }
 
 // Selectors index the queues in RocketMQ's order, by broker name, whatever order the route

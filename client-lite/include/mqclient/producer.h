@@ -198,7 +198,8 @@ class Producer {
   // `outcome`.
   void RecordLatency(const std::string& broker, std::chrono::steady_clock::time_point started_at,
                      const Status& outcome);
-  // The header fields every send carries (SEND_MESSAGE_V2's a..m).
+  // The header every send carries: SEND_MESSAGE_V2's fields a..m, encoded as
+  // options_.send_header_type says.
   void AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_t flag,
                      std::string properties, bool batch,
                      mqremoting::RemotingCommand* request) const;
