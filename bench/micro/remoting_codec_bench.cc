@@ -6,6 +6,8 @@
 //                         transport writes it from the command)
 //   BM_DecodeSendRequest  one DecodeFrame per iteration, body copy included, as the broker's
 //                         connection does for every frame it reads
+//   BM_EncodeSendResponse / BM_DecodeSendResponse  the broker's answer to that send (six
+//                         fields, no body): encoded by the broker, decoded by the producer
 //
 // `binary`: 0 = JSON header (serialize type 0), 1 = RocketMQ's binary layout (type 1,
 // docs/design/0019-binary-send-headers.md). items/s counts frames.
@@ -44,6 +46,22 @@ RemotingCommand SendRequest(SerializeType type) {
   return request;
 }
 
+// The response the broker's SendProcessor builds (SetSendResponseFields).
+RemotingCommand SendResponse(SerializeType type) {
+  RemotingCommand request;
+  request.opaque = 123456;
+  request.serialize_type = type;
+  RemotingCommand response =
+      RemotingCommand::ResponseTo(request, mqremoting::response_code::kSuccess);
+  response.SetExt("MSG_REGION", "DefaultRegion");
+  response.SetExt("TRACE_ON", "true");
+  response.SetExt("msgId", "7F00000100002A9F000000001A2B3C4D");
+  response.SetExt("queueId", "3");
+  response.SetExt("queueOffset", "1234567");
+  response.SetExt("transactionId", "7F0000010001B4A7C6F60C2A1E3D0000");
+  return response;
+}
+
 SerializeType TypeOf(const benchmark::State& state) {
   return state.range(0) != 0 ? SerializeType::kRocketMq : SerializeType::kJson;
 }
@@ -71,8 +89,33 @@ void BM_DecodeSendRequest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
+void BM_EncodeSendResponse(benchmark::State& state) {
+  const RemotingCommand response = SendResponse(TypeOf(state));
+  for (auto _ : state) {
+    std::string frame = mqremoting::EncodeFrame(response);
+    benchmark::DoNotOptimize(frame.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
+void BM_DecodeSendResponse(benchmark::State& state) {
+  const std::string frame = mqremoting::EncodeFrame(SendResponse(TypeOf(state)));
+  const std::string_view after_prefix = std::string_view(frame).substr(4);
+  for (auto _ : state) {
+    mqremoting::Result<RemotingCommand> command = mqremoting::DecodeFrame(after_prefix);
+    if (!command.ok()) {
+      state.SkipWithError(std::string(command.status().message()).c_str());
+      break;
+    }
+    benchmark::DoNotOptimize(command->ext_fields.size());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+
 BENCHMARK(BM_EncodeSendRequest)->ArgNames({"binary"})->Arg(0)->Arg(1);
 BENCHMARK(BM_DecodeSendRequest)->ArgNames({"binary"})->Arg(0)->Arg(1);
+BENCHMARK(BM_EncodeSendResponse)->ArgNames({"binary"})->Arg(0)->Arg(1);
+BENCHMARK(BM_DecodeSendResponse)->ArgNames({"binary"})->Arg(0)->Arg(1);
 
 }  // namespace
 }  // namespace mqbench

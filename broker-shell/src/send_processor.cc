@@ -188,12 +188,13 @@ int32_t PutResponseCode(mqstore::PutStatus status) {
                                                          : response_code::kSuccess;
 }
 
-// What answering a request needs of it once the request itself is gone: its opaque, and
-// its flag (a oneway request gets no answer).
+// What answering a request needs of it once the request itself is gone: its opaque, its
+// flag (a oneway request gets no answer) and its header type (the response's).
 RemotingCommand ResponseShape(const RemotingCommand& request) {
   RemotingCommand shape;
   shape.opaque = request.opaque;
   shape.flag = request.flag;
+  shape.serialize_type = request.serialize_type;
   return shape;
 }
 

@@ -199,6 +199,9 @@ RemotingCommand RemotingCommand::ResponseTo(const RemotingCommand& request, int3
   command.version = version::kCurrent;
   command.opaque = request.opaque;
   command.flag = flag::kResponse;
+  // Answered in the request's header type, as RocketMQ 4.x does: a client that sends the
+  // binary header reads it back; ali-ons sends JSON and so gets JSON.
+  command.serialize_type = request.serialize_type;
   if (!remark.empty()) command.remark = std::string(remark);
   return command;
 }

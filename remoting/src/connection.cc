@@ -230,6 +230,7 @@ void ConnectionImpl::DeliverRequest(RemotingCommand request) {
   const bool oneway = request.is_oneway();
   RemotingCommand shape;  // what a response needs of the request once it has been moved
   shape.opaque = request.opaque;
+  shape.serialize_type = request.serialize_type;
   if (!handler_) {
     if (oneway) {
       EndRequests(1);

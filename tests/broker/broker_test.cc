@@ -218,6 +218,26 @@ TEST_F(BrokerTest, ASentMessageIsPulledBackWithItsPropertiesAndAUniqueId) {
             Ext(sent, "msgId"));
 }
 
+TEST_F(BrokerTest, ASendIsAnsweredInItsRequestsHeaderType) {
+  CreateTopic("Orders", 1);
+  int64_t expected_offset = 0;
+  for (auto type : {mqremoting::SerializeType::kRocketMq, mqremoting::SerializeType::kJson}) {
+    RemotingCommand request = SendRequest("Orders", 0, "typed");
+    request.serialize_type = type;
+    RemotingCommand sent = CallBroker(std::move(request));
+    ASSERT_EQ(sent.code, code::kSuccess) << sent.remark.value_or("");
+    EXPECT_EQ(sent.serialize_type, type);
+    EXPECT_EQ(Ext(sent, "queueOffset"), std::to_string(expected_offset++));
+    EXPECT_EQ(Ext(sent, "msgId").size(), 32u);
+  }
+  // A refused send as well.
+  RemotingCommand refused = SendRequest("Orders", 9, "x");
+  refused.serialize_type = mqremoting::SerializeType::kRocketMq;
+  RemotingCommand answer = CallBroker(std::move(refused));
+  EXPECT_EQ(answer.code, code::kInvalidParameter);
+  EXPECT_EQ(answer.serialize_type, mqremoting::SerializeType::kRocketMq);
+}
+
 TEST_F(BrokerTest, ASendToAnUnknownTopicCreatesItFromTheDefaultTopic) {
   RemotingCommand sent = CallBroker(SendRequest("NewTopic", 1, "x"));
   ASSERT_EQ(sent.code, code::kSuccess) << sent.remark.value_or("");

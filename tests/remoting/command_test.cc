@@ -450,14 +450,36 @@ TEST(RemotingCommandTest, AHeaderTheBinaryLayoutCannotHoldGoesAsJson) {
   }
 }
 
-TEST(RemotingCommandTest, TheResponseToABinaryRequestIsJson) {
+TEST(RemotingCommandTest, AResponseTakesItsRequestsHeaderType) {
   BinaryHeader header;
   header.code = 310;
   header.opaque = 5;
-  Result<RemotingCommand> request = DecodeFrame(BinaryFrameBody(header.Encode()));
-  ASSERT_TRUE(request.ok()) << request.status().ToString();
-  RemotingCommand response = RemotingCommand::ResponseTo(*request, response_code::kSuccess);
-  EXPECT_EQ(static_cast<uint8_t>(EncodeFrame(response)[4]), 0);
+  Result<RemotingCommand> binary_request = DecodeFrame(BinaryFrameBody(header.Encode()));
+  ASSERT_TRUE(binary_request.ok()) << binary_request.status().ToString();
+  RemotingCommand json_request = RemotingCommand::Request(310);
+  json_request.opaque = 6;
+
+  for (const RemotingCommand* request : {&*binary_request, &json_request}) {
+    RemotingCommand response = RemotingCommand::ResponseTo(*request, response_code::kSuccess);
+    response.SetExt("queueOffset", int64_t{42});
+    const std::string frame = EncodeFrame(response);
+    const uint8_t type_byte = request == &json_request ? 0 : 1;
+    EXPECT_EQ(static_cast<uint8_t>(frame[4]), type_byte);
+    Result<RemotingCommand> decoded = DecodeFrame(std::string_view(frame).substr(4));
+    ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+    EXPECT_EQ(decoded->serialize_type, request->serialize_type);
+    EXPECT_TRUE(decoded->is_response());
+    EXPECT_EQ(decoded->opaque, request->opaque);
+    EXPECT_EQ(*decoded->FindExt("queueOffset"), "42");
+    EXPECT_FALSE(decoded->remark.has_value());
+  }
+  // An error response carries its remark in either type.
+  RemotingCommand error =
+      RemotingCommand::ResponseTo(*binary_request, response_code::kSystemBusy, "busy");
+  Result<RemotingCommand> decoded = DecodeFrame(std::string_view(EncodeFrame(error)).substr(4));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->serialize_type, SerializeType::kRocketMq);
+  EXPECT_EQ(decoded->remark, "busy");
 }
 
 TEST(RemotingCommandTest, BinaryHeaderEmptyRemarkIsAbsentAndShortsAreSigned) {

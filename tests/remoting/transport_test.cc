@@ -58,6 +58,29 @@ TEST_F(TransportTest, RequestAndResponseOverLoopback) {
   EXPECT_EQ(server_->connection_count(), 1u);
 }
 
+TEST_F(TransportTest, EachResponseTravelsInItsRequestsHeaderType) {
+  auto handler = std::make_shared<TestHandler>();
+  StartServer(handler);
+  auto client = NewClient();
+  for (SerializeType type : {SerializeType::kRocketMq, SerializeType::kJson}) {
+    RemotingCommand request = RemotingCommand::Request(request_code::kSendMessageV2);
+    request.serialize_type = type;
+    request.SetExt("tag", "t1");
+    Result<RemotingCommand> response = client->InvokeSync(server_address(), request, kLong);
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->serialize_type, type);
+    EXPECT_EQ(*response->FindExt("tag"), "t1");
+  }
+  // The transport's own answer (no handler on the client side) as well.
+  ASSERT_TRUE(WaitFor([&] { return handler->connected() == 1; }));
+  RemotingCommand to_client = RemotingCommand::Request(307);
+  to_client.serialize_type = SerializeType::kRocketMq;
+  auto response = handler->connection(0)->InvokeSync(to_client, kLong);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->code, response_code::kRequestCodeNotSupported);
+  EXPECT_EQ(response->serialize_type, SerializeType::kRocketMq);
+}
+
 TEST_F(TransportTest, AddressesOfBothEnds) {
   auto handler = std::make_shared<TestHandler>();
   StartServer(handler);

@@ -56,8 +56,8 @@ struct RemotingCommand {
   std::vector<BodySlice> body_slices;
   // How the header goes on the wire (set from the frame when decoded). kRocketMq is the
   // binary layout; a header it cannot hold (a code or version beyond a Java short, a key over
-  // 65535 bytes, an empty remark) goes as JSON. Responses are always JSON (ResponseTo): ali-ons
-  // reads nothing else, and a Java server answers in JSON by default whatever the request used.
+  // 65535 bytes, an empty remark) goes as JSON. A response takes its request's type
+  // (ResponseTo), as a RocketMQ 4.x server answers: ali-ons sends JSON and reads nothing else.
   SerializeType serialize_type = SerializeType::kJson;
 
   bool is_response() const { return (flag & flag::kResponse) != 0; }
@@ -68,7 +68,8 @@ struct RemotingCommand {
 
   // A request with this code, our language and version; the opaque is set by the sender.
   static RemotingCommand Request(int32_t code);
-  // The response to `request`: same opaque, response flag set, our language and version.
+  // The response to `request`: same opaque and header type, response flag set, our language
+  // and version.
   static RemotingCommand ResponseTo(const RemotingCommand& request, int32_t code,
                                     std::string_view remark = {});
 
