@@ -211,7 +211,15 @@ const std::string* RemotingCommand::FindExt(std::string_view key) const {
 }
 
 const std::string* ExtFieldReader::Find(std::string_view name, bool required) {
-  const std::string* value = command_.FindExt(name);
+  const ExtFields& fields = command_.ext_fields;
+  const std::string* value = nullptr;
+  if (next_ < fields.size() && (fields.begin() + next_)->first == name) {
+    value = &(fields.begin() + next_)->second;
+    ++next_;
+  } else if (auto it = fields.find(name); it != fields.end()) {
+    value = &it->second;
+    next_ = static_cast<size_t>(it - fields.begin()) + 1;
+  }
   if (value == nullptr && required) {
     Fail(Status::InvalidArgument("the custom header field " + std::string(name) + " is null"));
   }
@@ -222,24 +230,34 @@ void ExtFieldReader::Fail(Status status) {
   if (status_.ok()) status_ = std::move(status);
 }
 
+template <typename Int>
+std::optional<Int> ExtFieldReader::Number(std::string_view name, const std::string& value) {
+  std::optional<Int> number = ParseDecimal<Int>(value);
+  if (!number) {
+    Fail(Status::InvalidArgument("the custom header field " + std::string(name) +
+                                 " is not a number: '" + value + "'"));
+  }
+  return number;
+}
+
 std::string ExtFieldReader::String(std::string_view name) {
   const std::string* value = Find(name, /*required=*/true);
   return value ? *value : std::string();
 }
 
 int32_t ExtFieldReader::Int(std::string_view name) {
-  if (Find(name, /*required=*/true) == nullptr) return 0;
-  return OptInt(name).value_or(0);
+  const std::string* value = Find(name, /*required=*/true);
+  return value ? Number<int32_t>(name, *value).value_or(0) : 0;
 }
 
 int64_t ExtFieldReader::Long(std::string_view name) {
-  if (Find(name, /*required=*/true) == nullptr) return 0;
-  return OptLong(name).value_or(0);
+  const std::string* value = Find(name, /*required=*/true);
+  return value ? Number<int64_t>(name, *value).value_or(0) : 0;
 }
 
 bool ExtFieldReader::Bool(std::string_view name) {
-  if (Find(name, /*required=*/true) == nullptr) return false;
-  return OptBool(name).value_or(false);
+  const std::string* value = Find(name, /*required=*/true);
+  return value != nullptr && EqualsIgnoreCase(*value, "true");
 }
 
 std::optional<std::string> ExtFieldReader::OptString(std::string_view name) {
@@ -251,23 +269,13 @@ std::optional<std::string> ExtFieldReader::OptString(std::string_view name) {
 std::optional<int32_t> ExtFieldReader::OptInt(std::string_view name) {
   const std::string* value = Find(name, /*required=*/false);
   if (value == nullptr) return std::nullopt;
-  std::optional<int32_t> number = ParseDecimal<int32_t>(*value);
-  if (!number) {
-    Fail(Status::InvalidArgument("the custom header field " + std::string(name) +
-                                 " is not a number: '" + *value + "'"));
-  }
-  return number;
+  return Number<int32_t>(name, *value);
 }
 
 std::optional<int64_t> ExtFieldReader::OptLong(std::string_view name) {
   const std::string* value = Find(name, /*required=*/false);
   if (value == nullptr) return std::nullopt;
-  std::optional<int64_t> number = ParseDecimal<int64_t>(*value);
-  if (!number) {
-    Fail(Status::InvalidArgument("the custom header field " + std::string(name) +
-                                 " is not a number: '" + *value + "'"));
-  }
-  return number;
+  return Number<int64_t>(name, *value);
 }
 
 std::optional<bool> ExtFieldReader::OptBool(std::string_view name) {

@@ -617,6 +617,29 @@ TEST(ExtFieldReaderTest, ReadsRequiredAndOptionalFields) {
   EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
 }
 
+TEST(ExtFieldReaderTest, FieldsAreFoundWhateverTheOrderOfReading) {
+  RemotingCommand command;
+  const std::string names = "abcdefghijklm";
+  for (char name : names) command.SetExt(std::string(1, name), std::string(3, name));
+  ExtFieldReader reader(command);
+  // Stored order, with one field skipped and a missing one between.
+  for (char name : std::string("abcdfg"))
+    EXPECT_EQ(reader.String({&name, 1}), std::string(3, name));
+  EXPECT_EQ(reader.OptString("gg"), std::nullopt);
+  EXPECT_EQ(reader.String("h"), "hhh");
+  // Backwards, the same field twice, then forwards again from the middle.
+  for (char name : std::string("mlkjihgfedcba")) {
+    EXPECT_EQ(reader.String({&name, 1}), std::string(3, name));
+  }
+  EXPECT_EQ(reader.String("a"), "aaa");
+  EXPECT_EQ(reader.String("a"), "aaa");
+  EXPECT_EQ(reader.String("g"), "ggg");
+  EXPECT_EQ(reader.String("h"), "hhh");
+  EXPECT_EQ(reader.OptString("z"), std::nullopt);
+  EXPECT_EQ(reader.String("m"), "mmm");
+  EXPECT_TRUE(reader.status().ok()) << reader.status().ToString();
+}
+
 TEST(ExtFieldReaderTest, AMissingRequiredFieldIsNamed) {
   RemotingCommand command;
   ExtFieldReader reader(command);

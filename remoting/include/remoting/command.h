@@ -92,6 +92,9 @@ struct RemotingCommand {
 // so a processor reads every field and checks once. Numbers are decimal (optionally
 // negative); booleans are "true"/"false" (case-insensitive, as Java's Boolean.parseBoolean:
 // anything else is false).
+// Reads a command's custom header fields. Fields read in the order they are stored (by
+// name, as the one-letter SendMessageRequestHeaderV2 names are) are found without a search:
+// each lookup tries the field after the one found last first.
 class ExtFieldReader {
  public:
   explicit ExtFieldReader(const RemotingCommand& command) : command_(command) {}
@@ -115,9 +118,12 @@ class ExtFieldReader {
 
  private:
   const std::string* Find(std::string_view name, bool required);
+  template <typename Int>
+  std::optional<Int> Number(std::string_view name, const std::string& value);
   void Fail(Status status);
 
   const RemotingCommand& command_;
+  size_t next_ = 0;  // index of the field after the one found last
   Status status_;
 };
 
