@@ -2,13 +2,20 @@
 
 #include <utility>
 
+#include "mqstore/thread_name.h"
+
 namespace mqbroker {
 
 BoundedExecutor::BoundedExecutor(std::string name, int threads, size_t capacity)
     : name_(std::move(name)), capacity_(capacity < 1 ? 1 : capacity) {
   if (threads < 1) threads = 1;
   threads_.reserve(threads);
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      mqstore::NameThisThread("mq-" + name_ + "-" + std::to_string(i));
+      Run();
+    });
+  }
 }
 
 BoundedExecutor::~BoundedExecutor() { Shutdown(); }

@@ -15,6 +15,7 @@
 #include "consumer_admin_processor.h"
 #include "consumer_offset_manager.h"
 #include "mqstore/store.h"
+#include "mqstore/thread_name.h"
 #include "nameserver_registrar.h"
 #include "offset_processor.h"
 #include "pull_hold_service.h"
@@ -305,7 +306,10 @@ Status Broker::Impl::Init() {
   }
   registrar->Start();
   transaction_checker->Start();
-  housekeeping = std::thread([this] { Housekeeping(); });
+  housekeeping = std::thread([this] {
+    mqstore::NameThisThread("mq-housekeep");
+    Housekeeping();
+  });
   log.Info(kLogComponent, "broker started",
            {{"broker", config.brokerName},
             {"cluster", config.brokerClusterName},

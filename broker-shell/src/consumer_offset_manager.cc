@@ -3,6 +3,8 @@
 #include <set>
 #include <utility>
 
+#include "mqstore/thread_name.h"
+
 namespace mqbroker {
 
 using mqstore::Status;
@@ -10,7 +12,10 @@ using mqstore::Status;
 ConsumerOffsetManager::ConsumerOffsetManager(mqstore::MetadataStore* metadata,
                                              std::chrono::milliseconds persist_interval)
     : metadata_(metadata), persist_interval_(persist_interval) {
-  thread_ = std::thread([this] { PersistLoop(); });
+  thread_ = std::thread([this] {
+    mqstore::NameThisThread("mq-offset-save");
+    PersistLoop();
+  });
 }
 
 ConsumerOffsetManager::~ConsumerOffsetManager() { Close().IgnoreError(); }

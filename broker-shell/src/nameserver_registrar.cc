@@ -3,6 +3,7 @@
 #include <future>
 
 #include "mqstore/metadata.h"
+#include "mqstore/thread_name.h"
 #include "remoting/codes.h"
 #include "remoting/log_sink.h"
 #include "remoting/transport.h"
@@ -38,7 +39,10 @@ void NameServerRegistrar::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (started_ || name_servers_.empty()) return;
   started_ = true;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    mqstore::NameThisThread("mq-ns-register");
+    Run();
+  });
 }
 
 mqremoting::RegisterBrokerBody NameServerRegistrar::MakeBody(int64_t* counter) const {

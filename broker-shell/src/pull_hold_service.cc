@@ -2,10 +2,15 @@
 
 #include <algorithm>
 
+#include "mqstore/thread_name.h"
+
 namespace mqbroker {
 
 PullHoldService::PullHoldService(MaxOffsetProbe probe) : probe_(std::move(probe)) {
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    mqstore::NameThisThread("mq-pull-hold");
+    Run();
+  });
 }
 
 PullHoldService::~PullHoldService() { Stop(); }

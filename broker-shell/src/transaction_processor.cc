@@ -3,6 +3,7 @@
 #include "client_registry.h"
 #include "mqstore/coding.h"
 #include "mqstore/store.h"
+#include "mqstore/thread_name.h"
 #include "mqstore/transaction.h"
 #include "remoting/codes.h"
 #include "server_common/logger.h"
@@ -98,7 +99,10 @@ TransactionChecker::~TransactionChecker() { Stop(); }
 void TransactionChecker::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable() || stopping_) return;
-  thread_ = std::thread([this] { Run(); });
+  thread_ = std::thread([this] {
+    mqstore::NameThisThread("mq-txn-check");
+    Run();
+  });
 }
 
 size_t TransactionChecker::CheckOnce() {

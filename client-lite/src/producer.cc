@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "latency_fault.h"
+#include "mqstore/thread_name.h"
 #include "remoting/codes.h"
 #include "remoting/heartbeat_data.h"
 #include "remoting/message_batch_body.h"
@@ -160,7 +161,10 @@ Status Producer::Start() {
       std::lock_guard<std::mutex> lock(refresh_mu_);
       refresh_stop_ = false;
     }
-    refresher_ = std::thread([this] { RefreshLoop(); });
+    refresher_ = std::thread([this] {
+      mqstore::NameThisThread("mq-route-poll");
+      RefreshLoop();
+    });
   }
   return Status::OK();
 }

@@ -1,11 +1,18 @@
 #include "task_executor.h"
 
+#include "mqstore/thread_name.h"
+
 namespace mqclient {
 
 TaskExecutor::TaskExecutor(int threads) {
   if (threads < 1) threads = 1;
   threads_.reserve(static_cast<size_t>(threads));
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this, i] {
+      mqstore::NameThisThread("mq-task-" + std::to_string(i));
+      Run();
+    });
+  }
 }
 
 TaskExecutor::~TaskExecutor() { Stop(); }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "mqstore/thread_name.h"
 #include "namesrv_processor.h"
 #include "remoting/log_sink.h"
 
@@ -30,7 +31,10 @@ mqstore::Result<std::unique_ptr<NameServer>> NameServer::Start(const NameServerO
   std::unique_ptr<NameServer> name_server(new NameServer(options, std::move(registry)));
   name_server->server_ = std::move(server).value();
   name_server->port_ = name_server->server_->port();
-  name_server->scanner_ = std::thread([ns = name_server.get()] { ns->ScanLoop(); });
+  name_server->scanner_ = std::thread([ns = name_server.get()] {
+    mqstore::NameThisThread("mq-ns-scan");
+    ns->ScanLoop();
+  });
   mqremoting::Log(mqremoting::LogLevel::kInfo, "name server listening on " + options.bind_address +
                                                    ":" + std::to_string(name_server->port_));
   return name_server;

@@ -36,7 +36,7 @@ class ClientState;
 
 class SharedThreads : public TransportThreads {
  public:
-  explicit SharedThreads(int count) : pool_(IoPool::Create(count)) { pool_->Start(); }
+  explicit SharedThreads(int count) : pool_(IoPool::Create(count, "client-io")) { pool_->Start(); }
   const std::shared_ptr<IoPool>& pool() const { return pool_; }
 
  private:
@@ -101,9 +101,8 @@ class ClientState : public std::enable_shared_from_this<ClientState> {
       : options_(options),
         handler_(std::move(handler)),
         owns_pool_(options.shared_threads == nullptr),
-        pool_(owns_pool_
-                  ? IoPool::Create(options.io_threads)
-                  : static_cast<const SharedThreads&>(*options.shared_threads).pool()) {
+        pool_(owns_pool_ ? IoPool::Create(options.io_threads, "client-io")
+                         : static_cast<const SharedThreads&>(*options.shared_threads).pool()) {
     if (owns_pool_) pool_->Start();
   }
 

@@ -3,6 +3,7 @@
 #include <exception>
 #include <string>
 
+#include "mqstore/thread_name.h"
 #include "remoting/log_sink.h"
 
 namespace mqremoting::internal {
@@ -12,8 +13,8 @@ thread_local const IoPool* current_pool = nullptr;
 
 }  // namespace
 
-std::shared_ptr<IoPool> IoPool::Create(int threads) {
-  return std::shared_ptr<IoPool>(new IoPool(threads), [](IoPool* pool) {
+std::shared_ptr<IoPool> IoPool::Create(int threads, std::string role) {
+  return std::shared_ptr<IoPool>(new IoPool(threads, std::move(role)), [](IoPool* pool) {
     // Destroyed here, the pool could not join the thread this runs on, and would free the
     // io_context that thread returns into.
     if (pool->OnOwnThread()) {
@@ -24,8 +25,10 @@ std::shared_ptr<IoPool> IoPool::Create(int threads) {
   });
 }
 
-IoPool::IoPool(int threads)
-    : context_(threads > 0 ? threads : 1), thread_count_(threads > 0 ? threads : 1) {}
+IoPool::IoPool(int threads, std::string role)
+    : context_(threads > 0 ? threads : 1),
+      thread_count_(threads > 0 ? threads : 1),
+      role_(std::move(role)) {}
 
 IoPool::~IoPool() {
   Stop(std::chrono::milliseconds(0));
@@ -40,7 +43,12 @@ void IoPool::Start() {
   work_.emplace(asio::make_work_guard(context_));
   std::lock_guard<std::mutex> lock(mu_);
   running_ = thread_count_;
-  for (int i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { RunThread(); });
+  for (int i = 0; i < thread_count_; ++i) {
+    threads_.emplace_back([this, i] {
+      mqstore::NameThisThread("mq-" + role_ + "-" + std::to_string(i));
+      RunThread();
+    });
+  }
 }
 
 void IoPool::RunThread() {

@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -21,7 +22,8 @@ class IoPool {
   // A pool of `threads` threads (at least one), not yet started. The last reference may be
   // dropped anywhere, a handler on one of the pool's own threads included (a connection's
   // last handler): the pool is then destroyed on a thread of its own, which can join them.
-  static std::shared_ptr<IoPool> Create(int threads);
+  // Its threads are named "mq-<role>-<i>" ("mq-server-io-0").
+  static std::shared_ptr<IoPool> Create(int threads, std::string role = "io");
   ~IoPool();
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
@@ -43,12 +45,13 @@ class IoPool {
   bool OnOwnThread() const;
 
  private:
-  explicit IoPool(int threads);
+  IoPool(int threads, std::string role);
   void RunThread();
 
   asio::io_context context_;
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
   const int thread_count_;
+  const std::string role_;  // in the threads' names
   std::vector<std::thread> threads_;
 
   std::mutex mu_;

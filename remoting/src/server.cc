@@ -37,7 +37,7 @@ class RemotingServerImpl final : public RemotingServer {
   RemotingServerImpl(const ServerOptions& options, std::shared_ptr<RequestHandler> handler)
       : options_(options),
         handler_(std::move(handler)),
-        pool_(IoPool::Create(options.io_threads)),
+        pool_(IoPool::Create(options.io_threads, "server-io")),
         acceptor_strand_(asio::make_strand(pool_->context())),
         acceptor_(acceptor_strand_),
         retry_timer_(acceptor_strand_),

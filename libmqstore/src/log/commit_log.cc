@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "log/record_format.h"
+#include "mqstore/thread_name.h"
 #include "util/filename.h"
 
 namespace mqstore {
@@ -115,7 +116,10 @@ void CommitLog::StartAllocator() {
   // What is older than the window at open is left to the kernel: it may not be cached at all.
   dropped_below_ =
       std::max(min_offset(), appended() - static_cast<int64_t>(options_.cache_window_bytes));
-  allocator_ = std::thread([this] { AllocatorLoop(); });
+  allocator_ = std::thread([this] {
+    NameThisThread("mq-log-prepare");
+    AllocatorLoop();
+  });
   RequestMaintenance(appended() + static_cast<int64_t>(options_.prepare_ahead_bytes), 0);
 }
 

@@ -4,6 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "mqstore/thread_name.h"
+
 namespace mqstore {
 
 DurableCallbacks::~DurableCallbacks() {
@@ -34,7 +36,10 @@ void DurableCallbacks::Add(int64_t offset, Clock::time_point deadline, Callback 
       if (deadline < timer_due_) {
         timer_due_ = deadline;
         if (!timer_.joinable()) {
-          timer_ = std::thread([this] { TimerLoop(); });
+          timer_ = std::thread([this] {
+            NameThisThread("mq-sync-timer");
+            TimerLoop();
+          });
         } else {
           timer_wake_.notify_one();
         }

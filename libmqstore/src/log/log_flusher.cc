@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "mqstore/thread_name.h"
+
 namespace mqstore {
 
 LogFlusher::~LogFlusher() {
@@ -19,7 +21,11 @@ LogFlusher::~LogFlusher() {
 void LogFlusher::StartThread() {
   if (started_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> l(mu_);
-  if (!thread_.joinable() && !stop_.load()) thread_ = std::thread([this] { SyncLoop(); });
+  if (!thread_.joinable() && !stop_.load())
+    thread_ = std::thread([this] {
+      NameThisThread("mq-log-flush");
+      SyncLoop();
+    });
   started_.store(true, std::memory_order_release);
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "mqstore/thread_name.h"
+
 namespace mqstore {
 
 Dispatcher::Dispatcher(CommitLog* log, ConsumeQueueSet* queues, IndexService* index,
@@ -21,7 +23,10 @@ void Dispatcher::Start(int64_t from, int64_t queues_from) {
   queues_from_ = std::max(from, queues_from);
   dispatched_.store(from, std::memory_order_release);
   stop_.store(false);
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("mq-dispatch");
+    Loop();
+  });
 }
 
 void Dispatcher::Stop() {

@@ -4,6 +4,8 @@
 #include <chrono>
 #include <optional>
 
+#include "mqstore/thread_name.h"
+
 namespace mqstore {
 
 ScheduleRunner::ScheduleRunner(Clock* clock, std::vector<ScheduledTask*> tasks,
@@ -16,7 +18,10 @@ Status ScheduleRunner::Start() {
   std::lock_guard<std::mutex> lock(mu_);
   if (thread_.joinable()) return Status::FailedPrecondition("schedule runner already started");
   stopping_ = false;
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("mq-schedule");
+    Loop();
+  });
   return Status::OK();
 }
 

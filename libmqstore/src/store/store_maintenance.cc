@@ -2,10 +2,15 @@
 
 #include <algorithm>
 
+#include "mqstore/thread_name.h"
+
 namespace mqstore {
 
 StoreMaintenance::StoreMaintenance(std::vector<Task> tasks) : tasks_(std::move(tasks)) {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    NameThisThread("mq-maintenance");
+    Loop();
+  });
 }
 
 StoreMaintenance::~StoreMaintenance() {
