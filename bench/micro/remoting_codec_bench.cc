@@ -75,18 +75,23 @@ void BM_EncodeSendRequest(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 
-void BM_DecodeSendRequest(benchmark::State& state) {
-  const std::string frame = mqremoting::EncodeFrame(SendRequest(TypeOf(state)));
+// One DecodeFrame of `command`'s frame per iteration.
+void DecodeEach(benchmark::State& state, const RemotingCommand& command) {
+  const std::string frame = mqremoting::EncodeFrame(command);
   const std::string_view after_prefix = std::string_view(frame).substr(4);
   for (auto _ : state) {
-    mqremoting::Result<RemotingCommand> command = mqremoting::DecodeFrame(after_prefix);
-    if (!command.ok()) {
-      state.SkipWithError(std::string(command.status().message()).c_str());
+    mqremoting::Result<RemotingCommand> decoded = mqremoting::DecodeFrame(after_prefix);
+    if (!decoded.ok()) {
+      state.SkipWithError(std::string(decoded.status().message()).c_str());
       break;
     }
-    benchmark::DoNotOptimize(command->ext_fields.size());
+    benchmark::DoNotOptimize(decoded->ext_fields.size());
   }
   state.SetItemsProcessed(state.iterations());
+}
+
+void BM_DecodeSendRequest(benchmark::State& state) {
+  DecodeEach(state, SendRequest(TypeOf(state)));
 }
 
 void BM_EncodeSendResponse(benchmark::State& state) {
@@ -99,17 +104,7 @@ void BM_EncodeSendResponse(benchmark::State& state) {
 }
 
 void BM_DecodeSendResponse(benchmark::State& state) {
-  const std::string frame = mqremoting::EncodeFrame(SendResponse(TypeOf(state)));
-  const std::string_view after_prefix = std::string_view(frame).substr(4);
-  for (auto _ : state) {
-    mqremoting::Result<RemotingCommand> command = mqremoting::DecodeFrame(after_prefix);
-    if (!command.ok()) {
-      state.SkipWithError(std::string(command.status().message()).c_str());
-      break;
-    }
-    benchmark::DoNotOptimize(command->ext_fields.size());
-  }
-  state.SetItemsProcessed(state.iterations());
+  DecodeEach(state, SendResponse(TypeOf(state)));
 }
 
 BENCHMARK(BM_EncodeSendRequest)->ArgNames({"binary"})->Arg(0)->Arg(1);
