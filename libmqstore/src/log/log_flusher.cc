@@ -21,11 +21,12 @@ LogFlusher::~LogFlusher() {
 void LogFlusher::StartThread() {
   if (started_.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> l(mu_);
-  if (!thread_.joinable() && !stop_.load())
+  if (!thread_.joinable() && !stop_.load()) {
     thread_ = std::thread([this] {
       NameThisThread("mq-log-flush");
       SyncLoop();
     });
+  }
   started_.store(true, std::memory_order_release);
 }
 

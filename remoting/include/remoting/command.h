@@ -91,10 +91,9 @@ struct RemotingCommand {
 // first missing required field or malformed value is remembered and reported by status(),
 // so a processor reads every field and checks once. Numbers are decimal (optionally
 // negative); booleans are "true"/"false" (case-insensitive, as Java's Boolean.parseBoolean:
-// anything else is false).
-// Reads a command's custom header fields. Fields read in the order they are stored (by
-// name, as the one-letter SendMessageRequestHeaderV2 names are) are found without a search:
-// each lookup tries the field after the one found last first.
+// anything else is false). Fields read in the order they are stored (by name, as the
+// one-letter SendMessageRequestHeaderV2 names are) are found without a search: each lookup
+// first tries the field after the one found last.
 class ExtFieldReader {
  public:
   explicit ExtFieldReader(const RemotingCommand& command) : command_(command) {}
