@@ -162,8 +162,6 @@ class LitePullConsumer::Impl {
   // Commits `offsets` (oneway: the automatic commits, which skip queues no longer held), to
   // the brokers or, in broadcasting, to the offset file.
   Status CommitOffsets(const OffsetList& offsets, bool oneway);
-  // Broadcasting: `offsets` merged into the table saved last, and the file replaced by it.
-  Status SaveLocalOffsets(const OffsetList& offsets);
   // Where a queue just taken starts: its committed offset (the broker's, or the offset
   // file's in broadcasting), else per consume_from_where.
   Result<int64_t> StartOffset(const MessageQueue& queue);
@@ -185,13 +183,9 @@ class LitePullConsumer::Impl {
   // subscriptions_, which make a member of the group (heartbeats, rebalance).
   SubscriptionList assign_filters_ = std::make_shared<const std::vector<Subscription>>();
 
-  // Broadcasting: the offset file (created by Start) and the table saved in it last, which
-  // the mutex guards; held while saving, so that saves from different threads (Poll's
-  // automatic commits on the scheduler, CommitSync on the application's) never write the
-  // file at once.
-  std::unique_ptr<LocalOffsetStore> local_store_;
-  std::mutex local_offsets_mu_;
-  OffsetTable local_offsets_;
+  // Broadcasting: the offsets saved in the group's file (opened by Start). Poll's automatic
+  // commits (on the scheduler) and CommitSync (on the application's thread) both save there.
+  std::unique_ptr<LocalOffsetTable> local_offsets_;
 
   // Created by Start before phase_ becomes kRunning; never replaced.
   std::unique_ptr<TaskExecutor> scheduler_;  // rebalance, heartbeats, delayed pulls, commits
@@ -346,16 +340,12 @@ Status LitePullConsumer::Impl::Start() {
   if (broadcasting()) {
     // Before anything starts: a file that is not this group's is reported, not overwritten,
     // and the consumer may be started again once it is fixed.
-    auto store = std::make_unique<LocalOffsetStore>(mqstore::Env::Default(),
-                                                    options_.local_offset_path.empty()
-                                                        ? DefaultLocalOffsetPath(options_.group)
-                                                        : options_.local_offset_path,
-                                                    options_.group);
-    Result<OffsetTable> saved = store->Load();
-    if (!saved.ok()) return saved.status();
-    std::lock_guard<std::mutex> lock(local_offsets_mu_);
-    local_offsets_ = std::move(saved).value();
-    local_store_ = std::move(store);
+    MQ_ASSIGN_OR_RETURN(local_offsets_,
+                        LocalOffsetTable::Open(mqstore::Env::Default(),
+                                               options_.local_offset_path.empty()
+                                                   ? DefaultLocalOffsetPath(options_.group)
+                                                   : options_.local_offset_path,
+                                               options_.group));
   }
   if (options_.consume_timestamp_ms == 0) {
     options_.consume_timestamp_ms = WallClockMs() - kDefaultConsumeTimestampAgoMs;
@@ -931,25 +921,16 @@ Result<std::vector<MessageQueue>> LitePullConsumer::Impl::FetchMessageQueues(
 Result<int64_t> LitePullConsumer::Impl::Committed(const MessageQueue& queue) {
   if (!running()) return NotRunning();
   if (!broadcasting()) return calls_->QueryCommittedOffset(queue);
-  std::lock_guard<std::mutex> lock(local_offsets_mu_);
-  auto it = local_offsets_.find(queue);
-  if (it == local_offsets_.end()) {
-    return Status::NotFound("no offset of " + queue.ToString() + " in " + local_store_->path());
+  std::optional<int64_t> saved = local_offsets_->Find(queue);
+  if (!saved) {
+    return Status::NotFound("no offset of " + queue.ToString() + " in " + local_offsets_->path());
   }
-  return it->second;
+  return *saved;
 }
 
 Result<int64_t> LitePullConsumer::Impl::StartOffset(const MessageQueue& queue) {
-  if (!broadcasting()) {
-    return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms);
-  }
-  {
-    std::lock_guard<std::mutex> lock(local_offsets_mu_);
-    auto it = local_offsets_.find(queue);
-    if (it != local_offsets_.end()) return it->second;
-  }
-  return calls_->ConsumeFromWhereOffset(queue, options_.consume_from_where,
-                                        options_.consume_timestamp_ms);
+  return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms,
+                             local_offsets_.get());
 }
 
 Status LitePullConsumer::Impl::CommitOffsets(const OffsetList& offsets, bool oneway) {
@@ -964,26 +945,13 @@ Status LitePullConsumer::Impl::CommitOffsets(const OffsetList& offsets, bool one
   } else {
     to_commit = offsets;
   }
-  if (broadcasting()) return SaveLocalOffsets(to_commit);
+  if (broadcasting()) return to_commit.empty() ? Status::OK() : local_offsets_->Merge(to_commit);
   Status first_error;
   for (const auto& [queue, offset] : to_commit) {
     Status status = calls_->CommitOffset(queue, offset, oneway);
     if (!status.ok() && first_error.ok()) first_error = status;
   }
   return first_error;
-}
-
-Status LitePullConsumer::Impl::SaveLocalOffsets(const OffsetList& offsets) {
-  if (offsets.empty()) return Status::OK();
-  std::lock_guard<std::mutex> lock(local_offsets_mu_);
-  // Merged: the queues not in `offsets` (not held now, or held before a restart) keep
-  // theirs. The table in memory changes only once saved, so Committed answers what the
-  // file holds.
-  OffsetTable table = local_offsets_;
-  for (const auto& [queue, offset] : offsets) table[queue] = offset;
-  MQ_RETURN_IF_ERROR(local_store_->Save(table));
-  local_offsets_ = std::move(table);
-  return Status::OK();
 }
 
 Status LitePullConsumer::Impl::CommitSync() {

@@ -111,4 +111,20 @@ Status LocalOffsetStore::Save(const OffsetTable& table) const {
   return env_->SyncDir(dir);
 }
 
+Result<std::unique_ptr<LocalOffsetTable>> LocalOffsetTable::Open(mqstore::Env* env,
+                                                                 std::string path,
+                                                                 std::string group) {
+  LocalOffsetStore store(env, std::move(path), std::move(group));
+  MQ_ASSIGN_OR_RETURN(OffsetTable saved, store.Load());
+  return std::unique_ptr<LocalOffsetTable>(
+      new LocalOffsetTable(std::move(store), std::move(saved)));
+}
+
+std::optional<int64_t> LocalOffsetTable::Find(const MessageQueue& queue) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = saved_.find(queue);
+  if (it == saved_.end()) return std::nullopt;
+  return it->second;
+}
+
 }  // namespace mqclient

@@ -8,6 +8,9 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -43,6 +46,41 @@ class LocalOffsetStore {
   mqstore::Env* const env_;
   const std::string path_;
   const std::string group_;
+};
+
+// A broadcasting consumer's offsets in memory, as its LocalOffsetStore file holds them. The
+// push and the lite pull consumer share it. Thread-safe; saves are serialised, so two threads
+// (a periodic persist and the application's commit) never write the file at once.
+class LocalOffsetTable {
+ public:
+  // Loads the table saved last (see LocalOffsetStore::Load for its errors).
+  static Result<std::unique_ptr<LocalOffsetTable>> Open(mqstore::Env* env, std::string path,
+                                                        std::string group);
+
+  // The offset saved for `queue`, if any.
+  std::optional<int64_t> Find(const MessageQueue& queue) const;
+  // Saves the table with `offsets` (pairs of queue and offset) merged in: a queue not named
+  // keeps its offset (not held now, or held before a restart). The table in memory changes
+  // only once the file holds it, so Find answers what was saved.
+  template <typename Offsets>
+  Status Merge(const Offsets& offsets) {
+    std::lock_guard<std::mutex> lock(mu_);
+    OffsetTable table = saved_;
+    for (const auto& [queue, offset] : offsets) table[queue] = offset;
+    MQ_RETURN_IF_ERROR(store_.Save(table));
+    saved_ = std::move(table);
+    return Status::OK();
+  }
+
+  const std::string& path() const { return store_.path(); }
+
+ private:
+  LocalOffsetTable(LocalOffsetStore store, OffsetTable saved)
+      : store_(std::move(store)), saved_(std::move(saved)) {}
+
+  const LocalOffsetStore store_;
+  mutable std::mutex mu_;
+  OffsetTable saved_;  // guarded by mu_
 };
 
 }  // namespace mqclient

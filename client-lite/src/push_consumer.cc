@@ -161,10 +161,9 @@ class PushConsumer::Impl {
   mutable std::mutex mu_;
   std::map<MessageQueue, std::shared_ptr<ProcessQueue>> process_queues_;  // guarded by mu_
   std::map<std::string, std::vector<MessageQueue>> topic_queues_;         // sorted; guarded by mu_
-  std::map<MessageQueue, int64_t> offsets_;        // to commit; guarded by mu_
-  std::unique_ptr<LocalOffsetStore> local_store_;  // broadcasting only
-  OffsetTable local_offsets_;                      // as saved last; guarded by mu_
-  uint64_t rebalances_ = 0;                        // guarded by mu_
+  std::map<MessageQueue, int64_t> offsets_;          // to commit; guarded by mu_
+  std::unique_ptr<LocalOffsetTable> local_offsets_;  // broadcasting only
+  uint64_t rebalances_ = 0;                          // guarded by mu_
 };
 
 class PushConsumer::Impl::BrokerRequestHandler : public mqremoting::RequestHandler {
@@ -247,9 +246,8 @@ Status PushConsumer::Impl::Start() {
     const std::string path = options_.local_offset_path.empty()
                                  ? DefaultLocalOffsetPath(options_.group)
                                  : options_.local_offset_path;
-    local_store_ =
-        std::make_unique<LocalOffsetStore>(mqstore::Env::Default(), path, options_.group);
-    MQ_ASSIGN_OR_RETURN(local_offsets_, local_store_->Load());
+    MQ_ASSIGN_OR_RETURN(local_offsets_,
+                        LocalOffsetTable::Open(mqstore::Env::Default(), path, options_.group));
   } else {
     // Clustering members also consume their group's retry topic, everything in it.
     Subscription retry;
@@ -494,16 +492,8 @@ void PushConsumer::Impl::RebalanceTopic(const std::string& topic) {
 }
 
 Result<int64_t> PushConsumer::Impl::ComputePullOffset(const MessageQueue& queue) {
-  if (!broadcasting()) {
-    return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms);
-  }
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = local_offsets_.find(queue);
-    if (it != local_offsets_.end()) return it->second;
-  }
-  return calls_->ConsumeFromWhereOffset(queue, options_.consume_from_where,
-                                        options_.consume_timestamp_ms);
+  return calls_->StartOffset(queue, options_.consume_from_where, options_.consume_timestamp_ms,
+                             local_offsets_.get());
 }
 
 // ---- Pull loop ----
@@ -928,14 +918,14 @@ void PushConsumer::Impl::UpdateOffset(const MessageQueue& queue, int64_t offset,
 }
 
 void PushConsumer::Impl::PersistLocalOffsets() {
-  OffsetTable table;
+  OffsetTable offsets;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    for (const auto& [queue, offset] : offsets_) local_offsets_[queue] = offset;
-    table = local_offsets_;
+    offsets = offsets_;
   }
-  // A failed save is tried again at the next interval; the last good file stays.
-  (void)local_store_->Save(table);
+  // A failed save is tried again at the next interval (offsets_ still holds every offset);
+  // the last good file stays.
+  (void)local_offsets_->Merge(offsets);
 }
 
 void PushConsumer::Impl::PersistOffsets(bool oneway) {

@@ -199,9 +199,14 @@ Result<int64_t> ConsumerGroupCalls::QueryQueueOffset(const MessageQueue& queue, 
 }
 
 Result<int64_t> ConsumerGroupCalls::StartOffset(const MessageQueue& queue, ConsumeFromWhere where,
-                                                int64_t consume_timestamp_ms) {
-  Result<int64_t> committed = QueryCommittedOffset(queue);
-  if (committed.ok() || !committed.status().IsNotFound()) return committed;
+                                                int64_t consume_timestamp_ms,
+                                                const LocalOffsetTable* local) {
+  if (local != nullptr) {
+    if (std::optional<int64_t> saved = local->Find(queue)) return *saved;
+  } else {
+    Result<int64_t> committed = QueryCommittedOffset(queue);
+    if (committed.ok() || !committed.status().IsNotFound()) return committed;
+  }
   return ConsumeFromWhereOffset(queue, where, consume_timestamp_ms);
 }
 

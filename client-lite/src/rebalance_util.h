@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "local_offset_store.h"
 #include "mqclient/allocate_strategy.h"
 #include "mqclient/message.h"
 #include "mqclient/name_server_client.h"
@@ -108,9 +109,12 @@ class ConsumerGroupCalls {
   Result<int64_t> QueryQueueOffset(const MessageQueue& queue, int32_t code,
                                    std::optional<int64_t> timestamp_ms = std::nullopt);
   // Where a member starts on `queue`: the group's committed offset, or, without one (kNotFound),
-  // ConsumeFromWhereOffset. Another error of the committed-offset query is returned.
+  // ConsumeFromWhereOffset. Another error of the committed-offset query is returned. A
+  // broadcasting member passes its `local` table: the offset saved there stands for the
+  // group's, and no broker is asked for one.
   Result<int64_t> StartOffset(const MessageQueue& queue, ConsumeFromWhere where,
-                              int64_t consume_timestamp_ms);
+                              int64_t consume_timestamp_ms,
+                              const LocalOffsetTable* local = nullptr);
   // Where a queue without a committed offset starts, per `where`: last = the queue's max
   // offset (0 for a retry topic), first = 0, timestamp = SEARCH_OFFSET_BY_TIMESTAMP (a retry
   // topic: max offset).

@@ -6,6 +6,8 @@
 
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "mqstore/mem_env.h"
 
@@ -89,6 +91,45 @@ TEST(LocalOffsetStoreTest, ADamagedFileFailsTheLoadNamingIt) {
   Result<OffsetTable> loaded = store.Load();
   ASSERT_TRUE(loaded.status().IsCorruption());
   EXPECT_NE(loaded.status().ToString().find(path), std::string::npos);
+}
+
+TEST(LocalOffsetTableTest, MergesIntoWhatWasSavedAndFindsIt) {
+  std::unique_ptr<mqstore::MemEnv> env = mqstore::NewMemEnv();
+  const std::string path = "/offsets/CID_B/offsets.json";
+  const MessageQueue q0{"Orders", "broker-a", 0};
+  const MessageQueue q1{"Orders", "broker-a", 1};
+  {
+    auto table = LocalOffsetTable::Open(env.get(), path, "CID_B");
+    ASSERT_TRUE(table.ok()) << table.status().ToString();
+    EXPECT_EQ((*table)->Find(q0), std::nullopt);
+    ASSERT_TRUE((*table)->Merge(OffsetTable{{q0, 5}}).ok());
+    EXPECT_EQ((*table)->Find(q0), 5);
+    // A queue not named keeps its offset.
+    ASSERT_TRUE((*table)->Merge(std::vector<std::pair<MessageQueue, int64_t>>{{q1, 7}}).ok());
+    EXPECT_EQ((*table)->Find(q0), 5);
+    EXPECT_EQ((*table)->Find(q1), 7);
+    EXPECT_EQ((*table)->path(), path);
+  }
+  EXPECT_EQ(*LocalOffsetStore(env.get(), path, "CID_B").Load(), (OffsetTable{{q0, 5}, {q1, 7}}));
+  auto reopened = LocalOffsetTable::Open(env.get(), path, "CID_B");
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ((*reopened)->Find(q1), 7);
+  // Another group's file is not opened.
+  EXPECT_TRUE(LocalOffsetTable::Open(env.get(), path, "CID_OTHER").status().IsCorruption());
+}
+
+TEST(LocalOffsetTableTest, AFailedSaveLeavesTheTableAsSaved) {
+  std::unique_ptr<mqstore::MemEnv> env = mqstore::NewMemEnv();
+  // The offset file's directory is a file: no save can succeed.
+  {
+    auto blocker = env->OpenFile("/blocked", mqstore::OpenMode::kCreate);
+    ASSERT_TRUE(blocker.ok()) << blocker.status().ToString();
+  }
+  auto table = LocalOffsetTable::Open(env.get(), "/blocked/offsets.json", "CID_B");
+  ASSERT_TRUE(table.ok()) << table.status().ToString();
+  const MessageQueue q0{"Orders", "broker-a", 0};
+  EXPECT_FALSE((*table)->Merge(OffsetTable{{q0, 5}}).ok());
+  EXPECT_EQ((*table)->Find(q0), std::nullopt);
 }
 
 }  // namespace
