@@ -60,15 +60,19 @@ class LocalOffsetTable {
   // The offset saved for `queue`, if any.
   std::optional<int64_t> Find(const MessageQueue& queue) const;
   // Saves the table with `offsets` (pairs of queue and offset) merged in: a queue not named
-  // keeps its offset (not held now, or held before a restart). The table in memory changes
-  // only once the file holds it, so Find answers what was saved.
+  // keeps its offset (not held now, or held before a restart). Find answers what the file
+  // holds, so the saved table changes only once the file does; the offsets of a merge whose
+  // save failed go with the next merge (unless it names their queues again), so that a
+  // queue given up meanwhile does not lose its last offset.
   template <typename Offsets>
   Status Merge(const Offsets& offsets) {
     std::lock_guard<std::mutex> lock(mu_);
+    for (const auto& [queue, offset] : offsets) unsaved_[queue] = offset;
     OffsetTable table = saved_;
-    for (const auto& [queue, offset] : offsets) table[queue] = offset;
+    for (const auto& [queue, offset] : unsaved_) table[queue] = offset;
     MQ_RETURN_IF_ERROR(store_.Save(table));
     saved_ = std::move(table);
+    unsaved_.clear();
     return Status::OK();
   }
 
@@ -80,7 +84,8 @@ class LocalOffsetTable {
 
   const LocalOffsetStore store_;
   mutable std::mutex mu_;
-  OffsetTable saved_;  // guarded by mu_
+  OffsetTable saved_;    // guarded by mu_: what the file holds
+  OffsetTable unsaved_;  // guarded by mu_: merged, but their save failed
 };
 
 }  // namespace mqclient

@@ -118,7 +118,7 @@ TEST(LocalOffsetTableTest, MergesIntoWhatWasSavedAndFindsIt) {
   EXPECT_TRUE(LocalOffsetTable::Open(env.get(), path, "CID_OTHER").status().IsCorruption());
 }
 
-TEST(LocalOffsetTableTest, AFailedSaveLeavesTheTableAsSaved) {
+TEST(LocalOffsetTableTest, AFailedSaveLeavesTheTableAsSavedAndGoesWithTheNext) {
   std::unique_ptr<mqstore::MemEnv> env = mqstore::NewMemEnv();
   // The offset file's directory is a file: no save can succeed.
   {
@@ -128,8 +128,15 @@ TEST(LocalOffsetTableTest, AFailedSaveLeavesTheTableAsSaved) {
   auto table = LocalOffsetTable::Open(env.get(), "/blocked/offsets.json", "CID_B");
   ASSERT_TRUE(table.ok()) << table.status().ToString();
   const MessageQueue q0{"Orders", "broker-a", 0};
+  const MessageQueue q1{"Orders", "broker-a", 1};
   EXPECT_FALSE((*table)->Merge(OffsetTable{{q0, 5}}).ok());
   EXPECT_EQ((*table)->Find(q0), std::nullopt);
+  // Once saves work again, the failed merge's offsets go with the next one.
+  ASSERT_TRUE(env->RemoveFile("/blocked").ok());
+  ASSERT_TRUE((*table)->Merge(OffsetTable{{q1, 7}}).ok());
+  EXPECT_EQ((*table)->Find(q0), 5);
+  EXPECT_EQ(*LocalOffsetStore(env.get(), "/blocked/offsets.json", "CID_B").Load(),
+            (OffsetTable{{q0, 5}, {q1, 7}}));
 }
 
 }  // namespace
