@@ -212,11 +212,11 @@ const std::string* RemotingCommand::FindExt(std::string_view key) const {
 
 const std::string* ExtFieldReader::Find(std::string_view name, bool required) {
   const ExtFields& fields = command_.ext_fields;
+  auto it =
+      next_ < fields.size() ? fields.begin() + static_cast<std::ptrdiff_t>(next_) : fields.end();
+  if (it == fields.end() || it->first != name) it = fields.find(name);
   const std::string* value = nullptr;
-  if (next_ < fields.size() && (fields.begin() + next_)->first == name) {
-    value = &(fields.begin() + next_)->second;
-    ++next_;
-  } else if (auto it = fields.find(name); it != fields.end()) {
+  if (it != fields.end()) {
     value = &it->second;
     next_ = static_cast<size_t>(it - fields.begin()) + 1;
   }

@@ -73,7 +73,8 @@ struct ProducerOptions {
   int compression_level = 5;  // RocketMQ's default; zlib 1..9, zstd 1..22
   // The header encoding of send requests. RocketMQ's binary layout costs both ends less than
   // JSON (no escaping of the properties' separators, no parsing); every RocketMQ broker and
-  // ours read it. Responses come back in JSON either way.
+  // ours read it. Ours, like a RocketMQ 4.x broker, answers in the same type; a 5.x broker
+  // answers in JSON. The client reads either.
   mqremoting::SerializeType send_header_type = mqremoting::SerializeType::kRocketMq;
 };
 
