@@ -6,6 +6,10 @@
 #include <random>
 #include <string>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace mqstore {
 namespace {
 
@@ -26,15 +30,38 @@ TEST(Crc32Test, ExtendAndCombineAgreeWithOnePass) {
   std::string a = "the quick brown fox ", b = "jumps over the lazy dog";
   uint32_t whole = crc32::Value((a + b).data(), a.size() + b.size());
   EXPECT_EQ(crc32::Extend(crc32::Value(a.data(), a.size()), b.data(), b.size()), whole);
-  EXPECT_EQ(crc32::Combine(crc32::Value(a.data(), a.size()), crc32::Value(b.data(), b.size()),
-                           b.size()),
-            whole);
+  EXPECT_EQ(
+      crc32::Combine(crc32::Value(a.data(), a.size()), crc32::Value(b.data(), b.size()), b.size()),
+      whole);
 }
 
 TEST(Crc32Test, MaskClearsTheSignBit) {
   EXPECT_EQ(crc32::Mask(0xFFFFFFFFu), 0x7FFFFFFFu);
   EXPECT_EQ(crc32::Mask(0x12345678u), 0x12345678u);
 }
+
+#if defined(__x86_64__)
+// XGETBV with ECX = 1 reads XINUSE: which register state components are not in their initial
+// (zeroed) state. Bit 2 is the upper halves of YMM0-15, bit 6 the upper halves of ZMM0-15.
+bool ReadVectorStateInUse(uint64_t* in_use) {
+  unsigned eax, ebx, ecx, edx;
+  if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx) || (ecx & bit_OSXSAVE) == 0) return false;
+  if (!__get_cpuid_count(0xD, 1, &eax, &ebx, &ecx, &edx) || (eax & (1u << 2)) == 0) return false;
+  uint32_t low, high;
+  asm volatile("xgetbv" : "=a"(low), "=d"(high) : "c"(1));
+  *in_use = (uint64_t{high} << 32) | low;
+  return true;
+}
+
+TEST(Crc32Test, LeavesNoDirtyUpperVectorHalvesBehind) {
+  std::string data(4096, 'x');
+  ASSERT_NE(crc32::Value(data.data(), data.size()), 0u);
+  uint64_t in_use = 0;
+  if (!ReadVectorStateInUse(&in_use)) GTEST_SKIP() << "this CPU cannot report XINUSE";
+  // Dirty upper halves make every later SSE instruction pay a transition penalty.
+  EXPECT_EQ(in_use & ((1u << 2) | (1u << 6)), 0u) << "XINUSE " << std::hex << in_use;
+}
+#endif
 
 }  // namespace
 }  // namespace mqstore
