@@ -223,6 +223,13 @@ void IndexFile::Append(std::span<const uint32_t> key_hashes, int64_t physical_of
   Publish(p);
 }
 
+void IndexFile::PrefetchSlots(std::span<const uint32_t> key_hashes) const {
+  const char* base = file_->data();
+  for (uint32_t hash : key_hashes) {
+    __builtin_prefetch(base + SlotPos(hash % geometry_.slot_count), /*rw=*/1, /*locality=*/3);
+  }
+}
+
 int64_t IndexFile::end_offset() const { return progress_.end_offset; }
 
 void IndexFile::Find(uint32_t key_hash, int64_t begin_ms, int64_t end_ms, int64_t visible_limit,

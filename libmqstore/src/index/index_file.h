@@ -125,6 +125,9 @@ class IndexFile {
   // timestamps and offsets not below those of earlier calls.
   void Append(std::span<const uint32_t> key_hashes, int64_t physical_offset, int64_t physical_end,
               int64_t timestamp_ms);
+  // Asks the CPU to fetch the slots of these hashes ahead of an Append (a hint; no effect on
+  // what the file holds).
+  void PrefetchSlots(std::span<const uint32_t> key_hashes) const;
   // The writer's view of the file end (the physical end of the last record appended).
   int64_t end_offset() const;
 

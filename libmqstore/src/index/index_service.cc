@@ -110,6 +110,7 @@ IndexService::IndexService(Env* env, std::string root, IndexOptions options)
     : env_(env), root_(std::move(root)), options_(options) {}
 
 Status IndexService::Load(bool after_crash) {
+  prefetched_offset_ = -1;
   if (options_.slot_count == 0 || options_.max_entries_per_file == 0) {
     return Status::InvalidArgument("index files need at least one slot and one entry");
   }
@@ -200,13 +201,12 @@ Status IndexService::Add(const IndexRecord& record) {
                                    " has size " + std::to_string(record.size));
   }
   if (record.physical_offset < indexed_end()) return Status::OK();  // indexed before
-  CollectIndexKeys(record, &keys_);
-  // A record's entries stay in one file; only a tiny test geometry can make that impossible.
-  if (keys_.size() > options_.max_entries_per_file) keys_.resize(options_.max_entries_per_file);
-  hashes_.clear();
-  for (std::string_view key : keys_) {
-    hashes_.push_back(HashIndexKey(record.topic, key, &key_scratch_));
+  if (record.physical_offset == prefetched_offset_) {
+    hashes_.swap(prefetched_hashes_);
+  } else {
+    HashKeys(record, &hashes_);
   }
+  prefetched_offset_ = -1;
 
   int64_t timestamp = std::max({record.store_timestamp_ms, last_timestamp_ms_, int64_t{0}});
   IndexFile* file = active_;
@@ -218,6 +218,22 @@ Status IndexService::Add(const IndexRecord& record) {
   if (!hashes_.empty()) last_timestamp_ms_ = timestamp;
   indexed_end_.store(end, std::memory_order_release);
   return Status::OK();
+}
+
+void IndexService::HashKeys(const IndexRecord& record, std::vector<uint32_t>* out) {
+  CollectIndexKeys(record, &keys_);
+  // A record's entries stay in one file; only a tiny test geometry can make that impossible.
+  if (keys_.size() > options_.max_entries_per_file) keys_.resize(options_.max_entries_per_file);
+  out->clear();
+  for (std::string_view key : keys_) out->push_back(HashIndexKey(record.topic, key, &key_scratch_));
+}
+
+void IndexService::Prefetch(const IndexRecord& record) {
+  if (active_ == nullptr || record.physical_offset < indexed_end()) return;
+  HashKeys(record, &prefetched_hashes_);
+  prefetched_offset_ = record.physical_offset;
+  // If the record rolls to a new file instead, this fetched slots it will not use: harmless.
+  active_->PrefetchSlots(prefetched_hashes_);
 }
 
 Result<std::vector<int64_t>> IndexService::Query(std::string_view topic, std::string_view key,
@@ -262,6 +278,7 @@ Status IndexService::Flush() {
 
 Status IndexService::TruncateFrom(int64_t physical_end) {
   std::lock_guard<std::mutex> flush_lock(flush_mu_);
+  prefetched_offset_ = -1;  // the log past physical_end will hold other records
   std::unique_lock<std::shared_mutex> l(files_mu_);
   // Everything added becomes durable first, oldest file first as in Flush, so that the
   // headers written below describe durable entries and follow durable earlier files.

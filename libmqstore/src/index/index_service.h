@@ -32,8 +32,9 @@
 //
 // Thread safety: one thread calls Add (the dispatcher); Query may be called from any number
 // of threads at the same time, and Flush and ApplyLogMinOffset from other threads (they
-// serialise with each other). Load and TruncateFrom require that no other call runs. A record is visible to Query once Add returned (publication order
-// in index_file.h); queries never return offsets at or past their `visible_limit`.
+// serialise with each other). Load and TruncateFrom require that no other call runs. A record is
+// visible to Query once Add returned (publication order in index_file.h); queries never return
+// offsets at or past their `visible_limit`.
 #ifndef MQSTORE_INDEX_INDEX_SERVICE_H_
 #define MQSTORE_INDEX_INDEX_SERVICE_H_
 
@@ -112,6 +113,11 @@ class IndexService {
   // be created (the record is then not indexed, and Add may be retried).
   Status Add(const IndexRecord& record);
 
+  // A hint that `record` is the next one Add will get: its keys are hashed now and their slots
+  // fetched into the CPU cache, so that the Add finds them there instead of missing in a
+  // 20 MB table. Changes nothing Add or Query observe; the writer thread calls it.
+  void Prefetch(const IndexRecord& record);
+
   // Offsets of records indexed under `topic#key`, stored in [begin_ms, end_ms] and below
   // `visible_limit`, newest first, at most `max_results`. Candidates only (see above).
   // kInvalidArgument for an empty key or one longer than kMaxIndexKeyBytes.
@@ -150,6 +156,8 @@ class IndexService {
   std::string dir() const { return root_ + "/index"; }
   // Starts a new file for a record at `physical_offset` stored at `timestamp_ms`.
   Result<IndexFile*> Roll(int64_t physical_offset, int64_t timestamp_ms);
+  // The hashes `record` is indexed under, into `out`.
+  void HashKeys(const IndexRecord& record, std::vector<uint32_t>* out);
   std::vector<std::shared_ptr<IndexFile>> SnapshotFiles() const;
 
   Env* const env_;
@@ -168,6 +176,9 @@ class IndexService {
   std::vector<std::string_view> keys_;
   std::vector<uint32_t> hashes_;
   std::string key_scratch_;
+  // What Prefetch hashed, for the Add of the record at prefetched_offset_ (-1: none).
+  int64_t prefetched_offset_ = -1;
+  std::vector<uint32_t> prefetched_hashes_;
   std::atomic<int64_t> indexed_end_{0};
 
   std::mutex flush_mu_;  // one Flush or TruncateFrom at a time

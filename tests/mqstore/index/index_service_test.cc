@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "support/fault_injection_env.h"
 #include "mqstore/mem_env.h"
+#include "support/fault_injection_env.h"
 #include "support/test_util.h"
 
 namespace mqstore {
@@ -150,6 +150,38 @@ TEST_P(IndexServiceTest, FindsRecordsByKeyAndByUniqueKey) {
   EXPECT_EQ(QueryAll(*index, "order-1", "TopicA", 100, 300), (std::vector<int64_t>{0}));
   EXPECT_EQ(index->file_count(), 1u);
   EXPECT_EQ(index->file_paths()[0], root_ + "/index/" + IndexFileName(kT0));
+}
+
+TEST_P(IndexServiceTest, PrefetchingTheNextRecordChangesNoResult) {
+  std::vector<Rec> records;
+  for (int i = 0; i < 30; ++i) {
+    records.push_back(MakeRec(i, "k" + std::to_string(i % 4) + " all", "U" + std::to_string(i)));
+  }
+  auto index = Open({4, 16});  // rolls every 8 records: some prefetches go to the old file
+  // As the dispatcher does: each Add after a Prefetch of the record that follows it.
+  index->Prefetch(records[0].View());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (i + 1 < records.size()) index->Prefetch(records[i + 1].View());
+    ASSERT_OK(index->Add(records[i].View()));
+  }
+  for (const char* key : {"k0", "k1", "k2", "k3", "all", "U7", "U29"}) {
+    EXPECT_EQ(QueryAll(*index, key), Model(records, "TopicA", key, kVisibleAll)) << key;
+  }
+  // A prefetch of a record that is not the next one added is not used for another record.
+  Rec skipped = MakeRec(30, "skipped", "USKIP");
+  Rec added = MakeRec(31, "added", "UADD");
+  index->Prefetch(skipped.View());
+  ASSERT_OK(index->Add(added.View()));
+  EXPECT_EQ(QueryAll(*index, "added"), (std::vector<int64_t>{added.offset}));
+  EXPECT_TRUE(QueryAll(*index, "skipped").empty());
+  // Nor after a truncation, where the log at that offset holds a different record.
+  Rec before_cut = MakeRec(32, "before-cut");
+  index->Prefetch(before_cut.View());
+  ASSERT_OK(index->TruncateFrom(before_cut.offset));
+  Rec after_cut = MakeRec(32, "after-cut");
+  ASSERT_OK(index->Add(after_cut.View()));
+  EXPECT_EQ(QueryAll(*index, "after-cut"), (std::vector<int64_t>{after_cut.offset}));
+  EXPECT_TRUE(QueryAll(*index, "before-cut").empty());
 }
 
 TEST_P(IndexServiceTest, RejectsBadInput) {
