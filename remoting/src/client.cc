@@ -381,10 +381,18 @@ class RemotingClientImpl final : public RemotingClient {
 
   void InvokeAsync(const std::string& address, RemotingCommand request, Millis timeout,
                    Connection::ResponseCallback done) override {
+    std::shared_ptr<ConnectionImpl> open;
+    std::shared_ptr<ConnectAttempt> attempt;
+    state_->Lookup(address, &open, &attempt);
+    if (open) {
+      // The usual case, taken once per send: nothing to wait for, so no callback to wrap.
+      open->Invoke(std::move(request), timeout, std::move(done));
+      return;
+    }
     const Clock::time_point start = Clock::now();
     auto shared_request = std::make_shared<RemotingCommand>(std::move(request));
-    WithConnection(address, [shared_request, timeout, start, address,
-                             done = std::move(done)](ConnectionResult connection) {
+    AfterConnect(std::move(attempt), [shared_request, timeout, start, address,
+                                      done = std::move(done)](ConnectionResult connection) {
       if (!connection.ok()) {
         done(connection.status());
         return;
@@ -402,8 +410,15 @@ class RemotingClientImpl final : public RemotingClient {
   Status InvokeOneway(const std::string& address, RemotingCommand request) override {
     if (IoPool::OnTransportThread()) {
       // Cannot wait for a connect here: send once connected, and log a failure.
+      std::shared_ptr<ConnectionImpl> open;
+      std::shared_ptr<ConnectAttempt> attempt;
+      state_->Lookup(address, &open, &attempt);
+      if (open) {
+        open->SendOneway(std::move(request));
+        return Status::OK();
+      }
       auto shared_request = std::make_shared<RemotingCommand>(std::move(request));
-      WithConnection(address, [shared_request, address](ConnectionResult connection) {
+      AfterConnect(std::move(attempt), [shared_request, address](ConnectionResult connection) {
         if (!connection.ok()) {
           Log(LogLevel::kWarn, "remoting: oneway request to " + address +
                                    " not sent: " + connection.status().ToString());
@@ -421,13 +436,10 @@ class RemotingClientImpl final : public RemotingClient {
   void Shutdown() override { state_->Shutdown(); }
 
  private:
-  void WithConnection(const std::string& address, ConnectCallback callback) {
-    std::shared_ptr<ConnectionImpl> connection;
-    std::shared_ptr<ConnectAttempt> attempt;
-    state_->Lookup(address, &connection, &attempt);
-    if (connection) {
-      callback(std::move(connection));
-    } else if (attempt) {
+  // Runs `callback` once the attempt Lookup gave (when it found no open connection) ends;
+  // no attempt means the client is shut down.
+  static void AfterConnect(std::shared_ptr<ConnectAttempt> attempt, ConnectCallback callback) {
+    if (attempt) {
       attempt->OnDone(std::move(callback));
     } else {
       callback(Status::Aborted("the remoting client is shut down"));

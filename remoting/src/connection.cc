@@ -298,6 +298,7 @@ void ConnectionImpl::InvokeInternal(RemotingCommand request, Millis timeout, Res
   }
   const Clock::time_point deadline = Clock::now() + timeout;
   bool arm = false;
+  WriteBy write_by;
   {
     std::unique_lock<std::mutex> lock(mu_);
     if (closed_) {
@@ -311,13 +312,14 @@ void ConnectionImpl::InvokeInternal(RemotingCommand request, Millis timeout, Res
       armed_deadline_ = deadline;
       arm = true;
     }
+    write_by = QueueLocked(std::move(frame).value());  // one lock for the call and its frame
   }
   if (arm) {
     asio::post(socket_.get_executor(), [weak = weak_from_this()] {
       if (auto self = weak.lock()) self->ArmTimer();
     });
   }
-  Enqueue(std::move(frame).value());
+  StartWrite(write_by);
 }
 
 Result<RemotingCommand> ConnectionImpl::InvokeSync(RemotingCommand request, Millis timeout) {

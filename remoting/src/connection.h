@@ -120,6 +120,11 @@ class ConnectionImpl final : public Connection,
   void DeliverRequest(RemotingCommand request);  // strand
   void MakeRoomFor(size_t frame_bytes);          // strand
   void Enqueue(OutFrame frame);
+  // Enqueue in two halves, so that a caller can queue a frame under the lock it already
+  // holds: the first queues it and says who writes it, the second (without mu_) does that.
+  enum class WriteBy { kNobody, kStrand, kThisThread, kThisThreadsBatch };
+  WriteBy QueueLocked(OutFrame frame);  // REQUIRES: mu_ held, not closed_
+  void StartWrite(WriteBy by);
   void WriteQueued();                          // strand
   void OnWritten(const asio::error_code& ec);  // strand
   void ArmTimer();                             // strand

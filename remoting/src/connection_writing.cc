@@ -91,34 +91,38 @@ void ConnectionImpl::SendOneway(RemotingCommand request) {
 }
 
 void ConnectionImpl::Enqueue(OutFrame frame) {
-  enum class Then { kNothing, kPostWrite, kWriteHere, kLeaveToBatch } then = Then::kNothing;
+  WriteBy by;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
-    queued_.push_back(std::move(frame));
-    if (!write_scheduled_) {
-      write_scheduled_ = true;
-      // Off the strand, writing here saves waking the I/O thread for it; on the strand, the
-      // write runs after the handler, and takes everything it queued in one system call.
-      if (socket_.get_executor().running_in_this_thread()) {
-        then = Then::kPostWrite;
-      } else {
-        then = this_thread_batch.depth > 0 ? Then::kLeaveToBatch : Then::kWriteHere;
-      }
-    }
+    by = QueueLocked(std::move(frame));
   }
-  switch (then) {
-    case Then::kNothing:
+  StartWrite(by);
+}
+
+ConnectionImpl::WriteBy ConnectionImpl::QueueLocked(OutFrame frame) {
+  queued_.push_back(std::move(frame));
+  if (write_scheduled_) return WriteBy::kNobody;  // the write under way takes it too
+  write_scheduled_ = true;
+  // Off the strand, writing here saves waking the I/O thread for it; on the strand, the
+  // write runs after the handler, and takes everything it queued in one system call.
+  if (socket_.get_executor().running_in_this_thread()) return WriteBy::kStrand;
+  return this_thread_batch.depth > 0 ? WriteBy::kThisThreadsBatch : WriteBy::kThisThread;
+}
+
+void ConnectionImpl::StartWrite(WriteBy by) {
+  switch (by) {
+    case WriteBy::kNobody:
       return;
-    case Then::kPostWrite:
+    case WriteBy::kStrand:
       asio::post(socket_.get_executor(), [weak = weak_from_this()] {
         if (auto self = weak.lock()) self->WriteQueued();
       });
       return;
-    case Then::kWriteHere:
+    case WriteBy::kThisThread:
       WriteFromThisThread();
       return;
-    case Then::kLeaveToBatch:
+    case WriteBy::kThisThreadsBatch:
       this_thread_batch.connections.push_back(shared_from_this());
       return;
   }
