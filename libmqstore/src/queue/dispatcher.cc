@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "mqstore/thread_name.h"
 
@@ -189,9 +190,12 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
   RecordSummary r;
   RecordSummary ahead;  // the record after r, when it was read ahead for the index
   bool have_ahead = false;
+  std::optional<IndexRecord> ahead_entry;  // ahead's index entry, when it is indexed
   while (pos < stop) {
+    std::optional<IndexRecord> entry;  // r's, once known
     if (have_ahead) {
       r = ahead;
+      entry = std::move(ahead_entry);
       have_ahead = false;
     } else {
       std::string problem;
@@ -209,8 +213,8 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
       if (!s.ok()) return fail(s);
     }
     if (index_ && Indexed(r)) {
-      IndexRecord entry = IndexEntryOf(r);
-      if (!entry.keys.empty() || !entry.unique_key.empty()) {
+      if (!entry) entry = IndexEntryOf(r);
+      if (!entry->keys.empty() || !entry->unique_key.empty()) {
         // Each Add stalls on its hash slot (a cache and TLB miss in a 20 MB table). Reading
         // the next record now lets its slot arrive while this one is added.
         const int64_t next = pos + r.total_size;
@@ -218,9 +222,13 @@ int64_t Dispatcher::DispatchSome(int64_t pos, int64_t limit) {
         if (next < stop && read_record(next, &ahead, &ignored) == RecordCheck::kRecord &&
             ahead.physical_offset == next) {
           have_ahead = true;
-          if (Indexed(ahead)) index_->Prefetch(IndexEntryOf(ahead));
+          ahead_entry.reset();
+          if (Indexed(ahead)) {
+            ahead_entry = IndexEntryOf(ahead);
+            index_->Prefetch(*ahead_entry);
+          }
         }
-        Status s = index_->Add(entry);
+        Status s = index_->Add(*entry);
         if (!s.ok()) return fail(s.WithContext("indexing the record at " + std::to_string(pos)));
       }
     }
