@@ -9,6 +9,9 @@
 //     durable only after File::Sync or MappedRegion::Sync covering them returns OK.
 //   - A newly created, renamed or removed directory entry is durable only after
 //     Env::SyncDir on its parent directory returns OK.
+//   - On POSIX a failed write-back is reported once per open File (descriptor), by the
+//     first Sync or WriteBack through it that looks: a File whose Sync must not miss an
+//     error is never synced or written back through by anyone else.
 //
 // Thread safety: an Env is safe for concurrent use. A File may be used by several threads
 // for positional reads and writes to disjoint ranges; Close happens in the destructor.

@@ -191,6 +191,14 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
   static constexpr size_t kPiece = 1 << 20;
   static constexpr int64_t kPage = 4096;
   static const std::string kZeros(kPage, '\0');
+  // Through a descriptor of its own, never the flusher's: the kernel reports a write-back
+  // error once per descriptor, to whichever fdatasync or sync_file_range looks first. Were
+  // this the flusher's, a failed write-back of records found here would leave the flusher's
+  // next fdatasync returning OK, and acknowledge records the disk lost. (Failing the log
+  // below as well would not close that: the flusher may sync before this thread gets to it.)
+  auto opened = env_->OpenFile(seg.path(), OpenMode::kReadWrite);
+  if (!opened.ok()) return;  // a hint; the flusher's own writes and syncs see a failing disk
+  const std::unique_ptr<File> file = std::move(opened).value();
   bool wrote = false;
   while (from < to) {
     int64_t stop = std::min(to, from + static_cast<int64_t>(kPiece));
@@ -206,8 +214,8 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
         // To the next page boundary of the file.
         int64_t page_end = std::min(stop, seg.base() + ((at - seg.base()) / kPage + 1) * kPage);
         // A hint: a failing disk shows in the write-outs and syncs that follow.
-        if (!seg.Write(static_cast<uint64_t>(at - seg.base()),
-                       std::string_view(kZeros.data(), static_cast<size_t>(page_end - at)))
+        if (!file->Write(static_cast<uint64_t>(at - seg.base()),
+                         std::string_view(kZeros.data(), static_cast<size_t>(page_end - at)))
                  .ok()) {
           return;
         }
@@ -218,13 +226,12 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
     // Each piece goes to the disk now, outside write_mu_: an fdatasync of the flusher waits
     // for every page of the file under writeback, so it then meets at most one piece in
     // flight instead of the whole step's (halves the SYNC_FLUSH p99, see 0014). Records
-    // written over the zeros meanwhile are written back early, which is harmless; but an
-    // error is not a hint's: the kernel reports a write-back error once per descriptor, and
-    // this is the flusher's, so its next fdatasync would not see it. The log fails as if
-    // that sync had.
+    // written over the zeros meanwhile are written back early, which is harmless. An error
+    // reaches the flusher's descriptor too, but a disk that fails is not written to further:
+    // the log fails now.
     if (start < stop) {
-      Status s = seg.WriteBack(static_cast<uint64_t>(start - seg.base()),
-                               static_cast<uint64_t>(stop - seg.base()));
+      Status s = file->WriteBack(static_cast<uint64_t>(start - seg.base()),
+                                 static_cast<uint64_t>(stop - seg.base()));
       if (!s.ok()) {
         std::lock_guard<std::mutex> wl(write_mu_);
         FailWritesLocked(s, "commit log write-back (zero-ahead) failed");
@@ -233,7 +240,12 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
     }
     from = stop;
   }
-  if (wrote) seg.SyncFile().IgnoreError();
+  if (!wrote) return;
+  Status s = file->Sync();
+  if (!s.ok()) {
+    std::lock_guard<std::mutex> wl(write_mu_);
+    FailWritesLocked(s, "commit log sync (zero-ahead) failed");
+  }
 }
 
 void CommitLog::FailWritesLocked(const Status& cause, std::string_view what) {

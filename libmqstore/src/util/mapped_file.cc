@@ -64,12 +64,6 @@ Status MappedFile::SyncFile() {
   return file->Sync();
 }
 
-Status MappedFile::WriteBack(uint64_t from, uint64_t to) {
-  if (to <= from) return Status::OK();
-  MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
-  return file->WriteBack(from, to - from);
-}
-
 void MappedFile::DropCache(uint64_t from, uint64_t to) {
   if (to <= from) return;
   // What is read here from now on comes from the disk, mostly in order.

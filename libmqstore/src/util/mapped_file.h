@@ -79,9 +79,6 @@ class MappedFile {
   Status Write(uint64_t pos, std::string_view data);
   // Makes every completed write of the file durable, through either path (fdatasync).
   Status SyncFile();
-  // File::WriteBack of [from, to) through the descriptor Write and SyncFile use: an error
-  // is one that SyncFile would otherwise have reported.
-  Status WriteBack(uint64_t from, uint64_t to);
   // Drops the descriptor kept by Write; a later Write or SyncFile opens it again.
   void CloseWriter();
 

@@ -166,6 +166,19 @@ class ZeroWriteRecordingEnv final : public Env {
   MemEnv* base() { return base_.get(); }
   // From now on File::WriteBack fails (as sync_file_range does after a failed write-back).
   void FailWriteBacks() { fail_write_back_.store(true); }
+  // One write-back error, reported as the kernel reports it (errseq_t): once to each
+  // descriptor, by its next Sync or WriteBack. A descriptor opened after the error sees it
+  // only while no other has.
+  void InjectWriteBackError(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    ++write_back_errors_[path].seq;
+    write_back_errors_[path].unreported = true;
+  }
+  bool WriteBackErrorReported(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    const WriteBackErrors& e = write_back_errors_[path];
+    return e.seq > 0 && !e.unreported;
+  }
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
@@ -196,7 +209,11 @@ class ZeroWriteRecordingEnv final : public Env {
   class RecordingFile final : public File {
    public:
     RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file)
-        : File(file->path()), env_(env), file_(std::move(file)) {}
+        : File(file->path()), env_(env), file_(std::move(file)) {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      const WriteBackErrors& e = env_->write_back_errors_[path()];
+      error_seen_ = e.seq - (e.unreported ? 1 : 0);
+    }
     Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
       return file_->Read(offset, n, scratch, bytes_read);
     }
@@ -209,6 +226,7 @@ class ZeroWriteRecordingEnv final : public Env {
       return Status::OK();
     }
     Status Sync() override {
+      MQ_RETURN_IF_ERROR(ReportWriteBackError());
       // Counted before the sync: a write that completes during it may not be covered.
       size_t covered;
       {
@@ -229,6 +247,7 @@ class ZeroWriteRecordingEnv final : public Env {
     void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
     Status WriteBack(uint64_t offset, uint64_t len) override {
       if (env_->fail_write_back_.load()) return Status::IOError("injected write-back error");
+      MQ_RETURN_IF_ERROR(ReportWriteBackError());
       MQ_RETURN_IF_ERROR(file_->WriteBack(offset, len));
       std::lock_guard<std::mutex> l(env_->mu_);
       for (Range& r : env_->zero_writes_[path()]) {
@@ -242,14 +261,29 @@ class ZeroWriteRecordingEnv final : public Env {
     }
 
    private:
+    Status ReportWriteBackError() {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      WriteBackErrors& e = env_->write_back_errors_[path()];
+      if (error_seen_ == e.seq) return Status::OK();
+      error_seen_ = e.seq;
+      e.unreported = false;
+      return Status::IOError("injected write-back error, reported to this descriptor");
+    }
+
     ZeroWriteRecordingEnv* env_;
     std::unique_ptr<File> file_;
+    uint64_t error_seen_;  // GUARDED_BY(env_->mu_)
   };
 
   std::unique_ptr<MemEnv> base_ = NewMemEnv();
   std::mutex mu_;
   std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
   std::atomic<bool> fail_write_back_{false};
+  struct WriteBackErrors {
+    uint64_t seq = 0;
+    bool unreported = false;
+  };
+  std::map<std::string, WriteBackErrors> write_back_errors_;  // GUARDED_BY(mu_)
 };
 
 // writes zeros to the segment and syncs them.
@@ -353,6 +387,34 @@ TEST_F(CommitLogZeroAheadTest, AFailedWriteBackOfZerosFailsTheLog) {
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_NE(s.ToString().find("zero-ahead"), std::string::npos) << s.ToString();
   EXPECT_FALSE(AppendNumbered(log.get(), count++, 1000).ok());
+}
+
+// The kernel reports a write-back error once per descriptor, to whichever sync looks first.
+// Zero-ahead syncs and writes back through a descriptor of its own: an error it meets must
+// still fail the log's own sync (the flusher's), or that sync would acknowledge records the
+// disk lost.
+TEST_F(CommitLogZeroAheadTest, AWriteBackErrorSeenByZeroAheadStillFailsTheLogsSync) {
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 64 << 10, &count));  // the log's descriptor
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  recording_.InjectWriteBackError(path);
+  // Appends ask for zeros ahead at the latest past 8 MiB (as in the test above); the
+  // allocator's write-back or sync of them meets the error first (nothing else here syncs),
+  // and may fail the log before the appends get there.
+  Status s;
+  while (s.ok() && log->appended() < (9 << 20)) {
+    s = AppendNumbered(log.get(), count++, 1000).status();
+    if (s.ok()) s = log->WriteOut();
+  }
+  ASSERT_TRUE(test::WaitUntil([&] { return recording_.WriteBackErrorReported(path); },
+                              std::chrono::seconds(20)));
+  s = log->Sync(0, log->written());
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.ToString().find("reported to this descriptor"), std::string::npos) << s.ToString();
+  // And the log refuses writes from now on (once the allocator, which saw the error first,
+  // has failed it).
+  EXPECT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
 }
 
 TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
