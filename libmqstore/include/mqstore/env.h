@@ -66,6 +66,15 @@ class File {
   virtual Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) = 0;
   // Writes all of `data` at `offset`, extending the file when needed.
   virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Writes `first` and then `second` at `offset` as one write (pwritev on POSIX): a page
+  // they fill together is never filled in halves (a half-page write of an uncached page
+  // reads it from the disk first). The default joins them and calls Write.
+  virtual Status WriteGather(uint64_t offset, std::string_view first, std::string_view second) {
+    std::string joined;
+    joined.reserve(first.size() + second.size());
+    joined.append(first).append(second);
+    return Write(offset, joined);
+  }
   // Makes every completed write of this file durable (fdatasync on POSIX).
   virtual Status Sync() = 0;
   // Reserves disk blocks so that the file is at least `size` bytes long (fallocate).
@@ -111,7 +120,17 @@ enum class OpenMode {
   kReadOnly,   // must exist
   kReadWrite,  // must exist
   kCreate,     // read-write; created empty when missing
+  // Read-write (must exist), writing to the disk past the page cache (O_DIRECT on POSIX).
+  // The offset, length and memory of every write must be multiples of kDirectIoAlignment.
+  // Pages of the range that are cached are dropped or left stale, so it is only for
+  // ranges nobody reads through the cache (zeros ahead of a log's end). kNotSupported where
+  // the file system refuses it.
+  kReadWriteDirect,
 };
+
+// The alignment of OpenMode::kReadWriteDirect writes: a page, and a multiple of every
+// logical block size in use.
+inline constexpr size_t kDirectIoAlignment = 4096;
 
 struct DiskSpace {
   uint64_t total_bytes = 0;

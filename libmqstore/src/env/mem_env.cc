@@ -91,8 +91,13 @@ class MemMappedRegion final : public MappedRegion {
 
 class MemFile final : public File {
  public:
-  MemFile(std::string path, std::shared_ptr<FileState> state, MemEnvImpl* env, bool writable)
-      : File(std::move(path)), state_(std::move(state)), env_(env), writable_(writable) {}
+  MemFile(std::string path, std::shared_ptr<FileState> state, MemEnvImpl* env, bool writable,
+          bool direct)
+      : File(std::move(path)),
+        state_(std::move(state)),
+        env_(env),
+        writable_(writable),
+        direct_(direct) {}
 
   Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
     std::lock_guard<std::mutex> l(state_->mu);
@@ -125,6 +130,7 @@ class MemFile final : public File {
   std::shared_ptr<FileState> state_;
   MemEnvImpl* env_;
   bool writable_;
+  bool direct_;  // OpenMode::kReadWriteDirect: writes are checked for its alignment
 };
 
 class MemFileLock final : public FileLock {
@@ -150,8 +156,8 @@ class MemEnvImpl final : public MemEnv {
       if (!dirs_.count(Parent(path))) return Status::NotFound("open " + path + ": no directory");
       it = files_.emplace(path, std::make_shared<FileState>()).first;
     }
-    return std::unique_ptr<File>(
-        std::make_unique<MemFile>(path, it->second, this, mode != OpenMode::kReadOnly));
+    return std::unique_ptr<File>(std::make_unique<MemFile>(
+        path, it->second, this, mode != OpenMode::kReadOnly, mode == OpenMode::kReadWriteDirect));
   }
 
   bool FileExists(const std::string& p) override {
@@ -433,6 +439,12 @@ Result<std::unique_ptr<MappedRegion>> MemFile::Map(size_t len, bool writable) {
 
 Status MemFile::Write(uint64_t offset, std::string_view data) {
   if (!writable_) return Status::FailedPrecondition("read-only file " + path());
+  // As O_DIRECT refuses them (EINVAL), so that a test sees the mistake.
+  if (direct_ && (offset % kDirectIoAlignment != 0 || data.size() % kDirectIoAlignment != 0 ||
+                  reinterpret_cast<uintptr_t>(data.data()) % kDirectIoAlignment != 0)) {
+    return Status::InvalidArgument("direct write to " + path() + " not aligned to " +
+                                   std::to_string(kDirectIoAlignment) + " bytes");
+  }
   std::lock_guard<std::mutex> l(state_->mu);
   size_t end = offset + data.size();
   if (end > state_->size) {

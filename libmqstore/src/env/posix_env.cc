@@ -5,6 +5,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -110,6 +111,23 @@ class PosixFile final : public File {
       done += static_cast<size_t>(r);
     }
     return Status::OK();
+  }
+
+  Status WriteGather(uint64_t offset, std::string_view first, std::string_view second) override {
+    iovec pieces[2] = {{const_cast<char*>(first.data()), first.size()},
+                       {const_cast<char*>(second.data()), second.size()}};
+    ssize_t r;
+    do {
+      r = pwritev(fd_, pieces, 2, static_cast<off_t>(offset));
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) return PosixError("write " + path(), errno);
+    // A short write (rare: a signal, a full disk) goes on piece by piece.
+    const size_t done = static_cast<size_t>(r);
+    if (done < first.size()) {
+      MQ_RETURN_IF_ERROR(Write(offset + done, first.substr(done)));
+      return Write(offset + first.size(), second);
+    }
+    return Write(offset + done, second.substr(done - first.size()));
   }
 
   Status Sync() override {
@@ -229,8 +247,14 @@ class PosixEnv final : public Env {
       case OpenMode::kCreate:
         flags |= O_RDWR | O_CREAT;
         break;
+      case OpenMode::kReadWriteDirect:
+        flags |= O_RDWR | O_DIRECT;
+        break;
     }
     int fd = open(path.c_str(), flags, 0644);
+    if (fd < 0 && mode == OpenMode::kReadWriteDirect && errno == EINVAL) {
+      return Status::NotSupported("open " + path + " with O_DIRECT: the file system refuses it");
+    }
     if (fd < 0) return PosixError("open " + path, errno);
     return std::unique_ptr<File>(
         std::make_unique<PosixFile>(path, fd, mode != OpenMode::kReadOnly));

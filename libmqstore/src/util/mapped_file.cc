@@ -59,6 +59,18 @@ Status MappedFile::Write(uint64_t pos, std::string_view data) {
   return file->Write(pos, data);
 }
 
+Status MappedFile::WriteThenZeros(uint64_t pos, std::string_view data, size_t zeros) {
+  static const std::string kZeros(4096, '\0');
+  if (zeros == 0) return Write(pos, data);
+  if (zeros > kZeros.size() || pos + data.size() + zeros > size_) {
+    return Status::InvalidArgument("write of " + std::to_string(data.size()) + " bytes and " +
+                                   std::to_string(zeros) + " zeros at " + std::to_string(pos) +
+                                   " past the end of " + path_);
+  }
+  MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
+  return file->WriteGather(pos, data, std::string_view(kZeros.data(), zeros));
+}
+
 Status MappedFile::SyncFile() {
   MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
   return file->Sync();

@@ -77,6 +77,9 @@ class MappedFile {
   // through a descriptor opened on first use and kept until CloseWriter(). Readers see the
   // bytes through the mapping at once: both are views of the same page cache.
   Status Write(uint64_t pos, std::string_view data);
+  // Write of `data` then `zeros` zero bytes, as one write (File::WriteGather).
+  // REQUIRES: zeros <= 4096.
+  Status WriteThenZeros(uint64_t pos, std::string_view data, size_t zeros);
   // Makes every completed write of the file durable, through either path (fdatasync).
   Status SyncFile();
   // Drops the descriptor kept by Write; a later Write or SyncFile opens it again.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 #include <string>
@@ -76,6 +77,30 @@ TEST_F(MemEnvTest, WriteReadAndShortReadAtEnd) {
   EXPECT_EQ(n, 0u);
   ASSERT_OK(f->Write(20, "z"));  // leaves a hole of zeros
   EXPECT_EQ(Contents(env_.get(), "/d/f"), std::string("01AB456789") + std::string(10, '\0') + "z");
+}
+
+TEST_F(MemEnvTest, WriteGatherWritesBothPiecesInOrder) {
+  auto f = Create("/d/f");
+  ASSERT_OK(f->WriteGather(3, "abc", "de"));
+  EXPECT_EQ(Contents(env_.get(), "/d/f"), std::string(3, '\0') + "abcde");
+}
+
+// As O_DIRECT does (EINVAL), so that a test of a direct writer sees an unaligned write.
+TEST_F(MemEnvTest, DirectWritesMustBeAligned) {
+  ASSERT_OK(Create("/d/f")->Allocate(4 * kDirectIoAlignment));
+  auto direct = Open(env_.get(), "/d/f", OpenMode::kReadWriteDirect);
+  ASSERT_NE(direct, nullptr);
+  auto* page = static_cast<char*>(std::aligned_alloc(kDirectIoAlignment, 2 * kDirectIoAlignment));
+  std::memset(page, 'z', 2 * kDirectIoAlignment);
+  EXPECT_OK(direct->Write(kDirectIoAlignment, std::string_view(page, kDirectIoAlignment)));
+  EXPECT_TRUE(direct->Write(1, std::string_view(page, kDirectIoAlignment)).IsInvalidArgument());
+  EXPECT_TRUE(direct->Write(0, std::string_view(page, 100)).IsInvalidArgument());
+  EXPECT_TRUE(direct->Write(0, std::string_view(page + 1, kDirectIoAlignment)).IsInvalidArgument());
+  std::free(page);
+  const std::string contents = Contents(env_.get(), "/d/f");
+  EXPECT_EQ(contents.substr(kDirectIoAlignment, kDirectIoAlignment),
+            std::string(kDirectIoAlignment, 'z'));
+  EXPECT_EQ(contents.substr(0, kDirectIoAlignment), std::string(kDirectIoAlignment, '\0'));
 }
 
 TEST_F(MemEnvTest, AllocateTruncateZeroRange) {
@@ -217,8 +242,8 @@ TEST_F(MemEnvTest, CapacityLimitsAllocateAndWrite) {
   EXPECT_OK(g->Allocate(3 * kPage));
 }
 
-// Regression test (fixed bug): MemFile::Truncate (mem_env.cc:107-116) shrinks state_->size without returning the
-// bytes to MemEnvImpl::used_, so truncated space is never freed.
+// Regression test (fixed bug): MemFile::Truncate (mem_env.cc:107-116) shrinks state_->size without
+// returning the bytes to MemEnvImpl::used_, so truncated space is never freed.
 TEST_F(MemEnvTest, TruncateReturnsSpace) {
   env_->SetCapacity(2 * kPage);
   auto f = Create("/d/f");
@@ -229,10 +254,10 @@ TEST_F(MemEnvTest, TruncateReturnsSpace) {
   EXPECT_OK(f->Write(0, std::string(2 * kPage, 'y')));
 }
 
-// Regression test (fixed bug): MemFile::Truncate growing a file (mem_env.cc:114) calls FileState::Grow without
-// MemEnvImpl::Reserve, but RemoveFile/RenameFile later subtract the full size from used_.
-// used_ (uint64_t) wraps around, and from then on every Allocate/Write that grows a file
-// fails with kResourceExhausted and GetDiskSpace reports 0 bytes available.
+// Regression test (fixed bug): MemFile::Truncate growing a file (mem_env.cc:114) calls
+// FileState::Grow without MemEnvImpl::Reserve, but RemoveFile/RenameFile later subtract the full
+// size from used_. used_ (uint64_t) wraps around, and from then on every Allocate/Write that grows
+// a file fails with kResourceExhausted and GetDiskSpace reports 0 bytes available.
 TEST_F(MemEnvTest, RemovingATruncateGrownFileKeepsAccountingSane) {
   ASSERT_OK(Create("/d/f")->Truncate(1 << 20));
   ASSERT_OK(env_->RemoveFile("/d/f"));
@@ -475,7 +500,8 @@ TEST_F(MemEnvTest, CorruptUnsyncedFlipsBitsOnlyInUnsyncedBytesOfSurvivingPages) 
   for (uint64_t seed = 0; seed < 200; ++seed) {
     std::string got = Contents(Crash(CrashMode::kCorruptUnsynced, seed).get(), "/d/f");
     ASSERT_GE(got.size(), durable.size()) << "seed " << seed;
-    ASSERT_EQ(got.substr(0, durable.size()), durable) << "seed " << seed << ": synced bytes changed";
+    ASSERT_EQ(got.substr(0, durable.size()), durable)
+        << "seed " << seed << ": synced bytes changed";
     bool flipped = false;
     for (size_t i = durable.size(); i < got.size(); ++i) {
       // An unsynced byte is the new byte, zero (its page was dropped, a later one kept), or
@@ -489,11 +515,12 @@ TEST_F(MemEnvTest, CorruptUnsyncedFlipsBitsOnlyInUnsyncedBytesOfSurvivingPages) 
     corrupted += flipped;
   }
   EXPECT_GT(corrupted, 20) << "bits were hardly ever flipped";
-  EXPECT_LT(corrupted, 200) << "every crash corrupted (a surviving page set should be empty sometimes)";
+  EXPECT_LT(corrupted, 200)
+      << "every crash corrupted (a surviving page set should be empty sometimes)";
 }
 
-// Regression test (fixed bug): MemFile::ZeroRange (mem_env.cc:117) does not check writable_, so a file opened
-// kReadOnly can be modified; every other mutator returns kFailedPrecondition, and POSIX
+// Regression test (fixed bug): MemFile::ZeroRange (mem_env.cc:117) does not check writable_, so a
+// file opened kReadOnly can be modified; every other mutator returns kFailedPrecondition, and POSIX
 // fails with EBADF.
 TEST_F(MemEnvTest, ZeroRangeOnReadOnlyFileFails) {
   ASSERT_OK(Create("/d/f")->Write(0, "data"));

@@ -158,7 +158,13 @@ class ZeroWriteRecordingEnv final : public Env {
     uint64_t from, to;
     bool synced;        // a Sync of the file came after it
     bool written_back;  // a WriteBack of a range covering it came after it
+    bool direct;        // through an OpenMode::kReadWriteDirect descriptor
   };
+  // Every write to a file that was not all zeros: [from, to).
+  std::vector<std::pair<uint64_t, uint64_t>> DataWrites(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return data_writes_[path];
+  }
   std::vector<Range> ZeroWrites(const std::string& path) {
     std::lock_guard<std::mutex> l(mu_);
     return zero_writes_[path];
@@ -166,6 +172,10 @@ class ZeroWriteRecordingEnv final : public Env {
   MemEnv* base() { return base_.get(); }
   // From now on File::WriteBack fails (as sync_file_range does after a failed write-back).
   void FailWriteBacks() { fail_write_back_.store(true); }
+  // From now on OpenMode::kReadWriteDirect is refused, as a file system without O_DIRECT does.
+  void RefuseDirect() { refuse_direct_.store(true); }
+  // From now on writes through a direct descriptor fail.
+  void FailDirectWrites() { fail_direct_writes_.store(true); }
   // One write-back error, reported as the kernel reports it (errseq_t): once to each
   // descriptor, by its next Sync or WriteBack. A descriptor opened after the error sees it
   // only while no other has.
@@ -181,8 +191,12 @@ class ZeroWriteRecordingEnv final : public Env {
   }
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    if (mode == OpenMode::kReadWriteDirect && refuse_direct_.load()) {
+      return Status::NotSupported("open " + path + " with O_DIRECT: refused by the test");
+    }
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
-    return std::unique_ptr<File>(new RecordingFile(this, std::move(file)));
+    return std::unique_ptr<File>(
+        new RecordingFile(this, std::move(file), mode == OpenMode::kReadWriteDirect));
   }
   bool FileExists(const std::string& path) override { return base_->FileExists(path); }
   Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
@@ -208,8 +222,8 @@ class ZeroWriteRecordingEnv final : public Env {
  private:
   class RecordingFile final : public File {
    public:
-    RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file)
-        : File(file->path()), env_(env), file_(std::move(file)) {
+    RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file, bool direct)
+        : File(file->path()), env_(env), file_(std::move(file)), direct_(direct) {
       std::lock_guard<std::mutex> l(env_->mu_);
       const WriteBackErrors& e = env_->write_back_errors_[path()];
       error_seen_ = e.seq - (e.unreported ? 1 : 0);
@@ -218,10 +232,15 @@ class ZeroWriteRecordingEnv final : public Env {
       return file_->Read(offset, n, scratch, bytes_read);
     }
     Status Write(uint64_t offset, std::string_view data) override {
+      if (direct_ && env_->fail_direct_writes_.load()) {
+        return Status::IOError("injected direct write error");
+      }
       MQ_RETURN_IF_ERROR(file_->Write(offset, data));
+      std::lock_guard<std::mutex> l(env_->mu_);
       if (std::all_of(data.begin(), data.end(), [](char c) { return c == 0; })) {
-        std::lock_guard<std::mutex> l(env_->mu_);
-        env_->zero_writes_[path()].push_back({offset, offset + data.size(), false, false});
+        env_->zero_writes_[path()].push_back({offset, offset + data.size(), false, false, direct_});
+      } else {
+        env_->data_writes_[path()].emplace_back(offset, offset + data.size());
       }
       return Status::OK();
     }
@@ -272,6 +291,7 @@ class ZeroWriteRecordingEnv final : public Env {
 
     ZeroWriteRecordingEnv* env_;
     std::unique_ptr<File> file_;
+    const bool direct_;
     uint64_t error_seen_;  // GUARDED_BY(env_->mu_)
   };
 
@@ -279,6 +299,10 @@ class ZeroWriteRecordingEnv final : public Env {
   std::mutex mu_;
   std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
   std::atomic<bool> fail_write_back_{false};
+  std::atomic<bool> refuse_direct_{false};
+  std::atomic<bool> fail_direct_writes_{false};
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>>
+      data_writes_;  // GUARDED_BY(mu_)
   struct WriteBackErrors {
     uint64_t seq = 0;
     bool unreported = false;
@@ -332,7 +356,37 @@ class CommitLogZeroAheadTest : public CommitLogBufferedTest {
   ZeroWriteRecordingEnv recording_;
 };
 
-TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
+TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenPastTheCacheAndSyncedAheadOfTheAppends) {
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  const auto end = static_cast<uint64_t>(log->appended());
+  // The step that crossed 8 MiB asked for 4 MiB beyond it: its whole pages past the page
+  // that holds the appended end are zeros, written and synced. (That page is the
+  // write-outs': see WriteOutsFillTheirLastPageWithZeros.)
+  const uint64_t want_from = (end + 4095) / 4096 * 4096;
+  const uint64_t want_to = (8 << 20) + kAhead;
+  ASSERT_TRUE(
+      test::WaitUntil([&] { return SyncedZeros(path, want_from, want_to) == want_to - want_from; },
+                      std::chrono::seconds(20)))
+      << SyncedZeros(path, want_from, want_to) << " of " << want_to - want_from << " bytes";
+  // Through a direct descriptor, in whole pages (as O_DIRECT requires), none beyond what
+  // was asked for and none over the page of the appended end.
+  for (const auto& r : recording_.ZeroWrites(path)) {
+    EXPECT_TRUE(r.direct) << r.from;
+    EXPECT_EQ(r.from % 4096, 0u) << r.from;
+    EXPECT_EQ(r.to % 4096, 0u) << r.to;
+    EXPECT_LE(r.to, want_to + 4096);
+  }
+  ExpectNumberedRecords(*log, count);
+}
+
+// A file system without direct writes (tmpfs before Linux 6.6): zeros go through the page
+// cache, a page per write, each 1 MiB piece written back on its own.
+TEST_F(CommitLogZeroAheadTest, WithoutDirectWritesZerosGoThroughTheCacheAPageAtATime) {
+  recording_.RefuseDirect();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
   // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
@@ -370,6 +424,7 @@ TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenAndSyncedAheadOfTheAppends) {
 // A failed write-back is reported once per descriptor, and zero-ahead writes back through
 // the flusher's: the log must fail as if the flusher's sync had, not go on acknowledging.
 TEST_F(CommitLogZeroAheadTest, AFailedWriteBackOfZerosFailsTheLog) {
+  recording_.RefuseDirect();  // write-backs are the cached path's
   recording_.FailWriteBacks();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
@@ -415,6 +470,48 @@ TEST_F(CommitLogZeroAheadTest, AWriteBackErrorSeenByZeroAheadStillFailsTheLogsSy
   // And the log refuses writes from now on (once the allocator, which saw the error first,
   // has failed it).
   EXPECT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
+}
+
+// A direct write that fails is a failing disk: the log fails, as for a failed write-back.
+TEST_F(CommitLogZeroAheadTest, AFailedDirectWriteOfZerosFailsTheLog) {
+  recording_.FailDirectWrites();
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  Status s;
+  while (s.ok() && log->appended() < (9 << 20)) {
+    s = AppendNumbered(log.get(), count++, 1000).status();
+    if (s.ok()) s = log->WriteOut();
+  }
+  if (s.ok()) {
+    ASSERT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
+  }
+  s = log->WriteOut();
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_NE(s.ToString().find("direct write (zero-ahead)"), std::string::npos) << s.ToString();
+}
+
+// Every write-out ends on a page boundary, the rest of its last page filled with zeros: the
+// next write-out starts in that page and finds it whole in the page cache, where zero-ahead
+// left the pages past it out of the cache (a part-page write of an uncached page reads it
+// from the disk first, in the flusher's path).
+TEST_F(CommitLogZeroAheadTest, WriteOutsFillTheirLastPageWithZeros) {
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 2 << 20, &count));
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  const auto writes = recording_.DataWrites(path);
+  ASSERT_GE(writes.size(), 2u);
+  for (const auto& [from, to] : writes) EXPECT_EQ(to % 4096, 0u) << from << " to " << to;
+  // The bytes from the written end to its page end are zeros, and records read back whole.
+  auto file = recording_.base()->OpenFile(path, OpenMode::kReadOnly);
+  ASSERT_OK(file.status());
+  const auto end = static_cast<uint64_t>(log->written());
+  std::string tail(4096 - end % 4096, 'x');
+  size_t n = 0;
+  ASSERT_OK((*file)->Read(end, tail.size(), tail.data(), &n));
+  ASSERT_EQ(n, tail.size());
+  EXPECT_EQ(tail, std::string(tail.size(), '\0'));
+  ExpectNumberedRecords(*log, count);
 }
 
 TEST_F(CommitLogZeroAheadTest, WithoutZeroAheadNothingIsZeroed) {
