@@ -124,7 +124,7 @@ enum class OpenMode {
   // The offset, length and memory of every write must be multiples of kDirectIoAlignment.
   // Pages of the range that are cached are dropped or left stale, so it is only for
   // ranges nobody reads through the cache (zeros ahead of a log's end). kNotSupported where
-  // the file system refuses it.
+  // the file system refuses it: at the open, or (some do) at the first write.
   kReadWriteDirect,
 };
 

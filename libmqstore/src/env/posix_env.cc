@@ -80,8 +80,8 @@ class PosixMappedRegion final : public MappedRegion {
 
 class PosixFile final : public File {
  public:
-  PosixFile(std::string path, int fd, bool writable)
-      : File(std::move(path)), fd_(fd), writable_(writable) {}
+  PosixFile(std::string path, int fd, bool writable, bool direct = false)
+      : File(std::move(path)), fd_(fd), writable_(writable), direct_(direct) {}
   ~PosixFile() override { close(fd_); }
 
   Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
@@ -106,6 +106,11 @@ class PosixFile final : public File {
           pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (r < 0) {
         if (errno == EINTR) continue;
+        // Some file systems open with O_DIRECT and refuse the writes.
+        if (direct_ && errno == EINVAL) {
+          return Status::NotSupported("direct write to " + path() + ": refused (" +
+                                      std::strerror(errno) + ")");
+        }
         return PosixError("write " + path(), errno);
       }
       done += static_cast<size_t>(r);
@@ -209,6 +214,7 @@ class PosixFile final : public File {
  private:
   int fd_;
   bool writable_;
+  bool direct_;  // opened with O_DIRECT
 };
 
 // flock() locks are per open file description, so two opens in one process would conflict
@@ -256,8 +262,8 @@ class PosixEnv final : public Env {
       return Status::NotSupported("open " + path + " with O_DIRECT: the file system refuses it");
     }
     if (fd < 0) return PosixError("open " + path, errno);
-    return std::unique_ptr<File>(
-        std::make_unique<PosixFile>(path, fd, mode != OpenMode::kReadOnly));
+    return std::unique_ptr<File>(std::make_unique<PosixFile>(path, fd, mode != OpenMode::kReadOnly,
+                                                             mode == OpenMode::kReadWriteDirect));
   }
 
   bool FileExists(const std::string& path) override { return access(path.c_str(), F_OK) == 0; }

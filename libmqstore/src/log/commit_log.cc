@@ -201,11 +201,13 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
   // flusher's fdatasync would wait for (0014).
   std::string_view zeros = AlignedZeros();
   Result<std::unique_ptr<File>> opened = Status::NotSupported("no aligned zeros");
-  if (!zeros.empty()) opened = env_->OpenFile(seg.path(), OpenMode::kReadWriteDirect);
-  const bool direct = opened.ok();
+  if (!zeros.empty() && !direct_zeros_refused_.load(std::memory_order_relaxed)) {
+    opened = env_->OpenFile(seg.path(), OpenMode::kReadWriteDirect);
+  }
+  bool direct = opened.ok();
   if (!direct) opened = env_->OpenFile(seg.path(), OpenMode::kReadWrite);
   if (!opened.ok()) return;  // a hint; the flusher's own writes and syncs see a failing disk
-  const std::unique_ptr<File> file = std::move(opened).value();
+  std::unique_ptr<File> file = std::move(opened).value();
   bool wrote = false;
   if (direct) {
     // Whole pages only, and never the page that holds the append position: a write-out
@@ -230,6 +232,13 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
       if (start < stop) {
         Status s = file->Write(static_cast<uint64_t>(start - seg.base()),
                                zeros.substr(0, static_cast<size_t>(stop - start)));
+        if (s.code() == Status::Code::kNotSupported) {
+          // The file system opened the file for direct writes but refuses them: through
+          // the page cache from here on, this step included.
+          direct_zeros_refused_.store(true, std::memory_order_relaxed);
+          direct = false;
+          break;
+        }
         if (!s.ok()) {
           FailWritesLocked(s, "commit log direct write (zero-ahead) failed");
           return;
@@ -238,7 +247,13 @@ void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
       }
       from = stop;
     }
-  } else {
+    if (!direct) {
+      opened = env_->OpenFile(seg.path(), OpenMode::kReadWrite);
+      if (!opened.ok()) return;
+      file = std::move(opened).value();
+    }
+  }
+  if (!direct) {
     // Pieces of 1 MiB: write_mu_ is held for each, and a write-out waits for it meanwhile.
     // Each piece is written a page at a time: a larger write fills the page cache with large
     // folios, which cost this guest several times as much per page as single pages do

@@ -215,6 +215,8 @@ class CommitLog {
   std::mutex write_mu_;  // serialises WriteOut; taken after append_mu_, never before
   Status write_error_;   // GUARDED_BY(write_mu_): sticky
   std::atomic<bool> write_failed_{false};
+  // A direct write of zeros was refused (ZeroAhead): zero-ahead goes through the page cache.
+  std::atomic<bool> direct_zeros_refused_{false};
   std::mutex rolls_mu_;
   // Offsets of the blank headers that closed segments not yet written out, in log order:
   // WriteOut writes a segment up to its blank header and skips the rest of it.

@@ -176,6 +176,9 @@ class ZeroWriteRecordingEnv final : public Env {
   void RefuseDirect() { refuse_direct_.store(true); }
   // From now on writes through a direct descriptor fail.
   void FailDirectWrites() { fail_direct_writes_.store(true); }
+  // From now on writes through a direct descriptor are refused (kNotSupported), as some file
+  // systems that open with O_DIRECT do.
+  void RefuseDirectWrites() { refuse_direct_writes_.store(true); }
   // One write-back error, reported as the kernel reports it (errseq_t): once to each
   // descriptor, by its next Sync or WriteBack. A descriptor opened after the error sees it
   // only while no other has.
@@ -234,6 +237,9 @@ class ZeroWriteRecordingEnv final : public Env {
     Status Write(uint64_t offset, std::string_view data) override {
       if (direct_ && env_->fail_direct_writes_.load()) {
         return Status::IOError("injected direct write error");
+      }
+      if (direct_ && env_->refuse_direct_writes_.load()) {
+        return Status::NotSupported("direct write refused by the test");
       }
       MQ_RETURN_IF_ERROR(file_->Write(offset, data));
       std::lock_guard<std::mutex> l(env_->mu_);
@@ -301,6 +307,7 @@ class ZeroWriteRecordingEnv final : public Env {
   std::atomic<bool> fail_write_back_{false};
   std::atomic<bool> refuse_direct_{false};
   std::atomic<bool> fail_direct_writes_{false};
+  std::atomic<bool> refuse_direct_writes_{false};
   std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>>
       data_writes_;  // GUARDED_BY(mu_)
   struct WriteBackErrors {
@@ -488,6 +495,24 @@ TEST_F(CommitLogZeroAheadTest, AFailedDirectWriteOfZerosFailsTheLog) {
   s = log->WriteOut();
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_NE(s.ToString().find("direct write (zero-ahead)"), std::string::npos) << s.ToString();
+}
+
+// A file system that opens for direct writes and then refuses them: zero-ahead goes on
+// through the page cache, and the log does not fail.
+TEST_F(CommitLogZeroAheadTest, DirectWritesRefusedAfterTheOpenFallBackToTheCache) {
+  recording_.RefuseDirectWrites();
+  auto log = NewZeroingLog(kAhead);
+  int count = 0;
+  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  const std::string path = filename::CommitLogSegment(kRoot, 0);
+  const auto end = static_cast<uint64_t>(log->appended());
+  const uint64_t want_to = (8 << 20) + kAhead;
+  ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, end, want_to) == want_to - end; },
+                              std::chrono::seconds(20)))
+      << SyncedZeros(path, end, want_to) << " of " << want_to - end << " bytes";
+  for (const auto& r : recording_.ZeroWrites(path)) EXPECT_FALSE(r.direct) << r.from;
+  ASSERT_OK(log->WriteOut());
+  ExpectNumberedRecords(*log, count);
 }
 
 // Every write-out ends on a page boundary, the rest of its last page filled with zeros: the
