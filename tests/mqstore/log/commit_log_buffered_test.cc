@@ -358,6 +358,33 @@ class CommitLogZeroAheadTest : public CommitLogBufferedTest {
     }
     ASSERT_OK(log->WriteOut());
   }
+  // Fills the log past 8 MiB, where appends ask for the next kAhead to be prepared, and
+  // waits until the zeros of [the appended end rounded up to `align`, 8 MiB + kAhead) are
+  // written and synced.
+  void FillAndAwaitSyncedZeros(CommitLog* log, int* count, uint64_t align) {
+    ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log, 9 << 20, count));
+    const std::string path = filename::CommitLogSegment(kRoot, 0);
+    const auto end = static_cast<uint64_t>(log->appended());
+    const uint64_t from = (end + align - 1) / align * align;
+    const uint64_t to = (8 << 20) + kAhead;
+    ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, from, to) == to - from; },
+                                std::chrono::seconds(20)))
+        << SyncedZeros(path, from, to) << " of " << to - from << " bytes";
+  }
+  // Appends numbered messages, writing each out, up to 9 MiB or until the log fails (zeros
+  // are asked for ahead at the latest once it passes 8 MiB; whether they come before is up to
+  // the allocator's timing), then waits for the failure. Returns a write-out's status after.
+  Status AppendUntilTheLogFails(CommitLog* log, int* count) {
+    Status s;
+    while (s.ok() && log->appended() < (9 << 20)) {
+      s = AppendNumbered(log, (*count)++, 1000).status();
+      if (s.ok()) s = log->WriteOut();
+    }
+    if (s.ok()) {
+      EXPECT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
+    }
+    return log->WriteOut();
+  }
   void SetUp() override { ASSERT_OK(recording_.CreateDir(kRoot)); }
 
   ZeroWriteRecordingEnv recording_;
@@ -366,19 +393,11 @@ class CommitLogZeroAheadTest : public CommitLogBufferedTest {
 TEST_F(CommitLogZeroAheadTest, ZerosAreWrittenPastTheCacheAndSyncedAheadOfTheAppends) {
   auto log = NewZeroingLog(kAhead);
   int count = 0;
-  // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
-  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  // The whole pages past the page that holds the appended end (that page is the
+  // write-outs': see WriteOutsFillTheirLastPageWithZeros).
+  ASSERT_NO_FATAL_FAILURE(FillAndAwaitSyncedZeros(log.get(), &count, 4096));
   const std::string path = filename::CommitLogSegment(kRoot, 0);
-  const auto end = static_cast<uint64_t>(log->appended());
-  // The step that crossed 8 MiB asked for 4 MiB beyond it: its whole pages past the page
-  // that holds the appended end are zeros, written and synced. (That page is the
-  // write-outs': see WriteOutsFillTheirLastPageWithZeros.)
-  const uint64_t want_from = (end + 4095) / 4096 * 4096;
   const uint64_t want_to = (8 << 20) + kAhead;
-  ASSERT_TRUE(
-      test::WaitUntil([&] { return SyncedZeros(path, want_from, want_to) == want_to - want_from; },
-                      std::chrono::seconds(20)))
-      << SyncedZeros(path, want_from, want_to) << " of " << want_to - want_from << " bytes";
   // Through a direct descriptor, in whole pages (as O_DIRECT requires), none beyond what
   // was asked for and none over the page of the appended end.
   for (const auto& r : recording_.ZeroWrites(path)) {
@@ -396,16 +415,10 @@ TEST_F(CommitLogZeroAheadTest, WithoutDirectWritesZerosGoThroughTheCacheAPageAtA
   recording_.RefuseDirect();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
-  // Past the first 8 MiB: appends ask for the next stretch to be prepared every 8 MiB.
-  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  // What is left of the step beyond the appended end, to the byte.
+  ASSERT_NO_FATAL_FAILURE(FillAndAwaitSyncedZeros(log.get(), &count, 1));
   const std::string path = filename::CommitLogSegment(kRoot, 0);
-  const auto end = static_cast<uint64_t>(log->appended());
-  // The step that crossed 8 MiB asked for 4 MiB beyond it: what is left of that beyond the
-  // appended end is zeros, written and synced.
   const uint64_t want_to = (8 << 20) + kAhead;
-  ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, end, want_to) == want_to - end; },
-                              std::chrono::seconds(20)))
-      << SyncedZeros(path, end, want_to) << " of " << want_to - end << " bytes";
   // Each piece (at most 1 MiB) is also written back on its own, so that a sync of the
   // flusher never waits for a whole step of zeros. (Waited for: a sync of the test's own
   // write-outs may mark a piece synced before the allocator writes it back.)
@@ -428,24 +441,14 @@ TEST_F(CommitLogZeroAheadTest, WithoutDirectWritesZerosGoThroughTheCacheAPageAtA
   ExpectNumberedRecords(*log, count);
 }
 
-// A failed write-back is reported once per descriptor, and zero-ahead writes back through
-// the flusher's: the log must fail as if the flusher's sync had, not go on acknowledging.
+// A failed write-back of the zeros is a failing disk: the log fails rather than go on
+// acknowledging (the flusher's descriptor sees the error too, but maybe only later).
 TEST_F(CommitLogZeroAheadTest, AFailedWriteBackOfZerosFailsTheLog) {
   recording_.RefuseDirect();  // write-backs are the cached path's
   recording_.FailWriteBacks();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
-  // Appends and write-outs go on until one fails: zeros are asked for ahead at the latest
-  // once the log passes 8 MiB (whether they come before is up to the allocator's timing).
-  Status s;
-  while (s.ok() && log->appended() < (9 << 20)) {
-    s = AppendNumbered(log.get(), count++, 1000).status();
-    if (s.ok()) s = log->WriteOut();
-  }
-  if (s.ok()) {
-    ASSERT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
-  }
-  s = log->WriteOut();
+  Status s = AppendUntilTheLogFails(log.get(), &count);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_NE(s.ToString().find("zero-ahead"), std::string::npos) << s.ToString();
   EXPECT_FALSE(AppendNumbered(log.get(), count++, 1000).ok());
@@ -484,15 +487,7 @@ TEST_F(CommitLogZeroAheadTest, AFailedDirectWriteOfZerosFailsTheLog) {
   recording_.FailDirectWrites();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
-  Status s;
-  while (s.ok() && log->appended() < (9 << 20)) {
-    s = AppendNumbered(log.get(), count++, 1000).status();
-    if (s.ok()) s = log->WriteOut();
-  }
-  if (s.ok()) {
-    ASSERT_TRUE(test::WaitUntil([&] { return !log->WriteOut().ok(); }, std::chrono::seconds(20)));
-  }
-  s = log->WriteOut();
+  Status s = AppendUntilTheLogFails(log.get(), &count);
   EXPECT_TRUE(s.IsIOError()) << s.ToString();
   EXPECT_NE(s.ToString().find("direct write (zero-ahead)"), std::string::npos) << s.ToString();
 }
@@ -503,13 +498,8 @@ TEST_F(CommitLogZeroAheadTest, DirectWritesRefusedAfterTheOpenFallBackToTheCache
   recording_.RefuseDirectWrites();
   auto log = NewZeroingLog(kAhead);
   int count = 0;
-  ASSERT_NO_FATAL_FAILURE(FillWrittenOut(log.get(), 9 << 20, &count));
+  ASSERT_NO_FATAL_FAILURE(FillAndAwaitSyncedZeros(log.get(), &count, 1));
   const std::string path = filename::CommitLogSegment(kRoot, 0);
-  const auto end = static_cast<uint64_t>(log->appended());
-  const uint64_t want_to = (8 << 20) + kAhead;
-  ASSERT_TRUE(test::WaitUntil([&] { return SyncedZeros(path, end, want_to) == want_to - end; },
-                              std::chrono::seconds(20)))
-      << SyncedZeros(path, end, want_to) << " of " << want_to - end << " bytes";
   for (const auto& r : recording_.ZeroWrites(path)) EXPECT_FALSE(r.direct) << r.from;
   ASSERT_OK(log->WriteOut());
   ExpectNumberedRecords(*log, count);
