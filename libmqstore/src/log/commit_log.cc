@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "log/record_format.h"
+#include "log/segment_zeroer.h"
 #include "mqstore/thread_name.h"
 #include "util/filename.h"
-#include "util/zeros.h"
 
 namespace mqstore {
 namespace {
@@ -191,118 +191,66 @@ void CommitLog::PrepareTo(std::unique_lock<std::mutex>& l) {
 }
 
 void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
-  // Through a descriptor of its own, never the flusher's: the kernel reports a write-back
-  // error once per descriptor, to whichever fdatasync or sync_file_range looks first. Were
-  // this the flusher's, a failed write-back of records found here would leave the flusher's
-  // next fdatasync returning OK, and acknowledge records the disk lost. (Failing the log
-  // below as well would not close that: the flusher may sync before this thread gets to it.)
-  // Past the page cache where the file system can: the zeros are for the disk's block map,
-  // not for reading, and a direct write costs no page-cache fill and no write-back that the
-  // flusher's fdatasync would wait for (0014).
-  std::string_view zeros = AlignedZeros();
-  Result<std::unique_ptr<File>> opened = Status::NotSupported("no aligned zeros");
-  if (!zeros.empty() && !direct_zeros_refused_.load(std::memory_order_relaxed)) {
-    opened = env_->OpenFile(seg.path(), OpenMode::kReadWriteDirect);
-  }
-  bool direct = opened.ok();
-  if (!direct) opened = env_->OpenFile(seg.path(), OpenMode::kReadWrite);
-  if (!opened.ok()) return;  // a hint; the flusher's own writes and syncs see a failing disk
-  std::unique_ptr<File> file = std::move(opened).value();
-  bool wrote = false;
-  if (direct) {
-    // Whole pages only, and never the page that holds the append position: a write-out
-    // fills that one (with zeros to its end) through the page cache.
-    const auto page_down = [&](int64_t at) {
-      return seg.base() + (at - seg.base()) / kPageBytes * kPageBytes;
-    };
-    const auto page_up = [&](int64_t at) {
-      return seg.base() + (at - seg.base() + kPageBytes - 1) / kPageBytes * kPageBytes;
-    };
-    // Rounded down: a step that ended inside a page left it to this one.
+  // A hint; the flusher's own writes and syncs see a failing disk.
+  if (!zeroer_.Open(seg.path()).ok()) return;
+  const auto page_down = [&](int64_t at) {
+    return seg.base() + (at - seg.base()) / kPageBytes * kPageBytes;
+  };
+  const auto page_up = [&](int64_t at) { return page_down(at + kPageBytes - 1); };
+  if (zeroer_.direct()) {
+    // Whole pages only. Rounded down: a step that ended inside a page left it to this one.
     from = page_down(from);
     to = page_down(to);
-    while (from < to) {
-      const int64_t stop = std::min(to, from + static_cast<int64_t>(zeros.size()));
+  }
+  bool wrote = false;
+  while (from < to) {
+    const int64_t stop = std::min(to, from + static_cast<int64_t>(zeroer_.piece_bytes()));
+    int64_t start = stop;
+    {
       // With write_mu_ held no write-out runs, and a later one writes everything appended
       // meanwhile over these zeros; so zeros never land where a write-out has written, or
-      // after one that is to write there. (A piece is a few hundred µs of device time.)
+      // after one that is to write there. Past the cache, not the page that holds the append
+      // position either: a write-out fills that one, with zeros to its end, through the cache.
       std::lock_guard<std::mutex> wl(write_mu_);
       if (!write_error_.ok()) return;
-      const int64_t start = std::max(from, page_up(appended_.load(std::memory_order_acquire)));
+      const int64_t appended = appended_.load(std::memory_order_acquire);
+      start = std::max(from, zeroer_.direct() ? page_up(appended) : appended);
       if (start < stop) {
-        Status s = file->Write(static_cast<uint64_t>(start - seg.base()),
-                               zeros.substr(0, static_cast<size_t>(stop - start)));
-        if (s.code() == Status::Code::kNotSupported) {
-          // The file system opened the file for direct writes but refuses them: through
-          // the page cache from here on, this step included.
-          direct_zeros_refused_.store(true, std::memory_order_relaxed);
-          direct = false;
-          break;
+        Status s = zeroer_.Write(static_cast<uint64_t>(start - seg.base()),
+                                 static_cast<uint64_t>(stop - seg.base()));
+        if (s.code() == Status::Code::kNotSupported && zeroer_.direct()) {
+          // Opened for direct writes, which the file system then refused: through the page
+          // cache from here on, this piece included.
+          if (!zeroer_.Open(seg.path()).ok()) return;
+          continue;
         }
         if (!s.ok()) {
-          FailWritesLocked(s, "commit log direct write (zero-ahead) failed");
+          // Through the cache a hint, as above; past it the disk itself failed.
+          if (zeroer_.direct()) FailWritesLocked(s, "commit log direct write (zero-ahead) failed");
           return;
         }
         wrote = true;
       }
-      from = stop;
     }
-    if (!direct) {
-      opened = env_->OpenFile(seg.path(), OpenMode::kReadWrite);
-      if (!opened.ok()) return;
-      file = std::move(opened).value();
-    }
-  }
-  if (!direct) {
-    // Pieces of 1 MiB: write_mu_ is held for each, and a write-out waits for it meanwhile.
-    // Each piece is written a page at a time: a larger write fills the page cache with large
-    // folios, which cost this guest several times as much per page as single pages do
-    // (docs/design/0018-single-page-cache-fill.md).
-    static constexpr size_t kPiece = 1 << 20;
-    static const std::string kZeros(kPageBytes, '\0');
-    while (from < to) {
-      int64_t stop = std::min(to, from + static_cast<int64_t>(kPiece));
-      int64_t start = stop;
-      {
-        // As above.
-        std::lock_guard<std::mutex> wl(write_mu_);
-        if (!write_error_.ok()) return;
-        start = std::max(from, appended_.load(std::memory_order_acquire));
-        for (int64_t at = start; at < stop;) {
-          // To the next page boundary of the file.
-          int64_t page_end =
-              std::min(stop, seg.base() + ((at - seg.base()) / kPageBytes + 1) * kPageBytes);
-          // A hint: a failing disk shows in the write-outs and syncs that follow.
-          if (!file->Write(static_cast<uint64_t>(at - seg.base()),
-                           std::string_view(kZeros.data(), static_cast<size_t>(page_end - at)))
-                   .ok()) {
-            return;
-          }
-          wrote = true;
-          at = page_end;
-        }
-      }
-      // Each piece goes to the disk now, outside write_mu_: an fdatasync of the flusher waits
-      // for every page of the file under writeback, so it then meets at most one piece in
-      // flight instead of the whole step's (halves the SYNC_FLUSH p99, see 0014). Records
-      // written over the zeros meanwhile are written back early, which is harmless. An error
-      // reaches the flusher's descriptor too, but a disk that fails is not written to
-      // further: the log fails now.
-      if (start < stop) {
-        Status s = file->WriteBack(static_cast<uint64_t>(start - seg.base()),
+    // Through the cache each piece goes to the disk now, outside write_mu_: an fdatasync of
+    // the flusher waits for every page of the file under writeback, so it then meets at most
+    // one piece in flight instead of the whole step's (halves the SYNC_FLUSH p99, see 0014).
+    // Records written over the zeros meanwhile are written back early, which is harmless.
+    // An error reaches the flusher's descriptor too, but a disk that fails is not written to
+    // further: the log fails now.
+    if (!zeroer_.direct() && start < stop) {
+      Status s = zeroer_.WriteBack(static_cast<uint64_t>(start - seg.base()),
                                    static_cast<uint64_t>(stop - seg.base()));
-        if (!s.ok()) {
-          std::lock_guard<std::mutex> wl(write_mu_);
-          FailWritesLocked(s, "commit log write-back (zero-ahead) failed");
-          return;
-        }
+      if (!s.ok()) {
+        std::lock_guard<std::mutex> wl(write_mu_);
+        FailWritesLocked(s, "commit log write-back (zero-ahead) failed");
+        return;
       }
-      from = stop;
     }
+    from = stop;
   }
   if (!wrote) return;
-  // The device's cache, and the block map the writes changed.
-  Status s = file->Sync();
+  Status s = zeroer_.Sync();
   if (!s.ok()) {
     std::lock_guard<std::mutex> wl(write_mu_);
     FailWritesLocked(s, "commit log sync (zero-ahead) failed");

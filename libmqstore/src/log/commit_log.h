@@ -45,6 +45,7 @@
 
 #include "log/queue_offset_table.h"
 #include "log/record_codec.h"
+#include "log/segment_zeroer.h"
 #include "mqstore/env.h"
 #include "util/event_count.h"
 #include "util/mapped_file.h"
@@ -215,8 +216,6 @@ class CommitLog {
   std::mutex write_mu_;  // serialises WriteOut; taken after append_mu_, never before
   Status write_error_;   // GUARDED_BY(write_mu_): sticky
   std::atomic<bool> write_failed_{false};
-  // A direct write of zeros was refused (ZeroAhead): zero-ahead goes through the page cache.
-  std::atomic<bool> direct_zeros_refused_{false};
   std::mutex rolls_mu_;
   // Offsets of the blank headers that closed segments not yet written out, in log order:
   // WriteOut writes a segment up to its blank header and skips the rest of it.
@@ -238,6 +237,7 @@ class CommitLog {
   int64_t prepared_to_ = 0;            // allocator thread only
   int64_t drop_target_ = 0;            // GUARDED_BY(alloc_mu_)
   int64_t dropped_below_ = 0;          // allocator thread only
+  SegmentZeroer zeroer_{env_};         // the allocator thread's (ZeroAhead)
   std::thread allocator_;
 };
 

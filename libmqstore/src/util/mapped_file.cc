@@ -1,5 +1,7 @@
 #include "util/mapped_file.h"
 
+#include "util/zeros.h"
+
 namespace mqstore {
 
 std::string DirName(const std::string& path) {
@@ -60,15 +62,14 @@ Status MappedFile::Write(uint64_t pos, std::string_view data) {
 }
 
 Status MappedFile::WriteThenZeros(uint64_t pos, std::string_view data, size_t zeros) {
-  static const std::string kZeros(4096, '\0');
   if (zeros == 0) return Write(pos, data);
-  if (zeros > kZeros.size() || pos + data.size() + zeros > size_) {
+  if (zeros > kAlignedZerosBytes || pos + data.size() + zeros > size_) {
     return Status::InvalidArgument("write of " + std::to_string(data.size()) + " bytes and " +
                                    std::to_string(zeros) + " zeros at " + std::to_string(pos) +
                                    " past the end of " + path_);
   }
   MQ_ASSIGN_OR_RETURN(std::shared_ptr<File> file, Writer());
-  return file->WriteGather(pos, data, std::string_view(kZeros.data(), zeros));
+  return file->WriteGather(pos, data, AlignedZeros().substr(0, zeros));
 }
 
 Status MappedFile::SyncFile() {

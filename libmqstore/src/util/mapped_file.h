@@ -78,7 +78,7 @@ class MappedFile {
   // bytes through the mapping at once: both are views of the same page cache.
   Status Write(uint64_t pos, std::string_view data);
   // Write of `data` then `zeros` zero bytes, as one write (File::WriteGather).
-  // REQUIRES: zeros <= 4096.
+  // REQUIRES: zeros <= kAlignedZerosBytes.
   Status WriteThenZeros(uint64_t pos, std::string_view data, size_t zeros);
   // Makes every completed write of the file durable, through either path (fdatasync).
   Status SyncFile();

@@ -1,4 +1,5 @@
-// Zeros to write from, aligned for OpenMode::kReadWriteDirect.
+// Zeros to write from: for direct writes (aligned for OpenMode::kReadWriteDirect) and for
+// padding.
 #ifndef MQSTORE_UTIL_ZEROS_H_
 #define MQSTORE_UTIL_ZEROS_H_
 
@@ -9,7 +10,7 @@ namespace mqstore {
 
 inline constexpr size_t kAlignedZerosBytes = 256 << 10;
 
-// kAlignedZerosBytes of zeros at an address aligned to kDirectIoAlignment; never freed.
+// kAlignedZerosBytes of zeros at an address aligned to kDirectIoAlignment.
 std::string_view AlignedZeros();
 
 }  // namespace mqstore

@@ -15,6 +15,7 @@
 #include "log/commit_log.h"
 #include "log_test_util.h"
 #include "mqstore/mem_env.h"
+#include "support/forwarding_env.h"
 #include "support/test_util.h"
 #include "util/filename.h"
 
@@ -152,8 +153,9 @@ TEST_F(CommitLogBufferedTest, ConcurrentAppendsAndWriteOutsKeepEveryRecord) {
 
 // Forwards to a MemEnv and records, per file, the all-zero writes and the syncs that followed
 // them: what the buffered log's zero-ahead (CommitLog::ZeroAhead) does to a segment.
-class ZeroWriteRecordingEnv final : public Env {
+class ZeroWriteRecordingEnv final : public test::ForwardingEnv {
  public:
+  ZeroWriteRecordingEnv() : ForwardingEnv(NewMemEnv()) {}
   struct Range {
     uint64_t from, to;
     bool synced;        // a Sync of the file came after it
@@ -169,7 +171,6 @@ class ZeroWriteRecordingEnv final : public Env {
     std::lock_guard<std::mutex> l(mu_);
     return zero_writes_[path];
   }
-  MemEnv* base() { return base_.get(); }
   // From now on File::WriteBack fails (as sync_file_range does after a failed write-back).
   void FailWriteBacks() { fail_write_back_.store(true); }
   // From now on OpenMode::kReadWriteDirect is refused, as a file system without O_DIRECT does.
@@ -197,42 +198,19 @@ class ZeroWriteRecordingEnv final : public Env {
     if (mode == OpenMode::kReadWriteDirect && refuse_direct_.load()) {
       return Status::NotSupported("open " + path + " with O_DIRECT: refused by the test");
     }
-    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base_->OpenFile(path, mode));
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->OpenFile(path, mode));
     return std::unique_ptr<File>(
         new RecordingFile(this, std::move(file), mode == OpenMode::kReadWriteDirect));
   }
-  bool FileExists(const std::string& path) override { return base_->FileExists(path); }
-  Result<std::vector<std::string>> GetChildren(const std::string& dir) override {
-    return base_->GetChildren(dir);
-  }
-  Status CreateDir(const std::string& dir) override { return base_->CreateDir(dir); }
-  Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  Status RemoveDir(const std::string& dir) override { return base_->RemoveDir(dir); }
-  Status RenameFile(const std::string& from, const std::string& to) override {
-    return base_->RenameFile(from, to);
-  }
-  Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
-  Result<uint64_t> GetFileSize(const std::string& path) override {
-    return base_->GetFileSize(path);
-  }
-  Result<DiskSpace> GetDiskSpace(const std::string& path) override {
-    return base_->GetDiskSpace(path);
-  }
-  Result<std::unique_ptr<FileLock>> LockFile(const std::string& path) override {
-    return base_->LockFile(path);
-  }
 
  private:
-  class RecordingFile final : public File {
+  class RecordingFile final : public test::ForwardingFile {
    public:
     RecordingFile(ZeroWriteRecordingEnv* env, std::unique_ptr<File> file, bool direct)
-        : File(file->path()), env_(env), file_(std::move(file)), direct_(direct) {
+        : ForwardingFile(std::move(file)), env_(env), direct_(direct) {
       std::lock_guard<std::mutex> l(env_->mu_);
       const WriteBackErrors& e = env_->write_back_errors_[path()];
       error_seen_ = e.seq - (e.unreported ? 1 : 0);
-    }
-    Status Read(uint64_t offset, size_t n, char* scratch, size_t* bytes_read) override {
-      return file_->Read(offset, n, scratch, bytes_read);
     }
     Status Write(uint64_t offset, std::string_view data) override {
       if (direct_ && env_->fail_direct_writes_.load()) {
@@ -241,7 +219,7 @@ class ZeroWriteRecordingEnv final : public Env {
       if (direct_ && env_->refuse_direct_writes_.load()) {
         return Status::NotSupported("direct write refused by the test");
       }
-      MQ_RETURN_IF_ERROR(file_->Write(offset, data));
+      MQ_RETURN_IF_ERROR(base()->Write(offset, data));
       std::lock_guard<std::mutex> l(env_->mu_);
       if (std::all_of(data.begin(), data.end(), [](char c) { return c == 0; })) {
         env_->zero_writes_[path()].push_back({offset, offset + data.size(), false, false, direct_});
@@ -258,31 +236,21 @@ class ZeroWriteRecordingEnv final : public Env {
         std::lock_guard<std::mutex> l(env_->mu_);
         covered = env_->zero_writes_[path()].size();
       }
-      MQ_RETURN_IF_ERROR(file_->Sync());
+      MQ_RETURN_IF_ERROR(base()->Sync());
       std::lock_guard<std::mutex> l(env_->mu_);
       auto& ranges = env_->zero_writes_[path()];
       for (size_t i = 0; i < covered; ++i) ranges[i].synced = true;
       return Status::OK();
     }
-    Status Allocate(uint64_t size) override { return file_->Allocate(size); }
-    Status Truncate(uint64_t size) override { return file_->Truncate(size); }
-    Status ZeroRange(uint64_t offset, uint64_t len) override {
-      return file_->ZeroRange(offset, len);
-    }
-    void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
     Status WriteBack(uint64_t offset, uint64_t len) override {
       if (env_->fail_write_back_.load()) return Status::IOError("injected write-back error");
       MQ_RETURN_IF_ERROR(ReportWriteBackError());
-      MQ_RETURN_IF_ERROR(file_->WriteBack(offset, len));
+      MQ_RETURN_IF_ERROR(base()->WriteBack(offset, len));
       std::lock_guard<std::mutex> l(env_->mu_);
       for (Range& r : env_->zero_writes_[path()]) {
         if (offset <= r.from && r.to <= offset + len) r.written_back = true;
       }
       return Status::OK();
-    }
-    Result<uint64_t> Size() override { return file_->Size(); }
-    Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
-      return file_->Map(len, writable);
     }
 
    private:
@@ -296,12 +264,10 @@ class ZeroWriteRecordingEnv final : public Env {
     }
 
     ZeroWriteRecordingEnv* env_;
-    std::unique_ptr<File> file_;
     const bool direct_;
     uint64_t error_seen_;  // GUARDED_BY(env_->mu_)
   };
 
-  std::unique_ptr<MemEnv> base_ = NewMemEnv();
   std::mutex mu_;
   std::map<std::string, std::vector<Range>> zero_writes_;  // GUARDED_BY(mu_)
   std::atomic<bool> fail_write_back_{false};
