@@ -53,6 +53,9 @@ constexpr std::chrono::milliseconds kHousekeepingInterval{10000};
 // never blocks on the disk (Store::PutAsync), and a hand-off to another thread per message
 // cost more than the put itself (docs/design/0009-send-path.md). Their back-pressure is the
 // connection's in-flight limit and SendProcessor's bound on sends waiting for the disk.
+// Single sends are held back until the end of the read that brought them, or until another
+// kind of request of that read needs serving, and then put together (ProcessEach), so that
+// a read's worth of sends takes the log's locks once.
 class RequestDispatcher : public mqremoting::RequestHandler {
  public:
   struct Route {
@@ -60,6 +63,8 @@ class RequestDispatcher : public mqremoting::RequestHandler {
     BoundedExecutor* executor = nullptr;  // null: on the transport thread
     // > 0: a task that waited longer than this in the queue is refused with SYSTEM_BUSY.
     std::chrono::milliseconds max_queue_wait{0};
+    // On the transport thread, held back to the end of the read (ProcessEach).
+    bool held_to_read_end = false;
   };
 
   void SetRoute(int32_t code, Route route) { routes_[code] = route; }
@@ -82,6 +87,16 @@ class RequestDispatcher : public mqremoting::RequestHandler {
       return;
     }
     const Route route = it->second;
+    if (route.held_to_read_end && route.executor == nullptr) {
+      if (held_.processor != route.processor || held_.connection != connection) {
+        ServeHeld();
+      }
+      held_.processor = route.processor;
+      held_.connection = connection;
+      held_.requests.push_back(std::move(request));
+      return;
+    }
+    ServeHeld();  // what came before this request is served before it
     if (route.executor == nullptr) {
       route.processor->Process(connection, std::move(request));
       return;
@@ -103,15 +118,40 @@ class RequestDispatcher : public mqremoting::RequestHandler {
     }
   }
 
+  void OnReadProcessed(const std::shared_ptr<mqremoting::Connection>& /*connection*/) override {
+    ServeHeld();
+  }
+
   void OnClosed(const std::shared_ptr<mqremoting::Connection>& connection) override {
     if (on_closed_) on_closed_(connection->id());
   }
 
  private:
+  // Requests held back on this transport thread; the transport calls OnReadProcessed before
+  // the thread serves anything else, so they belong to one read of one connection.
+  struct Held {
+    Processor* processor = nullptr;
+    std::shared_ptr<mqremoting::Connection> connection;
+    std::vector<RemotingCommand> requests;
+  };
+
+  void ServeHeld() {
+    if (held_.requests.empty()) return;
+    // Taken out first: a processor that throws leaves nothing behind for the next read.
+    std::vector<RemotingCommand> requests = std::move(held_.requests);
+    held_.requests.clear();
+    std::shared_ptr<mqremoting::Connection> connection = std::move(held_.connection);
+    held_.connection.reset();
+    held_.processor->ProcessEach(connection, requests);
+  }
+
+  static thread_local Held held_;
   std::map<int32_t, Route> routes_;  // filled before Open(), read-only after
   std::function<void(uint64_t)> on_closed_;
   std::atomic<bool> open_{false};
 };
+
+thread_local RequestDispatcher::Held RequestDispatcher::held_;
 
 std::array<uint8_t, 4> Ipv4Bytes(const mqstore::SocketAddress& address) {
   return {address.ip[0], address.ip[1], address.ip[2], address.ip[3]};
@@ -258,7 +298,8 @@ Status Broker::Impl::Init() {
 
   for (int32_t code : {request_code::kSendMessage, request_code::kSendMessageV2,
                        request_code::kSendBatchMessage}) {
-    dispatcher->SetRoute(code, {send_processor.get(), nullptr});
+    dispatcher->SetRoute(code, {send_processor.get(), nullptr, std::chrono::milliseconds(0),
+                                /*held_to_read_end=*/code != request_code::kSendBatchMessage});
   }
   // A send-back reads the consumed record and waits for its copy's put: an executor's job.
   dispatcher->SetRoute(request_code::kConsumerSendMsgBack,

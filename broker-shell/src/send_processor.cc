@@ -1,5 +1,6 @@
 #include "send_processor.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -211,6 +212,41 @@ void SetSendResponseFields(std::string message_id, int32_t queue_id, int64_t que
   if (transaction_id) response->SetExt("transactionId", std::move(*transaction_id));
 }
 
+// The message a single send puts; it points into `header` and `body`.
+mqstore::MessageView MessageOf(const SendHeader& header, std::string_view body,
+                               const mqstore::SocketAddress& born_host) {
+  mqstore::MessageView message;
+  message.topic = header.topic;
+  message.queue_id = header.queue_id;
+  message.body = body;
+  message.flag = header.flag;
+  message.properties = header.properties;
+  message.sys_flag = header.sys_flag;
+  message.born_timestamp_ms = header.born_timestamp_ms;
+  message.born_host = born_host;
+  message.reconsume_times = header.reconsume_times;
+  return message;
+}
+
+// Answers a single send once the store says its put is done: at once, or in SYNC_FLUSH once
+// durable (on the store's sync thread).
+void AnswerPut(const std::shared_ptr<mqremoting::Connection>& connection,
+               const RemotingCommand& shape, int32_t queue_id, std::string unique_id,
+               const mqstore::Result<mqstore::PutResult>& put) {
+  if (!put.ok()) {
+    ReplyError(connection, shape, ResponseCodeOf(put.status()), put.status().ToString());
+    return;
+  }
+  RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
+  SetSendResponseFields(put->offset_message_id(), queue_id, put->queue_offset, std::move(unique_id),
+                        &response);
+  Reply(connection, shape, std::move(response));
+}
+
+bool IsSingleSend(const RemotingCommand& request) {
+  return request.code == request_code::kSendMessage || request.code == request_code::kSendMessageV2;
+}
+
 }  // namespace
 
 int32_t ResponseCodeOf(const mqstore::Status& status) {
@@ -231,20 +267,26 @@ int32_t ResponseCodeOf(const mqstore::Status& status) {
   }
 }
 
-void SendProcessor::Process(const std::shared_ptr<mqremoting::Connection>& connection,
-                            RemotingCommand request) {
+bool SendProcessor::RefuseWhileLogBusy(const std::shared_ptr<mqremoting::Connection>& connection,
+                                       std::span<const RemotingCommand> requests) {
   // A put that has held the append lock this long (a stuck disk under a full write buffer,
   // a segment made in the foreground) would make this one wait on the I/O thread too, and
   // with it every connection of that thread: refuse at once, as RocketMQ's rejectRequest
   // does while the OS page cache is busy.
-  if (const int64_t held = context_->store->AppendLockHeldMs();
-      held > context_->config->osPageCacheBusyTimeOutMills) {
+  const int64_t held = context_->store->AppendLockHeldMs();
+  if (held <= context_->config->osPageCacheBusyTimeOutMills) return false;
+  for (const RemotingCommand& request : requests) {
     ReplyError(connection, request, response_code::kSystemBusy,
                "[REJECTREQUEST]system busy, start flow control for a while: a put has held "
                "the commit log for " +
                    std::to_string(held) + " ms");
-    return;
   }
+  return true;
+}
+
+void SendProcessor::Process(const std::shared_ptr<mqremoting::Connection>& connection,
+                            RemotingCommand request) {
+  if (RefuseWhileLogBusy(connection, {&request, 1})) return;
   switch (request.code) {
     case request_code::kSendBatchMessage:
       SendBatch(connection, request);
@@ -271,6 +313,16 @@ bool SendProcessor::AdmitDiskWait(const std::shared_ptr<mqremoting::Connection>&
   return true;
 }
 
+void SendProcessor::ProcessEach(const std::shared_ptr<mqremoting::Connection>& connection,
+                                std::span<RemotingCommand> requests) {
+  if (requests.size() < 2 || !std::all_of(requests.begin(), requests.end(), IsSingleSend)) {
+    Processor::ProcessEach(connection, requests);
+    return;
+  }
+  if (RefuseWhileLogBusy(connection, requests)) return;
+  SendEach(connection, requests);
+}
+
 void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& connection,
                             const RemotingCommand& request) {
   std::optional<SendHeader> accepted =
@@ -281,33 +333,58 @@ void SendProcessor::SendOne(const std::shared_ptr<mqremoting::Connection>& conne
   if (!AdmitDiskWait(connection, request)) return;
 
   std::string unique_id = CompleteProperties(*context_, &header.properties);
-  mqstore::MessageView message;
-  message.topic = header.topic;
-  message.queue_id = header.queue_id;
-  message.body = request.body;
-  message.flag = header.flag;
-  message.properties = header.properties;
-  message.sys_flag = header.sys_flag;
-  message.born_timestamp_ms = header.born_timestamp_ms;
-  message.born_host = PeerAddress(*connection);
-  message.reconsume_times = header.reconsume_times;
+  // Nothing of `request` is needed once the put is done but its opaque, flag and header type.
+  context_->store->PutAsync(MessageOf(header, request.body, PeerAddress(*connection)),
+                            [connection, shape = ResponseShape(request), queue_id = header.queue_id,
+                             unique_id = std::move(unique_id), awaiting_disk = awaiting_disk_](
+                                mqstore::Result<mqstore::PutResult> put) mutable {
+                              awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
+                              AnswerPut(connection, shape, queue_id, std::move(unique_id), put);
+                            });
+}
 
-  // Answered when the store says the put is done: at once, or in SYNC_FLUSH once durable
-  // (on the store's sync thread). Nothing of `request` is needed then but its opaque and flag.
-  context_->store->PutAsync(
-      message, [connection, shape = ResponseShape(request), queue_id = header.queue_id,
-                unique_id = std::move(unique_id),
-                awaiting_disk = awaiting_disk_](mqstore::Result<mqstore::PutResult> put) mutable {
-        awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
-        if (!put.ok()) {
-          ReplyError(connection, shape, ResponseCodeOf(put.status()), put.status().ToString());
-          return;
-        }
-        RemotingCommand response = RemotingCommand::ResponseTo(shape, PutResponseCode(put->status));
-        SetSendResponseFields(put->offset_message_id(), queue_id, put->queue_offset,
-                              std::move(unique_id), &response);
-        Reply(connection, shape, std::move(response));
-      });
+void SendProcessor::SendEach(const std::shared_ptr<mqremoting::Connection>& connection,
+                             std::span<const RemotingCommand> requests) {
+  // What answering each put needs once the requests are gone, shared by the put callbacks.
+  struct Answer {
+    RemotingCommand shape;
+    int32_t queue_id = 0;
+    std::string unique_id;
+  };
+  struct Answers {
+    std::shared_ptr<mqremoting::Connection> connection;
+    std::shared_ptr<std::atomic<int64_t>> awaiting_disk;
+    std::vector<Answer> each;  // in the order of the messages put
+  };
+  auto answers = std::make_shared<Answers>();
+  answers->connection = connection;
+  answers->awaiting_disk = awaiting_disk_;
+  answers->each.reserve(requests.size());
+  std::vector<SendHeader> headers;  // the messages point into these: no reallocation
+  headers.reserve(requests.size());
+  std::vector<mqstore::MessageView> messages;
+  messages.reserve(requests.size());
+  const mqstore::SocketAddress born_host = PeerAddress(*connection);
+  for (const RemotingCommand& request : requests) {
+    std::optional<SendHeader> accepted =
+        AcceptSend(*context_, &next_queue_, connection, request, /*batch=*/false);
+    if (!accepted) continue;
+    DivertExhaustedRetry(*context_, request, &*accepted);
+    if (!AdmitDiskWait(connection, request)) continue;
+    SendHeader& header = headers.emplace_back(std::move(*accepted));
+    std::string unique_id = CompleteProperties(*context_, &header.properties);
+    messages.push_back(MessageOf(header, request.body, born_host));
+    answers->each.push_back(Answer{ResponseShape(request), header.queue_id, std::move(unique_id)});
+  }
+  if (messages.empty()) return;
+  // The answers given at once (ASYNC_FLUSH) leave in one write.
+  mqremoting::WriteBatch one_write;
+  context_->store->PutEachAsync(messages, [answers](size_t index,
+                                                    mqstore::Result<mqstore::PutResult> put) {
+    answers->awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
+    Answer& answer = answers->each[index];
+    AnswerPut(answers->connection, answer.shape, answer.queue_id, std::move(answer.unique_id), put);
+  });
 }
 
 void SendProcessor::SendBatch(const std::shared_ptr<mqremoting::Connection>& connection,

@@ -33,8 +33,17 @@ class SendProcessor : public Processor {
 
   void Process(const std::shared_ptr<mqremoting::Connection>& connection,
                mqremoting::RemotingCommand request) override;
+  // Single sends of one read are put together (Store::PutEachAsync): one acquisition of the
+  // log's locks and, in SYNC_FLUSH, one wait for the disk for all of them.
+  void ProcessEach(const std::shared_ptr<mqremoting::Connection>& connection,
+                   std::span<mqremoting::RemotingCommand> requests) override;
 
  private:
+  // Answers each of `requests` SYSTEM_BUSY, and returns true, while a put holds the log.
+  bool RefuseWhileLogBusy(const std::shared_ptr<mqremoting::Connection>& connection,
+                          std::span<const mqremoting::RemotingCommand> requests);
+  void SendEach(const std::shared_ptr<mqremoting::Connection>& connection,
+                std::span<const mqremoting::RemotingCommand> requests);
   void SendOne(const std::shared_ptr<mqremoting::Connection>& connection,
                const mqremoting::RemotingCommand& request);
   void SendBatch(const std::shared_ptr<mqremoting::Connection>& connection,

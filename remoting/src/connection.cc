@@ -170,45 +170,57 @@ void ConnectionImpl::MakeRoomFor(size_t frame_bytes) {
 }
 
 void ConnectionImpl::ProcessBuffer() {
+  if (ProcessFrames() == 0 || !handler_) return;
+  try {
+    handler_->OnReadProcessed(shared_from_this());
+  } catch (const std::exception& e) {
+    // Requests it held back may never be answered: the client must not wait for them.
+    CloseFor(LogLevel::kError,
+             std::string("the request handler threw at the end of a read: ") + e.what());
+  }
+}
+
+size_t ConnectionImpl::ProcessFrames() {
+  size_t requests = 0;
   for (;;) {
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (closed_) return;
+      if (closed_) return requests;
       if (settings_.max_inflight != 0 && inflight_ >= settings_.max_inflight) {
         paused_ = true;
-        return;
+        return requests;
       }
     }
     size_t buffered = read_end_ - read_begin_;
     if (buffered < 4) {
       MakeRoomFor(4);
-      return;
+      return requests;
     }
     const char* start = read_buffer_.data() + read_begin_;
     Result<uint32_t> length = DecodeFrameLength(start, settings_.limits);
     if (!length.ok()) {
       CloseFor(LogLevel::kWarn, "bad frame: " + std::string(length.status().message()));
-      return;
+      return requests;
     }
     size_t frame_bytes = 4 + static_cast<size_t>(*length);
     if (buffered < frame_bytes) {
       MakeRoomFor(frame_bytes);
-      return;
+      return requests;
     }
     Result<RemotingCommand> command = DecodeFrame(std::string_view(start + 4, *length));
     read_begin_ += frame_bytes;
     if (!command.ok()) {
       CloseFor(LogLevel::kWarn, "bad frame: " + std::string(command.status().message()));
-      return;
+      return requests;
     }
-    Dispatch(std::move(command).value());
+    if (Dispatch(std::move(command).value())) ++requests;
   }
 }
 
-void ConnectionImpl::Dispatch(RemotingCommand command) {
+bool ConnectionImpl::Dispatch(RemotingCommand command) {
   if (!command.is_response()) {
     DeliverRequest(std::move(command));
-    return;
+    return true;
   }
   PendingCall call;
   if (TryTakePending(command.opaque, &call)) {
@@ -218,6 +230,7 @@ void ConnectionImpl::Dispatch(RemotingCommand command) {
                              std::to_string(command.opaque) +
                              " matches no request (timed out?); dropped");
   }
+  return false;
 }
 
 void ConnectionImpl::DeliverRequest(RemotingCommand request) {

@@ -116,7 +116,8 @@ class ConnectionImpl final : public Connection,
   // Dispatches whole frames from the buffer until it runs dry, the in-flight limit is hit or
   // the connection closes.
   void ProcessBuffer();                          // strand
-  void Dispatch(RemotingCommand command);        // strand
+  size_t ProcessFrames();                        // strand; returns the requests delivered
+  bool Dispatch(RemotingCommand command);        // strand; true for a request
   void DeliverRequest(RemotingCommand request);  // strand
   void MakeRoomFor(size_t frame_bytes);          // strand
   void Enqueue(OutFrame frame);

@@ -23,6 +23,7 @@
 #include "remoting/heartbeat_data.h"
 #include "remoting/route_data.h"
 #include "remoting/transport.h"
+#include "support/raw_socket.h"
 #include "support/server_test_util.h"
 #include "support/test_util.h"
 
@@ -236,6 +237,72 @@ TEST_F(BrokerTest, ASendIsAnsweredInItsRequestsHeaderType) {
   RemotingCommand answer = CallBroker(std::move(refused));
   EXPECT_EQ(answer.code, code::kInvalidParameter);
   EXPECT_EQ(answer.serialize_type, mqremoting::SerializeType::kRocketMq);
+}
+
+// Frames that arrive together are put together (the sends of one read share one append);
+// each is still answered on its own, a bad one with its own code, in queue order, and a
+// request of another kind among them is served as well.
+TEST_F(BrokerTest, SendsThatArriveTogetherAreEachAnsweredAndStoredInOrder) {
+  CreateTopic("Together", 2);
+  std::string frames;
+  std::vector<int> queue_of;  // by opaque - 1; -1 for the refused send, -2 for the query
+  for (int i = 0; i < 40; ++i) {
+    RemotingCommand request = SendRequest("Together", i % 2, "body " + std::to_string(i));
+    int queue = i % 2;
+    if (i == 17) {
+      request = SendRequest("Together", 9, "no such queue");
+      queue = -1;
+    } else if (i == 25) {
+      request = RemotingCommand::Request(rc::kGetMaxOffset);
+      request.SetExt("topic", "Together");
+      request.SetExt("queueId", int64_t{0});
+      queue = -2;
+    }
+    request.opaque = i + 1;
+    queue_of.push_back(queue);
+    frames += mqremoting::EncodeFrame(request);
+  }
+  const std::string host = broker_addr_.substr(broker_addr_.rfind(':') + 1);
+  mqremoting::test::RawSocket raw(static_cast<uint16_t>(std::stoi(host)));
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.Write(frames));
+  std::vector<std::optional<RemotingCommand>> answers(queue_of.size());
+  for (size_t n = 0; n < queue_of.size(); ++n) {
+    mqstore::Result<RemotingCommand> response = raw.ReadFrame();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    ASSERT_GE(response->opaque, 1);
+    ASSERT_LE(response->opaque, static_cast<int32_t>(queue_of.size()));
+    auto& slot = answers[static_cast<size_t>(response->opaque - 1)];
+    EXPECT_FALSE(slot.has_value()) << "answered twice: " << response->opaque;
+    slot = std::move(response).value();
+  }
+  std::vector<int64_t> next_offset(2, 0);
+  std::vector<std::vector<std::string>> bodies(2);
+  for (size_t i = 0; i < queue_of.size(); ++i) {
+    SCOPED_TRACE("request " + std::to_string(i));
+    const RemotingCommand& answer = *answers[i];
+    if (queue_of[i] == -1) {
+      EXPECT_EQ(answer.code, code::kInvalidParameter);
+      continue;
+    }
+    ASSERT_EQ(answer.code, code::kSuccess) << answer.remark.value_or("");
+    if (queue_of[i] == -2) continue;
+    const size_t q = static_cast<size_t>(queue_of[i]);
+    EXPECT_EQ(Ext(answer, "queueId"), std::to_string(q));
+    EXPECT_EQ(Ext(answer, "queueOffset"), std::to_string(next_offset[q]++));
+    bodies[q].push_back("body " + std::to_string(i));
+  }
+  AwaitDispatched();
+  for (int q = 0; q < 2; ++q) {
+    RemotingCommand pulled = CallBroker(PullRequest("CID_T", "Together", q, 0, 0));
+    ASSERT_EQ(pulled.code, code::kSuccess) << pulled.remark.value_or("");
+    const std::string body = pulled.BodyBytes();
+    auto records = Records(body);
+    ASSERT_EQ(records.size(), bodies[static_cast<size_t>(q)].size());
+    for (size_t k = 0; k < records.size(); ++k) {
+      EXPECT_EQ(records[k].body, bodies[static_cast<size_t>(q)][k]);
+    }
+  }
 }
 
 TEST_F(BrokerTest, ASendToAnUnknownTopicCreatesItFromTheDefaultTopic) {

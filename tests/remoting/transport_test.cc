@@ -808,6 +808,86 @@ TEST_F(TransportTest, AThrowingHandlerAnswersSystemError) {
   EXPECT_TRUE(server_->AwaitIdle(kLong));
 }
 
+// A handler that holds every request back and answers them all at the end of the read, as
+// the broker does with sends: it sees each read's requests once, on the thread that
+// delivered them, and every request gets its answer.
+class ReadEndHandler : public RequestHandler {
+ public:
+  void OnRequest(const std::shared_ptr<Connection>&, RemotingCommand request) override {
+    held_.push_back(std::move(request));
+    held_on_ = std::this_thread::get_id();
+  }
+  void OnReadProcessed(const std::shared_ptr<Connection>& connection) override {
+    if (throw_at_read_end_) throw std::runtime_error("read end failed");
+    reads_with_requests_.fetch_add(1);
+    if (held_.empty() || held_on_ != std::this_thread::get_id()) wrong_.fetch_add(1);
+    for (const RemotingCommand& request : held_) TestHandler::Echo(connection, request);
+    held_.clear();
+  }
+  void ThrowAtReadEnd(bool on) { throw_at_read_end_ = on; }
+  int reads_with_requests() const { return reads_with_requests_.load(); }
+  int wrong() const { return wrong_.load(); }
+
+ private:
+  // Only one transport thread touches these at a time: the one serving the read.
+  std::vector<RemotingCommand> held_;
+  std::thread::id held_on_;
+  std::atomic<bool> throw_at_read_end_{false};
+  std::atomic<int> reads_with_requests_{0};
+  std::atomic<int> wrong_{0};
+};
+
+TEST_F(TransportTest, RequestsHeldBackTillTheEndOfTheirReadAreAllAnswered) {
+  auto handler = std::make_shared<ReadEndHandler>();
+  ServerOptions options;
+  options.io_threads = 1;  // one thread: the handler's held requests need no lock
+  StartServer(handler, options);
+  RawSocket raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  std::string frames;
+  constexpr int kFrames = 50;
+  for (int i = 1; i <= kFrames; ++i) {
+    RemotingCommand request = RemotingCommand::Request(10);
+    request.opaque = i;
+    request.body = std::string(static_cast<size_t>(i), 'r');
+    frames += EncodeFrame(request);
+  }
+  ASSERT_TRUE(raw.Write(frames));
+  std::set<int32_t> opaques;
+  for (int i = 0; i < kFrames; ++i) {
+    auto response = raw.ReadFrame();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->body.size(), static_cast<size_t>(response->opaque));
+    opaques.insert(response->opaque);
+  }
+  EXPECT_EQ(opaques.size(), static_cast<size_t>(kFrames));
+  EXPECT_GE(handler->reads_with_requests(), 1);
+  EXPECT_LT(handler->reads_with_requests(), kFrames) << "no read held more than one request";
+  EXPECT_EQ(handler->wrong(), 0);
+}
+
+TEST_F(TransportTest, AHandlerThrowingAtTheEndOfAReadClosesThatConnectionOnly) {
+  LogCapture log;
+  auto handler = std::make_shared<ReadEndHandler>();
+  handler->ThrowAtReadEnd(true);
+  ServerOptions options;
+  options.io_threads = 1;
+  StartServer(handler, options);
+  RawSocket raw(server_->port());
+  ASSERT_TRUE(raw.connected());
+  ASSERT_TRUE(raw.Write(EncodeFrame(RemotingCommand::Request(10))));
+  EXPECT_TRUE(raw.SeesClose());
+  EXPECT_EQ(log.CountContaining("read end failed"), 1u);
+  EXPECT_TRUE(WaitFor([&] { return server_->connection_count() == 0; }));
+  // The server goes on serving.
+  handler->ThrowAtReadEnd(false);
+  RawSocket next(server_->port());
+  ASSERT_TRUE(next.Write(EncodeFrame(RemotingCommand::Request(10))));
+  auto response = next.ReadFrame();
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->code, response_code::kSuccess);
+}
+
 TEST_F(TransportTest, PipelinedFramesInOneWriteAreAllServed) {
   auto handler = std::make_shared<TestHandler>();
   StartServer(handler);

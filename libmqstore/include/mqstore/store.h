@@ -165,6 +165,15 @@ class Store {
   using BatchPutCallback = std::function<void(Result<BatchPutResult>)>;
   virtual void PutAsync(const MessageView& message, PutCallback done) = 0;
   virtual void PutBatchAsync(std::span<const MessageView> messages, BatchPutCallback done) = 0;
+  // PutAsync for each of `messages`, for a server that has several sends in hand at once (one
+  // socket read's worth): they are appended in order under one acquisition of the log's
+  // lock, and in SYNC_FLUSH wait for the disk as one. Each message still stands alone: one
+  // that is invalid gets its own error and does not keep the others out, and each gets the
+  // queue offset separate puts in this order would give it. `done(i, result)` runs exactly
+  // once for each message i, with what PutAsync would have passed, on the threads PutAsync's
+  // `done` runs on, and under the same rules.
+  using PutEachCallback = std::function<void(size_t index, Result<PutResult>)>;
+  virtual void PutEachAsync(std::span<const MessageView> messages, PutEachCallback done) = 0;
 
   // Reads up to `max_messages` messages / `max_bytes` bytes (at least one message when any is
   // available) of topic/queue starting at queue offset `offset`.

@@ -324,6 +324,11 @@ Result<std::shared_ptr<MappedFile>> CommitLog::NextSegment(int64_t base) {
   return seg;
 }
 
+uint64_t CommitLog::MaxAppendBytes() const {
+  const uint64_t in_segment = options_.segment_bytes - record::kBlankHeaderSize;
+  return buffer_ ? std::min<uint64_t>(in_segment, buffer_->capacity()) : in_segment;
+}
+
 Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
                          std::span<AppendedRecord> out, int64_t* store_timestamp_ms) {
   uint64_t total = 0;

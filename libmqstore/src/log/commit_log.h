@@ -122,6 +122,10 @@ class CommitLog {
   Status Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
                 std::span<AppendedRecord> out, int64_t* store_timestamp_ms);
 
+  // The most one Append may add: a batch must fit in a segment (with the blank that may
+  // close the one before) and, in buffered mode, in the write buffer.
+  uint64_t MaxAppendBytes() const;
+
   // End of the last appended record.
   int64_t appended() const { return appended_.load(std::memory_order_acquire); }
   // How long (ms by the store clock, at `now_ms`) the append under way has held the append

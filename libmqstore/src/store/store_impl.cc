@@ -44,7 +44,8 @@ StoreImpl::StoreImpl(const StoreOptions& options, std::string dir)
       dir_(std::move(dir)),
       env_(options_.env),
       log_(env_, dir_, LogOptions(options_)),
-      flusher_(&log_, [this] { durable_event_.Notify(); }, options_.put_completion_group),
+      flusher_(
+          &log_, [this] { durable_event_.Notify(); }, options_.put_completion_group),
       queues_(env_, dir_, options_.consume_queue_entries_per_file),
       index_(options_.enable_index
                  ? std::make_unique<IndexService>(
@@ -491,6 +492,105 @@ void StoreImpl::PutBatchAsync(std::span<const MessageView> messages, BatchPutCal
       });
 }
 
+void StoreImpl::PutEachAsync(std::span<const MessageView> messages, PutEachCallback done) {
+  const size_t count = messages.size();
+  std::vector<Status> errors(count);
+  std::vector<PutResult> results(count);
+  std::vector<int64_t> ends(count, 0);  // log offset after message i; 0 when it was refused
+  if (!open_.load(std::memory_order_relaxed)) {
+    for (size_t i = 0; i < count; ++i) done(i, Status::FailedPrecondition("store is closed"));
+    return;
+  }
+  {
+    std::shared_lock<std::shared_mutex> lifecycle(lifecycle_mu_);
+    if (!open_.load(std::memory_order_relaxed)) {
+      lifecycle.unlock();  // callbacks never run under the store's locks
+      for (size_t i = 0; i < count; ++i) done(i, Status::FailedPrecondition("store is closed"));
+      return;
+    }
+    // A PreparedRecord points at its MessageView, and a parked view into its rewrite: all
+    // three vectors keep their size until the appends are done.
+    std::vector<Rewrites> rewrites(count);
+    std::vector<MessageView> to_store(count);
+    std::vector<PreparedRecord> prepared;  // of the valid messages only, in order
+    std::vector<size_t> index_of;          // prepared[k] is messages[index_of[k]]
+    prepared.reserve(count);
+    index_of.reserve(count);
+    for (size_t i = 0; i < count; ++i) {
+      Result<MessageView> view = RewriteForStorage(messages[i], &rewrites[i]);
+      errors[i] = view.status();
+      if (!errors[i].ok()) continue;
+      to_store[i] = *view;
+      PreparedRecord record;
+      errors[i] =
+          PrepareRecord(to_store[i], options_.store_host, options_.max_message_bytes, &record);
+      if (!errors[i].ok()) continue;
+      prepared.push_back(record);
+      index_of.push_back(i);
+    }
+    // As few appends as the log takes: a run of records must fit where one batch would. A
+    // record too large on its own is appended alone, and fails as its own put would.
+    std::vector<PutResult> appended(prepared.size());
+    const uint64_t limit = log_.MaxAppendBytes();
+    for (size_t first = 0; first < prepared.size();) {
+      size_t last = first + 1;
+      uint64_t bytes = static_cast<uint64_t>(prepared[first].total_size);
+      while (last < prepared.size() &&
+             bytes + static_cast<uint64_t>(prepared[last].total_size) <= limit) {
+        bytes += static_cast<uint64_t>(prepared[last].total_size);
+        ++last;
+      }
+      const std::span<const PreparedRecord> run(prepared.data() + first, last - first);
+      Result<int64_t> end = AppendRecords(run, {appended.data() + first, last - first});
+      for (size_t k = first; k < last; ++k) {
+        const size_t i = index_of[k];
+        if (!end.ok()) {
+          errors[i] = end.status();
+          continue;
+        }
+        results[i] = appended[k];
+        ends[i] = appended[k].physical_offset + appended[k].record_size;
+      }
+      first = last;
+    }
+  }
+  // Callbacks in message order, except that those waiting for the disk run once it has them.
+  std::vector<size_t> waiting;
+  int64_t write_out_end = 0;
+  for (size_t i = 0; i < count; ++i) {
+    if (!errors[i].ok() || results[i].durable || !WaitsForDisk({&messages[i], 1})) {
+      write_out_end = std::max(write_out_end, ends[i]);
+    } else {
+      waiting.push_back(i);
+    }
+  }
+  if (write_out_end > 0) RequestWriteOut(write_out_end);
+  for (size_t i = 0, next_waiting = 0; i < count; ++i) {
+    if (next_waiting < waiting.size() && waiting[next_waiting] == i) {
+      ++next_waiting;
+    } else if (!errors[i].ok()) {
+      done(i, std::move(errors[i]));
+    } else {
+      done(i, std::move(results[i]));
+    }
+  }
+  if (waiting.empty()) return;
+  int64_t wait_end = 0;
+  for (size_t i : waiting) wait_end = std::max(wait_end, ends[i]);
+  flusher_.NotifyWhenDurable(wait_end, SyncFlushDeadline(),
+                             [waiting = std::move(waiting), results = std::move(results),
+                              done = std::move(done)](Status waited) mutable {
+                               for (size_t i : waiting) {
+                                 if (!waited.ok() && !waited.IsTimedOut()) {
+                                   done(i, waited);
+                                   continue;
+                                 }
+                                 ApplyWait(waited, waited.ok(), {&results[i], 1});
+                                 done(i, std::move(results[i]));
+                               }
+                             });
+}
+
 Result<int64_t> StoreImpl::AppendBatch(std::span<const MessageView> messages,
                                        BatchPutResult* batch) {
   if (!open_.load(std::memory_order_relaxed)) return Status::FailedPrecondition("store is closed");
@@ -752,9 +852,7 @@ Status StoreImpl::AwaitScheduleRound(int timeout_ms) {
   return schedule->AwaitRound(timeout_ms);
 }
 
-int64_t StoreImpl::AppendLockHeldMs() {
-  return log_.AppendLockHeldMs(options_.clock->NowMillis());
-}
+int64_t StoreImpl::AppendLockHeldMs() { return log_.AppendLockHeldMs(options_.clock->NowMillis()); }
 
 StoreStats StoreImpl::Stats() {
   StoreStats s;

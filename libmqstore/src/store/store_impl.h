@@ -49,6 +49,7 @@ class StoreImpl final : public Store {
   Result<BatchPutResult> PutBatch(std::span<const MessageView> messages) override;
   void PutAsync(const MessageView& message, PutCallback done) override;
   void PutBatchAsync(std::span<const MessageView> messages, BatchPutCallback done) override;
+  void PutEachAsync(std::span<const MessageView> messages, PutEachCallback done) override;
   Result<ReadResult> Read(std::string_view topic, int32_t queue_id, int64_t offset,
                           int32_t max_messages, uint64_t max_bytes) override;
   Result<QueueBounds> GetQueueBounds(std::string_view topic, int32_t queue_id) override;

@@ -79,6 +79,12 @@ class RequestHandler {
   virtual ~RequestHandler() = default;
   virtual void OnRequest(const std::shared_ptr<Connection>& connection,
                          RemotingCommand request) = 0;
+  // Runs after the requests decoded from one read of `connection` (at least one) have each
+  // been given to OnRequest: on the same thread, before that thread serves anything else. A
+  // handler may hold requests back in OnRequest and act on them together here (the broker
+  // appends one read's sends to its log under one lock). An exception thrown here closes
+  // the connection.
+  virtual void OnReadProcessed(const std::shared_ptr<Connection>& /*connection*/) {}
   virtual void OnConnected(const std::shared_ptr<Connection>& /*connection*/) {}
   virtual void OnClosed(const std::shared_ptr<Connection>& /*connection*/) {}
 };

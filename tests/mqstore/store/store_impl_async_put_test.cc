@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -67,6 +68,45 @@ void PutAsync(Store* store, const Message& m, Store::PutCallback done) {
   MessageView view = m.View(&props);
   store->PutAsync(view, std::move(done));
 }
+
+// Store::PutEachAsync over `messages`; `done` sees each message's index in `messages`.
+void PutEachAsync(Store* store, const std::vector<Message>& messages, Store::PutEachCallback done) {
+  std::vector<std::string> props(messages.size());
+  std::vector<MessageView> views;
+  for (size_t i = 0; i < messages.size(); ++i) views.push_back(messages[i].View(&props[i]));
+  store->PutEachAsync(views, std::move(done));
+}
+
+// What PutEachAsync's callback was told, by message index, and how often.
+struct EachAcks {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<std::optional<Result<PutResult>>> results;
+  std::vector<int> calls;
+  std::vector<int64_t> durable_at_ack;
+  size_t answered = 0;
+
+  explicit EachAcks(size_t n) : results(n), calls(n, 0), durable_at_ack(n, -1) {}
+  Store::PutEachCallback Callback(Store* store) {
+    return [this, store](size_t i, Result<PutResult> r) {
+      int64_t durable = store->Stats().durable_offset;
+      std::lock_guard<std::mutex> l(mu);
+      results[i] = std::move(r);
+      ++calls[i];
+      durable_at_ack[i] = durable;
+      ++answered;
+      cv.notify_all();
+    };
+  }
+  bool WaitFor(size_t n) {
+    std::unique_lock<std::mutex> l(mu);
+    return cv.wait_for(l, std::chrono::milliseconds(kWaitMs), [&] { return answered >= n; });
+  }
+  size_t count() {
+    std::lock_guard<std::mutex> l(mu);
+    return answered;
+  }
+};
 
 class AsyncPutTest : public ::testing::TestWithParam<EnvKind> {
  protected:
@@ -200,6 +240,95 @@ TEST_P(AsyncPutTest, ABatchIsAcknowledgedOnceDurableWithContiguousOffsets) {
   EXPECT_GE(durable_at_ack, batch.items.back().physical_offset + batch.items.back().record_size);
 }
 
+// A group of puts (one socket read's sends): each message is its own put, with its own
+// result, its queue's next offset in group order, and an error of its own when invalid;
+// the group spans several of the test's 8 KiB segments.
+TEST_P(AsyncPutTest, EachMessageOfAGroupIsItsOwnPut) {
+  auto store = Open(FlushMode::kSync);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(test::PutMessage(store.get(), MakeMessage("E", 2, "before")).status());
+  std::vector<Message> messages;
+  std::vector<bool> valid;
+  for (int i = 0; i < 60; ++i) {
+    if (i % 13 == 5) {
+      messages.push_back(MakeMessage("E", 0, std::string(4096, 'x')));  // too large
+      valid.push_back(false);
+    } else if (i % 17 == 9) {
+      messages.push_back(MakeMessage("bad topic", 0, "x"));
+      valid.push_back(false);
+    } else {
+      messages.push_back(MakeMessage("E", i % 4, BodyFor(3, i, 300)));
+      valid.push_back(true);
+    }
+  }
+  EachAcks acks(messages.size());
+  PutEachAsync(store.get(), messages, acks.Callback(store.get()));
+  ASSERT_TRUE(acks.WaitFor(messages.size()));
+  std::lock_guard<std::mutex> l(acks.mu);
+  std::vector<int64_t> next_offset = {0, 0, 1, 0};  // queue 2 had one message before
+  std::vector<std::vector<std::string>> expected(4);
+  int64_t last_end = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    SCOPED_TRACE("message " + std::to_string(i));
+    EXPECT_EQ(acks.calls[i], 1);
+    ASSERT_TRUE(acks.results[i].has_value());
+    const Result<PutResult>& r = *acks.results[i];
+    if (!valid[i]) {
+      EXPECT_TRUE(r.status().IsInvalidArgument()) << r.status().ToString();
+      continue;
+    }
+    ASSERT_OK(r.status());
+    EXPECT_EQ(r->status, PutStatus::kOk);
+    EXPECT_TRUE(r->durable);
+    EXPECT_GE(acks.durable_at_ack[i], r->physical_offset + r->record_size)
+        << "acknowledged before its bytes were durable";
+    EXPECT_GT(r->physical_offset, last_end - 1) << "out of log order";
+    last_end = r->physical_offset + r->record_size;
+    const size_t q = static_cast<size_t>(messages[i].queue_id);
+    EXPECT_EQ(r->queue_offset, next_offset[q]++);
+    expected[q].push_back(BodyFor(3, static_cast<int64_t>(i), 300));
+  }
+  ASSERT_OK(store->AwaitDispatched(store->Stats().appended_offset, kWaitMs));
+  for (int32_t q = 0; q < 4; ++q) {
+    ASSERT_OK_AND_ASSIGN(std::vector<ReadBack> got, ReadQueue(store.get(), "E", q));
+    const size_t skip = q == 2 ? 1 : 0;
+    ASSERT_EQ(got.size(), expected[static_cast<size_t>(q)].size() + skip);
+    for (size_t k = skip; k < got.size(); ++k) {
+      ParsedRecord p;
+      ASSERT_OK(got[k].Parse(&p));
+      EXPECT_EQ(p.body, expected[static_cast<size_t>(q)][k - skip]);
+    }
+  }
+}
+
+TEST_P(AsyncPutTest, AGroupInAsyncFlushIsAnsweredBeforeTheCallReturns) {
+  auto store = Open(FlushMode::kAsync);
+  ASSERT_NE(store, nullptr);
+  std::vector<Message> messages;
+  for (int i = 0; i < 5; ++i) messages.push_back(MakeMessage("A", 0, BodyFor(4, i, 50)));
+  EachAcks acks(messages.size());
+  PutEachAsync(store.get(), messages, acks.Callback(store.get()));
+  ASSERT_EQ(acks.count(), messages.size());
+  for (size_t i = 0; i < messages.size(); ++i) {
+    ASSERT_OK(acks.results[i]->status());
+    EXPECT_EQ((*acks.results[i])->queue_offset, static_cast<int64_t>(i));
+  }
+}
+
+TEST_P(AsyncPutTest, AGroupPutIntoAClosedStoreFailsEachMessage) {
+  auto store = Open(FlushMode::kSync);
+  ASSERT_NE(store, nullptr);
+  ASSERT_OK(store->Close());
+  std::vector<Message> messages = {MakeMessage("S", 0, "a"), MakeMessage("S", 1, "b")};
+  EachAcks acks(messages.size());
+  PutEachAsync(store.get(), messages, acks.Callback(store.get()));
+  ASSERT_EQ(acks.count(), 2u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(acks.calls[i], 1);
+    EXPECT_EQ(acks.results[i]->status().code(), Status::Code::kFailedPrecondition);
+  }
+}
+
 // SYNC_FLUSH over a disk whose syncs can be held (FaultInjectionEnv's sync gate) or failed.
 class AsyncPutStuckSyncTest : public ::testing::Test {
  protected:
@@ -284,6 +413,43 @@ TEST_F(AsyncPutStuckSyncTest, TheCallbacksOneSyncCompletesRunInsideOneCompletion
   for (const auto& r : acks.results) ASSERT_OK(r.status());
 }
 
+// In one group, the messages that do not wait for the disk (WAIT=false) are answered at
+// once; the others only once a sync has them.
+TEST_F(AsyncPutStuckSyncTest, AGroupAnswersItsNoWaitMessagesAtOnceAndTheRestOnceDurable) {
+  Open(kWaitMs);
+  Acks first;
+  env_.CloseSyncGate();
+  PutAsync(store_.get(), MakeMessage("G", 0, "first"), first.Callback(store_.get()));
+  ASSERT_TRUE(env_.WaitForBlockedSync(std::chrono::seconds(10)));
+  std::vector<Message> messages;
+  for (int i = 0; i < 6; ++i) {
+    messages.push_back(MakeMessage("G", 1, BodyFor(5, i, 64)));
+    if (i % 2 == 1) messages.back().SetProperty(std::string(property::kWaitStoreMsgOk), "false");
+  }
+  EachAcks acks(messages.size());
+  PutEachAsync(store_.get(), messages, acks.Callback(store_.get()));
+  {
+    std::lock_guard<std::mutex> l(acks.mu);
+    for (size_t i = 0; i < messages.size(); ++i) {
+      EXPECT_EQ(acks.calls[i], i % 2 == 1 ? 1 : 0) << i;
+    }
+  }
+  env_.OpenSyncGate();
+  ASSERT_TRUE(acks.WaitFor(messages.size()));
+  std::lock_guard<std::mutex> l(acks.mu);
+  for (size_t i = 0; i < messages.size(); ++i) {
+    SCOPED_TRACE("message " + std::to_string(i));
+    EXPECT_EQ(acks.calls[i], 1);
+    ASSERT_OK(acks.results[i]->status());
+    const PutResult& r = **acks.results[i];
+    EXPECT_EQ(r.queue_offset, static_cast<int64_t>(i));
+    if (i % 2 == 0) {
+      EXPECT_TRUE(r.durable);
+      EXPECT_GE(acks.durable_at_ack[i], r.physical_offset + r.record_size);
+    }
+  }
+}
+
 TEST_F(AsyncPutStuckSyncTest, APutBehindAStuckSyncTimesOutAndStaysInTheLog) {
   Open(50);
   Acks acks;
@@ -319,9 +485,18 @@ TEST_F(AsyncPutStuckSyncTest, AFailedSyncFailsTheWaitingPutsAndEveryLaterOne) {
   EXPECT_EQ(store_->Stats().appended_offset, appended);
 }
 
-// Power cuts at random points while asynchronous SYNC_FLUSH puts run: every put whose
-// callback said OK before the cut is in the recovered store with identical bytes.
-TEST(AsyncPutCrashTest, AcknowledgedPutsSurviveAPowerCutAtAnyPoint) {
+// Power cuts at random points while asynchronous SYNC_FLUSH puts run, one at a time
+// (PutAsync) or in groups (PutEachAsync): every put whose callback said OK before the cut is
+// in the recovered store with identical bytes.
+class AsyncPutCrashTest : public ::testing::TestWithParam<bool> {};
+
+INSTANTIATE_TEST_SUITE_P(Grouping, AsyncPutCrashTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& grouping) {
+                           return grouping.param ? "Grouped" : "OneByOne";
+                         });
+
+TEST_P(AsyncPutCrashTest, AcknowledgedPutsSurviveAPowerCutAtAnyPoint) {
+  const bool grouped = GetParam();
   for (uint32_t round = 0; round < 12; ++round) {
     SCOPED_TRACE("round " + std::to_string(round));
     auto mem = NewMemEnv();
@@ -337,16 +512,30 @@ TEST(AsyncPutCrashTest, AcknowledgedPutsSurviveAPowerCutAtAnyPoint) {
     constexpr int kMaxPuts = 20 * kPutsPerRound;
     env.Arm(3 + round * 8, {CrashMode::kDropUnsynced, round}, /*any_thread=*/true);
     while (!env.crashed() && issued < kMaxPuts) {
-      for (int n = 0; n < kPutsPerRound; ++n, ++issued) {
-        const int i = issued;
-        PutAsync(store.get(), MakeMessage("C", i % 3, BodyFor(2, i, 200)),
-                 [&, i](Result<PutResult> r) {
-                   if (r.ok() && r->status == PutStatus::kOk && !env.crashed()) {
-                     std::lock_guard<std::mutex> l(mu);
-                     acked.push_back(i);
-                   }
-                   answered++;
-                 });
+      auto answer = [&](int i, const Result<PutResult>& r) {
+        if (r.ok() && r->status == PutStatus::kOk && !env.crashed()) {
+          std::lock_guard<std::mutex> l(mu);
+          acked.push_back(i);
+        }
+        answered++;
+      };
+      constexpr int kGroup = 7;
+      for (int n = 0; n < kPutsPerRound;) {
+        const int first = issued;
+        if (grouped) {
+          std::vector<Message> group;
+          for (int k = 0; k < kGroup && n < kPutsPerRound; ++k, ++n, ++issued) {
+            group.push_back(MakeMessage("C", issued % 3, BodyFor(2, issued, 200)));
+          }
+          PutEachAsync(store.get(), group, [&answer, first](size_t k, Result<PutResult> r) {
+            answer(first + static_cast<int>(k), r);
+          });
+        } else {
+          PutAsync(store.get(), MakeMessage("C", first % 3, BodyFor(2, first, 200)),
+                   [&answer, first](Result<PutResult> r) { answer(first, r); });
+          ++n;
+          ++issued;
+        }
       }
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
       while (answered.load() < issued && std::chrono::steady_clock::now() < deadline) {
