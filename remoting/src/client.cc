@@ -52,7 +52,7 @@ class ConnectAttempt : public std::enable_shared_from_this<ConnectAttempt> {
       : pool_(std::move(pool)),
         address_(std::move(address)),
         client_(std::move(client)),
-        strand_(asio::make_strand(pool_->context())),
+        strand_(asio::make_strand(pool_->NextContext())),
         resolver_(strand_),
         socket_(strand_),
         timer_(strand_) {}

@@ -1,11 +1,19 @@
-// The transport threads: one asio::io_context run by N threads. Servers and clients each own
-// one (or share one); connections keep it alive (shared_ptr) so that a socket never outlives
-// its context.
+// The transport threads: N threads, each running an asio::io_context of its own (an event
+// loop, as Netty's). Servers and clients each own a pool (or share one); connections keep it
+// alive (shared_ptr) so that a socket never outlives its context.
+//
+// One context per thread rather than one shared by all: a shared context hands each ready
+// socket to whichever thread is free, and the threads wake one another through the context's
+// condition variable to do so, a futex call and a context switch per hand-off. With a
+// context each, a connection's handlers all run on the thread its context was handed to, and
+// a thread sleeps only in its own epoll_wait. The cost: a thread stuck in one handler stalls
+// the connections of its context, not all of them (handlers must not block anyway).
 #ifndef REMOTING_IO_POOL_H_
 #define REMOTING_IO_POOL_H_
 
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -28,7 +36,8 @@ class IoPool {
   IoPool(const IoPool&) = delete;
   IoPool& operator=(const IoPool&) = delete;
 
-  asio::io_context& context() { return context_; }
+  // A context for a new socket, strand or timer: the threads' contexts in turn.
+  asio::io_context& NextContext();
 
   // Starts the threads. Called once.
   void Start();
@@ -45,11 +54,16 @@ class IoPool {
   bool OnOwnThread() const;
 
  private:
-  IoPool(int threads, std::string role);
-  void RunThread();
+  struct Loop {
+    asio::io_context context{1};  // run by one thread
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+  };
 
-  asio::io_context context_;
-  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  IoPool(int threads, std::string role);
+  void RunThread(Loop& loop);
+
+  std::vector<std::unique_ptr<Loop>> loops_;  // one per thread; fixed after construction
+  std::atomic<size_t> next_loop_{0};
   const int thread_count_;
   const std::string role_;  // in the threads' names
   std::vector<std::thread> threads_;

@@ -37,8 +37,9 @@ class RemotingServerImpl final : public RemotingServer {
   RemotingServerImpl(const ServerOptions& options, std::shared_ptr<RequestHandler> handler)
       : options_(options),
         handler_(std::move(handler)),
+        accept_pool_(IoPool::Create(1, "server-accept")),
         pool_(IoPool::Create(options.io_threads, "server-io")),
-        acceptor_strand_(asio::make_strand(pool_->context())),
+        acceptor_strand_(asio::make_strand(accept_pool_->NextContext())),
         acceptor_(acceptor_strand_),
         retry_timer_(acceptor_strand_),
         registry_(std::make_shared<ConnectionRegistry>()),
@@ -49,7 +50,7 @@ class RemotingServerImpl final : public RemotingServer {
   Status Listen() {
     MQ_ASSIGN_OR_RETURN(
         auto endpoints,
-        internal::ResolveSync(pool_->context(), {options_.bind_address, options_.port}));
+        internal::ResolveSync(accept_pool_->NextContext(), {options_.bind_address, options_.port}));
     asio::ip::tcp::endpoint endpoint = endpoints.begin()->endpoint();
     std::string where = options_.bind_address + ":" + std::to_string(options_.port);
     asio::error_code ec;
@@ -66,6 +67,7 @@ class RemotingServerImpl final : public RemotingServer {
     if (ec) return Status::IOError("cannot read the bound port of " + where + ": " + ec.message());
     accepting_ = true;
     pool_->Start();
+    accept_pool_->Start();
     asio::post(acceptor_strand_, [this] { AcceptNext(); });
     return Status::OK();
   }
@@ -107,6 +109,7 @@ class RemotingServerImpl final : public RemotingServer {
     }
     for (auto& [id, connection] : connections) connection->Close();
     pool_->Stop(kStopGrace);
+    accept_pool_->Stop(kStopGrace);
     // Normally every connection's close ran and removed it; the rest (a pool stopped before
     // they finished) are dropped here.
     std::lock_guard<std::mutex> lock(registry_->mu);
@@ -126,7 +129,7 @@ class RemotingServerImpl final : public RemotingServer {
 
   void AcceptNext() {  // acceptor strand
     if (!accepting()) return;
-    acceptor_.async_accept(asio::make_strand(pool_->context()),
+    acceptor_.async_accept(asio::make_strand(pool_->NextContext()),
                            [this](const asio::error_code& ec, internal::Socket socket) {
                              OnAccepted(ec, std::move(socket));
                            });
@@ -166,7 +169,11 @@ class RemotingServerImpl final : public RemotingServer {
 
   const ServerOptions options_;
   const std::shared_ptr<RequestHandler> handler_;
-  const std::shared_ptr<IoPool> pool_;
+  // Accepting has a thread of its own: each connection's handlers run on one transport
+  // thread (IoPool), and one of them stuck in a handler must not stop new connections from
+  // being taken and given to the others.
+  const std::shared_ptr<IoPool> accept_pool_;
+  const std::shared_ptr<IoPool> pool_;  // the connections' transport threads
   Strand acceptor_strand_;
   asio::basic_socket_acceptor<asio::ip::tcp, Strand> acceptor_;
   asio::basic_waitable_timer<std::chrono::steady_clock,

@@ -268,8 +268,10 @@ TEST_F(SendFlowControlTest, WhileAPutHoldsTheCommitLogSendsAreRefusedInsteadOfWa
   }
   ASSERT_GT(store->AppendLockHeldMs(), kStuckMs) << "no put ever waited on the full write buffer";
 
-  // Another producer (its own connection: the stuck put holds its connection's handler) is
-  // refused at once rather than left waiting on the lock, and nothing of it is stored.
+  // Another producer is refused at once rather than left waiting on the lock, and nothing
+  // of it is stored. Its connection is the broker's second, and so goes to the other
+  // transport thread (connections are dealt to them in turn): the stuck put holds the
+  // thread of the first.
   auto other = mqremoting::RemotingClient::Create({});
   const int64_t appended = store->Stats().appended_offset;
   auto refused = other->InvokeSync(broker_->identity().broker_addr,
