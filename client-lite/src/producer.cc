@@ -634,38 +634,41 @@ void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
   const std::string address = send->address;  // the callback may end `send` before we return
   // Only latency-fault avoidance reads it (RecordLatency); a clock read per send is not free.
   if (faults_) send->started_at = std::chrono::steady_clock::now();
-  remoting_->InvokeAsync(address, std::move(request), options_.send_timeout,
-                         [this, send = std::move(send)](Result<RemotingCommand> response) mutable {
-                           const bool may_retry = send->retries_left > 0;
-                           const std::string broker = send->result.queue.broker_name;
-                           Result<SendResult> outcome = Status::OK();
-                           bool retryable;
-                           if (response.ok()) {
-                             retryable = RetryableCode(response->code);
-                             outcome = CompleteSend(
-                                 *response, may_retry ? send->result : std::move(send->result));
-                           } else {
-                             // Shutdown aborts what is in flight: that is not tried again.
-                             retryable = response.status().code() != Status::Code::kAborted;
-                             outcome = response.status();
-                           }
-                           // Recorded before a retry picks its queue, as Java's callback does.
-                           RecordLatency(broker, send->started_at, outcome.status());
-                           if (!outcome.ok() && retryable && may_retry) {
-                             --send->retries_left;
-                             ++send->result.attempts;
-                             if (send->info) {
-                               // With latency-fault avoidance a retry goes where a send is
-                               // likely to work, not to the broker that just failed.
-                               const size_t index = PickQueue(*send->info, broker);
-                               send->result.queue = send->info->queues[index];
-                               send->address = send->info->addresses[index];
-                             }
-                             InvokeAsyncSend(std::move(send));
-                             return;
-                           }
-                           send->done(std::move(outcome));
-                         });
+  remoting_->InvokeAsync(
+      address, std::move(request), options_.send_timeout,
+      [this, send = std::move(send)](Result<RemotingCommand> response) mutable {
+        const bool may_retry = send->retries_left > 0;
+        const std::string broker = send->result.queue.broker_name;
+        Result<SendResult> outcome = Status::OK();
+        bool retryable;
+        if (response.ok()) {
+          retryable = RetryableCode(response->code);
+          // A success is not tried again: its result is not needed after.
+          const bool may_need_result = may_retry && response->code != response_code::kSuccess;
+          outcome =
+              CompleteSend(*response, may_need_result ? send->result : std::move(send->result));
+        } else {
+          // Shutdown aborts what is in flight: that is not tried again.
+          retryable = response.status().code() != Status::Code::kAborted;
+          outcome = response.status();
+        }
+        // Recorded before a retry picks its queue, as Java's callback does.
+        RecordLatency(broker, send->started_at, outcome.status());
+        if (!outcome.ok() && retryable && may_retry) {
+          --send->retries_left;
+          ++send->result.attempts;
+          if (send->info) {
+            // With latency-fault avoidance a retry goes where a send is
+            // likely to work, not to the broker that just failed.
+            const size_t index = PickQueue(*send->info, broker);
+            send->result.queue = send->info->queues[index];
+            send->address = send->info->addresses[index];
+          }
+          InvokeAsyncSend(std::move(send));
+          return;
+        }
+        send->done(std::move(outcome));
+      });
 }
 
 Result<SendResult> Producer::SendOnce(const Message& message, const MessageQueue& queue,

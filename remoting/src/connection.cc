@@ -1,5 +1,6 @@
 #include "connection.h"
 
+#include <algorithm>
 #include <asio/post.hpp>
 #include <cstring>
 #include <exception>
@@ -320,7 +321,6 @@ void ConnectionImpl::InvokeInternal(RemotingCommand request, Millis timeout, Res
       return;
     }
     pending_.emplace(opaque, PendingCall{std::move(done), deadline});
-    deadlines_.emplace(deadline, opaque);
     if (deadline < armed_deadline_) {
       armed_deadline_ = deadline;
       arm = true;
@@ -380,7 +380,6 @@ bool ConnectionImpl::TryTakePending(int32_t opaque, PendingCall* call) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = pending_.find(opaque);
   if (it == pending_.end()) return false;
-  deadlines_.erase({it->second.deadline, opaque});
   *call = std::move(it->second);
   pending_.erase(it);
   return true;
@@ -390,8 +389,8 @@ void ConnectionImpl::ArmTimer() {
   Clock::time_point next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || deadlines_.empty()) return;
-    next = deadlines_.begin()->first;
+    if (closed_ || pending_.empty() || armed_deadline_ == Clock::time_point::max()) return;
+    next = armed_deadline_;
   }
   timer_.expires_at(next);
   timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) { self->OnTimer(ec); });
@@ -405,18 +404,22 @@ void ConnectionImpl::OnTimer(const asio::error_code& ec) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return;
-    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-      int32_t opaque = deadlines_.begin()->second;
-      deadlines_.erase(deadlines_.begin());
-      auto it = pending_.find(opaque);
-      if (it != pending_.end()) {
-        expired.emplace_back(opaque, std::move(it->second));
-        pending_.erase(it);
+    for (auto it = pending_.begin(); it != pending_.end();) {
+      if (it->second.deadline <= now) {
+        expired.emplace_back(it->first, std::move(it->second));
+        it = pending_.erase(it);
+      } else {
+        next = std::min(next, it->second.deadline);
+        ++it;
       }
     }
-    if (!deadlines_.empty()) next = deadlines_.begin()->first;
     armed_deadline_ = next;
   }
+  // In the order they fell due, as they were sent.
+  std::sort(expired.begin(), expired.end(), [](const auto& a, const auto& b) {
+    return a.second.deadline != b.second.deadline ? a.second.deadline < b.second.deadline
+                                                  : a.first < b.first;
+  });
   for (auto& [opaque, call] : expired) {
     call.done(Status::TimedOut("no response from " + remote_address_ +
                                " to the request with opaque " + std::to_string(opaque) +
@@ -440,7 +443,7 @@ void ConnectionImpl::CloseFor(LogLevel level, const std::string& reason) {
     if (closed_) return;
     closed_ = true;
     pending.swap(pending_);
-    deadlines_.clear();
+    armed_deadline_ = Clock::time_point::max();
     inflight = inflight_;
     inflight_ = 0;
     paused_ = false;

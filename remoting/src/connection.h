@@ -23,7 +23,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -171,7 +170,9 @@ class ConnectionImpl final : public Connection,
   // thread off the strand (or its WriteBatch) is about to write.
   bool write_scheduled_ = false;
   std::unordered_map<int32_t, PendingCall> pending_;
-  std::set<std::pair<Clock::time_point, int32_t>> deadlines_;
+  // When the timer fires next: no later than the earliest deadline in pending_. It fires once
+  // per timeout period or so, and then looks through pending_: cheaper than keeping the
+  // deadlines ordered, which cost a tree node per call.
   Clock::time_point armed_deadline_ = Clock::time_point::max();
 };
 
