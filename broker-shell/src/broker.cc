@@ -142,7 +142,13 @@ class RequestDispatcher : public mqremoting::RequestHandler {
     held_.requests.clear();
     std::shared_ptr<mqremoting::Connection> connection = std::move(held_.connection);
     held_.connection.reset();
-    held_.processor->ProcessEach(connection, requests);
+    try {
+      held_.processor->ProcessEach(connection, requests);
+    } catch (...) {
+      // Some of them may never be answered: the client must not wait for them.
+      connection->Close();
+      throw;
+    }
   }
 
   static thread_local Held held_;

@@ -377,8 +377,8 @@ void SendProcessor::SendEach(const std::shared_ptr<mqremoting::Connection>& conn
     answers->each.push_back(Answer{ResponseShape(request), header.queue_id, std::move(unique_id)});
   }
   if (messages.empty()) return;
-  // The answers given at once (ASYNC_FLUSH) leave in one write.
-  mqremoting::WriteBatch one_write;
+  // The answers given at once (ASYNC_FLUSH) are sent on the connection's own thread, which
+  // queues them and writes them together once this read is done.
   context_->store->PutEachAsync(messages, [answers](size_t index,
                                                     mqstore::Result<mqstore::PutResult> put) {
     answers->awaiting_disk->fetch_sub(1, std::memory_order_acq_rel);
