@@ -808,6 +808,30 @@ TEST_F(TransportTest, AThrowingHandlerAnswersSystemError) {
   EXPECT_TRUE(server_->AwaitIdle(kLong));
 }
 
+// Frames 1..count of code 10, frame i with opaque i and an i-byte body, back to back.
+std::string NumberedFrames(int count) {
+  std::string frames;
+  for (int i = 1; i <= count; ++i) {
+    RemotingCommand request = RemotingCommand::Request(10);
+    request.opaque = i;
+    request.body = std::string(static_cast<size_t>(i), 'b');
+    frames += EncodeFrame(request);
+  }
+  return frames;
+}
+
+// Reads `count` echoed answers to NumberedFrames(count): each frame answered once.
+void ExpectEachNumberedFrameAnswered(RawSocket& raw, int count) {
+  std::set<int32_t> opaques;
+  for (int i = 0; i < count; ++i) {
+    auto response = raw.ReadFrame();
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->body.size(), static_cast<size_t>(response->opaque));
+    opaques.insert(response->opaque);
+  }
+  EXPECT_EQ(opaques.size(), static_cast<size_t>(count));
+}
+
 // A handler that holds every request back and answers them all at the end of the read, as
 // the broker does with sends: it sees each read's requests once, on the thread that
 // delivered them, and every request gets its answer.
@@ -844,23 +868,9 @@ TEST_F(TransportTest, RequestsHeldBackTillTheEndOfTheirReadAreAllAnswered) {
   StartServer(handler, options);
   RawSocket raw(server_->port());
   ASSERT_TRUE(raw.connected());
-  std::string frames;
   constexpr int kFrames = 50;
-  for (int i = 1; i <= kFrames; ++i) {
-    RemotingCommand request = RemotingCommand::Request(10);
-    request.opaque = i;
-    request.body = std::string(static_cast<size_t>(i), 'r');
-    frames += EncodeFrame(request);
-  }
-  ASSERT_TRUE(raw.Write(frames));
-  std::set<int32_t> opaques;
-  for (int i = 0; i < kFrames; ++i) {
-    auto response = raw.ReadFrame();
-    ASSERT_TRUE(response.ok()) << response.status().ToString();
-    EXPECT_EQ(response->body.size(), static_cast<size_t>(response->opaque));
-    opaques.insert(response->opaque);
-  }
-  EXPECT_EQ(opaques.size(), static_cast<size_t>(kFrames));
+  ASSERT_TRUE(raw.Write(NumberedFrames(kFrames)));
+  ExpectEachNumberedFrameAnswered(raw, kFrames);
   EXPECT_GE(handler->reads_with_requests(), 1);
   EXPECT_LT(handler->reads_with_requests(), kFrames) << "no read held more than one request";
   EXPECT_EQ(handler->wrong(), 0);
@@ -893,26 +903,13 @@ TEST_F(TransportTest, PipelinedFramesInOneWriteAreAllServed) {
   StartServer(handler);
   RawSocket raw(server_->port());
   ASSERT_TRUE(raw.connected());
-  std::string batch;
   constexpr int kFrames = 300;
-  for (int i = 1; i <= kFrames; ++i) {
-    RemotingCommand request = RemotingCommand::Request(10);
-    request.opaque = i;
-    request.body = std::string(static_cast<size_t>(i), 'b');
-    batch += EncodeFrame(request);
-  }
+  const std::string batch = NumberedFrames(kFrames);
   // Split at an awkward place so that frames straddle reads.
   ASSERT_TRUE(raw.Write(std::string_view(batch).substr(0, 7)));
   std::this_thread::sleep_for(5ms);
   ASSERT_TRUE(raw.Write(std::string_view(batch).substr(7)));
-  std::set<int32_t> opaques;
-  for (int i = 0; i < kFrames; ++i) {
-    auto response = raw.ReadFrame();
-    ASSERT_TRUE(response.ok()) << response.status().ToString();
-    EXPECT_EQ(response->body.size(), static_cast<size_t>(response->opaque));
-    opaques.insert(response->opaque);
-  }
-  EXPECT_EQ(opaques.size(), static_cast<size_t>(kFrames));
+  ExpectEachNumberedFrameAnswered(raw, kFrames);
 }
 
 TEST_F(TransportTest, BinaryHeaderRequestsGetBinaryResponses) {
