@@ -389,7 +389,12 @@ void ConnectionImpl::ArmTimer() {
   Clock::time_point next;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (closed_ || pending_.empty() || armed_deadline_ == Clock::time_point::max()) return;
+    if (closed_) return;
+    if (pending_.empty()) {
+      // Answered before the timer was set: the next call must set it again.
+      armed_deadline_ = Clock::time_point::max();
+      return;
+    }
     next = armed_deadline_;
   }
   timer_.expires_at(next);
