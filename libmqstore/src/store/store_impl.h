@@ -105,6 +105,10 @@ class StoreImpl final : public Store {
     std::optional<ScheduleRewrite> parked;
   };
   Result<MessageView> RewriteForStorage(const MessageView& message, Rewrites* rewrites);
+  // RewriteForStorage, then PrepareRecord of what is to be stored. `*prepared` points into
+  // `*to_store`, which may point into `*rewrites`: all three must outlive the append.
+  Status PrepareForStorage(const MessageView& message, Rewrites* rewrites, MessageView* to_store,
+                           PreparedRecord* prepared);
   // Opens the progress store the schedulers and the transaction checks share.
   Status OpenProgress();
   Status StartSchedule();
