@@ -138,8 +138,8 @@ class RequestDispatcher : public mqremoting::RequestHandler {
   void ServeHeld() {
     if (held_.requests.empty()) return;
     // Taken out first: a processor that throws leaves nothing behind for the next read.
-    std::vector<RemotingCommand> requests = std::move(held_.requests);
-    held_.requests.clear();
+    std::vector<RemotingCommand> requests;
+    requests.swap(held_.requests);
     std::shared_ptr<mqremoting::Connection> connection = std::move(held_.connection);
     held_.connection.reset();
     try {
@@ -149,6 +149,9 @@ class RequestDispatcher : public mqremoting::RequestHandler {
       connection->Close();
       throw;
     }
+    // The room stays for the next read's sends (this runs once per read).
+    requests.clear();
+    held_.requests.swap(requests);
   }
 
   static thread_local Held held_;
