@@ -148,6 +148,9 @@ class FaultInjectionEnv::FaultFile final : public File {
   }
   void DropCache(uint64_t offset, uint64_t len) override { base_->DropCache(offset, len); }
   Status WriteBack(uint64_t offset, uint64_t len) override { return base_->WriteBack(offset, len); }
+  void StartWriteBack(uint64_t offset, uint64_t len) override {
+    base_->StartWriteBack(offset, len);
+  }
   Result<uint64_t> Size() override { return base_->Size(); }
   Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
     MQ_RETURN_IF_ERROR(env_->Before(kOpMap, path(), /*crash_point=*/false));

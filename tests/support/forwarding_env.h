@@ -28,6 +28,9 @@ class ForwardingFile : public File {
   Status ZeroRange(uint64_t offset, uint64_t len) override { return file_->ZeroRange(offset, len); }
   void DropCache(uint64_t offset, uint64_t len) override { file_->DropCache(offset, len); }
   Status WriteBack(uint64_t offset, uint64_t len) override { return file_->WriteBack(offset, len); }
+  void StartWriteBack(uint64_t offset, uint64_t len) override {
+    file_->StartWriteBack(offset, len);
+  }
   Result<uint64_t> Size() override { return file_->Size(); }
   Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) override {
     return file_->Map(len, writable);

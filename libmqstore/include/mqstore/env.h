@@ -97,6 +97,14 @@ class File {
     (void)len;
     return Status::OK();
   }
+  // Hint: starts writing the dirty cached pages of [offset, offset + len) to the disk and
+  // returns without waiting for them (sync_file_range WRITE on POSIX), so that a later
+  // Sync finds less to write. Consumes no write-back error: the Sync that follows on any
+  // descriptor reports it. The default does nothing.
+  virtual void StartWriteBack(uint64_t offset, uint64_t len) {
+    (void)offset;
+    (void)len;
+  }
   virtual Result<uint64_t> Size() = 0;
   // Maps [0, len) of the file; `len` must not exceed the file size.
   virtual Result<std::unique_ptr<MappedRegion>> Map(size_t len, bool writable) = 0;

@@ -182,9 +182,10 @@ class CommitLog {
   // Buffered mode: where to copy `n` bytes of log starting at `pos` (== appended_) in the
   // write buffer, writing the buffer out first when it has no room. REQUIRES: append_mu_.
   Result<char*> ReserveBuffer(int64_t pos, uint64_t n);
-  // Asks the allocator thread to prepare the log up to `prepare_to` and to drop cached
-  // pages below `drop_below` (either may be 0: nothing asked).
-  void RequestMaintenance(int64_t prepare_to, int64_t drop_below);
+  // Asks the allocator thread to prepare the log up to `prepare_to`, to drop cached pages
+  // below `drop_below` and to start writing back the log below `write_behind_to` (any may
+  // be 0: nothing asked).
+  void RequestMaintenance(int64_t prepare_to, int64_t drop_below, int64_t write_behind_to = 0);
   // Prepares [prepared_to_, prepare_target_) in 4 MiB steps, unlocking `l` (alloc_mu_)
   // while it works; stops where the next segment does not exist yet.
   void PrepareTo(std::unique_lock<std::mutex>& l);
@@ -193,6 +194,9 @@ class CommitLog {
   void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
   // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
   void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
+  // Mapped mode: releases the pages of [written_behind_, target) and starts their write-back
+  // (MappedFile::StartWriteBack), unlocking `l`.
+  void WriteBehindTo(int64_t target, std::unique_lock<std::mutex>& l);
   // Calls `part(segment, begin, end)` with the segment-relative bounds of each segment's
   // share of log bytes [from, to), in order; stops at the first offset no segment holds
   // (segments removed by retention took their pages with them).
@@ -241,6 +245,8 @@ class CommitLog {
   int64_t prepared_to_ = 0;            // allocator thread only
   int64_t drop_target_ = 0;            // GUARDED_BY(alloc_mu_)
   int64_t dropped_below_ = 0;          // allocator thread only
+  int64_t write_behind_target_ = 0;    // GUARDED_BY(alloc_mu_)
+  int64_t written_behind_ = 0;         // allocator thread only
   SegmentZeroer zeroer_{env_};         // the allocator thread's (ZeroAhead)
   std::thread allocator_;
 };

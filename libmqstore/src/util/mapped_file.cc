@@ -77,6 +77,16 @@ Status MappedFile::SyncFile() {
   return file->Sync();
 }
 
+void MappedFile::StartWriteBack(uint64_t from, uint64_t to) {
+  constexpr uint64_t kPage = 4096;
+  from = from / kPage * kPage;
+  to = to / kPage * kPage;
+  if (to <= from) return;
+  Release(from, to);
+  Result<std::shared_ptr<File>> file = Writer();
+  if (file.ok()) (*file)->StartWriteBack(from, to - from);  // a hint: Sync sees a failed disk
+}
+
 void MappedFile::DropCache(uint64_t from, uint64_t to) {
   if (to <= from) return;
   // What is read here from now on comes from the disk, mostly in order.

@@ -73,6 +73,10 @@ class MappedFile {
   // memory is reused (a hint). Pages still mapped (here or elsewhere) stay: Release first.
   // Faults in the range read ahead again (a created file's mapping does not).
   void DropCache(uint64_t from, uint64_t to);
+  // Hint for bytes written through the mapping whose writer has moved on: drops the whole
+  // pages of [from, to) from the page tables (as SyncReleasingPages) and starts writing them
+  // back without waiting (File::StartWriteBack), so that the next Sync has little left to do.
+  void StartWriteBack(uint64_t from, uint64_t to);
   // The write path that bypasses the mapping (the commit log's buffered mode): pwrite
   // through a descriptor opened on first use and kept until CloseWriter(). Readers see the
   // bytes through the mapping at once: both are views of the same page cache.

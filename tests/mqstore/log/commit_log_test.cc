@@ -6,6 +6,7 @@
 #include <atomic>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -14,6 +15,7 @@
 #include "log/record_format.h"
 #include "log_test_util.h"
 #include "mqstore/coding.h"
+#include "support/forwarding_env.h"
 #include "support/test_util.h"
 #include "util/filename.h"
 
@@ -573,6 +575,133 @@ TEST_F(CommitLogTest, TheFirstSegmentIsPreparedOnceTheFirstAppendMakesIt) {
   EXPECT_EQ(test::PagesMappedIn(base + 4096, 64 << 10), 0) << "left to the appends";
   // Past what was asked for, nothing.
   EXPECT_EQ(test::PagesMappedIn(base + 2 * kAhead, kAhead), 0);
+}
+
+// The prefault is asked for every 512 KiB of appends, so that it stays prepare_ahead_bytes
+// ahead of them in small steps. Asked for every 8 MiB, it filled 8 MiB at once: milliseconds
+// of a core in a burst, which every message in flight waited out (0018, "Later").
+TEST_F(CommitLogTest, ThePrefaultFollowsTheAppendsInSmallSteps) {
+  constexpr uint64_t kSegmentBytes = 8 << 20;
+  constexpr uint64_t kAhead = 1 << 20;
+  test::TempDir dir;
+  CommitLog::Options o = Options(kSegmentBytes);
+  o.prepare_ahead_bytes = kAhead;
+  CommitLog log(Env::Default(), dir.path(), o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  while (log.appended() < 2 * static_cast<int64_t>(kAhead)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  const char* base = log.SegmentFor(0)->data();
+  if (test::PagesMappedIn(base, kAhead) < 0) GTEST_SKIP() << "/proc/self/pagemap cannot be read";
+  // The last request came at the 2 MiB step, for 1 MiB past it; the first 8 MiB step is far.
+  const char* ahead = base + 2 * kAhead + kAhead / 2;
+  EXPECT_TRUE(test::WaitUntil([&] {
+    return test::PagesMappedIn(ahead, kAhead / 2) == static_cast<int64_t>(kAhead / 2 / 4096);
+  })) << test::PagesMappedIn(ahead, kAhead / 2)
+      << " of " << kAhead / 2 / 4096 << " pages mapped";
+  EXPECT_EQ(test::PagesMappedIn(base + 4 * kAhead, kAhead), 0) << "past what was asked for";
+}
+
+// Records, per file, the ranges it was asked to start writing back (File::StartWriteBack).
+class WriteBehindRecordingEnv final : public test::ForwardingEnv {
+ public:
+  WriteBehindRecordingEnv() : ForwardingEnv(NewMemEnv()) {}
+  std::vector<std::pair<uint64_t, uint64_t>> Started(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return started_[path];
+  }
+  size_t FilesStarted() {
+    std::lock_guard<std::mutex> l(mu_);
+    return started_.size();
+  }
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->OpenFile(path, mode));
+    return std::unique_ptr<File>(new RecordingFile(this, std::move(file)));
+  }
+
+ private:
+  class RecordingFile final : public test::ForwardingFile {
+   public:
+    RecordingFile(WriteBehindRecordingEnv* env, std::unique_ptr<File> file)
+        : ForwardingFile(std::move(file)), env_(env) {}
+    void StartWriteBack(uint64_t offset, uint64_t len) override {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      env_->started_[path()].emplace_back(offset, offset + len);
+    }
+
+   private:
+    WriteBehindRecordingEnv* env_;
+  };
+
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> started_;
+};
+
+// Mapped mode (ASYNC_FLUSH): what the appends left 1 MiB behind starts going to the disk as
+// they go, in order and in whole pages, so that the periodic sync does not write back half a
+// second of log at once. It never reaches the last 1 MiB: the dispatcher still reads there.
+TEST_F(CommitLogTest, TheLogLeftBehindStartsGoingToTheDiskAsAppendsGo) {
+  constexpr uint64_t kMiB = 1 << 20;
+  constexpr uint64_t kSegmentBytes = 2 * kMiB;
+  WriteBehindRecordingEnv env;
+  ASSERT_OK(env.CreateDir(kRoot));
+  CommitLog::Options o = Options(kSegmentBytes);
+  o.prepare_ahead_bytes = kMiB;
+  CommitLog log(&env, kRoot, o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  while (log.appended() < static_cast<int64_t>(5 * kMiB)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  const int64_t end = log.appended();
+  // The last request came at the 4.5 MiB step: up to 3.5 MiB, in the second segment.
+  const std::string second = filename::CommitLogSegment(kRoot, static_cast<int64_t>(kSegmentBytes));
+  const uint64_t expected_to = 3 * kMiB / 2 - 4096;  // of the second segment, at least
+  ASSERT_TRUE(test::WaitUntil([&] {
+    auto started = env.Started(second);
+    return !started.empty() && started.back().second >= expected_to;
+  }));
+  for (int64_t base : {int64_t{0}, static_cast<int64_t>(kSegmentBytes)}) {
+    const auto started = env.Started(filename::CommitLogSegment(kRoot, base));
+    ASSERT_FALSE(started.empty()) << base;
+    uint64_t covered = 0;
+    for (const auto& [from, to] : started) {
+      EXPECT_EQ(from % 4096, 0u);
+      EXPECT_EQ(to % 4096, 0u);
+      EXPECT_EQ(from, covered) << "in order, without gaps or overlaps";
+      EXPECT_LT(from, to);
+      covered = to;
+      EXPECT_LE(base + static_cast<int64_t>(to), end - static_cast<int64_t>(kMiB));
+    }
+    if (base == 0) {
+      // The blank record that closed the first segment is written back with it.
+      EXPECT_EQ(covered, kSegmentBytes);
+    }
+  }
+  EXPECT_TRUE(env.Started(filename::CommitLogSegment(kRoot, 2 * kSegmentBytes)).empty());
+  EXPECT_EQ(ScanLog(log).end, end);
+}
+
+// Buffered mode (SYNC_FLUSH) writes the log out itself and syncs every write-out: nothing to
+// start writing back behind the appends.
+TEST_F(CommitLogTest, TheBufferedLogStartsNoWriteBackBehindItsAppends) {
+  WriteBehindRecordingEnv env;
+  ASSERT_OK(env.CreateDir(kRoot));
+  CommitLog::Options o = Options(2 << 20);
+  o.write_buffer_bytes = 1 << 20;
+  CommitLog log(&env, kRoot, o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  log.StartAllocator();
+  while (log.appended() < (5 << 20)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+    if (log.appended() - log.written() > (512 << 10)) ASSERT_OK(log.WriteOut());
+  }
+  ASSERT_OK(log.WriteOut());
+  EXPECT_EQ(env.FilesStarted(), 0u);
 }
 
 // A page-cache window test: a log of 4 MiB segments on the real file system, its allocator
