@@ -549,21 +549,38 @@ TEST_F(CommitLogTest, PagesAheadOfTheAppendPositionAreNotReadAhead) {
   EXPECT_EQ(ScanLog(log).end, log.appended());
 }
 
+// A new log on the real file system whose allocator thread prefaults `ahead` bytes past the
+// appends (ASYNC_FLUSH's prepare step), for tests that look at which pages are mapped.
+class PrefaultingLog {
+ public:
+  PrefaultingLog(CommitLog::Options o, uint64_t ahead)
+      : log_(Env::Default(), dir_.path(), [&] {
+          o.prepare_ahead_bytes = ahead;
+          return o;
+        }()) {}
+  Status Start() {
+    MQ_RETURN_IF_ERROR(log_.Load());
+    MQ_RETURN_IF_ERROR(log_.TruncateTo(0, false));
+    log_.StartAllocator();
+    return Status::OK();
+  }
+  CommitLog& log() { return log_; }
+
+ private:
+  test::TempDir dir_;
+  CommitLog log_;
+};
+
 // The allocator faults pages in ahead of the appends (ASYNC_FLUSH's prepare step). A new
 // log has no segment to prepare until its first append makes one; the pages after that
 // append are prepared at once, not when appends reach the next 8 MiB step. The prefault
 // keeps clear of the pages right after the append position: were the appends to catch up
 // with it, they would wait for it page after page (0018).
 TEST_F(CommitLogTest, TheFirstSegmentIsPreparedOnceTheFirstAppendMakesIt) {
-  constexpr uint64_t kSegmentBytes = 4 << 20;
   constexpr uint64_t kAhead = 1 << 20;
-  test::TempDir dir;
-  CommitLog::Options o = Options(kSegmentBytes);
-  o.prepare_ahead_bytes = kAhead;
-  CommitLog log(Env::Default(), dir.path(), o);
-  ASSERT_OK(log.Load());
-  ASSERT_OK(log.TruncateTo(0, false));
-  log.StartAllocator();
+  PrefaultingLog run(Options(4 << 20), kAhead);
+  CommitLog& log = run.log();
+  ASSERT_OK(run.Start());
   ASSERT_OK(Append(&log, "T", 0, 700).status());
   const char* base = log.SegmentFor(0)->data();
   if (test::PagesMappedIn(base, kAhead) < 0) GTEST_SKIP() << "/proc/self/pagemap cannot be read";
@@ -581,15 +598,10 @@ TEST_F(CommitLogTest, TheFirstSegmentIsPreparedOnceTheFirstAppendMakesIt) {
 // ahead of them in small steps. Asked for every 8 MiB, it filled 8 MiB at once: milliseconds
 // of a core in a burst, which every message in flight waited out (0018, "Later").
 TEST_F(CommitLogTest, ThePrefaultFollowsTheAppendsInSmallSteps) {
-  constexpr uint64_t kSegmentBytes = 8 << 20;
   constexpr uint64_t kAhead = 1 << 20;
-  test::TempDir dir;
-  CommitLog::Options o = Options(kSegmentBytes);
-  o.prepare_ahead_bytes = kAhead;
-  CommitLog log(Env::Default(), dir.path(), o);
-  ASSERT_OK(log.Load());
-  ASSERT_OK(log.TruncateTo(0, false));
-  log.StartAllocator();
+  PrefaultingLog run(Options(8 << 20), kAhead);
+  CommitLog& log = run.log();
+  ASSERT_OK(run.Start());
   while (log.appended() < 2 * static_cast<int64_t>(kAhead)) {
     ASSERT_OK(Append(&log, "T", 0, 1000).status());
   }
