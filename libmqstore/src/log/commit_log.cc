@@ -164,6 +164,9 @@ void CommitLog::WriteBehindTo(int64_t target, std::unique_lock<std::mutex>& l) {
   l.unlock();
   ForEachSegmentPart(from, target, [](MappedFile& seg, uint64_t begin, uint64_t end) {
     seg.StartWriteBack(begin, end);
+    // Started to its end: no write-back starts there again, and a log of many segments must
+    // not keep a descriptor open for each.
+    if (end == seg.size()) seg.CloseWriter();
   });
   l.lock();
   written_behind_ = std::max(written_behind_, target);

@@ -628,6 +628,11 @@ class WriteBehindRecordingEnv final : public test::ForwardingEnv {
     std::lock_guard<std::mutex> l(mu_);
     return started_.size();
   }
+  // Descriptors of the file open now.
+  int OpenCount(const std::string& path) {
+    std::lock_guard<std::mutex> l(mu_);
+    return open_[path];
+  }
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->OpenFile(path, mode));
     return std::unique_ptr<File>(new RecordingFile(this, std::move(file)));
@@ -637,7 +642,14 @@ class WriteBehindRecordingEnv final : public test::ForwardingEnv {
   class RecordingFile final : public test::ForwardingFile {
    public:
     RecordingFile(WriteBehindRecordingEnv* env, std::unique_ptr<File> file)
-        : ForwardingFile(std::move(file)), env_(env) {}
+        : ForwardingFile(std::move(file)), env_(env) {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      ++env_->open_[path()];
+    }
+    ~RecordingFile() override {
+      std::lock_guard<std::mutex> l(env_->mu_);
+      --env_->open_[path()];
+    }
     void StartWriteBack(uint64_t offset, uint64_t len) override {
       std::lock_guard<std::mutex> l(env_->mu_);
       env_->started_[path()].emplace_back(offset, offset + len);
@@ -649,6 +661,7 @@ class WriteBehindRecordingEnv final : public test::ForwardingEnv {
 
   std::mutex mu_;
   std::map<std::string, std::vector<std::pair<uint64_t, uint64_t>>> started_;
+  std::map<std::string, int> open_;
 };
 
 // Mapped mode (ASYNC_FLUSH): what the appends left 1 MiB behind starts going to the disk as
@@ -689,8 +702,10 @@ TEST_F(CommitLogTest, TheLogLeftBehindStartsGoingToTheDiskAsAppendsGo) {
       EXPECT_LE(base + static_cast<int64_t>(to), end - static_cast<int64_t>(kMiB));
     }
     if (base == 0) {
-      // The blank record that closed the first segment is written back with it.
+      // The blank record that closed the first segment is written back with it, and the
+      // descriptor the write-back took is closed: a long log keeps none open per segment.
       EXPECT_EQ(covered, kSegmentBytes);
+      EXPECT_EQ(env.OpenCount(filename::CommitLogSegment(kRoot, base)), 0);
     }
   }
   EXPECT_TRUE(env.Started(filename::CommitLogSegment(kRoot, 2 * kSegmentBytes)).empty());
