@@ -120,6 +120,7 @@ Status CommitLog::TruncateTo(int64_t end, bool zero_tail) {
 
 void CommitLog::StartAllocator() {
   prepared_to_ = appended();
+  written_behind_ = appended();  // write-behind follows what this process appends
   // What is older than the window at open is left to the kernel: it may not be cached at all.
   dropped_below_ =
       std::max(min_offset(), appended() - static_cast<int64_t>(options_.cache_window_bytes));
@@ -160,7 +161,9 @@ void CommitLog::DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l) {
 }
 
 void CommitLog::WriteBehindTo(int64_t target, std::unique_lock<std::mutex>& l) {
-  const int64_t from = std::max(written_behind_, durable_.load(std::memory_order_acquire));
+  // Not from the durable offset: a sync that overtook the write-behind left nothing dirty
+  // there, but a segment end it covered must still close that segment's descriptor.
+  const int64_t from = written_behind_;
   l.unlock();
   ForEachSegmentPart(from, target, [](MappedFile& seg, uint64_t begin, uint64_t end) {
     seg.StartWriteBack(begin, end);

@@ -667,6 +667,8 @@ class WriteBehindRecordingEnv final : public test::ForwardingEnv {
 // Mapped mode (ASYNC_FLUSH): what the appends left 1 MiB behind starts going to the disk as
 // they go, in order and in whole pages, so that the periodic sync does not write back half a
 // second of log at once. It never reaches the last 1 MiB: the dispatcher still reads there.
+// A sync that overtakes it does not make it skip a segment's end, where it closes the
+// segment's descriptor.
 TEST_F(CommitLogTest, TheLogLeftBehindStartsGoingToTheDiskAsAppendsGo) {
   constexpr uint64_t kMiB = 1 << 20;
   constexpr uint64_t kSegmentBytes = 2 * kMiB;
@@ -678,6 +680,13 @@ TEST_F(CommitLogTest, TheLogLeftBehindStartsGoingToTheDiskAsAppendsGo) {
   ASSERT_OK(log.Load());
   ASSERT_OK(log.TruncateTo(0, false));
   log.StartAllocator();
+  const std::string first = filename::CommitLogSegment(kRoot, 0);
+  while (log.appended() < static_cast<int64_t>(kMiB + kMiB / 2 + 4096)) {
+    ASSERT_OK(Append(&log, "T", 0, 1000).status());
+  }
+  ASSERT_TRUE(test::WaitUntil([&] { return !env.Started(first).empty(); }));
+  // A periodic sync overtakes the write-behind, past the first segment's end.
+  log.NoteDurable(static_cast<int64_t>(kSegmentBytes + kMiB / 2));
   while (log.appended() < static_cast<int64_t>(5 * kMiB)) {
     ASSERT_OK(Append(&log, "T", 0, 1000).status());
   }
