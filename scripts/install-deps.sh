@@ -10,6 +10,7 @@ PACKAGES=(
   liblmdb-dev lmdb-utils libxxhash-dev libzstd-dev zlib1g-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libasio-dev libssl-dev
+  libgoogle-perftools-dev             # tcmalloc for the servers and load tools (ADR 0021)
 )
 
 missing=()
