@@ -203,12 +203,34 @@ void CommitLog::PrepareTo(std::unique_lock<std::mutex>& l) {
     if (buffer_) {
       ZeroAhead(*seg, from, stop);
     } else {
-      seg->Prefault(static_cast<uint64_t>(from - seg->base()),
-                    static_cast<uint64_t>(stop - seg->base()));
+      ZeroThenPrefault(*seg, from, stop);
     }
     l.lock();
     prepared_to_ = stop;
   }
+}
+
+void CommitLog::ZeroThenPrefault(MappedFile& seg, int64_t from, int64_t to) {
+  const auto begin = static_cast<uint64_t>(from - seg.base());
+  const auto end = static_cast<uint64_t>(to - seg.base());
+  zeroing_from_.store(from, std::memory_order_seq_cst);
+  if (appending_to_.load(std::memory_order_seq_cst) <= from) {
+    // A hint, like the prefault: the bytes hold zeros already, and a failing disk shows in
+    // the syncs.
+    seg.WriteThenZeros(begin, {}, static_cast<size_t>(end - begin)).IgnoreError();
+  }
+  zeroing_from_.store(kNotZeroing, std::memory_order_release);
+  seg.Prefault(begin, end);
+}
+
+void CommitLog::AwaitZerosBelow(int64_t end) {
+  appending_to_.store(end, std::memory_order_seq_cst);
+  if (end <= zeroing_from_.load(std::memory_order_seq_cst)) return;
+  // The allocator thread went ahead with a write where this append is about to write: it
+  // started 128 KiB ahead of the appends (PrepareTo's lead), and takes a few tens of
+  // microseconds for at most 256 KiB.
+  appends_waited_for_zeros_.fetch_add(1, std::memory_order_relaxed);
+  while (end > zeroing_from_.load(std::memory_order_acquire)) std::this_thread::yield();
 }
 
 void CommitLog::ZeroAhead(MappedFile& seg, int64_t from, int64_t to) {
@@ -393,7 +415,11 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     MQ_ASSIGN_OR_RETURN(active_, NextSegment(pos));
   }
   uint64_t in_segment = static_cast<uint64_t>(pos - active_->base());
-  if (in_segment + total + record::kBlankHeaderSize > active_->size()) {
+  const bool roll = in_segment + total + record::kBlankHeaderSize > active_->size();
+  if (!buffer_) {
+    AwaitZerosBelow(static_cast<int64_t>(total) + (roll ? active_->end() : pos));
+  }
+  if (roll) {
     // Get the next segment first so that a failure leaves the log as it was.
     MQ_ASSIGN_OR_RETURN(auto next, NextSegment(active_->end()));
     char* blank = active_->data() + in_segment;

@@ -31,6 +31,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -162,6 +163,12 @@ class CommitLog {
   // Notified after every append.
   EventCount& append_event() { return append_event_; }
 
+  // Appends that waited for the allocator thread to finish writing zeros where they were
+  // about to write (mapped mode; see ZeroThenPrefault). For tests.
+  uint64_t appends_waited_for_zeros() const {
+    return appends_waited_for_zeros_.load(std::memory_order_relaxed);
+  }
+
   // The segment holding `offset`, or null.
   std::shared_ptr<MappedFile> SegmentFor(int64_t offset) const;
   std::vector<std::shared_ptr<MappedFile>> Segments() const;
@@ -192,6 +199,14 @@ class CommitLog {
   // Buffered mode: writes zeros to the bytes of [from, to) (within `seg`) that no append
   // has reached, then syncs the file. Never writes where a write-out may have written.
   void ZeroAhead(MappedFile& seg, int64_t from, int64_t to);
+  // Mapped mode: puts log bytes [from, to) (within `seg`, at most kAlignedZerosBytes) in the
+  // page cache by writing zeros through the file, unless an append has reached `from`, then
+  // maps them. A write puts a whole page in the cache without reading it, where a fault on a
+  // page not cached yet reads it first (0018, "Zeros written, then mapped").
+  void ZeroThenPrefault(MappedFile& seg, int64_t from, int64_t to);
+  // Mapped mode: returns once no zeros are being written below `end` (ZeroThenPrefault), so
+  // that this append's bytes below `end` cannot be overwritten. REQUIRES: append_mu_.
+  void AwaitZerosBelow(int64_t end);
   // Releases and drops the cached pages of [dropped_below_, target), unlocking `l`.
   void DropCacheTo(int64_t target, std::unique_lock<std::mutex>& l);
   // Mapped mode: releases the pages of [written_behind_, target) and starts their write-back
@@ -217,6 +232,14 @@ class CommitLog {
   std::atomic<int64_t> appended_{0};
   std::atomic<int64_t> durable_{0};  // as far as the flusher told (NoteDurable)
   EventCount append_event_;
+  // Mapped mode: the allocator thread writes zeros from zeroing_from_ on (kNotZeroing when
+  // it does not), and an append writes below appending_to_. Each publishes its own, then
+  // reads the other's (both seq_cst): so it never happens that both go ahead over the same
+  // bytes. The append waits; the allocator thread skips its write.
+  static constexpr int64_t kNotZeroing = INT64_MAX;
+  std::atomic<int64_t> zeroing_from_{kNotZeroing};
+  std::atomic<int64_t> appending_to_{0};
+  std::atomic<uint64_t> appends_waited_for_zeros_{0};
 
   // Buffered mode only.
   std::unique_ptr<MirroredBuffer> buffer_;

@@ -740,6 +740,116 @@ TEST_F(CommitLogTest, TheBufferedLogStartsNoWriteBackBehindItsAppends) {
   EXPECT_EQ(env.FilesStarted(), 0u);
 }
 
+// Records where the allocator thread wrote zeros through the segment files, and where the
+// appends were then. The first such write is held until the appends come within a record of
+// it, so that an append has to wait for it.
+class ZeroWriteHoldingEnv final : public test::ForwardingEnv {
+ public:
+  struct ZeroWrite {
+    uint64_t from;  // file offset (the tests use segment 0: the log offset too)
+    uint64_t len;
+    int64_t appended;  // the log's append position as the write began
+  };
+  ZeroWriteHoldingEnv() : ForwardingEnv(NewMemEnv()) {}
+  void Watch(const CommitLog* log) { log_.store(log); }
+  std::vector<ZeroWrite> Writes() {
+    std::lock_guard<std::mutex> l(mu_);
+    return writes_;
+  }
+  // True once every zero write begun so far has ended.
+  bool AllDone() {
+    std::lock_guard<std::mutex> l(mu_);
+    return done_ == writes_.size();
+  }
+  Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
+    MQ_ASSIGN_OR_RETURN(std::unique_ptr<File> file, base()->OpenFile(path, mode));
+    return std::unique_ptr<File>(new ZeroWatchingFile(this, std::move(file)));
+  }
+
+ private:
+  class ZeroWatchingFile final : public test::ForwardingFile {
+   public:
+    ZeroWatchingFile(ZeroWriteHoldingEnv* env, std::unique_ptr<File> file)
+        : ForwardingFile(std::move(file)), env_(env) {}
+    Status Write(uint64_t offset, std::string_view data) override {
+      const CommitLog* log = env_->log_.load();
+      if (log == nullptr || data.size() < 4096 ||
+          !std::all_of(data.begin(), data.end(), [](char c) { return c == 0; })) {
+        return ForwardingFile::Write(offset, data);
+      }
+      env_->OnZeros(*log, offset, data.size());
+      Status s = ForwardingFile::Write(offset, data);
+      std::lock_guard<std::mutex> l(env_->mu_);
+      ++env_->done_;
+      return s;
+    }
+
+   private:
+    ZeroWriteHoldingEnv* env_;
+  };
+
+  void OnZeros(const CommitLog& log, uint64_t from, uint64_t len) {
+    bool first;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      first = writes_.empty();
+      writes_.push_back({from, len, log.appended()});
+    }
+    if (first) {
+      test::WaitUntil([&] { return log.appended() + 2048 > static_cast<int64_t>(from); });
+    }
+  }
+
+  std::atomic<const CommitLog*> log_{nullptr};
+  std::mutex mu_;
+  std::vector<ZeroWrite> writes_;
+  size_t done_ = 0;
+};
+
+// Mapped mode (ASYNC_FLUSH): the allocator thread puts the pages ahead of the appends in the
+// page cache by writing zeros through the file before it maps them, as a write of a whole
+// page need not read it first. The zeros never land on appended bytes: each write starts
+// past the append position, and an append that catches up with one waits for it.
+TEST_F(CommitLogTest, ZerosWrittenAheadOfTheAppendsNeverLandOnThem) {
+  constexpr int64_t kMiB = 1 << 20;
+  ZeroWriteHoldingEnv env;
+  ASSERT_OK(env.CreateDir(kRoot));
+  CommitLog::Options o = Options(8 << 20);
+  o.prepare_ahead_bytes = kMiB;
+  CommitLog log(&env, kRoot, o);
+  ASSERT_OK(log.Load());
+  ASSERT_OK(log.TruncateTo(0, false));
+  env.Watch(&log);
+  log.StartAllocator();
+  std::map<int64_t, std::string> bodies;  // by offset
+  int i = 0;
+  auto append_to = [&](int64_t end) {
+    for (; log.appended() < end; ++i) {
+      const std::string body(1000, static_cast<char>('a' + i % 26));
+      ASSERT_OK_AND_ASSIGN(AppendedRecord r,
+                           AppendOne(&log, &offsets_, MakeMessage("T", 0, body), kStoreHost));
+      bodies[r.physical_offset] = body;
+    }
+  };
+  // Past the first 512 KiB step, which asks for the log to be prepared 1 MiB ahead; then
+  // on into the zeros the allocator thread is held in.
+  append_to(kMiB / 2 + 4096);
+  ASSERT_TRUE(test::WaitUntil([&] { return !env.Writes().empty(); }));
+  append_to(3 * kMiB);
+  ASSERT_TRUE(test::WaitUntil([&] { return env.AllDone(); }));
+  const auto writes = env.Writes();
+  for (const auto& w : writes) {
+    EXPECT_GE(static_cast<int64_t>(w.from), w.appended) << "zeros at " << w.from;
+    EXPECT_LE(w.len, 256u << 10);
+  }
+  EXPECT_GE(log.appends_waited_for_zeros(), 1u) << "the held write made an append wait";
+  // Every record is whole, the ones the held write was ahead of too.
+  EXPECT_EQ(ScanLog(log).end, log.appended());
+  for (const auto& [offset, body] : bodies) {
+    ASSERT_EQ(RecordAt(log, offset).body, body) << "record at " << offset;
+  }
+}
+
 // A page-cache window test: a log of 4 MiB segments on the real file system, its allocator
 // running, filled with 1000-byte records to `first_end`, all of it synced, then told that
 // `durable` is durable and filled on past the next 8 MiB maintenance step (9 MiB).
