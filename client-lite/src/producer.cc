@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <random>
 #include <set>
 #include <utility>
@@ -499,18 +500,25 @@ void Producer::AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_
   // each lands at the end without a search (this runs for every message).
   request->serialize_type = options_.send_header_type;
   request->ext_fields.reserve(13);
-  auto add = [request](const char* key, std::string value) {
-    request->ext_fields[key] = std::move(value);
+  // Each value is written into its field: a temporary string moved in would copy a short
+  // value twice more.
+  auto add = [request](const char* key, std::string_view value) {
+    request->ext_fields[key].assign(value);
+  };
+  auto add_number = [request](const char* key, int64_t value) {
+    char digits[24];
+    const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), value);
+    request->ext_fields[key].assign(digits, end);
   };
   add("a", options_.group);
   add("b", queue.topic);
   add("c", options_.create_topic_key);
-  add("d", std::to_string(options_.default_topic_queue_nums));
-  add("e", std::to_string(queue.queue_id));
-  add("f", std::to_string(sys_flag));
-  add("g", std::to_string(NowMs()));
-  add("h", std::to_string(flag));
-  add("i", std::move(properties));
+  add_number("d", options_.default_topic_queue_nums);
+  add_number("e", queue.queue_id);
+  add_number("f", sys_flag);
+  add_number("g", NowMs());
+  add_number("h", flag);
+  request->ext_fields["i"] = std::move(properties);
   add("j", "0");
   add("k", "false");
   add("m", batch ? "true" : "false");

@@ -1,6 +1,7 @@
 #include "remoting/ext_fields.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace mqremoting {
 
@@ -30,14 +31,18 @@ ExtFields::const_iterator ExtFields::LowerBound(std::string_view key) const {
 }
 
 std::string& ExtFields::operator[](std::string_view key) {
+  // The name is built in place: a temporary moved in would copy a short name twice, a
+  // call to memmove each time (a fifth of the memmove samples of a client's send path).
   if (fields_.empty() || NameLess(fields_.back().first, key)) {
-    return fields_.emplace_back(std::string(key), std::string()).second;
+    return fields_
+        .emplace_back(std::piecewise_construct, std::forward_as_tuple(key), std::tuple<>())
+        .second;
   }
   const size_t index = static_cast<size_t>(LowerBound(key) - fields_.begin());
   if (fields_[index].first == key) return fields_[index].second;
   return fields_
-      .emplace(fields_.begin() + static_cast<std::ptrdiff_t>(index), std::string(key),
-               std::string())
+      .emplace(fields_.begin() + static_cast<std::ptrdiff_t>(index), std::piecewise_construct,
+               std::forward_as_tuple(key), std::tuple<>())
       ->second;
 }
 
