@@ -204,7 +204,7 @@ RemotingCommand ResponseShape(const RemotingCommand& request) {
 void SetSendResponseFields(std::string message_id, int32_t queue_id, int64_t queue_offset,
                            std::optional<std::string> transaction_id, RemotingCommand* response) {
   response->ext_fields.reserve(6);
-  response->SetExt("MSG_REGION", std::string(kDefaultRegion));
+  response->SetExt("MSG_REGION", kDefaultRegion);
   response->SetExt("TRACE_ON", true);
   response->SetExt("msgId", std::move(message_id));
   response->SetExt("queueId", int64_t{queue_id});
