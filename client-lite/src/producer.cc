@@ -507,8 +507,8 @@ void Producer::AddSendHeader(const MessageQueue& queue, int32_t sys_flag, int32_
   };
   auto add_number = [request](const char* key, int64_t value) {
     char digits[24];
-    const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), value);
-    request->ext_fields[key].assign(digits, end);
+    const std::to_chars_result written = std::to_chars(std::begin(digits), std::end(digits), value);
+    request->ext_fields[key].assign(digits, written.ptr);
   };
   add("a", options_.group);
   add("b", queue.topic);

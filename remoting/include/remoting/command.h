@@ -85,8 +85,8 @@ struct RemotingCommand {
             std::enable_if_t<std::is_integral_v<Int> && !std::is_same_v<Int, bool>, int> = 0>
   void SetExt(std::string_view key, Int value) {
     char digits[24];
-    const auto [end, error] = std::to_chars(std::begin(digits), std::end(digits), value);
-    ext_fields[key].assign(digits, end);
+    const std::to_chars_result written = std::to_chars(std::begin(digits), std::end(digits), value);
+    ext_fields[key].assign(digits, written.ptr);
   }
   void SetExt(std::string_view key, bool value) { ext_fields[key] = value ? "true" : "false"; }
   // Avoids string literals picking the bool overload.
