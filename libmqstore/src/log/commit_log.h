@@ -26,6 +26,9 @@
 // Thread safety: Append is safe from many threads; readers (SegmentFor, appended, written),
 // WriteOut, OldestSegments and RemoveSegmentsBefore may run concurrently with it. Load and
 // TruncateTo run before the store accepts puts.
+//
+// The background thread's work (StartAllocator and what it runs) is in
+// commit_log_allocator.cc; the rest in commit_log.cc.
 #ifndef MQSTORE_LOG_COMMIT_LOG_H_
 #define MQSTORE_LOG_COMMIT_LOG_H_
 
@@ -237,6 +240,8 @@ class CommitLog {
   // reads the other's (both seq_cst): so it never happens that both go ahead over the same
   // bytes. The append waits; the allocator thread skips its write.
   static constexpr int64_t kNotZeroing = INT64_MAX;
+  // A page of the segment files: the unit of the page cache, and of direct writes.
+  static constexpr int64_t kPageBytes = static_cast<int64_t>(kDirectIoAlignment);
   std::atomic<int64_t> zeroing_from_{kNotZeroing};
   std::atomic<int64_t> appending_to_{0};
   std::atomic<uint64_t> appends_waited_for_zeros_{0};
