@@ -143,15 +143,24 @@ Status Producer::Start() {
                                              options_.compression_level, &sys_flag)
                            .status());
   }
-  mqremoting::ClientOptions transport;
-  transport.shared_threads = options_.transport_threads;
-  remoting_ = mqremoting::RemotingClient::Create(transport, request_handler_);
+  if (ClientInstance* instance = options_.client_instance.get()) {
+    if (request_handler_) {
+      MQ_RETURN_IF_ERROR(instance->RegisterHandler(options_.group, request_handler_));
+    }
+    remoting_ = instance->remoting();
+    client_id_ = instance->client_id();
+  } else {
+    mqremoting::ClientOptions transport;
+    transport.shared_threads = options_.transport_threads;
+    own_remoting_ = mqremoting::RemotingClient::Create(transport, request_handler_);
+    remoting_ = own_remoting_.get();
+    static std::atomic<uint64_t> next_instance{0};
+    client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#p" +
+                 std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
+  }
   if (options_.send_latency_fault_enable) faults_ = std::make_unique<LatencyFaultTolerance>();
-  static std::atomic<uint64_t> next_instance{0};
-  client_id_ = "127.0.0.1@" + std::to_string(::getpid()) + "#p" +
-               std::to_string(next_instance.fetch_add(1, std::memory_order_relaxed));
-  name_server_ = std::make_unique<NameServerClient>(std::move(addresses), remoting_.get(),
-                                                    options_.send_timeout);
+  name_server_ =
+      std::make_unique<NameServerClient>(std::move(addresses), remoting_, options_.send_timeout);
   {
     std::lock_guard<std::mutex> lock(publish_mu_);
     publish_.clear();
@@ -177,8 +186,24 @@ void Producer::Shutdown() {
     refresh_stop_ = true;
   }
   refresh_wake_.notify_all();
-  remoting_->Shutdown();  // a refresh under way fails at once
+  if (own_remoting_) {
+    own_remoting_->Shutdown();  // a refresh under way fails at once, and so do sends
+  } else if (request_handler_) {
+    options_.client_instance->UnregisterHandler(options_.group);
+  }
   if (refresher_.joinable()) refresher_.join();
+  // Without an instance every send has ended above; on one they end with their answers.
+  std::unique_lock<std::mutex> lock(async_mu_);
+  async_ended_.wait(lock, [this] { return async_in_flight_.load() == 0; });
+}
+
+void Producer::EndAsyncSend() {
+  // Pairs with Shutdown: it clears started_ and then reads the count, this lowers the count
+  // and then reads started_, so one of them sees the other (both sequentially consistent).
+  if (async_in_flight_.fetch_sub(1) == 1 && !started_.load()) {
+    std::lock_guard<std::mutex> lock(async_mu_);
+    async_ended_.notify_all();
+  }
 }
 
 void Producer::RefreshLoop() {
@@ -225,7 +250,7 @@ Status Producer::SendHeartbeat() {
   mqremoting::HeartbeatData heartbeat;
   heartbeat.client_id = client_id_;
   heartbeat.producers.push_back({options_.group});
-  Status sent = SendHeartbeats(remoting_.get(), addresses, heartbeat, options_.send_timeout);
+  Status sent = SendHeartbeats(remoting_, addresses, heartbeat, options_.send_timeout);
   if (sent.ok()) {
     std::lock_guard<std::mutex> lock(heartbeat_mu_);
     heartbeat_sent_.insert(addresses.begin(), addresses.end());
@@ -609,13 +634,18 @@ struct Producer::AsyncSend {
 };
 
 void Producer::SendAsync(const Message& message, SendCallback done) {
+  // Counted before started_ is read: a Shutdown that has not seen the count yet makes this
+  // see started_ false (see EndAsyncSend).
+  async_in_flight_.fetch_add(1);
   if (!started_) {
     done(Status::FailedPrecondition("the producer is not started"));
+    EndAsyncSend();
     return;
   }
   Result<PublishInfoPtr> info = GetPublishInfo(message.topic, /*refresh=*/false);
   if (!info.ok()) {
     done(info.status());
+    EndAsyncSend();
     return;
   }
   const PublishInfo& publish = **info;
@@ -662,7 +692,9 @@ void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
         }
         // Recorded before a retry picks its queue, as Java's callback does.
         RecordLatency(broker, send->started_at, outcome.status());
-        if (!outcome.ok() && retryable && may_retry) {
+        // After Shutdown began nothing is tried again (on a shared instance the answers
+        // still come).
+        if (!outcome.ok() && retryable && may_retry && started_) {
           --send->retries_left;
           ++send->result.attempts;
           if (send->info) {
@@ -676,6 +708,7 @@ void Producer::InvokeAsyncSend(std::shared_ptr<AsyncSend> send) {
           return;
         }
         send->done(std::move(outcome));
+        EndAsyncSend();  // the last use of `this`
       });
 }
 

@@ -10,7 +10,10 @@
 // transport thread) records the result and sends the next message right there, so no thread
 // hand-off per message; the producer's own thread only waits for the end. The producers share
 // --io-threads transport threads (default 1), as the producers of one RocketMQ client process
-// share its client instance; --io-threads 0 gives each producer a thread of its own. Latency
+// share its client instance; --io-threads 0 gives each producer a thread of its own. Each
+// producer has its own connection, as producers in separate processes (or with their own
+// instanceName) do; --clients C spreads them over C client instances instead, whose producers
+// share one connection per broker, as the producers of one Java process do. Latency
 // is send -> response. A failed send is counted as an error and sent again (within a budget)
 // so that N messages get stored. --mode sync and --mode async
 // produce the same way (P 16, W 16 by default): what differs is the broker's flushDiskType,
@@ -58,6 +61,7 @@ struct BenchOptions {
   int timeout_s = 60;
   double rate = 0;     // produce: messages per second over all producers; 0 = as fast as possible
   int io_threads = 1;  // produce: transport threads shared by the producers; 0 = one each
+  int clients = 0;     // produce: client instances the producers share; 0 = none (one each)
   int pace_tick_us = 500;  // produce --rate: the pacing thread sleeps at least this long
 };
 
@@ -326,8 +330,15 @@ int Produce(const BenchOptions& options) {
   if (options.io_threads > 0) {
     producer_options.transport_threads = mqremoting::TransportThreads::Start(options.io_threads);
   }
+  std::vector<std::shared_ptr<mqclient::ClientInstance>> instances;
+  for (int c = 0; c < options.clients; ++c) {
+    mqclient::ClientInstanceOptions instance_options;
+    instance_options.transport_threads = producer_options.transport_threads;
+    instances.push_back(mqclient::ClientInstance::Create(instance_options));
+  }
   std::vector<std::unique_ptr<ProducerState>> states;
   for (int p = 0; p < producers; ++p) {
+    if (!instances.empty()) producer_options.client_instance = instances[p % instances.size()];
     states.push_back(std::make_unique<ProducerState>(producer_options));
     // Claims are shared, so a producer may take more than its share: leave room.
     states.back()->latencies_us.reserve(static_cast<size_t>(options.count / producers) +
@@ -336,9 +347,12 @@ int Produce(const BenchOptions& options) {
   std::printf(
       "produce: %d producers x %d in flight, %lld messages of %zu bytes to %s, %s%s\n", producers,
       window, static_cast<long long>(options.count), options.size, options.topic.c_str(),
-      options.io_threads > 0
-          ? (std::to_string(options.io_threads) + " shared transport thread(s)").c_str()
-          : "a transport thread per producer",
+      (options.io_threads > 0 ? std::to_string(options.io_threads) + " shared transport thread(s)"
+                              : std::string("a transport thread per producer"))
+          .append(options.clients > 0
+                      ? ", " + std::to_string(options.clients) + " client instance(s)"
+                      : std::string(", a connection per producer"))
+          .c_str(),
       options.rate > 0
           ? (", paced at " + std::to_string(static_cast<int64_t>(options.rate)) + " msgs/s").c_str()
           : "");
@@ -544,6 +558,12 @@ int main(int argc, char** argv) {
                    "transport threads all producers share (default 1); 0: each producer runs "
                    "its own")
       ->check(CLI::NonNegativeNumber);
+  produce
+      ->add_option("--clients", produce_options.clients,
+                   "client instances the producers are spread over, each with one connection "
+                   "per broker that its producers share, as the producers of one Java process "
+                   "share its MQClientInstance (default 0: a connection per producer)")
+      ->check(CLI::NonNegativeNumber);
 
   CLI::App* consume =
       app.add_subcommand("consume", "pull --count messages from offset 0 of every queue");
@@ -560,8 +580,9 @@ int main(int argc, char** argv) {
   app.add_option("-t,--topic", mode_options.topic, "topic (default BenchTopic)");
   app.add_option("--count", mode_options.count, "messages (default 10000)");
   app.add_option("--size", mode_options.size, "body bytes (default 1024)");
-  app.add_option("--producers", mode_options.producers,
-                 "sync/async: producers, each with its own connection (default 16)");
+  app.add_option(
+      "--producers", mode_options.producers,
+      "sync/async: producers, each with its own connection unless --clients (default 16)");
   app.add_option("--inflight,--window", mode_options.inflight,
                  "sync/async: sends in flight per producer (default 16)");
   app.add_option("--queues", mode_options.create_queues,
@@ -575,6 +596,10 @@ int main(int argc, char** argv) {
   app.add_option("--io-threads", mode_options.io_threads,
                  "sync/async: transport threads all producers share (default 1); 0: one per "
                  "producer")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--clients", mode_options.clients,
+                 "sync/async: client instances the producers share, one connection per broker "
+                 "each (default 0: a connection per producer)")
       ->check(CLI::NonNegativeNumber);
   app.add_option("--batch", mode_options.batch, "consume: messages per pull (default 32)");
   app.add_option("-g,--consumerGroup", mode_options.group, "consume: group (default CID_MQBENCH)");

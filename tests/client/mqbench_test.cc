@@ -64,6 +64,21 @@ TEST_F(MqbenchTest, SyncAndAsyncModesBothKeepTheWindowInFlight) {
       RunBench(ModeArgs("async", "ModeOwnThreads", 200) + " --producers 3 --io-threads 0", &out),
       "200");
   EXPECT_NE(out.find("a transport thread per producer"), std::string::npos) << out;
+  EXPECT_NE(out.find(", a connection per producer"), std::string::npos) << out;
+}
+
+TEST_F(MqbenchTest, ProducersOnSharedClientInstancesStoreEveryMessage) {
+  std::string out;
+  // 5 producers over 2 instances (3 + 2 producers sharing a connection each).
+  EXPECT_EQ(RunBench(ModeArgs("sync", "ModeShared", 300) + " --producers 5 --clients 2", &out),
+            "300");
+  EXPECT_NE(out.find("produce: 5 producers x 4 in flight"), std::string::npos) << out;
+  EXPECT_NE(out.find(", 2 client instance(s)"), std::string::npos) << out;
+  EXPECT_NE(out.find(", 0 errors"), std::string::npos) << out;
+  EXPECT_EQ(RunBench("consume -n '" + namesrv_addr_ +
+                         "' -t ModeShared -g CID_SHARED --count 300 --timeout-s 60",
+                     &out),
+            "300");
 }
 
 TEST_F(MqbenchTest, ConsumeModeTakesTheBatchAndCountsExactly) {

@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "mqclient/client_instance.h"
 #include "mqclient/message.h"
 #include "mqclient/name_server_client.h"
 #include "mqstore/compression.h"
@@ -62,8 +63,13 @@ struct ProducerOptions {
   // pollNameServerInterval); 0 = only on demand (a retry, RefreshRoutes).
   std::chrono::milliseconds route_refresh_interval{30000};
   // Transport threads shared with other producers and consumers of this process (null: the
-  // producer runs one of its own). See mqremoting::TransportThreads.
+  // producer runs one of its own). See mqremoting::TransportThreads. Not used with
+  // `client_instance`, which has its own.
   std::shared_ptr<mqremoting::TransportThreads> transport_threads;
+  // The connections (one per broker) and client id shared with the other producers of the
+  // instance, as the producers of a Java process share its MQClientInstance (null: the
+  // producer opens connections of its own). See client_instance.h.
+  std::shared_ptr<ClientInstance> client_instance;
   // Bodies of at least this many bytes are sent compressed when that makes them smaller
   // (RocketMQ's compressMsgBodyOverHowmuch, 4 KiB); 0 = never. Consumers inflate them.
   size_t compress_bodies_from_bytes = 4096;
@@ -113,10 +119,15 @@ class Producer {
   // on a transport thread. Before Start.
   void SetRequestHandler(std::shared_ptr<mqremoting::RequestHandler> handler);
 
-  // kInvalidArgument without a name server address. Starts the background route refresh
-  // (and heartbeat).
+  // kInvalidArgument without a name server address, or when the producer has a request
+  // handler and another producer of its group on its client instance has one too. Starts the
+  // background route refresh (and heartbeat).
   Status Start();
-  // Stops the refresh and the transport; sends in flight complete with an error.
+  // Stops the refresh; SendAsync and SendOneway fail from now on. Without a client instance it
+  // closes the producer's connections, so sends in flight complete with an error; on a shared
+  // instance, whose connections stay open for the other producers, it waits for them to
+  // complete (each within send_timeout). No SendAsync callback runs after it returns. Not
+  // from a SendAsync callback.
   void Shutdown();
 
   // Sends to a queue chosen round robin, retrying elsewhere on failure. Thread-safe.
@@ -184,6 +195,8 @@ class Producer {
   // One SendAsync: what a retry needs again.
   struct AsyncSend;
   void InvokeAsyncSend(std::shared_ptr<AsyncSend> send);
+  // A SendAsync call ended (its callback returned, or it never started).
+  void EndAsyncSend();
   // Sends a prepared request and reads the answer (a retryable failure drops the route).
   Result<SendResult> Exchange(mqremoting::RemotingCommand request, SendResult result,
                               const std::string& address);
@@ -221,12 +234,17 @@ class Producer {
 
   const ProducerOptions options_;
   std::shared_ptr<mqremoting::RequestHandler> request_handler_;
-  std::string client_id_;  // "<ip>@<pid>#p<n>", sent in heartbeats
-  std::unique_ptr<mqremoting::RemotingClient> remoting_;
+  std::string client_id_;  // "<ip>@<pid>#p<n>" (the instance's when shared), in heartbeats
+  std::unique_ptr<mqremoting::RemotingClient> own_remoting_;  // without a client instance
+  mqremoting::RemotingClient* remoting_ = nullptr;            // own or the instance's
   std::unique_ptr<NameServerClient> name_server_;
   mqremoting::UniqueMessageIdMinter minter_;
   std::atomic<uint32_t> next_queue_{0};
   std::atomic<bool> started_{false};
+  // SendAsync calls whose callback has not returned yet; Shutdown waits for none.
+  std::atomic<int64_t> async_in_flight_{0};
+  std::mutex async_mu_;
+  std::condition_variable async_ended_;  // the last one ended after Shutdown began
   std::atomic<int64_t> publish_info_builds_{0};
   std::unique_ptr<LatencyFaultTolerance> faults_;  // with send_latency_fault_enable
 
