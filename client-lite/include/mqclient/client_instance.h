@@ -30,7 +30,8 @@ struct ClientInstanceOptions {
 class ClientInstance {
  public:
   static std::shared_ptr<ClientInstance> Create(ClientInstanceOptions options = {});
-  // Closes the connections. The producers using it hold it, so this runs after the last is gone.
+  // Closes the connections and joins its own threads. The producers using it hold it, so this
+  // runs after the last is gone; not on a transport thread (not from a send's callback).
   ~ClientInstance();
   ClientInstance(const ClientInstance&) = delete;
   ClientInstance& operator=(const ClientInstance&) = delete;
