@@ -154,6 +154,32 @@ uint64_t CommitLog::MaxAppendBytes() const {
   return buffer_ ? std::min<uint64_t>(in_segment, buffer_->capacity()) : in_segment;
 }
 
+namespace {
+
+// The bytes the next appends will write, asked into the cache now: as many as this record
+// took, kWritePrefetchAhead past its end. Without it a record's stores missed the cache, and
+// the record CRC, which reads the record back at once, waited for those lines (its loads
+// were the hot spot of a one-writer profile). With it one writer appended 100 B 1.09x and
+// 1 KiB 1.17x faster (docs/design/benchmarks.md). A prefetch never faults, but none goes
+// past `limit`, the end of the memory the append may touch.
+constexpr size_t kWritePrefetchAhead = 2048;
+constexpr size_t kWritePrefetchMost = 4096;  // per record: a large one is streamed anyway
+
+// Always inlined: as a call of its own it has no effect the compiler must keep (it is
+// "const"), and GCC drops the call.
+[[gnu::always_inline]] inline void PrefetchForWrite(const char* end, size_t bytes,
+                                                    const char* limit) {
+  // As integers: the lines may lie past the end of the memory (then nothing is fetched).
+  const uintptr_t from = reinterpret_cast<uintptr_t>(end) + kWritePrefetchAhead;
+  const uintptr_t to =
+      std::min(from + std::min(bytes, kWritePrefetchMost), reinterpret_cast<uintptr_t>(limit));
+  for (uintptr_t line = from; line < to; line += 64) {
+    __builtin_prefetch(reinterpret_cast<const void*>(line), 1, 3);
+  }
+}
+
+}  // namespace
+
 Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTable* offsets,
                          std::span<AppendedRecord> out, int64_t* store_timestamp_ms) {
   uint64_t total = 0;
@@ -219,8 +245,12 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
   int64_t ts = std::max(locked_at_ms, last_timestamp_ms_);  // non-decreasing in log order
   last_timestamp_ms_ = ts;
   char* dst = active_->data() + in_segment;
+  // Where the bytes this append may touch end: the segment, or the run of the write buffer
+  // that is contiguous from here.
+  const char* dst_limit = active_->data() + active_->size();
   if (buffer_) {
     MQ_ASSIGN_OR_RETURN(dst, ReserveBuffer(pos, total));
+    dst_limit = dst + buffer_->capacity();
   }
   for (size_t i = 0; i < records.size(); ++i) {
     const PreparedRecord& r = records[i];
@@ -233,6 +263,7 @@ Status CommitLog::Append(std::span<const PreparedRecord> records, QueueOffsetTab
     out[i] = AppendedRecord{pos, r.total_size, queue_offset};
     dst += r.total_size;
     pos += r.total_size;
+    PrefetchForWrite(dst, r.total_size, dst_limit);
   }
   appended_.store(pos, std::memory_order_release);
   append_locked_since_ms_.store(0, std::memory_order_release);
