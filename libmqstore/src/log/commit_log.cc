@@ -160,7 +160,7 @@ namespace {
 // took, kWritePrefetchAhead past its end. Without it a record's stores missed the cache, and
 // the record CRC, which reads the record back at once, waited for those lines (its loads
 // were the hot spot of a one-writer profile). With it one writer appended 100 B 1.09x and
-// 1 KiB 1.17x faster (docs/design/benchmarks.md). A prefetch never faults, but none goes
+// 1 KiB 1.16x faster (docs/design/benchmarks.md). A prefetch never faults, but none goes
 // past `limit`, the end of the memory the append may touch.
 constexpr size_t kWritePrefetchAhead = 2048;
 constexpr size_t kWritePrefetchMost = 4096;  // per record: a large one is streamed anyway
